@@ -1,0 +1,124 @@
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace rnnprune {
+namespace {
+
+absl::Status ErrnoError(absl::string_view what, absl::string_view path, int err) {
+  const std::string msg = absl::StrCat(what, " '", path, "': ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(msg);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(absl::string_view path) {
+  const std::string p(path);
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return ErrnoError("cannot open", path, errno);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return ErrnoError("cannot read", path, errno);
+  return ss.str();
+}
+
+absl::Status MakeDirs(absl::string_view dir) {
+  std::string d(dir);
+  if (d.empty()) return absl::OkStatus();
+  for (size_t i = 1; i <= d.size(); ++i) {
+    if (i == d.size() || d[i] == '/') {
+      const std::string prefix = d.substr(0, i);
+      if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+        return ErrnoError("cannot create folder", prefix, errno);
+      }
+    }
+  }
+  struct stat st;
+  if (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat("'", d, "' exists and is not a folder"));
+  }
+  return absl::OkStatus();
+}
+
+bool PathExists(absl::string_view path) {
+  struct stat st;
+  return ::stat(std::string(path).c_str(), &st) == 0;
+}
+
+absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents) {
+  const std::string target(path);
+  const size_t slash = target.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    absl::Status s = MakeDirs(target.substr(0, slash));
+    if (!s.ok()) return s;
+  }
+  const std::string tmp = absl::StrCat(target, ".tmp.", ::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", tmp, errno);
+  const char* p = contents.data();
+  size_t left = contents.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return ErrnoError("cannot write", tmp, err);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoError("cannot fsync", tmp, err);
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoError("cannot close", tmp, err);
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoError("cannot rename temporary file onto", target, err);
+  }
+  return absl::OkStatus();
+}
+
+std::string Sha256Hex(absl::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  hex.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+}  // namespace rnnprune

@@ -1,0 +1,50 @@
+#include "common/files.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace rnnprune {
+namespace {
+
+std::string TmpDir() {
+  const char* d = std::getenv("TEST_TMPDIR");
+  return d ? d : "/tmp";
+}
+
+TEST(Files, Sha256KnownVectors) {
+  // FIPS 180-4 examples.
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Files, AtomicWriteReplacesAndReadsBack) {
+  const std::string path = TmpDir() + "/sub/dir/out.txt";
+  ASSERT_TRUE(WriteFileAtomically(path, "first").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "second").ok());
+  auto got = ReadFile(path);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "second");
+  EXPECT_FALSE(PathExists(path + ".tmp." + std::to_string(::getpid())));
+}
+
+TEST(Files, ErrorsNameThePath) {
+  auto missing = ReadFile("/nonexistent/rnnprune/file.txt");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/rnnprune/file.txt"), std::string::npos);
+
+  // A folder that cannot be created (its parent is a file): the old file is not touched.
+  const std::string file = TmpDir() + "/plain_file";
+  ASSERT_TRUE(WriteFileAtomically(file, "keep me").ok());
+  absl::Status s = WriteFileAtomically(file + "/child.txt", "x");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("plain_file"), std::string::npos) << s;
+  EXPECT_EQ(*ReadFile(file), "keep me");
+}
+
+}  // namespace
+}  // namespace rnnprune

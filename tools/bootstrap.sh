@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything rnnprune's build, tests and main job need on Debian 12 (apt, as root).
+# Idempotent: packages already present are skipped; BLAS alternatives are (re)pointed at the
+# OpenMP build of OpenBLAS so that OpenBLAS and LibTorch share libgomp's thread pool.
+# Recipe and rationale: ../shared/TOOLCHAIN.md.
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
+  libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas0-openmp libopenblas-dev nlohmann-json3-dev zlib1g-dev libssl-dev gnuplot-nox
+  git ca-certificates
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "bootstrap.sh: must run as root (apt-get) or have sudo" >&2; exit 1
+  fi
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "bootstrap.sh: installing ${missing[*]}" >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+# libopenblas-dev pulls in the pthread OpenBLAS, which wins the libblas.so.3 alternative; LibTorch
+# uses libgomp, so point the alternatives at the OpenMP build (one thread pool, no oversubscription).
+arch_dir=/usr/lib/x86_64-linux-gnu
+for alt in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+  target="$arch_dir/openblas-openmp/$alt"
+  if [ -e "$target" ] && update-alternatives --query "$alt-x86_64-linux-gnu" >/dev/null 2>&1; then
+    current=$(update-alternatives --query "$alt-x86_64-linux-gnu" | awk '/^Value:/ {print $2}')
+    if [ "$current" != "$target" ]; then
+      $SUDO update-alternatives --set "$alt-x86_64-linux-gnu" "$target" >/dev/null
+    fi
+  fi
+done
+echo "bootstrap.sh: ok" >&2
