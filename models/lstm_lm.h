@@ -1,0 +1,100 @@
+// Word-level LSTM language model (Zaremba, Sutskever, Vinyals 2014, "Recurrent Neural Network
+// Regularization", arXiv 1409.2329): Embedding -> L LSTM layers -> Linear decoder, dropout on the
+// non-recurrent connections only. Layer sizes may differ (pruned models are heterogeneous).
+#ifndef RNNPRUNE_MODELS_LSTM_LM_H_
+#define RNNPRUNE_MODELS_LSTM_LM_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/embedding.h"
+#include "torch/nn/modules/linear.h"
+#include "torch/nn/pimpl.h"
+#include "torch/types.h"
+
+namespace rnnprune {
+
+// Architecture of an LSTM LM. Layer l maps input size I_l to hidden size H_l = hidden_sizes[l],
+// with I_0 = embedding_size and I_l = H_{l-1}; the decoder maps H_{L-1} to vocab_size.
+struct LstmLmConfig {
+  int64_t vocab_size = 10000;
+  int64_t embedding_size = 200;              // E
+  std::vector<int64_t> hidden_sizes = {200, 200};  // H_1 .. H_L
+  double dropout = 0.0;                      // drop probability on non-recurrent connections
+  double init_scale = 0.1;                   // every parameter ~ U(-init_scale, init_scale)
+
+  // Errors: InvalidArgument naming the field when a size is <= 0, there is no layer,
+  // dropout is outside [0, 1) or init_scale <= 0.
+  absl::Status Validate() const;
+  // JSON object with the fields above (nlohmann-json); FromJson validates.
+  std::string ToJson() const;
+  static absl::StatusOr<LstmLmConfig> FromJson(const std::string& json);
+  // Number of parameters (embedding, LSTM weights and both biases, decoder weight and bias).
+  int64_t NumParameters() const;
+};
+
+// Recurrent state of the L layers: h[l] and c[l] are float32 [1, B, H_l].
+struct LstmState {
+  std::vector<torch::Tensor> h;
+  std::vector<torch::Tensor> c;
+  // Returns a copy cut from the autograd graph (truncated BPTT).
+  LstmState Detached() const;
+};
+
+// One LSTM layer in PyTorch's layout (gate order i, f, g, o):
+// w_ih [4H, I], w_hh [4H, H], b_ih [4H], b_hh [4H], all float32.
+struct LstmLayerWeights {
+  torch::Tensor w_ih, w_hh, b_ih, b_hh;
+};
+
+class LstmLmImpl : public torch::nn::Module {
+ public:
+  // Builds the model and initialises every parameter ~ U(-init_scale, init_scale) from the
+  // global torch RNG (seed it with torch::manual_seed). `config` must be valid (checked).
+  explicit LstmLmImpl(const LstmLmConfig& config);
+
+  // input: int64 token ids [T, B]; `state` (in/out) holds the state before the first step and
+  // receives the state after the last. Returns logits [T, B, V] (float32, unnormalised).
+  // Dropout is active in training mode only.
+  torch::Tensor forward(const torch::Tensor& input, LstmState* state);
+
+  // Same, with the LSTM weights replaced by `layers` (one entry per layer, same shapes or any
+  // consistent heterogeneous shapes) and the embedding / decoder by the given tensors
+  // (embedding [V, E'], decoder_weight [V, H_L'], decoder_bias [V]). Used to apply pruning gates
+  // as scaled weights while keeping LibTorch's fused LSTM kernel.
+  torch::Tensor ForwardWith(const torch::Tensor& input, LstmState* state,
+                            const torch::Tensor& embedding,
+                            const std::vector<LstmLayerWeights>& layers,
+                            const torch::Tensor& decoder_weight,
+                            const torch::Tensor& decoder_bias);
+
+  // All-zero state for batch size `batch` on the parameters' device.
+  LstmState InitialState(int64_t batch) const;
+
+  const LstmLmConfig& config() const { return config_; }
+  int64_t num_layers() const { return static_cast<int64_t>(layers_.size()); }
+  // The parameters of layer `l` (aliases, not copies).
+  const LstmLayerWeights& layer(int64_t l) const { return layers_.at(static_cast<size_t>(l)); }
+  LstmLayerWeights& mutable_layer(int64_t l) { return layers_.at(static_cast<size_t>(l)); }
+  const torch::Tensor& embedding_weight() const { return embedding_->weight; }  // [V, E]
+  const torch::Tensor& decoder_weight() const { return decoder_->weight; }      // [V, H_L]
+  const torch::Tensor& decoder_bias() const { return decoder_->bias; }          // [V]
+
+ private:
+  LstmLmConfig config_;
+  torch::nn::Embedding embedding_{nullptr};
+  std::vector<LstmLayerWeights> layers_;
+  torch::nn::Linear decoder_{nullptr};
+};
+TORCH_MODULE(LstmLm);
+
+// Deep copy (new parameter storage): copying an LstmLm holder would share parameters.
+LstmLm CloneLstmLm(const LstmLm& model);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_MODELS_LSTM_LM_H_

@@ -1,0 +1,175 @@
+#include "models/lstm_lm.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "common/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "models/checkpoint.h"
+#include "models/zaremba.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+using ::testing::HasSubstr;
+
+LstmLmConfig Tiny(std::vector<int64_t> hidden = {7, 5}) {
+  LstmLmConfig c;
+  c.vocab_size = 11;
+  c.embedding_size = 6;
+  c.hidden_sizes = std::move(hidden);
+  c.dropout = 0.3;
+  c.init_scale = 0.2;
+  return c;
+}
+
+TEST(LstmLmConfig, ValidateNamesTheField) {
+  LstmLmConfig c = Tiny();
+  c.hidden_sizes = {4, 0};
+  EXPECT_THAT(std::string(c.Validate().message()), HasSubstr("hidden_sizes[1]=0"));
+  c = Tiny();
+  c.dropout = 1.0;
+  EXPECT_THAT(std::string(c.Validate().message()), HasSubstr("dropout=1"));
+  c = Tiny();
+  c.hidden_sizes.clear();
+  EXPECT_FALSE(c.Validate().ok());
+  EXPECT_TRUE(Tiny().Validate().ok());
+}
+
+TEST(LstmLmConfig, JsonRoundTrip) {
+  const LstmLmConfig c = Tiny({9, 3, 4});
+  auto back = LstmLmConfig::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->hidden_sizes, c.hidden_sizes);
+  EXPECT_EQ(back->embedding_size, c.embedding_size);
+  EXPECT_DOUBLE_EQ(back->dropout, c.dropout);
+  EXPECT_FALSE(LstmLmConfig::FromJson("{\"vocab_size\": 3}").ok());
+  EXPECT_FALSE(LstmLmConfig::FromJson("not json").ok());
+}
+
+TEST(LstmLm, HeterogeneousShapesAndParameterCount) {
+  torch::manual_seed(1);
+  LstmLm m(Tiny({7, 5}));
+  int64_t n = 0;
+  for (const auto& p : m->parameters()) {
+    n += p.numel();
+    EXPECT_LE(p.abs().max().item<float>(), 0.2f);
+  }
+  EXPECT_EQ(n, m->config().NumParameters());
+  LstmState s = m->InitialState(3);
+  auto logits = m->forward(torch::randint(0, 11, {4, 3}, torch::kInt64), &s);
+  EXPECT_EQ(logits.sizes(), (torch::IntArrayRef{4, 3, 11}));
+  EXPECT_EQ(s.h[0].sizes(), (torch::IntArrayRef{1, 3, 7}));
+  EXPECT_EQ(s.c[1].sizes(), (torch::IntArrayRef{1, 3, 5}));
+}
+
+// Reference: our per-layer stack equals LibTorch's own 2-layer nn::LSTM with the same weights.
+TEST(LstmLm, MatchesTorchNnLstmReference) {
+  torch::manual_seed(2);
+  LstmLmConfig c = Tiny({8, 8});
+  c.embedding_size = 8;
+  LstmLm m(c);
+  m->eval();
+  torch::nn::LSTM ref(torch::nn::LSTMOptions(8, 8).num_layers(2));
+  {
+    torch::NoGradGuard g;
+    for (int l = 0; l < 2; ++l) {
+      const std::string s = std::to_string(l);
+      ref->named_parameters()["weight_ih_l" + s].copy_(m->layer(l).w_ih);
+      ref->named_parameters()["weight_hh_l" + s].copy_(m->layer(l).w_hh);
+      ref->named_parameters()["bias_ih_l" + s].copy_(m->layer(l).b_ih);
+      ref->named_parameters()["bias_hh_l" + s].copy_(m->layer(l).b_hh);
+    }
+  }
+  ref->eval();
+  auto input = torch::randint(0, 11, {6, 2}, torch::kInt64);
+  LstmState s = m->InitialState(2);
+  auto got = m->forward(input, &s);
+  auto emb = torch::embedding(m->embedding_weight(), input);
+  auto out = std::get<0>(ref->forward(emb));
+  auto want = torch::linear(out, m->decoder_weight(), m->decoder_bias());
+  EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6));
+  // Carrying the state across two halves equals one pass over the whole sequence.
+  LstmState s2 = m->InitialState(2);
+  auto a = m->forward(input.narrow(0, 0, 3), &s2);
+  auto b = m->forward(input.narrow(0, 3, 3), &s2);
+  EXPECT_TRUE(torch::allclose(torch::cat({a, b}), got, 1e-5, 1e-6));
+}
+
+TEST(LstmLm, DropoutOnlyInTraining) {
+  torch::manual_seed(3);
+  LstmLm m(Tiny());
+  auto input = torch::randint(0, 11, {5, 2}, torch::kInt64);
+  m->eval();
+  LstmState s1 = m->InitialState(2), s2 = m->InitialState(2);
+  EXPECT_TRUE(torch::equal(m->forward(input, &s1), m->forward(input, &s2)));
+  m->train();
+  LstmState s3 = m->InitialState(2), s4 = m->InitialState(2);
+  EXPECT_FALSE(torch::equal(m->forward(input, &s3), m->forward(input, &s4)));
+}
+
+TEST(LstmLm, CloneIsDeep) {
+  LstmLm m(Tiny());
+  LstmLm c = CloneLstmLm(m);
+  {
+    torch::NoGradGuard g;
+    m->mutable_layer(0).w_ih.fill_(0.5);
+  }
+  EXPECT_FALSE(torch::equal(m->layer(0).w_ih, c->layer(0).w_ih));
+}
+
+TEST(Checkpoint, HeterogeneousRoundTrip) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/ckpt/m.pt";
+  torch::manual_seed(4);
+  LstmLm m(Tiny({9, 3}));
+  ASSERT_TRUE(SaveLstmLm(m, path, "{\"epoch\": 3}").ok());
+  auto back = LoadLstmLm(path);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->model->config().hidden_sizes, (std::vector<int64_t>{9, 3}));
+  EXPECT_EQ(back->metadata_json, "{\"epoch\": 3}");
+  auto a = m->named_parameters();
+  for (const auto& p : back->model->named_parameters()) {
+    EXPECT_TRUE(torch::equal(p.value(), a[p.key()])) << p.key();
+  }
+}
+
+TEST(Checkpoint, CorruptOrTruncatedGivesStatus) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
+  EXPECT_EQ(LoadLstmLm(dir + "/none.pt").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(WriteFileAtomically(dir + "/garbage.pt", "definitely not a zip archive").ok());
+  auto bad = LoadLstmLm(dir + "/garbage.pt");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("garbage.pt"));
+  LstmLm m(Tiny());
+  ASSERT_TRUE(SaveLstmLm(m, dir + "/full.pt").ok());
+  auto bytes = ReadFile(dir + "/full.pt");
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/cut.pt", bytes->substr(0, bytes->size() / 2)).ok());
+  EXPECT_FALSE(LoadLstmLm(dir + "/cut.pt").ok());
+  // An unwritable destination is an error, and the old file stays.
+  EXPECT_FALSE(SaveLstmLm(m, dir + "/garbage.pt/child.pt").ok());
+  EXPECT_EQ(*ReadFile(dir + "/garbage.pt"), "definitely not a zip archive");
+}
+
+TEST(Zaremba, NamedConfigs) {
+  auto small = GetZarembaConfig("small");
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->model.hidden_sizes, (std::vector<int64_t>{200, 200}));
+  EXPECT_EQ(small->schedule.epochs, 13);
+  auto large = GetZarembaConfig("large");
+  ASSERT_TRUE(large.ok());
+  EXPECT_DOUBLE_EQ(large->model.dropout, 0.65);
+  EXPECT_DOUBLE_EQ(large->schedule.max_grad_norm, 10.0);
+  EXPECT_EQ(large->schedule.epochs, 55);
+  // 2x1500 large model: 66.0M parameters (Zaremba et al. report 66M).
+  EXPECT_NEAR(large->model.NumParameters() / 1e6, 66.0, 0.1);
+  auto medium = GetZarembaConfig("medium");
+  ASSERT_TRUE(medium.ok());
+  EXPECT_NEAR(medium->model.NumParameters() / 1e6, 19.8, 0.1);  // published: 20M
+  EXPECT_FALSE(GetZarembaConfig("huge").ok());
+}
+
+}  // namespace
+}  // namespace rnnprune

@@ -1,0 +1,103 @@
+// Training and evaluation of LSTM language models, shared by the dense baseline and every
+// pruning method: truncated BPTT with the state carried across windows (Zaremba et al. 2014),
+// plain SGD with a global gradient-norm clip and the step-decay schedule, and perplexity.
+#ifndef RNNPRUNE_PRUNING_TRAINER_H_
+#define RNNPRUNE_PRUNING_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "models/lstm_lm.h"
+#include "models/zaremba.h"
+#include "torch/types.h"
+
+namespace rnnprune {
+
+// What a pruning method adds to training. The default implementation is plain dense training.
+class TrainingHooks {
+ public:
+  virtual ~TrainingHooks() = default;
+  // Forward pass of one window: input [T, B] int64 -> logits [T, B, V]; updates `state`.
+  // A method with gates applies them here (e.g. as scaled weights).
+  virtual torch::Tensor Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {
+    return model->forward(input, state);
+  }
+  // Regulariser added to the loss of one window (a scalar tensor, same normalisation as the
+  // loss: per sequence, i.e. divided by the batch size); an undefined tensor means none.
+  virtual torch::Tensor Penalty(LstmLm& model) { return {}; }
+  // Extra trainable tensors (e.g. gate log_alpha), optimised with the model's parameters.
+  virtual std::vector<torch::Tensor> ExtraParameters() { return {}; }
+  // Called after every optimizer step (e.g. thresholding, masks).
+  virtual void AfterStep(LstmLm& model) {}
+};
+
+// Options of Train.
+struct TrainOptions {
+  ZarembaSchedule schedule;
+  // Stop each epoch after this many windows (0: the whole training split). For smoke runs.
+  int64_t max_steps_per_epoch = 0;
+  // Progress line every this many steps (0: about 10 lines per epoch).
+  int64_t log_every_steps = 0;
+  // Validation perplexity after each epoch (batch 1, state carried, the standard protocol);
+  // restricted to the first `max_eval_tokens` tokens when > 0.
+  bool eval_each_epoch = true;
+  int64_t max_eval_tokens = 0;
+  // Receives progress lines; by default they go to stderr.
+  std::function<void(const std::string&)> log;
+};
+
+// Per-epoch record.
+struct EpochStats {
+  int epoch = 0;                    // 1-based
+  double learning_rate = 0;
+  int64_t steps = 0;                // BPTT windows trained
+  int64_t tokens = 0;               // target tokens trained (T * B per window)
+  double train_perplexity = 0;      // exp(mean training NLL, nats/token) over the epoch
+  double valid_perplexity = 0;      // 0 when not evaluated
+  double train_seconds = 0;         // wall time of the training steps (no evaluation)
+  double tokens_per_second = 0;     // tokens / train_seconds
+};
+
+struct TrainResult {
+  std::vector<EpochStats> epochs;
+  int64_t tokens = 0;
+  double train_seconds = 0;
+  double tokens_per_second = 0;     // over all epochs, training steps only
+};
+
+// Trains `model` in place on `train_ids` [N] (int64) with SGD: for each window the loss is the
+// NLL summed over its time steps and averaged over the batch (Zaremba's normalisation; lr 1.0
+// applies to it), plus hooks->Penalty(model). Gradients are clipped to a global L2 norm of
+// schedule.max_grad_norm. The lr of epoch e is lr * lr_decay^max(e - decay_after_epochs, 0).
+// `hooks` may be null (dense training). Errors: InvalidArgument for bad options or data;
+// Internal when the loss or a gradient becomes NaN/Inf (naming the epoch, step and tensor).
+absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
+                                  const torch::Tensor& valid_ids, const TrainOptions& options,
+                                  TrainingHooks* hooks = nullptr);
+
+// Result of an evaluation pass.
+struct EvalResult {
+  double mean_nll_nats = 0;  // mean negative log-likelihood per token, nats
+  double perplexity = 0;     // exp(mean_nll_nats)
+  int64_t tokens = 0;        // predicted tokens
+  double seconds = 0;        // wall time
+};
+
+// Perplexity of `model` on the stream `ids` [N] (int64), read as `batch_size` parallel streams
+// (Batchify) in windows of `bptt` with the state carried across windows, in eval mode (no
+// dropout) without gradients. batch_size 1 is the standard protocol (every token but the first
+// is predicted with its full history); larger batches are faster and slightly pessimistic and
+// must be labelled as such. `max_tokens` > 0 evaluates only the first max_tokens tokens.
+// `hooks` (may be null) supplies the forward pass. Restores the model's training mode.
+// Errors: InvalidArgument (bad sizes), or a LibTorch error turned into a Status.
+absl::StatusOr<EvalResult> EvaluatePerplexity(LstmLm& model, const torch::Tensor& ids,
+                                              int64_t batch_size = 1, int64_t bptt = 35,
+                                              int64_t max_tokens = 0,
+                                              TrainingHooks* hooks = nullptr);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_PRUNING_TRAINER_H_

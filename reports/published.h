@@ -1,0 +1,27 @@
+// Published figures that stand beside ours in the reports, always labelled with their source.
+// Never mixed into our own results.
+#ifndef RNNPRUNE_REPORTS_PUBLISHED_H_
+#define RNNPRUNE_REPORTS_PUBLISHED_H_
+
+namespace rnnprune {
+
+// A published PTB perplexity pair (word level, 10k vocabulary, Mikolov's splits).
+struct PublishedPtbPerplexity {
+  const char* model;         // "small", "medium", "large"
+  const char* architecture;  // e.g. "2x200 LSTM, no dropout"
+  double valid_perplexity;
+  double test_perplexity;
+  const char* source;
+};
+
+// Zaremba, Sutskever, Vinyals 2014, "Recurrent Neural Network Regularization", Table 1
+// (the small model is the non-regularized LSTM).
+inline constexpr PublishedPtbPerplexity kZarembaPublished[] = {
+    {"small", "2x200 LSTM, no dropout", 120.7, 114.5, "Zaremba et al. 2014, Table 1"},
+    {"medium", "2x650 LSTM, dropout 0.5", 86.2, 82.7, "Zaremba et al. 2014, Table 1"},
+    {"large", "2x1500 LSTM, dropout 0.65", 82.2, 78.4, "Zaremba et al. 2014, Table 1"},
+};
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_REPORTS_PUBLISHED_H_

@@ -1,0 +1,187 @@
+#include "reports/results.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
+#include "common/files.h"
+#include "common/status_macros.h"
+#include "reports/published.h"
+
+namespace rnnprune {
+namespace {
+
+using json = nlohmann::json;
+
+// Formats a numeric field with `fmt`, or "?" when missing.
+std::string Num(const json& j, const char* key, const char* fmt = "%.2f") {
+  if (!j.contains(key) || !j[key].is_number()) return "?";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), fmt, j[key].get<double>());
+  return buf;
+}
+
+std::string Str(const json& j, const char* key) {
+  if (!j.contains(key)) return "?";
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::string Duration(double s) {
+  if (s >= 3600) return absl::StrFormat("%.1f h", s / 3600);
+  if (s >= 60) return absl::StrFormat("%.1f min", s / 60);
+  return absl::StrFormat("%.0f s", s);
+}
+
+int PresetRank(const std::string& p) {
+  static const char* kOrder[] = {"paper", "small", "default", "quick", "smoke"};
+  for (int i = 0; i < 5; ++i) {
+    if (p == kOrder[i]) return i;
+  }
+  return 5;
+}
+
+std::string Sizes(const json& run) {
+  if (!run.contains("model")) return "?";
+  const json& m = run["model"];
+  std::vector<std::string> parts;
+  parts.push_back(absl::StrCat("E=", m.value("embedding_size", 0)));
+  if (m.contains("hidden_sizes")) {
+    std::vector<int64_t> h = m["hidden_sizes"].get<std::vector<int64_t>>();
+    parts.push_back(absl::StrCat("H=", absl::StrJoin(h, "/")));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<json>> ReadJsonLines(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  std::vector<json> out;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    json j = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%d: not a JSON object", path, line_no));
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+absl::Status WriteJsonLines(const std::string& path, const std::vector<json>& records) {
+  std::string text;
+  for (const json& r : records) absl::StrAppend(&text, r.dump(), "\n");
+  return WriteFileAtomically(path, text);
+}
+
+std::string RenderPtbReport(const std::vector<json>& runs_in) {
+  std::vector<json> runs = runs_in;
+  std::stable_sort(runs.begin(), runs.end(), [](const json& a, const json& b) {
+    return PresetRank(a.value("preset", "")) < PresetRank(b.value("preset", ""));
+  });
+  std::string md;
+  absl::StrAppend(&md,
+                  "# PTB word-level language modelling\n\n"
+                  "Rendered from `reports/results/ptb_*.jsonl` by `bazel run -c opt "
+                  "//benchmarks:all` (every number below was produced by the command shown in "
+                  "its section; nothing is edited by hand). Perplexity = exp(mean NLL in nats "
+                  "per token) over the whole split, read as one stream with the LSTM state "
+                  "carried (batch 1, BPTT 35), the standard protocol.\n\n");
+
+  absl::StrAppend(&md, "## Our runs\n\n",
+                  "| preset | config | sizes | method | epochs | valid ppl | test ppl | train "
+                  "tokens/s | wall time | threads | seed |\n",
+                  "|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const json& r : runs) {
+    const int epochs = r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0;
+    absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Str(r, "config_name"), " | ", Sizes(r),
+                    " | ", Str(r, "method"), " | ", epochs, " | ",
+                    Num(r, "valid_perplexity"), " | ", Num(r, "test_perplexity"), " | ",
+                    Num(r, "train_tokens_per_second", "%.0f"), " | ",
+                    r.contains("wall_seconds") ? Duration(r["wall_seconds"].get<double>()) : "?",
+                    " | ", Str(r, "threads"), " | ", Str(r, "seed"), " |\n");
+  }
+  if (runs.empty()) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
+
+  absl::StrAppend(&md, "\n## Published (not ours)\n\n",
+                  "| model | architecture | valid ppl | test ppl | source |\n"
+                  "|---|---|---|---|---|\n");
+  for (const auto& p : kZarembaPublished) {
+    absl::StrAppend(&md, absl::StrFormat("| %s | %s | %.1f | %.1f | %s |\n", p.model,
+                                         p.architecture, p.valid_perplexity, p.test_perplexity,
+                                         p.source));
+  }
+
+  for (const json& r : runs) {
+    absl::StrAppend(&md, "\n## Run: preset `", Str(r, "preset"), "`, ", Str(r, "method"), " ",
+                    Str(r, "config_name"), "\n\n");
+    absl::StrAppend(&md, "- command: `", Str(r, "command"), "`\n");
+    absl::StrAppend(&md, "- git commit: `", Str(r, "git_commit"), "`; started ",
+                    Str(r, "timestamp_utc"), "\n");
+    absl::StrAppend(&md, "- machine: ", Str(r, "cpu_model"), ", ", Str(r, "logical_cpus"),
+                    " logical CPUs; threads ", Str(r, "threads"), "; OPENBLAS_CORETYPE=",
+                    r.value("blas_coretype", "").empty() ? std::string("(unset)")
+                                                         : r.value("blas_coretype", ""),
+                    "\n");
+    absl::StrAppend(&md, "- seed ", Str(r, "seed"), "; evaluation: ", Str(r, "eval_protocol"),
+                    "\n");
+    absl::StrAppend(&md, "- model: `", r.contains("model") ? r["model"].dump() : "?",
+                    "`; parameters: ", Str(r, "num_parameters"), "\n");
+    absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?",
+                    "`", r.value("max_steps_per_epoch", 0) > 0
+                             ? absl::StrCat(" (each epoch capped at ",
+                                            r["max_steps_per_epoch"].get<int64_t>(), " steps)")
+                             : std::string(),
+                    "\n");
+    if (r.contains("epochs") && r["epochs"].is_array() && !r["epochs"].empty()) {
+      absl::StrAppend(&md,
+                      "\n| epoch | lr | train ppl | valid ppl | tokens/s | train time |\n"
+                      "|---|---|---|---|---|---|\n");
+      for (const json& e : r["epochs"]) {
+        absl::StrAppend(&md, "| ", Str(e, "epoch"), " | ", Num(e, "learning_rate", "%.4g"), " | ",
+                        Num(e, "train_perplexity"), " | ", Num(e, "valid_perplexity"), " | ",
+                        Num(e, "tokens_per_second", "%.0f"), " | ",
+                        e.contains("train_seconds")
+                            ? Duration(e["train_seconds"].get<double>())
+                            : "?",
+                        " |\n");
+      }
+    }
+  }
+  return md;
+}
+
+absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
+  const std::string results_dir = reports_dir + "/results";
+  std::vector<std::string> files;
+  if (DIR* d = ::opendir(results_dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (absl::StartsWith(name, "ptb_") && absl::EndsWith(name, ".jsonl")) {
+        files.push_back(results_dir + "/" + name);
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<json> runs;
+  for (const std::string& f : files) {
+    ASSIGN_OR_RETURN(std::vector<json> part, ReadJsonLines(f));
+    for (json& j : part) runs.push_back(std::move(j));
+  }
+  return WriteFileAtomically(reports_dir + "/ptb.md", RenderPtbReport(runs));
+}
+
+}  // namespace rnnprune

@@ -1,0 +1,78 @@
+#include "reports/results.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "common/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace rnnprune {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+json MakeRun(const std::string& preset, double valid, double test) {
+  json r;
+  r["task"] = "ptb";
+  r["method"] = "dense";
+  r["preset"] = preset;
+  r["config_name"] = "small";
+  r["model"] = {{"embedding_size", 200}, {"hidden_sizes", {200, 200}}};
+  r["valid_perplexity"] = valid;
+  r["test_perplexity"] = test;
+  r["train_tokens_per_second"] = 7123.4;
+  r["wall_seconds"] = 725.0;
+  r["threads"] = 2;
+  r["seed"] = 1;
+  r["command"] = "bazel run -c opt //benchmarks:all -- --preset=" + preset;
+  r["epochs"] = json::array({{{"epoch", 1}, {"learning_rate", 1.0}, {"train_perplexity", 250.0},
+                              {"valid_perplexity", 180.5}, {"tokens_per_second", 7000.0},
+                              {"train_seconds", 130.0}}});
+  return r;
+}
+
+TEST(Results, JsonLinesRoundTripAndErrors) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  ASSERT_TRUE(WriteJsonLines(dir + "/r.jsonl", {MakeRun("smoke", 1, 2), MakeRun("default", 3, 4)}).ok());
+  auto back = ReadJsonLines(dir + "/r.jsonl");
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[1]["preset"], "default");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/bad.jsonl", "{\"a\": 1}\n\n[1, 2]\n").ok());
+  auto bad = ReadJsonLines(dir + "/bad.jsonl");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("bad.jsonl:3"));
+}
+
+TEST(Results, PtbReportHasOurRowsAndLabelledPublishedFigures) {
+  const std::string md = RenderPtbReport({MakeRun("smoke", 900.1, 880.25), MakeRun("default", 130.4, 125.6)});
+  // Ours, with the preset order default before smoke.
+  EXPECT_THAT(md, HasSubstr("| default | small | E=200, H=200/200 | dense | 1 | 130.40 | 125.60 | "
+                            "7123 | 12.1 min | 2 | 1 |"));
+  EXPECT_LT(md.find("| default |"), md.find("| smoke |"));
+  // Published, in their own labelled table.
+  EXPECT_THAT(md, HasSubstr("## Published (not ours)"));
+  EXPECT_THAT(md, HasSubstr("| small | 2x200 LSTM, no dropout | 120.7 | 114.5 | Zaremba et al. 2014"));
+  EXPECT_THAT(md, HasSubstr("| large | 2x1500 LSTM, dropout 0.65 | 82.2 | 78.4 |"));
+  // Provenance and the per-epoch curve.
+  EXPECT_THAT(md, HasSubstr("command: `bazel run -c opt //benchmarks:all -- --preset=default`"));
+  EXPECT_THAT(md, HasSubstr("| 1 | 1 | 250.00 | 180.50 | 7000 | 2.2 min |"));
+}
+
+TEST(Results, RenderFilesWritesReport) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/reports";
+  ASSERT_TRUE(WriteJsonLines(dir + "/results/ptb_quick.jsonl", {MakeRun("quick", 200, 190)}).ok());
+  ASSERT_TRUE(RenderPtbReportFiles(dir).ok());
+  auto md = ReadFile(dir + "/ptb.md");
+  ASSERT_TRUE(md.ok());
+  EXPECT_THAT(*md, HasSubstr("| quick | small |"));
+  ASSERT_TRUE(WriteFileAtomically(dir + "/results/ptb_broken.jsonl", "not json\n").ok());
+  absl::Status s = RenderPtbReportFiles(dir);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("ptb_broken.jsonl:1"));
+  EXPECT_EQ(*ReadFile(dir + "/ptb.md"), *md);  // the old report is kept
+}
+
+}  // namespace
+}  // namespace rnnprune
