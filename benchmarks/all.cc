@@ -1,0 +1,73 @@
+// The main job: `bazel run -c opt //benchmarks:all -- [--preset=default] [--threads=N] ...`.
+// Trains and evaluates every run of the preset on real data and writes reports/ (see README.md).
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "benchmarks/presets.h"
+#include "benchmarks/suite.h"
+#include "common/data_dir.h"
+
+ABSL_FLAG(std::string, preset, "default",
+          "smoke | quick | default | small | paper (see README.md for budgets)");
+ABSL_FLAG(std::vector<std::string>, tasks, {"ptb"}, "comma-separated tasks to run: ptb");
+ABSL_FLAG(std::string, data_dir, "",
+          "data folder holding ptb/ (default: $RNNPRUNE_DATA, else ../shared/data)");
+ABSL_FLAG(bool, verify_checksums, true, "require the canonical PTB files (SHA-256)");
+ABSL_FLAG(std::string, reports_dir, "", "where results/ and *.md go (default: <workspace>/reports)");
+ABSL_FLAG(std::string, output_dir, "", "where checkpoints go (default: <workspace>/runs)");
+ABSL_FLAG(int, threads, 0, "intra-op threads for LibTorch and OpenBLAS (default: all cores)");
+ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = same numbers)");
+ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Runs rnnprune's main job: bazel run -c opt //benchmarks:all -- --preset=default");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() > 1) {
+    std::fprintf(stderr, "error: unexpected positional argument '%s'\n", args[1]);
+    return 2;
+  }
+  rnnprune::SuiteOptions o;
+  o.preset = absl::GetFlag(FLAGS_preset);
+  o.tasks = absl::GetFlag(FLAGS_tasks);
+  o.verify_checksums = absl::GetFlag(FLAGS_verify_checksums);
+  const std::string root = rnnprune::WorkspaceRoot();
+  o.reports_dir = absl::GetFlag(FLAGS_reports_dir);
+  if (o.reports_dir.empty()) o.reports_dir = root + "/reports";
+  o.output_dir = absl::GetFlag(FLAGS_output_dir);
+  if (o.output_dir.empty()) o.output_dir = root + "/runs";
+  o.threads = absl::GetFlag(FLAGS_threads);
+  if (o.threads == 0) o.threads = static_cast<int>(std::thread::hardware_concurrency());
+  o.seed = absl::GetFlag(FLAGS_seed);
+  o.device = absl::GetFlag(FLAGS_device);
+  o.source_dir = root;
+  std::vector<std::string> given(argv + 1, argv + argc);
+  o.command = absl::StrCat("bazel run -c opt //benchmarks:all",
+                           given.empty() ? "" : " -- ", absl::StrJoin(given, " "));
+  // Validate every flag before touching data.
+  absl::Status valid = rnnprune::ValidateSuiteOptions(o);
+  if (!valid.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(valid.message()).c_str());
+    return 2;
+  }
+  auto data_dir = rnnprune::ResolveDataDir(absl::GetFlag(FLAGS_data_dir));
+  if (!data_dir.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(data_dir.status().message()).c_str());
+    return 2;
+  }
+  o.data_dir = *data_dir;
+  auto runs = rnnprune::RunSuite(o);
+  if (!runs.ok()) {
+    std::fprintf(stderr, "error: %s\n", runs.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "done: %zu runs; reports in %s\n", runs->size(), o.reports_dir.c_str());
+  return 0;
+}

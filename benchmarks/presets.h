@@ -1,0 +1,32 @@
+// Presets of the main job (`bazel run //benchmarks:all -- --preset=NAME`): how much of each
+// Zaremba et al. 2014 schedule to run, and the time budget on 2 cores.
+#ifndef RNNPRUNE_BENCHMARKS_PRESETS_H_
+#define RNNPRUNE_BENCHMARKS_PRESETS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rnnprune {
+
+struct Preset {
+  std::string name;
+  std::string description;         // one line for --help and the README
+  std::vector<std::string> configs;  // Zaremba configs trained ("small", "medium", "large")
+  int epochs = 0;                  // 0: the published schedule's epochs
+  int decay_after_epochs = 0;      // 0: the published schedule's; else lr decays after this epoch
+  int64_t max_steps_per_epoch = 0; // 0: whole epochs
+  std::string budget;              // wall time of the PTB stage on 2 cores, as measured
+};
+
+// Names of all presets, in order of size.
+std::vector<std::string> PresetNames();
+
+// Returns the preset `name`: smoke, quick, default, small or paper.
+// Errors: InvalidArgument naming the value and the valid names.
+absl::StatusOr<Preset> GetPreset(const std::string& name);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_BENCHMARKS_PRESETS_H_

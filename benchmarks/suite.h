@@ -1,0 +1,46 @@
+// The main job behind `bazel run //benchmarks:all`: trains and evaluates every run of a preset,
+// writes one JSON line per run under <reports_dir>/results/ and renders the Markdown reports.
+#ifndef RNNPRUNE_BENCHMARKS_SUITE_H_
+#define RNNPRUNE_BENCHMARKS_SUITE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+
+// Options of RunSuite (filled from flags by benchmarks/all.cc).
+struct SuiteOptions {
+  std::string preset = "default";
+  std::vector<std::string> tasks = {"ptb"};
+  std::string data_dir;     // folder holding ptb/ (and later squad/, glove/)
+  bool verify_checksums = true;
+  std::string reports_dir;  // results/ and *.md are written here
+  std::string output_dir;   // checkpoints of trained models
+  int threads = 0;          // > 0
+  int seed = 1;
+  std::string device = "cpu";  // "cpu" or "cuda"
+  std::string source_dir;   // git checkout recorded in the results
+  std::string command;      // the command line, recorded in the results
+  std::function<void(const std::string&)> log;  // progress lines (stderr when empty)
+};
+
+// Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
+// rule (unknown preset or task, threads < 1, device not cpu/cuda), FailedPrecondition for
+// --device=cuda on a LibTorch built without CUDA.
+absl::Status ValidateSuiteOptions(const SuiteOptions& options);
+
+// Runs the preset: for task "ptb", each Zaremba config of the preset is trained from scratch
+// (seeded with options.seed), saved to <output_dir>/ptb_<preset>_<config>_dense.pt, and
+// evaluated on valid and test (batch 1, BPTT 35, state carried). Writes
+// <reports_dir>/results/ptb_<preset>.jsonl (replacing that preset's previous lines) and
+// re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
+// Errors: bad options, missing or corrupt data, training divergence, unwritable outputs.
+absl::StatusOr<std::vector<nlohmann::json>> RunSuite(const SuiteOptions& options);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_BENCHMARKS_SUITE_H_
