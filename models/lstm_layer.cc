@@ -1,5 +1,7 @@
 #include "models/lstm_layer.h"
 
+#include <cblas.h>
+
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -60,18 +62,22 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
     torch::Tensor y = torch::empty({t_len, b, hs}, x.options());
     torch::Tensor cs = torch::empty({t_len, b, hs}, x.options());
     torch::Tensor tanh_cs = torch::empty({t_len, b, hs}, x.options());
-    // Contiguous W_hh^T: OpenBLAS runs the small per-step GEMM ~1.8x faster than on w_hh.t().
-    const torch::Tensor w_hh_t = w_hh.t().contiguous();
+    const torch::Tensor w_hh_c = w_hh.contiguous();
+    const float* w_hh_p = w_hh_c.data_ptr<float>();
     for (int64_t t = 0; t < t_len; ++t) {
       torch::Tensor g = gates[t];
       const torch::Tensor h_prev = t == 0 ? h0c : y[t - 1];
       const torch::Tensor c_prev = t == 0 ? c0c : cs[t - 1];
-      g.addmm_(h_prev, w_hh_t);
+      // gates_t += h_{t-1} W_hh^T, straight through cblas (ATen's addmm adds ~30 us per call).
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(b),
+                  static_cast<int>(4 * hs), static_cast<int>(hs), 1.0f,
+                  h_prev.data_ptr<float>(), static_cast<int>(hs), w_hh_p, static_cast<int>(hs),
+                  1.0f, g.data_ptr<float>(), static_cast<int>(4 * hs));
       CellForward(g, c_prev, cs[t], tanh_cs[t], y[t], b, hs);
     }
     torch::Tensor h_t = y[t_len - 1].clone();
     torch::Tensor c_t = cs[t_len - 1].clone();
-    ctx->save_for_backward({xc, h0c, c0c, w_ih, w_hh, gates, y, cs, tanh_cs});
+    ctx->save_for_backward({xc, h0c, c0c, w_ih, w_hh_c, gates, y, cs, tanh_cs});
     return {y, h_t, c_t};
   }
 
@@ -108,8 +114,10 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
           dcp[k] = dct * f;
         }
       }
-      torch::mm_out(dh, dgates[t], w_hh);  // dh_{t-1} = dgates_t W_hh
-      dhp = dh.data_ptr<float>();
+      // dh_{t-1} = dgates_t W_hh
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(b),
+                  static_cast<int>(hs), static_cast<int>(4 * hs), 1.0f, dg, static_cast<int>(4 * hs),
+                  w_hh.data_ptr<float>(), static_cast<int>(hs), 0.0f, dhp, static_cast<int>(hs));
     }
     const torch::Tensor dg2 = dgates.view({t_len * b, 4 * hs});
     const torch::Tensor h_prev =

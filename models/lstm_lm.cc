@@ -113,15 +113,23 @@ LstmState LstmLmImpl::InitialState(int64_t batch) const {
   return s;
 }
 
-torch::Tensor LstmLmImpl::forward(const torch::Tensor& input, LstmState* state) {
-  return ForwardWith(input, state, embedding_->weight, layers_, decoder_->weight, decoder_->bias);
+torch::Tensor LmOutput::Logits() const {
+  return torch::linear(hidden, decoder_weight, decoder_bias);
 }
 
-torch::Tensor LstmLmImpl::ForwardWith(const torch::Tensor& input, LstmState* state,
-                                      const torch::Tensor& embedding,
-                                      const std::vector<LstmLayerWeights>& layers,
-                                      const torch::Tensor& decoder_weight,
-                                      const torch::Tensor& decoder_bias) {
+torch::Tensor LstmLmImpl::forward(const torch::Tensor& input, LstmState* state) {
+  return Run(input, state).Logits();
+}
+
+LmOutput LstmLmImpl::Run(const torch::Tensor& input, LstmState* state) {
+  return RunWith(input, state, embedding_->weight, layers_, decoder_->weight, decoder_->bias);
+}
+
+LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
+                             const torch::Tensor& embedding,
+                             const std::vector<LstmLayerWeights>& layers,
+                             const torch::Tensor& decoder_weight,
+                             const torch::Tensor& decoder_bias) {
   TORCH_CHECK(input.dim() == 2, "LstmLm: input must be [T, B], got ", input.sizes());
   TORCH_CHECK(state != nullptr && state->h.size() == layers.size() &&
                   state->c.size() == layers.size(),
@@ -138,7 +146,7 @@ torch::Tensor LstmLmImpl::ForwardWith(const torch::Tensor& input, LstmState* sta
     state->h[l] = std::get<1>(out).unsqueeze(0);
     state->c[l] = std::get<2>(out).unsqueeze(0);
   }
-  return torch::linear(x, decoder_weight, decoder_bias);  // [T, B, V]
+  return {x, decoder_weight, decoder_bias};
 }
 
 LstmLm CloneLstmLm(const LstmLm& model) {

@@ -51,6 +51,16 @@ struct LstmLayerWeights {
   torch::Tensor w_ih, w_hh, b_ih, b_hh;
 };
 
+// Output of the LSTM stack and the decoder that reads it: logits = hidden W^T + b. Kept apart
+// so that training can fuse the decoder with the loss (models/softmax_cross_entropy.h).
+struct LmOutput {
+  torch::Tensor hidden;          // [T, B, H_L] float32, last layer's output after dropout
+  torch::Tensor decoder_weight;  // [V, H_L]
+  torch::Tensor decoder_bias;    // [V]
+  // hidden W^T + b: [T, B, V].
+  torch::Tensor Logits() const;
+};
+
 class LstmLmImpl : public torch::nn::Module {
  public:
   // Builds the model and initialises every parameter ~ U(-init_scale, init_scale) from the
@@ -62,15 +72,16 @@ class LstmLmImpl : public torch::nn::Module {
   // Dropout is active in training mode only.
   torch::Tensor forward(const torch::Tensor& input, LstmState* state);
 
-  // Same, with the LSTM weights replaced by `layers` (one entry per layer, same shapes or any
-  // consistent heterogeneous shapes) and the embedding / decoder by the given tensors
-  // (embedding [V, E'], decoder_weight [V, H_L'], decoder_bias [V]). Used to apply pruning gates
-  // as scaled weights while keeping LibTorch's fused LSTM kernel.
-  torch::Tensor ForwardWith(const torch::Tensor& input, LstmState* state,
-                            const torch::Tensor& embedding,
-                            const std::vector<LstmLayerWeights>& layers,
-                            const torch::Tensor& decoder_weight,
-                            const torch::Tensor& decoder_bias);
+  // Same as forward() but stops before the decoder (see LmOutput).
+  LmOutput Run(const torch::Tensor& input, LstmState* state);
+
+  // Same as Run(), with the LSTM weights replaced by `layers` (one entry per layer, same shapes
+  // or any consistent heterogeneous shapes) and the embedding / decoder by the given tensors
+  // (embedding [V, E'], decoder_weight [V, H_L'], decoder_bias [V]). Used to apply pruning
+  // gates as scaled weights while keeping the fused LSTM layer.
+  LmOutput RunWith(const torch::Tensor& input, LstmState* state, const torch::Tensor& embedding,
+                   const std::vector<LstmLayerWeights>& layers,
+                   const torch::Tensor& decoder_weight, const torch::Tensor& decoder_bias);
 
   // All-zero state for batch size `batch` on the parameters' device.
   LstmState InitialState(int64_t batch) const;

@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "datasets/ptb.h"
+#include "models/softmax_cross_entropy.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -20,6 +21,12 @@ std::string FormatDuration(double seconds) {
   const int64_t s = static_cast<int64_t>(std::max(0.0, seconds));
   if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60);
   return absl::StrFormat("%dm%02ds", s / 60, s % 60);
+}
+
+// Mean NLL (nats per token) of `target` [T, B] under `out`, decoder and softmax fused.
+torch::Tensor MeanNll(const LmOutput& out, const torch::Tensor& target) {
+  return LinearCrossEntropy(out.hidden.reshape({-1, out.hidden.size(2)}), out.decoder_weight,
+                            out.decoder_bias, target.reshape({-1}));
 }
 
 absl::Status ValidateSchedule(const ZarembaSchedule& s) {
@@ -62,11 +69,8 @@ absl::StatusOr<EvalResult> EvaluatePerplexity(LstmLm& model, const torch::Tensor
     const int64_t windows = NumBpttWindows(data, bptt);
     for (int64_t i = 0; i < windows; ++i) {
       BpttWindow w = GetBpttWindow(data, i, bptt);
-      torch::Tensor logits = hooks->Forward(model, w.input, &state);
-      nll_sum += torch::nn::functional::cross_entropy(
-                     logits.view({-1, logits.size(2)}), w.target.reshape({-1}),
-                     torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                     .item<double>();
+      LmOutput out = hooks->Forward(model, w.input, &state);
+      nll_sum += MeanNll(out, w.target).item<double>() * static_cast<double>(w.target.numel());
       tokens += w.target.numel();
     }
     model->train(was_training);
@@ -121,11 +125,10 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
       for (int64_t step = 0; step < steps_per_epoch; ++step, ++global_step) {
         BpttWindow w = GetBpttWindow(data, step, sch.bptt);
         state = state.Detached();
-        torch::Tensor logits = hooks->Forward(model, w.input, &state);
+        LmOutput out = hooks->Forward(model, w.input, &state);
         const int64_t t = w.input.size(0);
         // Mean NLL per token over the window, then * t: summed over steps, mean over batch.
-        torch::Tensor mean_nll = torch::nn::functional::cross_entropy(
-            logits.view({-1, logits.size(2)}), w.target.reshape({-1}));
+        torch::Tensor mean_nll = MeanNll(out, w.target);
         torch::Tensor loss = mean_nll * static_cast<double>(t);
         torch::Tensor penalty = hooks->Penalty(model);
         if (penalty.defined()) loss = loss + penalty;

@@ -20,10 +20,11 @@ namespace rnnprune {
 class TrainingHooks {
  public:
   virtual ~TrainingHooks() = default;
-  // Forward pass of one window: input [T, B] int64 -> logits [T, B, V]; updates `state`.
-  // A method with gates applies them here (e.g. as scaled weights).
-  virtual torch::Tensor Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {
-    return model->forward(input, state);
+  // Forward pass of one window: input [T, B] int64 -> the last layer's output and the
+  // decoder (LmOutput; logits = hidden W^T + b); updates `state`. A method with gates applies
+  // them here (e.g. as scaled weights through LstmLmImpl::RunWith).
+  virtual LmOutput Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {
+    return model->Run(input, state);
   }
   // Regulariser added to the loss of one window (a scalar tensor, same normalisation as the
   // loss: per sequence, i.e. divided by the batch size); an undefined tensor means none.

@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
   libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas0-openmp libopenblas-dev nlohmann-json3-dev zlib1g-dev libssl-dev gnuplot-nox
+  libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libssl-dev gnuplot-nox
   git ca-certificates
 )
 
@@ -34,7 +34,7 @@ fi
 # libopenblas-dev pulls in the pthread OpenBLAS, which wins the libblas.so.3 alternative; LibTorch
 # uses libgomp, so point the alternatives at the OpenMP build (one thread pool, no oversubscription).
 arch_dir=/usr/lib/x86_64-linux-gnu
-for alt in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+for alt in libblas.so.3 liblapack.so.3 libopenblas.so.0 libblas.so liblapack.so libopenblas.so; do
   target="$arch_dir/openblas-openmp/$alt"
   if [ -e "$target" ] && update-alternatives --query "$alt-x86_64-linux-gnu" >/dev/null 2>&1; then
     current=$(update-alternatives --query "$alt-x86_64-linux-gnu" | awk '/^Value:/ {print $2}')
