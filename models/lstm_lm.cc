@@ -27,6 +27,25 @@ absl::Status LstmLmConfig::Validate() const {
                                                      " must be > 0 (layer ", l + 1, ")"));
     }
   }
+  if (!input_sizes.empty()) {
+    if (input_sizes.size() != hidden_sizes.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("input_sizes has ", input_sizes.size(),
+                                                     " entries; hidden_sizes has ",
+                                                     hidden_sizes.size()));
+    }
+    if (input_sizes[0] != embedding_size) {
+      return absl::InvalidArgumentError(absl::StrCat("input_sizes[0]=", input_sizes[0],
+                                                     " must equal embedding_size=",
+                                                     embedding_size));
+    }
+    for (size_t l = 1; l < input_sizes.size(); ++l) {
+      if (input_sizes[l] <= 0 || input_sizes[l] > hidden_sizes[l - 1]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("input_sizes[", l, "]=", input_sizes[l], " must be in [1, hidden_sizes[",
+                         l - 1, "]=", hidden_sizes[l - 1], "] (layer ", l + 1, ")"));
+      }
+    }
+  }
   if (!(dropout >= 0.0 && dropout < 1.0)) {
     return absl::InvalidArgumentError(absl::StrCat("dropout=", dropout, " must be in [0, 1)"));
   }
@@ -41,6 +60,7 @@ std::string LstmLmConfig::ToJson() const {
   j["vocab_size"] = vocab_size;
   j["embedding_size"] = embedding_size;
   j["hidden_sizes"] = hidden_sizes;
+  if (!input_sizes.empty()) j["input_sizes"] = input_sizes;
   j["dropout"] = dropout;
   j["init_scale"] = init_scale;
   return j.dump();
@@ -53,6 +73,7 @@ absl::StatusOr<LstmLmConfig> LstmLmConfig::FromJson(const std::string& json) {
     c.vocab_size = j.at("vocab_size").get<int64_t>();
     c.embedding_size = j.at("embedding_size").get<int64_t>();
     c.hidden_sizes = j.at("hidden_sizes").get<std::vector<int64_t>>();
+    if (j.contains("input_sizes")) c.input_sizes = j.at("input_sizes").get<std::vector<int64_t>>();
     c.dropout = j.at("dropout").get<double>();
     c.init_scale = j.at("init_scale").get<double>();
   } catch (const nlohmann::json::exception& e) {
@@ -63,14 +84,26 @@ absl::StatusOr<LstmLmConfig> LstmLmConfig::FromJson(const std::string& json) {
   return c;
 }
 
+int64_t LstmLmConfig::InputSize(size_t l) const {
+  if (!input_sizes.empty()) return input_sizes.at(l);
+  return l == 0 ? embedding_size : hidden_sizes.at(l - 1);
+}
+
 int64_t LstmLmConfig::NumParameters() const {
   int64_t n = vocab_size * embedding_size;
-  int64_t in = embedding_size;
-  for (int64_t h : hidden_sizes) {
-    n += 4 * h * (in + h) + 8 * h;
-    in = h;
+  for (size_t l = 0; l < hidden_sizes.size(); ++l) {
+    const int64_t h = hidden_sizes[l];
+    n += 4 * h * (InputSize(l) + h) + 8 * h;
   }
-  return n + vocab_size * in + vocab_size;
+  return n + vocab_size * hidden_sizes.back() + vocab_size;
+}
+
+int64_t LstmLmConfig::MultiplyAddsPerToken() const {
+  int64_t n = 0;
+  for (size_t l = 0; l < hidden_sizes.size(); ++l) {
+    n += 4 * hidden_sizes[l] * (InputSize(l) + hidden_sizes[l]);
+  }
+  return n + vocab_size * hidden_sizes.back();
 }
 
 LstmState LstmState::Detached() const {
@@ -85,9 +118,9 @@ LstmLmImpl::LstmLmImpl(const LstmLmConfig& config) : config_(config) {
   TORCH_CHECK(s.ok(), "LstmLm: invalid config: ", std::string(s.message()));
   embedding_ = register_module(
       "embedding", torch::nn::Embedding(config.vocab_size, config.embedding_size));
-  int64_t in = config.embedding_size;
   for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
     const int64_t h = config.hidden_sizes[l];
+    const int64_t in = config.InputSize(l);
     LstmLayerWeights w;
     const std::string p = absl::StrCat("lstm", l, "_");
     w.w_ih = register_parameter(p + "w_ih", torch::empty({4 * h, in}));
@@ -95,9 +128,9 @@ LstmLmImpl::LstmLmImpl(const LstmLmConfig& config) : config_(config) {
     w.b_ih = register_parameter(p + "b_ih", torch::empty({4 * h}));
     w.b_hh = register_parameter(p + "b_hh", torch::empty({4 * h}));
     layers_.push_back(std::move(w));
-    in = h;
   }
-  decoder_ = register_module("decoder", torch::nn::Linear(in, config.vocab_size));
+  decoder_ = register_module("decoder",
+                             torch::nn::Linear(config.hidden_sizes.back(), config.vocab_size));
   torch::NoGradGuard no_grad;
   for (auto& p : parameters()) p.uniform_(-config.init_scale, config.init_scale);
 }
@@ -140,6 +173,8 @@ LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
   x = torch::dropout(x, p, train);
   for (size_t l = 0; l < layers.size(); ++l) {
     const LstmLayerWeights& w = layers[l];
+    // A compacted layer may read only the first I_l units of the previous layer's output.
+    if (x.size(2) > w.w_ih.size(1)) x = x.narrow(2, 0, w.w_ih.size(1));
     auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih,
                                 w.w_hh, w.b_ih, w.b_hh);
     x = torch::dropout(std::get<0>(out), p, train);  // [T, B, H_l]

@@ -18,17 +18,28 @@
 
 namespace rnnprune {
 
-// Architecture of an LSTM LM. Layer l maps input size I_l to hidden size H_l = hidden_sizes[l],
-// with I_0 = embedding_size and I_l = H_{l-1}; the decoder maps H_{L-1} to vocab_size.
+// Architecture of an LSTM LM. Layer l maps input size I_l to hidden size H_l = hidden_sizes[l];
+// the decoder maps H_{L-1} to vocab_size. Dense models have I_0 = embedding_size and
+// I_l = H_{l-1}. Compacted (pruned) models may read only a prefix of the previous layer's output:
+// with `input_sizes` given, layer l >= 1 reads units [0, I_l) of layer l-1's output, I_l <= H_{l-1}
+// (compaction orders the hidden units so that the ones layer l reads come first).
 struct LstmLmConfig {
   int64_t vocab_size = 10000;
   int64_t embedding_size = 200;              // E
   std::vector<int64_t> hidden_sizes = {200, 200};  // H_1 .. H_L
+  std::vector<int64_t> input_sizes;          // I_1 .. I_L; empty = dense (see above)
   double dropout = 0.0;                      // drop probability on non-recurrent connections
   double init_scale = 0.1;                   // every parameter ~ U(-init_scale, init_scale)
 
+  // I_l: input_sizes[l] when given, else embedding_size (l = 0) or hidden_sizes[l - 1].
+  int64_t InputSize(size_t l) const;
+  // Multiply-adds per token of the forward pass: sum over layers of 4 H_l (I_l + H_l) plus the
+  // decoder's V H_L (the embedding lookup and element-wise gate math are not counted).
+  int64_t MultiplyAddsPerToken() const;
+
   // Errors: InvalidArgument naming the field when a size is <= 0, there is no layer,
-  // dropout is outside [0, 1) or init_scale <= 0.
+  // input_sizes has the wrong length, I_0 != E or I_l > H_{l-1}, dropout is outside [0, 1)
+  // or init_scale <= 0.
   absl::Status Validate() const;
   // JSON object with the fields above (nlohmann-json); FromJson validates.
   std::string ToJson() const;
