@@ -95,9 +95,13 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
     auto log = options.log;
     if (!log) log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
 
+    // The global-norm clip covers the model's weights; a method's extra parameters (gate
+    // log_alpha) are updated by the same SGD but not clipped, so the penalty's gradient on them
+    // does not shrink the weights' steps.
     std::vector<torch::Tensor> params = model->parameters();
-    for (auto& t : hooks->ExtraParameters()) params.push_back(t);
-    torch::optim::SGD sgd(params, torch::optim::SGDOptions(sch.learning_rate));
+    std::vector<torch::Tensor> all_params = params;
+    for (auto& t : hooks->ExtraParameters()) all_params.push_back(t);
+    torch::optim::SGD sgd(all_params, torch::optim::SGDOptions(sch.learning_rate));
 
     int64_t steps_per_epoch = NumBpttWindows(data, sch.bptt);
     if (options.max_steps_per_epoch > 0) {

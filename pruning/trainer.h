@@ -29,7 +29,8 @@ class TrainingHooks {
   // Regulariser added to the loss of one window (a scalar tensor, same normalisation as the
   // loss: per sequence, i.e. divided by the batch size); an undefined tensor means none.
   virtual torch::Tensor Penalty(LstmLm& model) { return {}; }
-  // Extra trainable tensors (e.g. gate log_alpha), optimised with the model's parameters.
+  // Extra trainable tensors (e.g. gate log_alpha): updated by the same SGD as the model,
+  // excluded from the gradient-norm clip.
   virtual std::vector<torch::Tensor> ExtraParameters() { return {}; }
   // Called after every optimizer step (e.g. thresholding, masks).
   virtual void AfterStep(LstmLm& model) {}
