@@ -18,6 +18,16 @@ struct Preset {
   int decay_after_epochs = 0;      // 0: the published schedule's; else lr decays after this epoch
   int64_t max_steps_per_epoch = 0; // 0: whole epochs
   std::string budget;              // wall time of the PTB stage on 2 cores, as measured
+  // L0 neuron selection (Wen et al. 2020), fine-tuning the dense checkpoint once per lambda
+  // (the same lambda for input and hidden gates).
+  std::vector<double> l0_lambdas;
+  int l0_epochs = 1;
+  int64_t l0_max_steps_per_epoch = 0;  // 0: whole epochs
+  double l0_learning_rate = 0.25;      // constant over the fine-tuning
+  // > 0: the pruned models' valid/test perplexities use only the first this-many tokens (smoke
+  // only; labelled in the results). 0: whole splits.
+  int64_t l0_max_eval_tokens = 0;
+  int timing_repeats = 20;             // inference timing: median of this many calls
 };
 
 // Names of all presets, in order of size.

@@ -1,11 +1,15 @@
 #include "benchmarks/suite.h"
 
+#include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "benchmarks/inference_timing.h"
 #include "benchmarks/presets.h"
 #include "common/files.h"
 #include "common/run_info.h"
@@ -15,6 +19,8 @@
 #include "models/checkpoint.h"
 #include "models/lstm_lm.h"
 #include "models/zaremba.h"
+#include "pruning/compaction.h"
+#include "pruning/l0_neuron_selection.h"
 #include "pruning/trainer.h"
 #include "reports/results.h"
 #include "torch/cuda.h"
@@ -46,9 +52,40 @@ json ScheduleToJson(const ZarembaSchedule& s) {
           {"max_grad_norm", s.max_grad_norm}, {"batch_size", s.batch_size}, {"bptt", s.bptt}};
 }
 
-absl::StatusOr<json> RunPtbDense(const SuiteOptions& o, const Preset& preset,
-                                 const std::string& config_name, const PtbCorpus& corpus,
-                                 const RunInfo& info) {
+// Fields every record carries: provenance of the run.
+void AddProvenance(const SuiteOptions& o, const RunInfo& info, json* r) {
+  (*r)["seed"] = o.seed;
+  (*r)["threads"] = o.threads;
+  (*r)["device"] = o.device;
+  (*r)["git_commit"] = info.git_commit;
+  (*r)["cpu_model"] = info.cpu_model;
+  (*r)["logical_cpus"] = info.logical_cpus;
+  (*r)["blas_coretype"] = info.blas_coretype;
+  (*r)["hostname"] = info.hostname;
+  (*r)["timestamp_utc"] = info.timestamp_utc;
+  (*r)["command"] = o.command;
+}
+
+json SizesJson(const LstmLmConfig& c) {
+  std::vector<int64_t> inputs;
+  for (size_t l = 0; l < c.hidden_sizes.size(); ++l) inputs.push_back(c.InputSize(l));
+  return {{"embedding_size", c.embedding_size},
+          {"input_sizes", inputs},
+          {"hidden_sizes", c.hidden_sizes},
+          {"parameters", c.NumParameters()},
+          {"multiply_adds_per_token", c.MultiplyAddsPerToken()}};
+}
+
+struct DenseRun {
+  json record;
+  std::string checkpoint;
+  InferenceTiming timing;
+  ZarembaConfig config;
+};
+
+absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset,
+                                     const std::string& config_name, const PtbCorpus& corpus,
+                                     const RunInfo& info) {
   ASSIGN_OR_RETURN(ZarembaConfig cfg, GetZarembaConfig(config_name));
   if (preset.epochs > 0) cfg.schedule.epochs = preset.epochs;
   if (preset.decay_after_epochs > 0) cfg.schedule.decay_after_epochs = preset.decay_after_epochs;
@@ -72,26 +109,23 @@ absl::StatusOr<json> RunPtbDense(const SuiteOptions& o, const Preset& preset,
   o.log(absl::StrFormat("[ptb/%s] dense %s: valid ppl %.2f, test ppl %.2f (batch 1, %.1f s)",
                         preset.name, config_name, valid.perplexity, test.perplexity,
                         valid.seconds + test.seconds));
-  json r;
+  DenseRun run;
+  run.timing = TimeInference(model, preset.timing_repeats);
+  run.checkpoint = ckpt;
+  run.config = cfg;
+  json& r = run.record;
   r["task"] = "ptb";
   r["method"] = "dense";
   r["preset"] = preset.name;
   r["config_name"] = config_name;
   r["model"] = json::parse(cfg.model.ToJson());
   r["num_parameters"] = cfg.model.NumParameters();
+  r["sizes"] = SizesJson(cfg.model);
   r["schedule"] = ScheduleToJson(cfg.schedule);
   r["max_steps_per_epoch"] = preset.max_steps_per_epoch;
-  r["seed"] = o.seed;
-  r["threads"] = o.threads;
-  r["device"] = o.device;
-  r["git_commit"] = info.git_commit;
-  r["cpu_model"] = info.cpu_model;
-  r["logical_cpus"] = info.logical_cpus;
-  r["blas_coretype"] = info.blas_coretype;
-  r["hostname"] = info.hostname;
-  r["timestamp_utc"] = info.timestamp_utc;
-  r["command"] = o.command;
+  AddProvenance(o, info, &r);
   r["checkpoint"] = ckpt;
+  r["inference_ms_per_token"] = run.timing.ToJson();
   r["train_tokens"] = tr.tokens;
   r["train_seconds"] = tr.train_seconds;
   r["train_tokens_per_second"] = tr.tokens_per_second;
@@ -100,6 +134,136 @@ absl::StatusOr<json> RunPtbDense(const SuiteOptions& o, const Preset& preset,
   r["valid_nll_nats_per_token"] = valid.mean_nll_nats;
   r["test_nll_nats_per_token"] = test.mean_nll_nats;
   r["eval_protocol"] = "batch 1, BPTT 35, state carried over the whole split";
+  r["epochs"] = EpochsToJson(tr);
+  r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+  return run;
+}
+
+std::string LambdaTag(double lambda) { return absl::StrFormat("%g", lambda); }
+
+// L0 neuron selection (Wen et al. 2020) fine-tuning the dense checkpoint at one lambda, then
+// compaction, export and timing against the dense parent.
+absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const DenseRun& dense,
+                              double lambda, const PtbCorpus& corpus, const RunInfo& info) {
+  const absl::Time start = absl::Now();
+  const std::string& config_name = dense.config.name;
+  ASSIGN_OR_RETURN(LstmLmCheckpoint ckpt, LoadLstmLm(dense.checkpoint));
+  LstmLm model = ckpt.model;
+  L0Options lo;
+  lo.lambda_input = lambda;
+  lo.lambda_hidden = lambda;
+  ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> l0,
+                   L0NeuronSelection::Create(model->config(), lo));
+  o.log(absl::StrFormat("[ptb/%s] l0 %s lambda=%g: fine-tuning the dense checkpoint, %d epochs",
+                        preset.name, config_name, lambda, preset.l0_epochs));
+  torch::manual_seed(o.seed);
+  TrainOptions to;
+  to.schedule = dense.config.schedule;
+  to.schedule.learning_rate = preset.l0_learning_rate;
+  to.schedule.lr_decay = 1.0;
+  to.schedule.epochs = preset.l0_epochs;
+  to.max_steps_per_epoch = preset.l0_max_steps_per_epoch;
+  to.eval_each_epoch = false;
+  to.log = o.log;
+  const double l0_before = l0->ExpectedL0();
+  ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, l0.get()));
+  const NeuronMask mask = l0->DeterministicMask();
+  absl::StatusOr<CompactionResult> compacted = Compact(model, mask);
+  if (!compacted.ok()) {
+    // Too strong a penalty can close every neuron of a layer: no network is left. Record it
+    // (it is a result about this lambda) and go on with the other lambdas.
+    o.log(absl::StrFormat("[ptb/%s] l0 lambda=%g: %s", preset.name, lambda,
+                          compacted.status().message()));
+    json r;
+    r["task"] = "ptb";
+    r["method"] = "l0";
+    r["preset"] = preset.name;
+    r["config_name"] = config_name;
+    r["lambda_input"] = lambda;
+    r["lambda_hidden"] = lambda;
+    r["collapsed"] = std::string(compacted.status().message());
+    r["kept_input_sizes"] = mask.KeptInputs();
+    r["kept_hidden_sizes"] = mask.KeptHidden();
+    r["schedule"] = ScheduleToJson(to.schedule);
+    AddProvenance(o, info, &r);
+    r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+    return r;
+  }
+  CompactionResult& compact = *compacted;
+  const int64_t bptt = dense.config.schedule.bptt;
+  const int64_t max_tokens = preset.l0_max_eval_tokens;
+  ASSIGN_OR_RETURN(EvalResult gated_valid,
+                   EvaluatePerplexity(model, corpus.valid, 1, bptt, max_tokens, l0.get()));
+  ASSIGN_OR_RETURN(EvalResult gated_test,
+                   EvaluatePerplexity(model, corpus.test, 1, bptt, max_tokens, l0.get()));
+  ASSIGN_OR_RETURN(EvalResult compact_valid,
+                   EvaluatePerplexity(compact.model, corpus.valid, 1, bptt, max_tokens));
+  ASSIGN_OR_RETURN(EvalResult compact_test,
+                   EvaluatePerplexity(compact.model, corpus.test, 1, bptt, max_tokens));
+  const double disagreement =
+      std::max(std::abs(gated_valid.perplexity - compact_valid.perplexity) /
+                   gated_valid.perplexity,
+               std::abs(gated_test.perplexity - compact_test.perplexity) / gated_test.perplexity);
+  if (disagreement > 1e-3) {
+    return absl::InternalError(absl::StrFormat(
+        "l0 lambda=%g: the compacted model's perplexity (valid %.4f, test %.4f) differs from the "
+        "gated model's (valid %.4f, test %.4f) by %.2g relative; compaction is wrong",
+        lambda, compact_valid.perplexity, compact_test.perplexity, gated_valid.perplexity,
+        gated_test.perplexity, disagreement));
+  }
+  const InferenceTiming timing = TimeInference(compact.model, preset.timing_repeats);
+  const LstmLmConfig& cc = compact.model->config();
+  // Export: the compacted model and a JSON description of it.
+  const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
+                                        "_l0_", LambdaTag(lambda));
+  json sizes = SizesJson(cc);
+  json meta = {{"method", "l0"}, {"lambda", lambda}, {"parent", dense.checkpoint},
+               {"sizes", sizes}};
+  RETURN_IF_ERROR(SaveLstmLm(compact.model, base + ".pt", meta.dump()));
+  RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
+  o.log(absl::StrFormat(
+      "[ptb/%s] l0 lambda=%g: E=%d H=%s, %d parameters; test ppl gated %.2f compacted %.2f; "
+      "speedup (whole model, batch 1) %.2fx",
+      preset.name, lambda, cc.embedding_size, absl::StrJoin(cc.hidden_sizes, "/"),
+      cc.NumParameters(), gated_test.perplexity, compact_test.perplexity,
+      dense.timing.model_b1_ms / timing.model_b1_ms));
+
+  json r;
+  r["task"] = "ptb";
+  r["method"] = "l0";
+  r["preset"] = preset.name;
+  r["config_name"] = config_name;
+  r["lambda_input"] = lambda;
+  r["lambda_hidden"] = lambda;
+  r["sizes"] = sizes;
+  r["dense_sizes"] = SizesJson(dense.config.model);
+  r["model"] = json::parse(cc.ToJson());
+  r["num_parameters"] = cc.NumParameters();
+  r["expected_l0_before"] = l0_before;
+  r["expected_l0_after"] = l0->ExpectedL0();
+  r["schedule"] = ScheduleToJson(to.schedule);
+  r["max_steps_per_epoch"] = preset.l0_max_steps_per_epoch;
+  AddProvenance(o, info, &r);
+  r["parent_checkpoint"] = dense.checkpoint;
+  r["checkpoint"] = base + ".pt";
+  r["export_json"] = base + ".json";
+  r["train_tokens"] = tr.tokens;
+  r["train_tokens_per_second"] = tr.tokens_per_second;
+  r["gated_valid_perplexity"] = gated_valid.perplexity;
+  r["gated_test_perplexity"] = gated_test.perplexity;
+  r["valid_perplexity"] = compact_valid.perplexity;
+  r["test_perplexity"] = compact_test.perplexity;
+  r["eval_tokens"] = {{"valid", compact_valid.tokens}, {"test", compact_test.tokens}};
+  r["eval_protocol"] = max_tokens > 0
+                           ? absl::StrCat("batch 1, BPTT 35, state carried, first ", max_tokens,
+                                          " tokens of each split only (smoke)")
+                           : "batch 1, BPTT 35, state carried over the whole split";
+  r["inference_ms_per_token"] = timing.ToJson();
+  r["dense_inference_ms_per_token"] = dense.timing.ToJson();
+  r["speedup"] = Speedups(dense.timing, timing);
+  r["timing_protocol"] = absl::StrCat(
+      "median of ", preset.timing_repeats, " calls of 35 tokens, eval mode, no gradients, ",
+      o.threads, " threads, same process as the dense parent");
   r["epochs"] = EpochsToJson(tr);
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   return r;
@@ -158,14 +322,20 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
                             corpus.train.size(0), corpus.valid.size(0), corpus.test.size(0),
                             corpus.vocab.size()));
       std::vector<json> ptb_runs;
+      const std::string results =
+          absl::StrCat(o.reports_dir, "/results/ptb_", preset.name, ".jsonl");
       for (const std::string& config : preset.configs) {
-        ASSIGN_OR_RETURN(json r, RunPtbDense(o, preset, config, corpus, info));
-        ptb_runs.push_back(r);
-        runs.push_back(std::move(r));
+        ASSIGN_OR_RETURN(DenseRun dense, RunPtbDense(o, preset, config, corpus, info));
+        ptb_runs.push_back(dense.record);
         // Written after every run, so a later failure loses nothing finished.
-        RETURN_IF_ERROR(WriteJsonLines(
-            absl::StrCat(o.reports_dir, "/results/ptb_", preset.name, ".jsonl"), ptb_runs));
+        RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
+        for (double lambda : preset.l0_lambdas) {
+          ASSIGN_OR_RETURN(json r, RunPtbL0(o, preset, dense, lambda, corpus, info));
+          ptb_runs.push_back(std::move(r));
+          RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
+        }
       }
+      for (const json& r : ptb_runs) runs.push_back(r);
       RETURN_IF_ERROR(RenderPtbReportFiles(o.reports_dir));
       o.log(absl::StrCat("[ptb] wrote ", o.reports_dir, "/ptb.md"));
     }

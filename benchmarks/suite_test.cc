@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "common/data_dir.h"
 #include "common/files.h"
@@ -52,13 +53,15 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
   const std::string data = TestDataDir("ptb/ptb.train.txt");
   if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
   double valid[2], test[2];
+  std::vector<double> l0_test[2];
   for (int i = 0; i < 2; ++i) {
     SuiteOptions o = Smoke(i == 0 ? "a" : "b");
     o.data_dir = data;
     auto runs = RunSuite(o);
     ASSERT_TRUE(runs.ok()) << runs.status();
-    ASSERT_EQ(runs->size(), 1u);
+    ASSERT_EQ(runs->size(), 4u);  // dense + L0 at three lambdas
     const auto& r = (*runs)[0];
+    EXPECT_EQ(r["method"], "dense");
     valid[i] = r["valid_perplexity"].get<double>();
     test[i] = r["test_perplexity"].get<double>();
     EXPECT_EQ(r["seed"], 7);
@@ -67,9 +70,23 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
     // 60 SGD steps move a 10k-way model well below uniform (10,000) but nowhere near converged.
     EXPECT_GT(valid[i], 200.0);
     EXPECT_LT(valid[i], 3000.0);
+    for (size_t k = 1; k < runs->size(); ++k) {
+      const auto& l0 = (*runs)[k];
+      EXPECT_EQ(l0["method"], "l0");
+      if (l0.contains("collapsed")) {
+        l0_test[i].push_back(-1);
+        continue;
+      }
+      // The compacted model reproduces the gated one, and it was exported.
+      EXPECT_NEAR(l0["test_perplexity"].get<double>(), l0["gated_test_perplexity"].get<double>(),
+                  1e-3 * l0["test_perplexity"].get<double>());
+      EXPECT_TRUE(PathExists(l0["checkpoint"].get<std::string>()));
+      EXPECT_TRUE(PathExists(l0["export_json"].get<std::string>()));
+      l0_test[i].push_back(l0["test_perplexity"].get<double>());
+    }
     auto lines = ReadJsonLines(o.reports_dir + "/results/ptb_smoke.jsonl");
     ASSERT_TRUE(lines.ok()) << lines.status();
-    EXPECT_EQ(lines->size(), 1u);
+    EXPECT_EQ(lines->size(), 4u);
     auto md = ReadFile(o.reports_dir + "/ptb.md");
     ASSERT_TRUE(md.ok());
     EXPECT_THAT(*md, HasSubstr("| smoke | small |"));
@@ -77,6 +94,7 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
   }
   EXPECT_EQ(valid[0], valid[1]);
   EXPECT_EQ(test[0], test[1]);
+  EXPECT_EQ(l0_test[0], l0_test[1]);
 }
 
 }  // namespace

@@ -22,6 +22,22 @@ inline constexpr PublishedPtbPerplexity kZarembaPublished[] = {
     {"large", "2x1500 LSTM, dropout 0.65", 82.2, 78.4, "Zaremba et al. 2014, Table 1"},
 };
 
+// Published pruning results on PTB quoted beside ours.
+struct PublishedPruningResult {
+  const char* method;
+  const char* model;
+  const char* result;
+  const char* source;
+};
+
+inline constexpr PublishedPruningResult kPruningPublished[] = {
+    {"L0 neuron selection", "PTB LSTM language models",
+     "nearly 20x practical inference speedup without perplexity loss",
+     "Wen, Zhang, Bai, Xu 2020 (Neural Networks 123), abstract"},
+    {"ISS group Lasso", "Zaremba large (2x1500), hidden sizes pruned to 373 and 315",
+     "10.59x inference speedup", "Wen et al., ICLR 2018 (Learning Intrinsic Sparse Structures)"},
+};
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_REPORTS_PUBLISHED_H_

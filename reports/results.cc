@@ -105,6 +105,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                   "tokens/s | wall time | threads | seed |\n",
                   "|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const json& r : runs) {
+    if (r.value("method", "") != "dense") continue;
     const int epochs = r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0;
     absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Str(r, "config_name"), " | ", Sizes(r),
                     " | ", Str(r, "method"), " | ", epochs, " | ",
@@ -115,6 +116,49 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   }
   if (runs.empty()) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
 
+  // L0 neuron selection: one row per lambda, grouped by preset.
+  absl::StrAppend(
+      &md, "\n## L0 neuron selection (Wen et al. 2020), fine-tuning the dense model\n\n",
+      "Kept sizes are E (embedding dims) / I2 (inputs of layer 2) / H1 / H2. Perplexities of the "
+      "gated model (deterministic gates) and of the compacted dense model must agree; speedups "
+      "are the dense parent's inference time over the compacted model's, both run by the same "
+      "engine in the same process (median of repeated calls of 35 tokens): LSTM stack alone "
+      "and whole model, batch 1 and batch 20.\n\n",
+      "| preset | lambda | E / I2 / H1 / H2 | parameters | mult-adds/token | valid ppl "
+      "(gated / compact) | test ppl (gated / compact) | speedup LSTM b1 | whole b1 | LSTM b20 | "
+      "whole b20 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  bool any_l0 = false;
+  for (const json& r : runs) {
+    if (r.value("method", "") != "l0") continue;
+    any_l0 = true;
+    if (r.contains("collapsed")) {
+      absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Num(r, "lambda_hidden", "%g"),
+                      " | collapsed: ", Str(r, "collapsed"), " ||||||||\n");
+      continue;
+    }
+    const json& sz = r.contains("sizes") ? r["sizes"] : json::object();
+    std::string sizes = "?";
+    if (sz.contains("input_sizes") && sz.contains("hidden_sizes")) {
+      std::vector<int64_t> in = sz["input_sizes"].get<std::vector<int64_t>>();
+      std::vector<int64_t> hid = sz["hidden_sizes"].get<std::vector<int64_t>>();
+      std::vector<int64_t> all = {in[0]};
+      for (size_t l = 1; l < in.size(); ++l) all.push_back(in[l]);
+      for (int64_t h : hid) all.push_back(h);
+      sizes = absl::StrJoin(all, " / ");
+    }
+    const json& sp = r.contains("speedup") ? r["speedup"] : json::object();
+    absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Num(r, "lambda_hidden", "%g"), " | ",
+                    sizes, " | ", Str(sz, "parameters"), " | ",
+                    Str(sz, "multiply_adds_per_token"), " | ",
+                    Num(r, "gated_valid_perplexity"), " / ", Num(r, "valid_perplexity"), " | ",
+                    Num(r, "gated_test_perplexity"), " / ", Num(r, "test_perplexity"), " | ",
+                    Num(sp, "lstm_b1", "%.2fx"), " | ", Num(sp, "model_b1", "%.2fx"), " | ",
+                    Num(sp, "lstm_b20", "%.2fx"), " | ", Num(sp, "model_b20", "%.2fx"), " |\n");
+  }
+  if (!any_l0) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
+  absl::StrAppend(&md, "\nPlot: test perplexity against measured speedup (whole model, batch "
+                       "1), one point per lambda: `ptb_tradeoff_<preset>.svg`.\n");
+
   absl::StrAppend(&md, "\n## Published (not ours)\n\n",
                   "| model | architecture | valid ppl | test ppl | source |\n"
                   "|---|---|---|---|---|\n");
@@ -123,10 +167,18 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                                          p.architecture, p.valid_perplexity, p.test_perplexity,
                                          p.source));
   }
+  absl::StrAppend(&md, "\n| method | model | result | source |\n|---|---|---|---|\n");
+  for (const auto& p : kPruningPublished) {
+    absl::StrAppend(&md, "| ", p.method, " | ", p.model, " | ", p.result, " | ", p.source,
+                    " |\n");
+  }
 
   for (const json& r : runs) {
     absl::StrAppend(&md, "\n## Run: preset `", Str(r, "preset"), "`, ", Str(r, "method"), " ",
-                    Str(r, "config_name"), "\n\n");
+                    Str(r, "config_name"),
+                    r.contains("lambda_hidden") ? absl::StrCat(", lambda ", Num(r, "lambda_hidden", "%g"))
+                                                : std::string(),
+                    "\n\n");
     absl::StrAppend(&md, "- command: `", Str(r, "command"), "`\n");
     absl::StrAppend(&md, "- git commit: `", Str(r, "git_commit"), "`; started ",
                     Str(r, "timestamp_utc"), "\n");
@@ -163,6 +215,45 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   return md;
 }
 
+absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& preset,
+                             const std::string& svg_path) {
+  std::string dense_points, l0_points;
+  for (const json& r : runs) {
+    if (r.value("preset", "") != preset || !r.contains("test_perplexity")) continue;
+    const double ppl = r["test_perplexity"].get<double>();
+    if (r.value("method", "") == "dense") {
+      absl::StrAppend(&dense_points, "1 ", ppl, "\n");
+    } else if (r.value("method", "") == "l0" && r.contains("speedup")) {
+      absl::StrAppend(&l0_points, r["speedup"].value("model_b1", 0.0), " ", ppl, " ",
+                      Num(r, "lambda_hidden", "%g"), "\n");
+    }
+  }
+  if (l0_points.empty()) return absl::OkStatus();
+  const std::string tmp_svg = svg_path + ".tmp.svg";
+  const std::string script = absl::StrCat(
+      "set terminal svg size 720,480 dynamic font 'sans,12'\n", "set output '", tmp_svg, "'\n",
+      "set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
+      "set xlabel 'speedup over the dense model (whole model, batch 1)'\n",
+      "set ylabel 'test perplexity'\nset grid\nset key top left\n",
+      "$dense << EOD\n", dense_points, "EOD\n", "$l0 << EOD\n", l0_points, "EOD\n",
+      "plot $dense using 1:2 with points pt 7 ps 1.5 title 'dense', \\\n",
+      "     $l0 using 1:2 with linespoints pt 5 title 'L0 neuron selection', \\\n",
+      "     $l0 using 1:2:(sprintf('lambda=%s', strcol(3))) with labels offset 0,1 notitle\n");
+  FILE* gp = ::popen("gnuplot 2>&1", "w");
+  if (gp == nullptr) return absl::UnavailableError("cannot start gnuplot (tools/bootstrap.sh installs it)");
+  std::fwrite(script.data(), 1, script.size(), gp);
+  const int rc = ::pclose(gp);
+  if (rc != 0 || !PathExists(tmp_svg)) {
+    std::remove(tmp_svg.c_str());
+    return absl::InternalError(absl::StrCat("gnuplot failed (exit ", rc, ") writing ", svg_path,
+                                            "; is gnuplot installed (tools/bootstrap.sh)?"));
+  }
+  if (std::rename(tmp_svg.c_str(), svg_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp_svg, " to ", svg_path));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
   const std::string results_dir = reports_dir + "/results";
   std::vector<std::string> files;
@@ -180,6 +271,15 @@ absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
   for (const std::string& f : files) {
     ASSIGN_OR_RETURN(std::vector<json> part, ReadJsonLines(f));
     for (json& j : part) runs.push_back(std::move(j));
+  }
+  std::vector<std::string> presets;
+  for (const json& r : runs) {
+    const std::string p = r.value("preset", "");
+    if (std::find(presets.begin(), presets.end(), p) == presets.end()) presets.push_back(p);
+  }
+  for (const std::string& p : presets) {
+    RETURN_IF_ERROR(
+        PlotPtbTradeoff(runs, p, absl::StrCat(reports_dir, "/ptb_tradeoff_", p, ".svg")));
   }
   return WriteFileAtomically(reports_dir + "/ptb.md", RenderPtbReport(runs));
 }

@@ -61,6 +61,40 @@ TEST(Results, PtbReportHasOurRowsAndLabelledPublishedFigures) {
   EXPECT_THAT(md, HasSubstr("| 1 | 1 | 250.00 | 180.50 | 7000 | 2.2 min |"));
 }
 
+json MakeL0Run(double lambda, double speedup, double test) {
+  json r = MakeRun("default", 130.0, test);
+  r["method"] = "l0";
+  r["lambda_hidden"] = lambda;
+  r["gated_valid_perplexity"] = 131.0;
+  r["gated_test_perplexity"] = test;
+  r["sizes"] = {{"input_sizes", {150, 120}}, {"hidden_sizes", {140, 90}}, {"parameters", 2000000},
+                {"multiply_adds_per_token", 1500000}};
+  r["speedup"] = {{"lstm_b1", 2.5}, {"model_b1", speedup}, {"lstm_b20", 2.0}, {"model_b20", 1.5}};
+  return r;
+}
+
+TEST(Results, L0RowsAndPublishedPruningFigures) {
+  const std::string md = RenderPtbReport({MakeRun("default", 130.4, 125.6), MakeL0Run(1e-4, 1.8, 127.25)});
+  EXPECT_THAT(md, HasSubstr("| default | 0.0001 | 150 / 120 / 140 / 90 | 2000000 | 1500000 | "
+                            "131.00 / 130.00 | 127.25 / 127.25 | 2.50x | 1.80x | 2.00x | 1.50x |"));
+  EXPECT_THAT(md, HasSubstr("nearly 20x practical inference speedup"));
+  EXPECT_THAT(md, HasSubstr("10.59x"));
+  // The dense table does not list the L0 run.
+  EXPECT_EQ(md.find("| default | small | E=200, H=200/200 | l0 |"), std::string::npos);
+}
+
+TEST(Results, TradeoffPlotIsAnSvg) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
+  ASSERT_TRUE(PlotPtbTradeoff({MakeRun("default", 130.4, 125.6), MakeL0Run(1e-4, 1.8, 127.0),
+                               MakeL0Run(2e-4, 3.1, 131.0)},
+                              "default", dir + "/plot.svg")
+                  .ok());
+  auto svg = ReadFile(dir + "/plot.svg");
+  ASSERT_TRUE(svg.ok());
+  EXPECT_THAT(*svg, HasSubstr("<svg"));
+  EXPECT_THAT(*svg, HasSubstr("lambda=0.0002"));
+}
+
 TEST(Results, RenderFilesWritesReport) {
   const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/reports";
   ASSERT_TRUE(WriteJsonLines(dir + "/results/ptb_quick.jsonl", {MakeRun("quick", 200, 190)}).ok());

@@ -1,0 +1,26 @@
+// Wall-clock inference timing of an LstmLm inside one process, for the speedup columns of the
+// reports (the Google Benchmark suites of the speed issue measure the same more thoroughly).
+#ifndef RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
+#define RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
+
+#include "models/lstm_lm.h"
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+
+// Median wall time per token, in ms, over `repeats` calls on random token ids [35, B] in eval
+// mode without gradients (state carried across calls). "lstm" = embedding lookup + LSTM stack
+// (Run), "model" = the same plus the decoder logits. For B = 20 the figure is per token of
+// throughput (call time / (35 * 20)).
+struct InferenceTiming {
+  double lstm_b1_ms = 0, model_b1_ms = 0, lstm_b20_ms = 0, model_b20_ms = 0;
+  nlohmann::json ToJson() const;
+};
+InferenceTiming TimeInference(LstmLm& model, int repeats);
+
+// dense / pruned for each field: the speedup of `pruned` over `dense`.
+nlohmann::json Speedups(const InferenceTiming& dense, const InferenceTiming& pruned);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
