@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
@@ -25,6 +26,15 @@ ABSL_FLAG(std::string, output_dir, "", "where checkpoints go (default: <workspac
 ABSL_FLAG(int, threads, 0, "intra-op threads for LibTorch and OpenBLAS (default: all cores)");
 ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = same numbers)");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
+ABSL_FLAG(std::vector<std::string>, l0_lambdas, {},
+          "L0 neuron selection: comma-separated lambdas of the hidden gates (default: the "
+          "preset's list); per BPTT window, see pruning/l0_neuron_selection.h");
+ABSL_FLAG(double, l0_input_lambda_ratio, 1.0,
+          "lambda of the input gates = this * the hidden gates' lambda");
+ABSL_FLAG(double, l0_init_keep, 0.95,
+          "initial keep probability of every gate, in (0, 1); 0.95 starts every gate open");
+ABSL_FLAG(std::string, l0_mode, "finetune",
+          "finetune (from the dense checkpoint, gates open) | scratch (gates from step 1)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -47,6 +57,17 @@ int main(int argc, char** argv) {
   if (o.threads == 0) o.threads = static_cast<int>(std::thread::hardware_concurrency());
   o.seed = absl::GetFlag(FLAGS_seed);
   o.device = absl::GetFlag(FLAGS_device);
+  for (const std::string& v : absl::GetFlag(FLAGS_l0_lambdas)) {
+    double d = 0;
+    if (!absl::SimpleAtod(v, &d)) {
+      std::fprintf(stderr, "error: --l0_lambdas: '%s' is not a number\n", v.c_str());
+      return 2;
+    }
+    o.l0_lambdas.push_back(d);
+  }
+  o.l0_input_lambda_ratio = absl::GetFlag(FLAGS_l0_input_lambda_ratio);
+  o.l0_init_keep = absl::GetFlag(FLAGS_l0_init_keep);
+  o.l0_mode = absl::GetFlag(FLAGS_l0_mode);
   o.source_dir = root;
   std::vector<std::string> given(argv + 1, argv + argc);
   o.command = absl::StrCat("bazel run -c opt //benchmarks:all",

@@ -10,17 +10,56 @@ namespace rnnprune {
 namespace {
 
 template <typename Fn>
-double MedianMs(int repeats, Fn&& fn) {
-  fn();  // warm-up
-  std::vector<double> ms;
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+double TimeMs(Fn&& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double Median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Times each model in `models` on the four configurations, alternating between the models
+// call by call; returns one InferenceTiming per model (medians, ms per token).
+std::vector<InferenceTiming> TimeInterleaved(std::vector<LstmLm*> models, int repeats) {
+  std::vector<InferenceTiming> out(models.size());
+  std::vector<bool> was_training;
+  for (LstmLm* m : models) {
+    was_training.push_back((*m)->is_training());
+    (*m)->eval();
   }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2];
+  torch::NoGradGuard no_grad;
+  for (int64_t b : {int64_t{1}, int64_t{20}}) {
+    const double tokens = 35.0 * static_cast<double>(b);
+    for (int whole = 0; whole < 2; ++whole) {
+      std::vector<std::vector<double>> ms(models.size());
+      std::vector<torch::Tensor> inputs;
+      std::vector<LstmState> states;
+      for (LstmLm* m : models) {
+        inputs.push_back(torch::randint(0, (*m)->config().vocab_size, {35, b}, torch::kInt64));
+        states.push_back((*m)->InitialState(b));
+      }
+      for (int i = -1; i < repeats; ++i) {  // i = -1: warm-up, not recorded
+        for (size_t k = 0; k < models.size(); ++k) {
+          LstmLm& m = *models[k];
+          const double t = TimeMs([&] {
+            LmOutput o = m->Run(inputs[k], &states[k]);
+            if (whole) o.Logits();
+          });
+          if (i >= 0) ms[k].push_back(t / tokens);
+        }
+      }
+      for (size_t k = 0; k < models.size(); ++k) {
+        double& field = b == 1 ? (whole ? out[k].model_b1_ms : out[k].lstm_b1_ms)
+                               : (whole ? out[k].model_b20_ms : out[k].lstm_b20_ms);
+        field = Median(ms[k]);
+      }
+    }
+  }
+  for (size_t k = 0; k < models.size(); ++k) (*models[k])->train(was_training[k]);
+  return out;
 }
 
 }  // namespace
@@ -33,22 +72,13 @@ nlohmann::json InferenceTiming::ToJson() const {
 }
 
 InferenceTiming TimeInference(LstmLm& model, int repeats) {
-  const bool was_training = model->is_training();
-  model->eval();
-  torch::NoGradGuard no_grad;
-  InferenceTiming t;
-  const int64_t vocab = model->config().vocab_size;
-  for (int64_t b : {int64_t{1}, int64_t{20}}) {
-    torch::Tensor input = torch::randint(0, vocab, {35, b}, torch::kInt64);
-    LstmState state = model->InitialState(b);
-    const double tokens = 35.0 * static_cast<double>(b);
-    const double lstm = MedianMs(repeats, [&] { model->Run(input, &state); }) / tokens;
-    const double whole = MedianMs(repeats, [&] { model->Run(input, &state).Logits(); }) / tokens;
-    (b == 1 ? t.lstm_b1_ms : t.lstm_b20_ms) = lstm;
-    (b == 1 ? t.model_b1_ms : t.model_b20_ms) = whole;
-  }
-  model->train(was_training);
-  return t;
+  return TimeInterleaved({&model}, repeats)[0];
+}
+
+std::pair<InferenceTiming, InferenceTiming> TimeSideBySide(LstmLm& dense, LstmLm& pruned,
+                                                           int repeats) {
+  std::vector<InferenceTiming> t = TimeInterleaved({&dense, &pruned}, repeats);
+  return {t[0], t[1]};
 }
 
 nlohmann::json Speedups(const InferenceTiming& d, const InferenceTiming& p) {

@@ -3,6 +3,8 @@
 #ifndef RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
 #define RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
 
+#include <utility>
+
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 
@@ -17,6 +19,12 @@ struct InferenceTiming {
   nlohmann::json ToJson() const;
 };
 InferenceTiming TimeInference(LstmLm& model, int repeats);
+
+// Times `dense` and `pruned` side by side: each of the `repeats` rounds runs one call of each
+// (alternating, so that drifts in machine speed hit both alike), per configuration; returns the
+// medians as {dense, pruned}.
+std::pair<InferenceTiming, InferenceTiming> TimeSideBySide(LstmLm& dense, LstmLm& pruned,
+                                                           int repeats);
 
 // dense / pruned for each field: the speedup of `pruned` over `dense`.
 nlohmann::json Speedups(const InferenceTiming& dense, const InferenceTiming& pruned);

@@ -27,7 +27,7 @@ struct Preset {
   // > 0: the pruned models' valid/test perplexities use only the first this-many tokens (smoke
   // only; labelled in the results). 0: whole splits.
   int64_t l0_max_eval_tokens = 0;
-  int timing_repeats = 20;             // inference timing: median of this many calls
+  int timing_repeats = 50;             // inference timing: median of this many calls
 };
 
 // Names of all presets, in order of size.

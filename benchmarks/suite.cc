@@ -147,22 +147,36 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
                               double lambda, const PtbCorpus& corpus, const RunInfo& info) {
   const absl::Time start = absl::Now();
   const std::string& config_name = dense.config.name;
-  ASSIGN_OR_RETURN(LstmLmCheckpoint ckpt, LoadLstmLm(dense.checkpoint));
-  LstmLm model = ckpt.model;
+  const bool scratch = o.l0_mode == "scratch";
+  torch::manual_seed(o.seed);
+  LstmLm model{nullptr};
+  if (scratch) {
+    model = LstmLm(dense.config.model);
+  } else {
+    ASSIGN_OR_RETURN(LstmLmCheckpoint ckpt, LoadLstmLm(dense.checkpoint));
+    model = ckpt.model;
+  }
   L0Options lo;
-  lo.lambda_input = lambda;
+  lo.lambda_input = lambda * o.l0_input_lambda_ratio;
   lo.lambda_hidden = lambda;
+  lo.gates.init_keep_probability = o.l0_init_keep;
   ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> l0,
                    L0NeuronSelection::Create(model->config(), lo));
-  o.log(absl::StrFormat("[ptb/%s] l0 %s lambda=%g: fine-tuning the dense checkpoint, %d epochs",
-                        preset.name, config_name, lambda, preset.l0_epochs));
-  torch::manual_seed(o.seed);
   TrainOptions to;
   to.schedule = dense.config.schedule;
-  to.schedule.learning_rate = preset.l0_learning_rate;
-  to.schedule.lr_decay = 1.0;
-  to.schedule.epochs = preset.l0_epochs;
-  to.max_steps_per_epoch = preset.l0_max_steps_per_epoch;
+  if (scratch) {
+    // From scratch: the dense run's whole schedule, gates included from the first step.
+    to.max_steps_per_epoch = preset.max_steps_per_epoch;
+  } else {
+    // Fine-tuning the dense checkpoint with every gate starting open, at a constant lr.
+    to.schedule.learning_rate = preset.l0_learning_rate;
+    to.schedule.lr_decay = 1.0;
+    to.schedule.epochs = preset.l0_epochs;
+    to.max_steps_per_epoch = preset.l0_max_steps_per_epoch;
+  }
+  o.log(absl::StrFormat("[ptb/%s] l0 %s lambda=%g (%s): %d epochs", preset.name, config_name,
+                        lambda, scratch ? "from scratch" : "fine-tuning the dense checkpoint",
+                        to.schedule.epochs));
   to.eval_each_epoch = false;
   to.log = o.log;
   const double l0_before = l0->ExpectedL0();
@@ -179,8 +193,9 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
     r["method"] = "l0";
     r["preset"] = preset.name;
     r["config_name"] = config_name;
-    r["lambda_input"] = lambda;
-    r["lambda_hidden"] = lambda;
+    r["lambda_input"] = lo.lambda_input;
+    r["lambda_hidden"] = lo.lambda_hidden;
+    r["l0_mode"] = o.l0_mode;
     r["collapsed"] = std::string(compacted.status().message());
     r["kept_input_sizes"] = mask.KeptInputs();
     r["kept_hidden_sizes"] = mask.KeptHidden();
@@ -211,13 +226,20 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
         lambda, compact_valid.perplexity, compact_test.perplexity, gated_valid.perplexity,
         gated_test.perplexity, disagreement));
   }
-  const InferenceTiming timing = TimeInference(compact.model, preset.timing_repeats);
+  // Speed: the dense parent and the compacted model, timed side by side (interleaved calls).
+  ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
+  const auto [dense_timing, timing] =
+      TimeSideBySide(parent.model, compact.model, preset.timing_repeats);
   const LstmLmConfig& cc = compact.model->config();
   // Export: the compacted model and a JSON description of it.
   const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
                                         "_l0_", LambdaTag(lambda));
   json sizes = SizesJson(cc);
-  json meta = {{"method", "l0"}, {"lambda", lambda}, {"parent", dense.checkpoint},
+  json meta = {{"method", "l0"},
+               {"lambda_input", lo.lambda_input},
+               {"lambda_hidden", lo.lambda_hidden},
+               {"l0_mode", o.l0_mode},
+               {"parent", scratch ? std::string("(trained from scratch)") : dense.checkpoint},
                {"sizes", sizes}};
   RETURN_IF_ERROR(SaveLstmLm(compact.model, base + ".pt", meta.dump()));
   RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
@@ -226,15 +248,17 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
       "speedup (whole model, batch 1) %.2fx",
       preset.name, lambda, cc.embedding_size, absl::StrJoin(cc.hidden_sizes, "/"),
       cc.NumParameters(), gated_test.perplexity, compact_test.perplexity,
-      dense.timing.model_b1_ms / timing.model_b1_ms));
+      dense_timing.model_b1_ms / timing.model_b1_ms));
 
   json r;
   r["task"] = "ptb";
   r["method"] = "l0";
   r["preset"] = preset.name;
   r["config_name"] = config_name;
-  r["lambda_input"] = lambda;
-  r["lambda_hidden"] = lambda;
+  r["lambda_input"] = lo.lambda_input;
+  r["lambda_hidden"] = lo.lambda_hidden;
+  r["l0_mode"] = o.l0_mode;
+  r["l0_init_keep"] = o.l0_init_keep;
   r["sizes"] = sizes;
   r["dense_sizes"] = SizesJson(dense.config.model);
   r["model"] = json::parse(cc.ToJson());
@@ -259,11 +283,12 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
                                           " tokens of each split only (smoke)")
                            : "batch 1, BPTT 35, state carried over the whole split";
   r["inference_ms_per_token"] = timing.ToJson();
-  r["dense_inference_ms_per_token"] = dense.timing.ToJson();
-  r["speedup"] = Speedups(dense.timing, timing);
+  r["dense_inference_ms_per_token"] = dense_timing.ToJson();
+  r["speedup"] = Speedups(dense_timing, timing);
   r["timing_protocol"] = absl::StrCat(
-      "median of ", preset.timing_repeats, " calls of 35 tokens, eval mode, no gradients, ",
-      o.threads, " threads, same process as the dense parent");
+      "median of ", preset.timing_repeats, " calls of 35 tokens each, dense parent and pruned "
+      "model interleaved call by call in one process, eval mode, no gradients, ",
+      o.threads, " threads");
   r["epochs"] = EpochsToJson(tr);
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   return r;
@@ -297,6 +322,23 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
         "--device=cuda: CUDA training is not wired in yet (the fused LSTM layer is CPU-only); "
         "use --device=cpu");
   }
+  for (double l : o.l0_lambdas) {
+    if (!(l >= 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("--l0_lambdas: ", l, " must be >= 0"));
+    }
+  }
+  if (!(o.l0_input_lambda_ratio >= 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--l0_input_lambda_ratio=", o.l0_input_lambda_ratio, " must be >= 0"));
+  }
+  if (!(o.l0_init_keep > 0 && o.l0_init_keep < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--l0_init_keep=", o.l0_init_keep, " must be in (0, 1)"));
+  }
+  if (o.l0_mode != "finetune" && o.l0_mode != "scratch") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--l0_mode='", o.l0_mode, "' must be finetune or scratch"));
+  }
   if (o.reports_dir.empty() || o.output_dir.empty()) {
     return absl::InvalidArgumentError("--reports_dir and --output_dir must not be empty");
   }
@@ -329,7 +371,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
         ptb_runs.push_back(dense.record);
         // Written after every run, so a later failure loses nothing finished.
         RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
-        for (double lambda : preset.l0_lambdas) {
+        for (double lambda : o.l0_lambdas.empty() ? preset.l0_lambdas : o.l0_lambdas) {
           ASSIGN_OR_RETURN(json r, RunPtbL0(o, preset, dense, lambda, corpus, info));
           ptb_runs.push_back(std::move(r));
           RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));

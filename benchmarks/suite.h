@@ -23,13 +23,20 @@ struct SuiteOptions {
   int threads = 0;          // > 0
   int seed = 1;
   std::string device = "cpu";  // "cpu" or "cuda"
+  // L0 neuron selection. Empty l0_lambdas = the preset's list. Each lambda is the hidden gates'
+  // lambda; the input gates get lambda * l0_input_lambda_ratio.
+  std::vector<double> l0_lambdas;
+  double l0_input_lambda_ratio = 1.0;
+  double l0_init_keep = 0.95;           // initial keep probability of every gate, in (0, 1)
+  std::string l0_mode = "finetune";     // "finetune" (from the dense checkpoint) or "scratch"
   std::string source_dir;   // git checkout recorded in the results
   std::string command;      // the command line, recorded in the results
   std::function<void(const std::string&)> log;  // progress lines (stderr when empty)
 };
 
 // Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
-// rule (unknown preset or task, threads < 1, device not cpu/cuda), FailedPrecondition for
+// rule (unknown preset or task, threads < 1, device not cpu/cuda, negative lambda or ratio,
+// keep probability outside (0, 1), unknown L0 mode), FailedPrecondition for
 // --device=cuda on a LibTorch built without CUDA.
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 

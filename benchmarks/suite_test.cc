@@ -45,6 +45,15 @@ TEST(Suite, RejectsBadOptionsByName) {
   absl::Status s = ValidateSuiteOptions(o);
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr("--device=cuda"));
+  o = Smoke("bad");
+  o.l0_lambdas = {1e-4, -1e-5};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_lambdas"));
+  o = Smoke("bad");
+  o.l0_init_keep = 1.0;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=1"));
+  o = Smoke("bad");
+  o.l0_mode = "later";
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_mode='later'"));
   EXPECT_TRUE(ValidateSuiteOptions(Smoke("ok")).ok());
 }
 
@@ -95,6 +104,26 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
   EXPECT_EQ(valid[0], valid[1]);
   EXPECT_EQ(test[0], test[1]);
   EXPECT_EQ(l0_test[0], l0_test[1]);
+}
+
+// L0 gates trained from scratch (no dense checkpoint involved), one lambda.
+TEST(Suite, L0FromScratchRunsOnRealPtb) {
+  const std::string data = TestDataDir("ptb/ptb.train.txt");
+  if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
+  SuiteOptions o = Smoke("scratch");
+  o.data_dir = data;
+  o.l0_mode = "scratch";
+  o.l0_lambdas = {1e-6};
+  o.l0_input_lambda_ratio = 0.5;
+  auto runs = RunSuite(o);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 2u);
+  const auto& r = (*runs)[1];
+  EXPECT_EQ(r["l0_mode"], "scratch");
+  EXPECT_DOUBLE_EQ(r["lambda_input"].get<double>(), 0.5e-6);
+  EXPECT_EQ(r["epochs"][0]["steps"], 60);  // the dense run's schedule, not the fine-tuning one
+  EXPECT_NEAR(r["test_perplexity"].get<double>(), r["gated_test_perplexity"].get<double>(),
+              1e-3 * r["test_perplexity"].get<double>());
 }
 
 }  // namespace
