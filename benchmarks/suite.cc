@@ -182,25 +182,31 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
   const double l0_before = l0->ExpectedL0();
   ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, l0.get()));
   const NeuronMask mask = l0->DeterministicMask();
+  // Fields of the record whatever the outcome.
+  json r;
+  r["task"] = "ptb";
+  r["method"] = "l0";
+  r["preset"] = preset.name;
+  r["config_name"] = config_name;
+  r["lambda_input"] = lo.lambda_input;
+  r["lambda_hidden"] = lo.lambda_hidden;
+  r["l0_mode"] = o.l0_mode;
+  r["l0_init_keep"] = o.l0_init_keep;
+  r["kept_input_sizes"] = mask.KeptInputs();
+  r["kept_hidden_sizes"] = mask.KeptHidden();
+  r["expected_l0_before"] = l0_before;
+  r["expected_l0_after"] = l0->ExpectedL0();
+  r["schedule"] = ScheduleToJson(to.schedule);
+  r["max_steps_per_epoch"] = to.max_steps_per_epoch;
+  r["epochs"] = EpochsToJson(tr);
+  AddProvenance(o, info, &r);
   absl::StatusOr<CompactionResult> compacted = Compact(model, mask);
   if (!compacted.ok()) {
     // Too strong a penalty can close every neuron of a layer: no network is left. Record it
     // (it is a result about this lambda) and go on with the other lambdas.
     o.log(absl::StrFormat("[ptb/%s] l0 lambda=%g: %s", preset.name, lambda,
                           compacted.status().message()));
-    json r;
-    r["task"] = "ptb";
-    r["method"] = "l0";
-    r["preset"] = preset.name;
-    r["config_name"] = config_name;
-    r["lambda_input"] = lo.lambda_input;
-    r["lambda_hidden"] = lo.lambda_hidden;
-    r["l0_mode"] = o.l0_mode;
     r["collapsed"] = std::string(compacted.status().message());
-    r["kept_input_sizes"] = mask.KeptInputs();
-    r["kept_hidden_sizes"] = mask.KeptHidden();
-    r["schedule"] = ScheduleToJson(to.schedule);
-    AddProvenance(o, info, &r);
     r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
     return r;
   }
@@ -250,24 +256,10 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
       cc.NumParameters(), gated_test.perplexity, compact_test.perplexity,
       dense_timing.model_b1_ms / timing.model_b1_ms));
 
-  json r;
-  r["task"] = "ptb";
-  r["method"] = "l0";
-  r["preset"] = preset.name;
-  r["config_name"] = config_name;
-  r["lambda_input"] = lo.lambda_input;
-  r["lambda_hidden"] = lo.lambda_hidden;
-  r["l0_mode"] = o.l0_mode;
-  r["l0_init_keep"] = o.l0_init_keep;
   r["sizes"] = sizes;
   r["dense_sizes"] = SizesJson(dense.config.model);
   r["model"] = json::parse(cc.ToJson());
   r["num_parameters"] = cc.NumParameters();
-  r["expected_l0_before"] = l0_before;
-  r["expected_l0_after"] = l0->ExpectedL0();
-  r["schedule"] = ScheduleToJson(to.schedule);
-  r["max_steps_per_epoch"] = preset.l0_max_steps_per_epoch;
-  AddProvenance(o, info, &r);
   r["parent_checkpoint"] = dense.checkpoint;
   r["checkpoint"] = base + ".pt";
   r["export_json"] = base + ".json";
@@ -289,7 +281,6 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
       "median of ", preset.timing_repeats, " calls of 35 tokens each, dense parent and pruned "
       "model interleaved call by call in one process, eval mode, no gradients, ",
       o.threads, " threads");
-  r["epochs"] = EpochsToJson(tr);
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   return r;
 }
