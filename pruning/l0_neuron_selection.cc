@@ -77,9 +77,30 @@ std::vector<torch::Tensor> L0NeuronSelection::ExtraParameters() {
   return p;
 }
 
+absl::StatusOr<PruningStructure> L0NeuronSelection::Finish(LstmLm& model) {
+  PruningStructure s;
+  s.structured = true;
+  s.neurons = DeterministicMask();
+  return s;
+}
+
 double L0NeuronSelection::ExpectedL0() const {
   torch::NoGradGuard no_grad;
   return (WeightedL0(true) + WeightedL0(false)).item<double>();
 }
+
+RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+    "l0",
+    "L0 neuron selection with hard concrete gates on input and hidden neurons (Wen et al. 2020)",
+    /*structured=*/true, SettingKind::kLambda, {5e-5, 1e-4},
+    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+      L0Options lo;
+      lo.lambda_hidden = o.lambda;
+      lo.lambda_input = o.lambda * o.l0_input_lambda_ratio;
+      lo.gates.init_keep_probability = o.l0_init_keep;
+      ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m,
+                       L0NeuronSelection::Create(o.config, lo));
+      return std::unique_ptr<PruningMethod>(std::move(m));
+    }}));
 
 }  // namespace rnnprune

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
 #include "pruning/hard_concrete.h"
+#include "pruning/method.h"
 #include "pruning/neuron_mask.h"
 #include "pruning/trainer.h"
 
@@ -31,8 +32,9 @@ struct L0Options {
 // window) and applied as weight-column scalings (ApplyNeuronMask), which equals gating the
 // vectors at every time step of the window (W (z * x) = (W diag z) x) while keeping the fused
 // LSTM layer; sampling per time step would need a per-step cell and is not what we do.
-// In eval mode the deterministic gates z_hat are used.
-class L0NeuronSelection : public TrainingHooks {
+// In eval mode the deterministic gates z_hat are used. Registered as "l0" (kLambda: lambda is
+// the hidden gates' lambda; the input gates get lambda * l0_input_lambda_ratio).
+class L0NeuronSelection : public PruningMethod {
  public:
   // One input and one hidden gate set per layer of `config` (dense sizes).
   static absl::StatusOr<std::unique_ptr<L0NeuronSelection>> Create(const LstmLmConfig& config,
@@ -48,6 +50,9 @@ class L0NeuronSelection : public TrainingHooks {
   torch::Tensor Penalty(LstmLm& model) override;
 
   std::vector<torch::Tensor> ExtraParameters() override;
+
+  // The deterministic gates as the final structure (structured; registered as "l0").
+  absl::StatusOr<PruningStructure> Finish(LstmLm& model) override;
 
   // One sample of every gate (differentiable wrt log_alpha).
   NeuronMask SampleMask() const;

@@ -158,7 +158,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
               "epoch %d step %d: gradient norm is not finite", epoch, step + 1));
         }
         sgd.step();
-        hooks->AfterStep(model);
+        hooks->AfterStep(model, lr);
         nll_sum += nll * static_cast<double>(w.target.numel());
         stats.tokens += w.target.numel();
         stats.steps = step + 1;

@@ -32,8 +32,9 @@ class TrainingHooks {
   // Extra trainable tensors (e.g. gate log_alpha): updated by the same SGD as the model,
   // excluded from the gradient-norm clip.
   virtual std::vector<torch::Tensor> ExtraParameters() { return {}; }
-  // Called after every optimizer step (e.g. thresholding, masks).
-  virtual void AfterStep(LstmLm& model) {}
+  // Called after every optimizer step (e.g. thresholding, masks, proximal steps), with the
+  // learning rate of that step.
+  virtual void AfterStep(LstmLm& model, double learning_rate) {}
 };
 
 // Options of Train.

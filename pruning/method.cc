@@ -1,0 +1,270 @@
+#include "pruning/method.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+std::map<std::string, PruningMethodInfo>& Registry() {
+  static auto* registry = new std::map<std::string, PruningMethodInfo>();
+  return *registry;
+}
+
+// The dense control: trains with no penalty and removes nothing.
+class DenseControl : public PruningMethod {
+ public:
+  absl::StatusOr<PruningStructure> Finish(LstmLm& model) override { return PruningStructure{}; }
+};
+
+}  // namespace
+
+std::string SettingKindName(SettingKind kind) {
+  switch (kind) {
+    case SettingKind::kNone:
+      return "none";
+    case SettingKind::kLambda:
+      return "lambda";
+    case SettingKind::kSparsity:
+      return "sparsity";
+    case SettingKind::kTargetSizes:
+      return "target_sizes";
+  }
+  return "unknown";
+}
+
+bool RegisterPruningMethod(PruningMethodInfo info) {
+  if (info.name.empty() || !info.create) {
+    std::fprintf(stderr, "RegisterPruningMethod: a method needs a name and a create function\n");
+    std::abort();
+  }
+  if (Registry().count(info.name) > 0) {
+    std::fprintf(stderr, "RegisterPruningMethod: '%s' is registered twice\n", info.name.c_str());
+    std::abort();
+  }
+  std::string name = info.name;
+  Registry().emplace(std::move(name), std::move(info));
+  return true;
+}
+
+std::vector<std::string> RegisteredPruningMethods() {
+  std::vector<std::string> names;
+  if (Registry().count("dense") > 0) names.push_back("dense");
+  for (const auto& [name, info] : Registry()) {
+    if (name != "dense") names.push_back(name);
+  }
+  return names;
+}
+
+absl::StatusOr<PruningMethodInfo> GetPruningMethodInfo(const std::string& name) {
+  auto it = Registry().find(name);
+  if (it == Registry().end()) {
+    return absl::NotFoundError(absl::StrCat("unknown pruning method '", name,
+                                            "' (registered: ",
+                                            absl::StrJoin(RegisteredPruningMethods(), ", "),
+                                            ")"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(
+    const std::string& name, const MethodOptions& options) {
+  ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(name));
+  RETURN_IF_ERROR(options.config.Validate());
+  if (options.total_steps < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": total_steps=", options.total_steps, " must be >= 1"));
+  }
+  if (!(options.zero_threshold >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": zero_threshold=", options.zero_threshold, " must be >= 0"));
+  }
+  if (info.setting == SettingKind::kLambda && !(options.lambda >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": lambda=", options.lambda, " must be >= 0"));
+  }
+  if (info.setting == SettingKind::kSparsity &&
+      !(options.sparsity >= 0 && options.sparsity < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": sparsity=", options.sparsity, " must be in [0, 1)"));
+  }
+  if (info.setting == SettingKind::kTargetSizes) {
+    const LstmLmConfig& c = options.config;
+    const size_t want = c.hidden_sizes.size() + 1;
+    if (options.target_sizes.size() != want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": target sizes [", absl::StrJoin(options.target_sizes, ","), "] must have ",
+          want, " entries: the embedding size, then one hidden size per layer"));
+    }
+    for (size_t i = 0; i < want; ++i) {
+      const int64_t dense = i == 0 ? c.embedding_size : c.hidden_sizes[i - 1];
+      if (options.target_sizes[i] < 1 || options.target_sizes[i] > dense) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": target size ", options.target_sizes[i], " at position ", i,
+            " must be in [1, ", dense, "] (the dense size)"));
+      }
+    }
+  }
+  return info.create(options);
+}
+
+std::vector<std::string> LstmWeightNames(const LstmLm& model) {
+  std::vector<std::string> names;
+  for (int64_t l = 0; l < model->num_layers(); ++l) {
+    names.push_back(absl::StrCat("lstm", l, "_w_ih"));
+    names.push_back(absl::StrCat("lstm", l, "_w_hh"));
+  }
+  return names;
+}
+
+torch::Tensor ParameterByName(const LstmLm& model, const std::string& name) {
+  const torch::Tensor* p = model->named_parameters().find(name);
+  TORCH_CHECK(p != nullptr, "the model has no parameter '", name, "'");
+  return *p;
+}
+
+absl::Status ValidateStructure(const LstmLm& model, const PruningStructure& structure) {
+  if (structure.structured) {
+    if (structure.has_weight_masks()) {
+      return absl::InvalidArgumentError("a structured result must not carry weight masks");
+    }
+    return structure.neurons.Validate(model->config());
+  }
+  for (const auto& [name, mask] : structure.weight_masks) {
+    const torch::Tensor* p = model->named_parameters().find(name);
+    if (p == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight mask for '", name, "': the model has no such parameter"));
+    }
+    if (!mask.defined() || mask.scalar_type() != torch::kBool || !mask.sizes().equals(p->sizes())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weight mask for '", name, "' must be a bool tensor of the parameter's shape [",
+          absl::StrJoin(p->sizes(), ", "), "]"));
+    }
+    torch::NoGradGuard no_grad;
+    const int64_t leaks = (p->ne(0) & mask.logical_not()).sum().item<int64_t>();
+    if (leaks > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weight mask for '", name, "': ", leaks, " pruned weights are not exactly 0"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+double WeightSparsity(const PruningStructure& structure) {
+  int64_t total = 0, pruned = 0;
+  for (const auto& [name, mask] : structure.weight_masks) {
+    total += mask.numel();
+    pruned += mask.numel() - mask.sum().item<int64_t>();
+  }
+  return total == 0 ? 0.0 : static_cast<double>(pruned) / static_cast<double>(total);
+}
+
+int64_t CountNonZeroParameters(const LstmLm& model) {
+  torch::NoGradGuard no_grad;
+  int64_t n = 0;
+  for (const torch::Tensor& p : model->parameters()) n += p.ne(0).sum().item<int64_t>();
+  return n;
+}
+
+std::vector<torch::Tensor> IssGroupSquaredNorms(const LstmLm& model) {
+  TORCH_CHECK(model->config().input_sizes.empty(),
+              "ISS groups are defined on dense models (input_sizes must be empty)");
+  std::vector<torch::Tensor> norms;
+  const int64_t layers = model->num_layers();
+  for (int64_t l = 0; l < layers; ++l) {
+    const LstmLayerWeights& w = model->layer(l);
+    const int64_t h = w.w_hh.size(1);
+    // Rows of unit k: k, H + k, 2H + k, 3H + k.
+    torch::Tensor rows = w.w_ih.pow(2).view({4, h, -1}).sum(std::vector<int64_t>{0, 2}) +
+                         w.w_hh.pow(2).view({4, h, h}).sum(std::vector<int64_t>{0, 2}) +
+                         w.b_ih.pow(2).view({4, h}).sum(0) + w.b_hh.pow(2).view({4, h}).sum(0);
+    // Column k of W_hh, minus its four entries already counted with the rows.
+    torch::Tensor diagonal = w.w_hh.view({4, h, h}).diagonal(0, 1, 2).pow(2).sum(0);
+    torch::Tensor column = w.w_hh.pow(2).sum(0) - diagonal;
+    // Column k of the consumer of h.
+    torch::Tensor consumer = l + 1 < layers ? model->layer(l + 1).w_ih.pow(2).sum(0)
+                                            : model->decoder_weight().pow(2).sum(0);
+    // clamp: the subtraction above can leave -epsilon where the group is all but zero.
+    norms.push_back((rows + column + consumer).clamp_min(0));
+  }
+  return norms;
+}
+
+torch::Tensor EmbeddingDimSquaredNorms(const LstmLm& model) {
+  torch::NoGradGuard no_grad;
+  return model->embedding_weight().pow(2).sum(0) + model->layer(0).w_ih.pow(2).sum(0);
+}
+
+void ZeroSmallWeights(const std::vector<torch::Tensor>& tensors, double threshold) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor t : tensors) t.masked_fill_(t.abs() < threshold, 0.0);
+}
+
+NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const torch::Tensor& embedding_scores,
+                              const std::vector<torch::Tensor>& hidden_scores,
+                              const std::vector<int64_t>& target_sizes) {
+  const size_t layers = config.hidden_sizes.size();
+  TORCH_CHECK(hidden_scores.size() == layers && target_sizes.size() == layers + 1,
+              "MaskKeepingLargest: need one score tensor per layer and L + 1 target sizes");
+  auto keep = [](const torch::Tensor& scores, int64_t k) {
+    // Stable descending order: equal scores keep the lower index first.
+    torch::Tensor order = std::get<1>(scores.detach().to(torch::kFloat64).sort(
+        /*stable=*/true, /*dim=*/0, /*descending=*/true));
+    torch::Tensor m = torch::zeros({scores.size(0)}, torch::kFloat32);
+    m.index_fill_(0, order.narrow(0, 0, k), 1.0);
+    return m;
+  };
+  NeuronMask mask = NeuronMask::AllOpen(config);
+  TORCH_CHECK(embedding_scores.size(0) == config.embedding_size, "MaskKeepingLargest: ",
+              "embedding_scores must have ", config.embedding_size, " entries");
+  mask.input[0] = keep(embedding_scores, target_sizes[0]);
+  for (size_t l = 0; l < layers; ++l) {
+    TORCH_CHECK(hidden_scores[l].size(0) == config.hidden_sizes[l], "MaskKeepingLargest: ",
+                "hidden_scores[", l, "] must have ", config.hidden_sizes[l], " entries");
+    mask.hidden[l] = keep(hidden_scores[l], target_sizes[l + 1]);
+  }
+  return mask;
+}
+
+absl::Status FixedNeuronMaskMethod::Begin(LstmLm& model) {
+  absl::StatusOr<NeuronMask> mask =
+      CatchTorch("choosing the neurons to keep", [&] { return ChooseMask(model); });
+  if (!mask.ok()) return mask.status();
+  RETURN_IF_ERROR(mask->Validate(model->config()));
+  mask_ = *std::move(mask);
+  chosen_ = true;
+  return absl::OkStatus();
+}
+
+LmOutput FixedNeuronMaskMethod::Forward(LstmLm& model, const torch::Tensor& input,
+                                        LstmState* state) {
+  TORCH_CHECK(chosen_, "FixedNeuronMaskMethod: Begin() was not called");
+  return RunGated(model, mask_, input, state);
+}
+
+absl::StatusOr<PruningStructure> FixedNeuronMaskMethod::Finish(LstmLm& model) {
+  if (!chosen_) return absl::FailedPreconditionError("Finish() before Begin()");
+  PruningStructure s;
+  s.structured = true;
+  s.neurons = mask_;
+  return s;
+}
+
+RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+    "dense",
+    "dense control: the same fine-tuning with no penalty, nothing removed",
+    /*structured=*/false, SettingKind::kNone, {},
+    [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+      return std::unique_ptr<PruningMethod>(new DenseControl());
+    }}));
+
+}  // namespace rnnprune
