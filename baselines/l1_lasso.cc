@@ -1,0 +1,56 @@
+// L1 Lasso (unstructured): the NLL plus lambda * sum |w| over the LSTM weight matrices (W_ih and
+// W_hh of every layer; Tibshirani 1996; the unstructured baseline of Wen et al. 2018 and 2020),
+// per BPTT window like the other penalties. Optimised by proximal SGD: after the SGD step on the
+// NLL, the soft-threshold w <- sign(w) max(|w| - lr * lambda, 0) (the proximal operator of the
+// L1 norm), then weights with |w| < zero_threshold are set to exactly 0 (the same rule as the
+// ISS baseline). The final structure is the pattern of non-zeros: irregular sparsity, timed
+// both in CSR form and as dense matrices with zeros.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pruning/method.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+class L1Lasso : public PruningMethod {
+ public:
+  explicit L1Lasso(const MethodOptions& o) : options_(o) {}
+
+  void AfterStep(LstmLm& model, double learning_rate) override {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> weights;
+    const double shrink = learning_rate * options_.lambda;
+    for (const std::string& name : LstmWeightNames(model)) {
+      torch::Tensor w = ParameterByName(model, name);
+      w.copy_(w.sign() * (w.abs() - shrink).clamp_min(0.0));
+      weights.push_back(w);
+    }
+    ZeroSmallWeights(weights, options_.zero_threshold);
+  }
+
+  absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
+    torch::NoGradGuard no_grad;
+    PruningStructure s;
+    for (const std::string& name : LstmWeightNames(model)) {
+      s.weight_masks[name] = ParameterByName(model, name).ne(0);
+    }
+    return s;
+  }
+
+ private:
+  MethodOptions options_;
+};
+
+}  // namespace
+
+RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+    "lasso", "L1 Lasso on the LSTM weights, proximal SGD plus thresholding (unstructured)",
+    /*structured=*/false, SettingKind::kLambda, {1e-4},
+    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+      return std::unique_ptr<PruningMethod>(new L1Lasso(o));
+    }}));
+
+}  // namespace rnnprune

@@ -1,0 +1,94 @@
+// Gradual magnitude pruning (unstructured): Zhu and Gupta, "To prune, or not to prune:
+// exploring the efficacy of pruning for model compression", arXiv 1710.01878 (2017), eq. (1):
+//   s_t = s_f + (s_i - s_f) (1 - (t - t0) / (n dt))^3   for t in {t0, t0 + dt, ..., t0 + n dt}
+// with s_i = 0, t0 = 0, the final sparsity s_f from the setting, and the pruning ending at 75%
+// of the run's optimizer steps (t0 + n dt = round(0.75 * total_steps), at least 1) so that the
+// last quarter recovers with the final mask; the mask is updated every dt steps, dt =
+// max(1, (t0 + n dt) / 20) (about 20 pruning events). At each update, every LSTM weight matrix
+// (W_ih and W_hh of each layer, the same sparsity for each, as in Zhu and Gupta) keeps its
+// largest |w|; after every step the weights are multiplied by their masks, so pruned weights
+// stay exactly 0. Biases, embedding and decoder are not pruned.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "pruning/method.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+class MagnitudePruning : public PruningMethod {
+ public:
+  explicit MagnitudePruning(const MethodOptions& o) : options_(o) {
+    end_ = std::max<int64_t>(1, std::llround(0.75 * static_cast<double>(o.total_steps)));
+    dt_ = std::max<int64_t>(1, end_ / 20);
+  }
+
+  absl::Status Begin(LstmLm& model) override {
+    torch::NoGradGuard no_grad;
+    for (const std::string& name : LstmWeightNames(model)) {
+      masks_[name] = torch::ones_like(ParameterByName(model, name), torch::kBool);
+    }
+    return absl::OkStatus();
+  }
+
+  void AfterStep(LstmLm& model, double /*learning_rate*/) override {
+    ++step_;
+    if (step_ <= end_ && (step_ % dt_ == 0 || step_ == end_)) UpdateMasks(model, Target(step_));
+    ApplyMasks(model);
+  }
+
+  absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
+    // A run shorter than the schedule (e.g. a test) still ends at the target sparsity.
+    if (step_ < end_) UpdateMasks(model, options_.sparsity);
+    ApplyMasks(model);
+    PruningStructure s;
+    s.weight_masks = masks_;
+    return s;
+  }
+
+ private:
+  double Target(int64_t t) const {
+    const double progress = std::min(1.0, static_cast<double>(t) / static_cast<double>(end_));
+    return options_.sparsity * (1.0 - std::pow(1.0 - progress, 3.0));
+  }
+
+  void UpdateMasks(LstmLm& model, double sparsity) {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, mask] : masks_) {
+      torch::Tensor w = ParameterByName(model, name);
+      const int64_t prune = std::llround(sparsity * static_cast<double>(w.numel()));
+      if (prune <= 0) continue;
+      // Prune the `prune` smallest |w| (already-pruned weights are 0, so they stay pruned).
+      torch::Tensor order = std::get<1>(w.abs().flatten().sort(/*stable=*/c10::optional<bool>(true), /*dim=*/0));
+      torch::Tensor flat = torch::ones({w.numel()}, torch::kBool);
+      flat.index_fill_(0, order.narrow(0, 0, prune), false);
+      mask = flat.view(w.sizes());
+    }
+  }
+
+  void ApplyMasks(LstmLm& model) {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, mask] : masks_) {
+      ParameterByName(model, name).masked_fill_(mask.logical_not(), 0.0);
+    }
+  }
+
+  MethodOptions options_;
+  int64_t end_ = 1, dt_ = 1, step_ = 0;
+  std::map<std::string, torch::Tensor> masks_;
+};
+
+}  // namespace
+
+RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+    "magnitude", "gradual magnitude pruning of the LSTM weights (Zhu & Gupta 2017; unstructured)",
+    /*structured=*/false, SettingKind::kSparsity, {0.8, 0.9, 0.95},
+    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+      return std::unique_ptr<PruningMethod>(new MagnitudePruning(o));
+    }}));
+
+}  // namespace rnnprune

@@ -1,0 +1,43 @@
+// Structured magnitude pruning: ranks the hidden neurons of each layer by the L2 norm of their
+// ISS group (Wen et al., ICLR 2018; IssGroupSquaredNorms in pruning/method.h) and the embedding
+// dimensions by the L2 norm of the weights they feed (embedding column and W_ih^0 column), keeps
+// the largest down to the target sizes (by default those the L0 runs reached), then fine-tunes
+// with the others removed. One-shot magnitude criterion at neuron granularity, in the spirit of
+// Li et al., "Pruning Filters for Efficient ConvNets", ICLR 2017.
+//
+// This file is the worked example of baselines/README.md: one file, one registration line.
+#include <memory>
+#include <vector>
+
+#include "pruning/method.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+class StructuredMagnitude : public FixedNeuronMaskMethod {
+ public:
+  explicit StructuredMagnitude(const MethodOptions& o) : options_(o) {}
+
+ protected:
+  absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
+    torch::NoGradGuard no_grad;
+    return MaskKeepingLargest(model->config(), EmbeddingDimSquaredNorms(model),
+                              IssGroupSquaredNorms(model), options_.target_sizes);
+  }
+
+ private:
+  MethodOptions options_;
+};
+
+}  // namespace
+
+RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+    "structured_magnitude",
+    "neurons ranked by the L2 norm of their ISS group, smallest removed, then fine-tuning",
+    /*structured=*/true, SettingKind::kTargetSizes, {},
+    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+      return std::unique_ptr<PruningMethod>(new StructuredMagnitude(o));
+    }}));
+
+}  // namespace rnnprune
