@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
 #include "common/data_dir.h"
@@ -23,9 +24,25 @@ ABSL_FLAG(std::string, data_dir, "",
 ABSL_FLAG(bool, verify_checksums, true, "require the canonical PTB files (SHA-256)");
 ABSL_FLAG(std::string, reports_dir, "", "where results/ and *.md go (default: <workspace>/reports)");
 ABSL_FLAG(std::string, output_dir, "", "where checkpoints go (default: <workspace>/runs)");
+ABSL_FLAG(std::string, dense_checkpoint, "",
+          "prune this trained dense checkpoint (a .pt written by an earlier run; its config must "
+          "be the preset's) instead of training the dense model first");
 ABSL_FLAG(int, threads, 0, "intra-op threads for LibTorch and OpenBLAS (default: all cores)");
 ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = same numbers)");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
+ABSL_FLAG(std::vector<std::string>, methods, {},
+          "comma-separated pruning methods to run after the dense model (default: the preset's "
+          "list, i.e. every registered method; see baselines/README.md): dense (the control: "
+          "same fine-tuning, no pruning), l0, iss, lasso, magnitude, structured_magnitude, "
+          "random, ...");
+ABSL_FLAG(std::vector<std::string>, settings, {},
+          "per-method settings, METHOD=V1/V2/..., comma-separated, e.g. "
+          "iss=1e-3/3e-3,magnitude=0.9,random=40:200:100 (lambdas, sparsities in [0, 1), or "
+          "target sizes E:H1:H2); default: the preset's, else each method's registered defaults; "
+          "target-size methods default to the sizes the l0 runs reached");
+ABSL_FLAG(double, zero_threshold, 1e-4,
+          "ISS group Lasso and L1 Lasso: weights with |w| below this are set to 0 after each "
+          "step (Wen et al. 2018)");
 ABSL_FLAG(std::vector<std::string>, l0_lambdas, {},
           "L0 neuron selection: comma-separated lambdas of the hidden gates (default: the "
           "preset's list); per BPTT window, see pruning/l0_neuron_selection.h");
@@ -53,6 +70,7 @@ int main(int argc, char** argv) {
   if (o.reports_dir.empty()) o.reports_dir = root + "/reports";
   o.output_dir = absl::GetFlag(FLAGS_output_dir);
   if (o.output_dir.empty()) o.output_dir = root + "/runs";
+  o.dense_checkpoint = absl::GetFlag(FLAGS_dense_checkpoint);
   o.threads = absl::GetFlag(FLAGS_threads);
   if (o.threads == 0) o.threads = static_cast<int>(std::thread::hardware_concurrency());
   o.seed = absl::GetFlag(FLAGS_seed);
@@ -65,6 +83,16 @@ int main(int argc, char** argv) {
     }
     o.l0_lambdas.push_back(d);
   }
+  o.methods = absl::GetFlag(FLAGS_methods);
+  for (const std::string& entry : absl::GetFlag(FLAGS_settings)) {
+    std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
+      std::fprintf(stderr, "error: --settings: '%s' must be METHOD=V1/V2/...\n", entry.c_str());
+      return 2;
+    }
+    o.settings[kv[0]] = absl::StrSplit(kv[1], '/');
+  }
+  o.zero_threshold = absl::GetFlag(FLAGS_zero_threshold);
   o.l0_input_lambda_ratio = absl::GetFlag(FLAGS_l0_input_lambda_ratio);
   o.l0_init_keep = absl::GetFlag(FLAGS_l0_init_keep);
   o.l0_mode = absl::GetFlag(FLAGS_l0_mode);

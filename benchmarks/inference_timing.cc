@@ -21,47 +21,6 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Times each model in `models` on the four configurations, alternating between the models
-// call by call; returns one InferenceTiming per model (medians, ms per token).
-std::vector<InferenceTiming> TimeInterleaved(std::vector<LstmLm*> models, int repeats) {
-  std::vector<InferenceTiming> out(models.size());
-  std::vector<bool> was_training;
-  for (LstmLm* m : models) {
-    was_training.push_back((*m)->is_training());
-    (*m)->eval();
-  }
-  torch::NoGradGuard no_grad;
-  for (int64_t b : {int64_t{1}, int64_t{20}}) {
-    const double tokens = 35.0 * static_cast<double>(b);
-    for (int whole = 0; whole < 2; ++whole) {
-      std::vector<std::vector<double>> ms(models.size());
-      std::vector<torch::Tensor> inputs;
-      std::vector<LstmState> states;
-      for (LstmLm* m : models) {
-        inputs.push_back(torch::randint(0, (*m)->config().vocab_size, {35, b}, torch::kInt64));
-        states.push_back((*m)->InitialState(b));
-      }
-      for (int i = -1; i < repeats; ++i) {  // i = -1: warm-up, not recorded
-        for (size_t k = 0; k < models.size(); ++k) {
-          LstmLm& m = *models[k];
-          const double t = TimeMs([&] {
-            LmOutput o = m->Run(inputs[k], &states[k]);
-            if (whole) o.Logits();
-          });
-          if (i >= 0) ms[k].push_back(t / tokens);
-        }
-      }
-      for (size_t k = 0; k < models.size(); ++k) {
-        double& field = b == 1 ? (whole ? out[k].model_b1_ms : out[k].lstm_b1_ms)
-                               : (whole ? out[k].model_b20_ms : out[k].lstm_b20_ms);
-        field = Median(ms[k]);
-      }
-    }
-  }
-  for (size_t k = 0; k < models.size(); ++k) (*models[k])->train(was_training[k]);
-  return out;
-}
-
 }  // namespace
 
 nlohmann::json InferenceTiming::ToJson() const {
@@ -71,13 +30,73 @@ nlohmann::json InferenceTiming::ToJson() const {
           {"model_b20_ms_per_token", model_b20_ms}};
 }
 
+InferenceRunner DenseRunner(LstmLm model) {
+  InferenceRunner r;
+  r.vocab_size = model->config().vocab_size;
+  r.initial_state = [model](int64_t b) { return model->InitialState(b); };
+  r.run = [model](const torch::Tensor& input, LstmState* state, bool logits) mutable {
+    if (model->is_training()) model->eval();
+    LmOutput o = model->Run(input, state);
+    if (logits) o.Logits();
+  };
+  return r;
+}
+
+InferenceRunner CsrRunner(std::shared_ptr<const SparseLstmLm> model) {
+  InferenceRunner r;
+  r.vocab_size = model->config().vocab_size;
+  r.initial_state = [model](int64_t b) { return model->InitialState(b); };
+  r.run = [model](const torch::Tensor& input, LstmState* state, bool logits) {
+    torch::Tensor h = model->Run(input, state);
+    if (logits) model->Logits(h);
+  };
+  return r;
+}
+
+std::vector<InferenceTiming> TimeRunnersSideBySide(const std::vector<InferenceRunner>& runners,
+                                                   int repeats) {
+  std::vector<InferenceTiming> out(runners.size());
+  torch::NoGradGuard no_grad;
+  for (int64_t b : {int64_t{1}, int64_t{20}}) {
+    const double tokens = 35.0 * static_cast<double>(b);
+    for (int whole = 0; whole < 2; ++whole) {
+      std::vector<std::vector<double>> ms(runners.size());
+      std::vector<torch::Tensor> inputs;
+      std::vector<LstmState> states;
+      for (const InferenceRunner& r : runners) {
+        inputs.push_back(torch::randint(0, r.vocab_size, {35, b}, torch::kInt64));
+        states.push_back(r.initial_state(b));
+      }
+      for (int i = -1; i < repeats; ++i) {  // i = -1: warm-up, not recorded
+        for (size_t k = 0; k < runners.size(); ++k) {
+          const double t = TimeMs([&] { runners[k].run(inputs[k], &states[k], whole != 0); });
+          if (i >= 0) ms[k].push_back(t / tokens);
+        }
+      }
+      for (size_t k = 0; k < runners.size(); ++k) {
+        double& field = b == 1 ? (whole ? out[k].model_b1_ms : out[k].lstm_b1_ms)
+                               : (whole ? out[k].model_b20_ms : out[k].lstm_b20_ms);
+        field = Median(ms[k]);
+      }
+    }
+  }
+  return out;
+}
+
 InferenceTiming TimeInference(LstmLm& model, int repeats) {
-  return TimeInterleaved({&model}, repeats)[0];
+  const bool was_training = model->is_training();
+  InferenceTiming t = TimeRunnersSideBySide({DenseRunner(model)}, repeats)[0];
+  model->train(was_training);
+  return t;
 }
 
 std::pair<InferenceTiming, InferenceTiming> TimeSideBySide(LstmLm& dense, LstmLm& pruned,
                                                            int repeats) {
-  std::vector<InferenceTiming> t = TimeInterleaved({&dense, &pruned}, repeats);
+  const bool dense_training = dense->is_training(), pruned_training = pruned->is_training();
+  std::vector<InferenceTiming> t =
+      TimeRunnersSideBySide({DenseRunner(dense), DenseRunner(pruned)}, repeats);
+  dense->train(dense_training);
+  pruned->train(pruned_training);
   return {t[0], t[1]};
 }
 

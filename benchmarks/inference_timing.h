@@ -3,9 +3,14 @@
 #ifndef RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
 #define RNNPRUNE_BENCHMARKS_INFERENCE_TIMING_H_
 
+#include <functional>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "models/lstm_lm.h"
+#include "models/sparse_lstm.h"
 #include "nlohmann/json.hpp"
 
 namespace rnnprune {
@@ -19,6 +24,24 @@ struct InferenceTiming {
   nlohmann::json ToJson() const;
 };
 InferenceTiming TimeInference(LstmLm& model, int repeats);
+
+// One inference path to time: a fresh state for a batch size, and one call on token ids
+// [35, B] (int64) that updates the state and, when `logits`, computes the decoder's logits.
+struct InferenceRunner {
+  int64_t vocab_size = 0;
+  std::function<LstmState(int64_t batch)> initial_state;
+  std::function<void(const torch::Tensor& input, LstmState* state, bool logits)> run;
+};
+// The dense path (our fused LSTM layer, LibTorch for embedding and decoder). The runner puts
+// the model in eval mode when called.
+InferenceRunner DenseRunner(LstmLm model);
+// The CSR path of models/sparse_lstm.h.
+InferenceRunner CsrRunner(std::shared_ptr<const SparseLstmLm> model);
+// Times every runner on the four configurations (LSTM / whole model, batch 1 / 20), one call of
+// each runner in turn per round so that drifts in machine speed hit all alike; medians of
+// `repeats` rounds after one warm-up round, without gradients.
+std::vector<InferenceTiming> TimeRunnersSideBySide(const std::vector<InferenceRunner>& runners,
+                                                   int repeats);
 
 // Times `dense` and `pruned` side by side: each of the `repeats` rounds runs one call of each
 // (alternating, so that drifts in machine speed hit both alike), per configuration; returns the

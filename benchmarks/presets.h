@@ -3,6 +3,7 @@
 #ifndef RNNPRUNE_BENCHMARKS_PRESETS_H_
 #define RNNPRUNE_BENCHMARKS_PRESETS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,18 @@ struct Preset {
   int decay_after_epochs = 0;      // 0: the published schedule's; else lr decays after this epoch
   int64_t max_steps_per_epoch = 0; // 0: whole epochs
   std::string budget;              // wall time of the PTB stage on 2 cores, as measured
-  // L0 neuron selection (Wen et al. 2020), fine-tuning the dense checkpoint once per lambda
-  // (the same lambda for input and hidden gates).
-  std::vector<double> l0_lambdas;
-  int l0_epochs = 1;
-  int64_t l0_max_steps_per_epoch = 0;  // 0: whole epochs
-  double l0_learning_rate = 0.25;      // constant over the fine-tuning
+  // Pruning methods (pruning/method.h), each fine-tuning the dense checkpoint with the same
+  // budget: the default --methods list and, per method, its settings (lambdas or sparsities;
+  // methods not listed here use their registered defaults; target-size methods use the sizes
+  // the L0 runs reached).
+  std::vector<std::string> methods;
+  std::map<std::string, std::vector<std::string>> settings;  // as in --settings
+  int finetune_epochs = 1;
+  int64_t finetune_max_steps_per_epoch = 0;  // 0: whole epochs
+  double finetune_learning_rate = 0.25;      // constant over the fine-tuning
   // > 0: the pruned models' valid/test perplexities use only the first this-many tokens (smoke
   // only; labelled in the results). 0: whole splits.
-  int64_t l0_max_eval_tokens = 0;
+  int64_t max_eval_tokens = 0;
   int timing_repeats = 50;             // inference timing: median of this many calls
 };
 

@@ -2,11 +2,16 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "benchmarks/inference_timing.h"
@@ -21,6 +26,8 @@
 #include "models/zaremba.h"
 #include "pruning/compaction.h"
 #include "pruning/l0_neuron_selection.h"
+#include "pruning/method.h"
+#include "models/sparse_lstm.h"
 #include "pruning/trainer.h"
 #include "reports/results.h"
 #include "torch/cuda.h"
@@ -95,15 +102,32 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
                         config_name, cfg.schedule.epochs, o.threads, o.seed));
   torch::manual_seed(o.seed);
   LstmLm model(cfg.model);
-  TrainOptions to;
-  to.schedule = cfg.schedule;
-  to.max_steps_per_epoch = preset.max_steps_per_epoch;
-  to.log = o.log;
-  ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to));
-  const std::string ckpt =
-      absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name, "_dense.pt");
-  json meta = {{"preset", preset.name}, {"config_name", config_name}, {"seed", o.seed}};
-  RETURN_IF_ERROR(SaveLstmLm(model, ckpt, meta.dump()));
+  TrainResult tr;
+  std::string ckpt;
+  if (!o.dense_checkpoint.empty()) {
+    // A dense parent trained before: load it instead of training (its config must be the one
+    // this preset trains).
+    ckpt = o.dense_checkpoint;
+    ASSIGN_OR_RETURN(LstmLmCheckpoint loaded, LoadLstmLm(ckpt));
+    if (loaded.model->config().ToJson() != cfg.model.ToJson()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--dense_checkpoint=", ckpt, " holds a model with config ",
+          loaded.model->config().ToJson(), ", but preset ", preset.name, " trains ", config_name,
+          " = ", cfg.model.ToJson()));
+    }
+    model = loaded.model;
+    o.log(absl::StrFormat("[ptb/%s] dense %s: loaded %s (not trained in this run)", preset.name,
+                          config_name, ckpt));
+  } else {
+    TrainOptions to;
+    to.schedule = cfg.schedule;
+    to.max_steps_per_epoch = preset.max_steps_per_epoch;
+    to.log = o.log;
+    ASSIGN_OR_RETURN(tr, Train(model, corpus.train, corpus.valid, to));
+    ckpt = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name, "_dense.pt");
+    json meta = {{"preset", preset.name}, {"config_name", config_name}, {"seed", o.seed}};
+    RETURN_IF_ERROR(SaveLstmLm(model, ckpt, meta.dump()));
+  }
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, cfg.schedule.bptt));
   ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt));
   o.log(absl::StrFormat("[ptb/%s] dense %s: valid ppl %.2f, test ppl %.2f (batch 1, %.1f s)",
@@ -125,6 +149,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   r["max_steps_per_epoch"] = preset.max_steps_per_epoch;
   AddProvenance(o, info, &r);
   r["checkpoint"] = ckpt;
+  if (!o.dense_checkpoint.empty()) r["loaded_from"] = ckpt;
   r["inference_ms_per_token"] = run.timing.ToJson();
   r["train_tokens"] = tr.tokens;
   r["train_seconds"] = tr.train_seconds;
@@ -139,15 +164,80 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   return run;
 }
 
-std::string LambdaTag(double lambda) { return absl::StrFormat("%g", lambda); }
+// One run of a method: its numeric setting (kLambda / kSparsity) or target sizes.
+struct RunSetting {
+  double value = 0;
+  std::vector<int64_t> sizes;  // kTargetSizes: [E, H_0, ..., H_{L-1}]
+  std::string label;           // for logs, file names and the report ("1e-4", "21:200:68")
+};
 
-// L0 neuron selection (Wen et al. 2020) fine-tuning the dense checkpoint at one lambda, then
-// compaction, export and timing against the dense parent.
-absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const DenseRun& dense,
-                              double lambda, const PtbCorpus& corpus, const RunInfo& info) {
+// Evaluation through the final structure without compaction: the structure's neuron mask
+// applied as scaled weights (the reference the compacted model must match).
+class GatedForward : public TrainingHooks {
+ public:
+  explicit GatedForward(NeuronMask mask) : mask_(std::move(mask)) {}
+  LmOutput Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) override {
+    return RunGated(model, mask_, input, state);
+  }
+
+ private:
+  NeuronMask mask_;
+};
+
+// Evaluation through the CSR inference path (the model argument is ignored).
+class CsrForward : public TrainingHooks {
+ public:
+  explicit CsrForward(std::shared_ptr<const SparseLstmLm> sparse) : sparse_(std::move(sparse)) {}
+  LmOutput Forward(LstmLm&, const torch::Tensor& input, LstmState* state) override {
+    LmOutput o;
+    o.hidden = sparse_->Run(input, state);
+    o.decoder_weight = sparse_->decoder_weight();
+    o.decoder_bias = sparse_->decoder_bias();
+    return o;
+  }
+
+ private:
+  std::shared_ptr<const SparseLstmLm> sparse_;
+};
+
+// Tokens of the valid split on which the structure's reference forward (gates or CSR) and the
+// pruned model actually timed and evaluated must give the same perplexity.
+constexpr int64_t kAgreementTokens = 5000;
+
+// Returns {"tokens", "reference_perplexity", "perplexity"} for the record.
+absl::StatusOr<json> CheckAgreement(const std::string& what, const std::string& reference_name,
+                                    LstmLm& reference_model, TrainingHooks* reference,
+                                    LstmLm& pruned, TrainingHooks* pruned_hooks,
+                                    const torch::Tensor& valid, int64_t bptt) {
+  const int64_t n = std::min<int64_t>(kAgreementTokens, valid.size(0));
+  ASSIGN_OR_RETURN(EvalResult a, EvaluatePerplexity(reference_model, valid, 1, bptt, n, reference));
+  ASSIGN_OR_RETURN(EvalResult b, EvaluatePerplexity(pruned, valid, 1, bptt, n, pruned_hooks));
+  const double gap = std::abs(a.perplexity - b.perplexity) / a.perplexity;
+  if (gap > 1e-3) {
+    return absl::InternalError(absl::StrFormat(
+        "%s: perplexity %.4f of the pruned model differs from %.4f of its reference by %.2g "
+        "relative on the first %d valid tokens; compaction or the sparse path is wrong",
+        what, b.perplexity, a.perplexity, gap, n));
+  }
+  return json{{"reference", reference_name},
+              {"tokens", n},
+              {"reference_perplexity", a.perplexity},
+              {"perplexity", b.perplexity}};
+}
+
+// Fine-tunes the dense checkpoint (or, for l0 --l0_mode=scratch, trains from scratch) with the
+// method `name` at one setting; then removes what the final structure allows (compaction for
+// structured methods, CSR for unstructured ones), evaluates, exports and times the result
+// against the dense parent.
+absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
+                                  const DenseRun& dense, const std::string& name,
+                                  const PruningMethodInfo& method_info,
+                                  const RunSetting& setting, const PtbCorpus& corpus,
+                                  const RunInfo& info) {
   const absl::Time start = absl::Now();
   const std::string& config_name = dense.config.name;
-  const bool scratch = o.l0_mode == "scratch";
+  const std::string tag = absl::StrCat(preset.name, "/", name, " ", setting.label);
+  const bool scratch = name == "l0" && o.l0_mode == "scratch";
   torch::manual_seed(o.seed);
   LstmLm model{nullptr};
   if (scratch) {
@@ -156,133 +246,253 @@ absl::StatusOr<json> RunPtbL0(const SuiteOptions& o, const Preset& preset, const
     ASSIGN_OR_RETURN(LstmLmCheckpoint ckpt, LoadLstmLm(dense.checkpoint));
     model = ckpt.model;
   }
-  L0Options lo;
-  lo.lambda_input = lambda * o.l0_input_lambda_ratio;
-  lo.lambda_hidden = lambda;
-  lo.gates.init_keep_probability = o.l0_init_keep;
-  ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> l0,
-                   L0NeuronSelection::Create(model->config(), lo));
   TrainOptions to;
   to.schedule = dense.config.schedule;
   if (scratch) {
-    // From scratch: the dense run's whole schedule, gates included from the first step.
+    // From scratch: the dense run's whole schedule, the method active from the first step.
     to.max_steps_per_epoch = preset.max_steps_per_epoch;
   } else {
-    // Fine-tuning the dense checkpoint with every gate starting open, at a constant lr.
-    to.schedule.learning_rate = preset.l0_learning_rate;
+    // The same fine-tuning budget for every method: constant lr, same steps.
+    to.schedule.learning_rate = preset.finetune_learning_rate;
     to.schedule.lr_decay = 1.0;
-    to.schedule.epochs = preset.l0_epochs;
-    to.max_steps_per_epoch = preset.l0_max_steps_per_epoch;
+    to.schedule.epochs = preset.finetune_epochs;
+    to.max_steps_per_epoch = preset.finetune_max_steps_per_epoch;
   }
-  o.log(absl::StrFormat("[ptb/%s] l0 %s lambda=%g (%s): %d epochs", preset.name, config_name,
-                        lambda, scratch ? "from scratch" : "fine-tuning the dense checkpoint",
-                        to.schedule.epochs));
   to.eval_each_epoch = false;
   to.log = o.log;
-  const double l0_before = l0->ExpectedL0();
-  ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, l0.get()));
-  const NeuronMask mask = l0->DeterministicMask();
-  // Fields of the record whatever the outcome.
+  ASSIGN_OR_RETURN(torch::Tensor batched, Batchify(corpus.train, to.schedule.batch_size));
+  int64_t steps_per_epoch = NumBpttWindows(batched, to.schedule.bptt);
+  if (to.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, to.max_steps_per_epoch);
+
+  MethodOptions mo;
+  mo.config = dense.config.model;
+  mo.lambda = setting.value;
+  mo.sparsity = setting.value;
+  mo.target_sizes = setting.sizes;
+  mo.total_steps = steps_per_epoch * to.schedule.epochs;
+  mo.seed = static_cast<uint64_t>(o.seed);
+  mo.zero_threshold = o.zero_threshold;
+  mo.l0_input_lambda_ratio = o.l0_input_lambda_ratio;
+  mo.l0_init_keep = o.l0_init_keep;
+  ASSIGN_OR_RETURN(std::unique_ptr<PruningMethod> method, CreatePruningMethod(name, mo));
+  o.log(absl::StrFormat("[ptb/%s] %s: %d steps (%s)", tag, method_info.description,
+                        mo.total_steps,
+                        scratch ? "from scratch" : "fine-tuning the dense checkpoint"));
+  RETURN_IF_ERROR(method->Begin(model));
+  ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, method.get()));
+  ASSIGN_OR_RETURN(PruningStructure structure, method->Finish(model));
+  RETURN_IF_ERROR(ValidateStructure(model, structure));
+
   json r;
   r["task"] = "ptb";
-  r["method"] = "l0";
+  r["method"] = name;
+  r["method_description"] = method_info.description;
+  r["structured"] = structure.structured;
+  r["setting_kind"] = SettingKindName(method_info.setting);
+  r["setting"] = setting.label;
+  if (method_info.setting == SettingKind::kLambda || method_info.setting == SettingKind::kSparsity) {
+    r["setting_value"] = setting.value;
+  }
+  if (!setting.sizes.empty()) r["target_sizes"] = setting.sizes;
+  if (name == "l0") {
+    r["lambda_input"] = setting.value * o.l0_input_lambda_ratio;
+    r["lambda_hidden"] = setting.value;
+    r["l0_mode"] = o.l0_mode;
+    r["l0_init_keep"] = o.l0_init_keep;
+  }
+  r["zero_threshold"] = o.zero_threshold;
   r["preset"] = preset.name;
   r["config_name"] = config_name;
-  r["lambda_input"] = lo.lambda_input;
-  r["lambda_hidden"] = lo.lambda_hidden;
-  r["l0_mode"] = o.l0_mode;
-  r["l0_init_keep"] = o.l0_init_keep;
-  r["kept_input_sizes"] = mask.KeptInputs();
-  r["kept_hidden_sizes"] = mask.KeptHidden();
-  r["expected_l0_before"] = l0_before;
-  r["expected_l0_after"] = l0->ExpectedL0();
   r["schedule"] = ScheduleToJson(to.schedule);
   r["max_steps_per_epoch"] = to.max_steps_per_epoch;
+  r["train_steps"] = mo.total_steps;
   r["epochs"] = EpochsToJson(tr);
-  AddProvenance(o, info, &r);
-  absl::StatusOr<CompactionResult> compacted = Compact(model, mask);
-  if (!compacted.ok()) {
-    // Too strong a penalty can close every neuron of a layer: no network is left. Record it
-    // (it is a result about this lambda) and go on with the other lambdas.
-    o.log(absl::StrFormat("[ptb/%s] l0 lambda=%g: %s", preset.name, lambda,
-                          compacted.status().message()));
-    r["collapsed"] = std::string(compacted.status().message());
-    r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
-    return r;
-  }
-  CompactionResult& compact = *compacted;
-  const int64_t bptt = dense.config.schedule.bptt;
-  const int64_t max_tokens = preset.l0_max_eval_tokens;
-  ASSIGN_OR_RETURN(EvalResult gated_valid,
-                   EvaluatePerplexity(model, corpus.valid, 1, bptt, max_tokens, l0.get()));
-  ASSIGN_OR_RETURN(EvalResult gated_test,
-                   EvaluatePerplexity(model, corpus.test, 1, bptt, max_tokens, l0.get()));
-  ASSIGN_OR_RETURN(EvalResult compact_valid,
-                   EvaluatePerplexity(compact.model, corpus.valid, 1, bptt, max_tokens));
-  ASSIGN_OR_RETURN(EvalResult compact_test,
-                   EvaluatePerplexity(compact.model, corpus.test, 1, bptt, max_tokens));
-  const double disagreement =
-      std::max(std::abs(gated_valid.perplexity - compact_valid.perplexity) /
-                   gated_valid.perplexity,
-               std::abs(gated_test.perplexity - compact_test.perplexity) / gated_test.perplexity);
-  if (disagreement > 1e-3) {
-    return absl::InternalError(absl::StrFormat(
-        "l0 lambda=%g: the compacted model's perplexity (valid %.4f, test %.4f) differs from the "
-        "gated model's (valid %.4f, test %.4f) by %.2g relative; compaction is wrong",
-        lambda, compact_valid.perplexity, compact_test.perplexity, gated_valid.perplexity,
-        gated_test.perplexity, disagreement));
-  }
-  // Speed: the dense parent and the compacted model, timed side by side (interleaved calls).
-  ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
-  const auto [dense_timing, timing] =
-      TimeSideBySide(parent.model, compact.model, preset.timing_repeats);
-  const LstmLmConfig& cc = compact.model->config();
-  // Export: the compacted model and a JSON description of it.
-  const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
-                                        "_l0_", LambdaTag(lambda));
-  json sizes = SizesJson(cc);
-  json meta = {{"method", "l0"},
-               {"lambda_input", lo.lambda_input},
-               {"lambda_hidden", lo.lambda_hidden},
-               {"l0_mode", o.l0_mode},
-               {"parent", scratch ? std::string("(trained from scratch)") : dense.checkpoint},
-               {"sizes", sizes}};
-  RETURN_IF_ERROR(SaveLstmLm(compact.model, base + ".pt", meta.dump()));
-  RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
-  o.log(absl::StrFormat(
-      "[ptb/%s] l0 lambda=%g: E=%d H=%s, %d parameters; test ppl gated %.2f compacted %.2f; "
-      "speedup (whole model, batch 1) %.2fx",
-      preset.name, lambda, cc.embedding_size, absl::StrJoin(cc.hidden_sizes, "/"),
-      cc.NumParameters(), gated_test.perplexity, compact_test.perplexity,
-      dense_timing.model_b1_ms / timing.model_b1_ms));
-
-  r["sizes"] = sizes;
+  r["parent_checkpoint"] = scratch ? std::string("(trained from scratch)") : dense.checkpoint;
   r["dense_sizes"] = SizesJson(dense.config.model);
-  r["model"] = json::parse(cc.ToJson());
-  r["num_parameters"] = cc.NumParameters();
-  r["parent_checkpoint"] = dense.checkpoint;
-  r["checkpoint"] = base + ".pt";
-  r["export_json"] = base + ".json";
   r["train_tokens"] = tr.tokens;
   r["train_tokens_per_second"] = tr.tokens_per_second;
-  r["gated_valid_perplexity"] = gated_valid.perplexity;
-  r["gated_test_perplexity"] = gated_test.perplexity;
-  r["valid_perplexity"] = compact_valid.perplexity;
-  r["test_perplexity"] = compact_test.perplexity;
-  r["eval_tokens"] = {{"valid", compact_valid.tokens}, {"test", compact_test.tokens}};
+  AddProvenance(o, info, &r);
+  if (structure.structured) {
+    r["kept_input_sizes"] = structure.neurons.KeptInputs();
+    r["kept_hidden_sizes"] = structure.neurons.KeptHidden();
+  }
+
+  const int64_t bptt = dense.config.schedule.bptt;
+  const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
+                                        "_", name, "_", absl::StrReplaceAll(setting.label, {{":", "-"}}));
+  // The model that is evaluated and timed, and the extra CSR path of unstructured methods.
+  LstmLm pruned{nullptr};
+  std::shared_ptr<const SparseLstmLm> sparse;
+  json sizes;
+  if (structure.structured) {
+    absl::StatusOr<CompactionResult> compacted = Compact(model, structure.neurons);
+    if (!compacted.ok()) {
+      // Too strong a penalty can close every neuron of a layer: no network is left. Record it
+      // (it is a result about this setting) and go on with the others.
+      o.log(absl::StrFormat("[ptb/%s] %s", tag, compacted.status().message()));
+      r["collapsed"] = std::string(compacted.status().message());
+      r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+      return r;
+    }
+    pruned = compacted->model;
+    GatedForward gated(structure.neurons);
+    ASSIGN_OR_RETURN(r["agreement_check"],
+                     CheckAgreement(tag, "gated model (neuron mask as scaled weights)", model,
+                                    &gated, pruned, nullptr, corpus.valid, bptt));
+    sizes = SizesJson(pruned->config());
+    r["num_parameters"] = pruned->config().NumParameters();
+    r["multiply_adds_per_token"] = pruned->config().MultiplyAddsPerToken();
+  } else {
+    pruned = model;
+    pruned->eval();
+    sizes = SizesJson(dense.config.model);
+    r["num_parameters"] = CountNonZeroParameters(model);
+    if (structure.has_weight_masks()) {
+      ASSIGN_OR_RETURN(SparseLstmLm csr, SparseLstmLm::FromDense(model));
+      sparse = std::make_shared<const SparseLstmLm>(std::move(csr));
+      CsrForward csr_forward(sparse);
+      // Reference: the dense model with zeros; checked: the CSR path.
+      ASSIGN_OR_RETURN(r["agreement_check"],
+                       CheckAgreement(tag, "dense model with zeros (CSR path checked)", model,
+                                      nullptr, model, &csr_forward, corpus.valid, bptt));
+      const LstmLmConfig& c = dense.config.model;
+      r["weight_sparsity"] = WeightSparsity(structure);
+      r["lstm_nonzeros"] = sparse->LstmNonZeros();
+      r["lstm_csr_bytes"] = sparse->LstmCsrBytes();
+      r["lstm_dense_bytes"] = sparse->LstmDenseBytes();
+      // Only the non-zeros of the LSTM matrices need a multiply-add; the decoder is dense.
+      r["multiply_adds_per_token"] = sparse->LstmNonZeros() + c.vocab_size * c.hidden_sizes.back();
+    } else {
+      r["multiply_adds_per_token"] = dense.config.model.MultiplyAddsPerToken();
+    }
+  }
+  r["sizes"] = sizes;
+  r["model"] = json::parse(pruned->config().ToJson());
+  const int64_t max_tokens = preset.max_eval_tokens;
+  ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(pruned, corpus.valid, 1, bptt, max_tokens));
+  ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(pruned, corpus.test, 1, bptt, max_tokens));
+  r["valid_perplexity"] = valid.perplexity;
+  r["test_perplexity"] = test.perplexity;
+  r["eval_tokens"] = {{"valid", valid.tokens}, {"test", test.tokens}};
   r["eval_protocol"] = max_tokens > 0
                            ? absl::StrCat("batch 1, BPTT 35, state carried, first ", max_tokens,
                                           " tokens of each split only (smoke)")
                            : "batch 1, BPTT 35, state carried over the whole split";
-  r["inference_ms_per_token"] = timing.ToJson();
-  r["dense_inference_ms_per_token"] = dense_timing.ToJson();
-  r["speedup"] = Speedups(dense_timing, timing);
+
+  // Export: the pruned model (compacted, or dense with exact zeros) and a JSON description.
+  json meta = {{"method", name}, {"setting", setting.label}, {"structured", structure.structured},
+               {"parent", r["parent_checkpoint"]}, {"sizes", sizes},
+               {"num_parameters", r["num_parameters"]},
+               {"multiply_adds_per_token", r["multiply_adds_per_token"]}};
+  if (r.contains("weight_sparsity")) meta["weight_sparsity"] = r["weight_sparsity"];
+  RETURN_IF_ERROR(SaveLstmLm(pruned, base + ".pt", meta.dump()));
+  RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
+  r["checkpoint"] = base + ".pt";
+  r["export_json"] = base + ".json";
+
+  // Speed: the dense parent and the pruned model (and its CSR form), side by side.
+  ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
+  std::vector<InferenceRunner> runners = {DenseRunner(parent.model), DenseRunner(pruned)};
+  if (sparse) runners.push_back(CsrRunner(sparse));
+  const std::vector<InferenceTiming> t = TimeRunnersSideBySide(runners, preset.timing_repeats);
+  r["dense_inference_ms_per_token"] = t[0].ToJson();
+  r["inference_ms_per_token"] = t[1].ToJson();
+  r["speedup"] = Speedups(t[0], t[1]);
+  if (sparse) {
+    r["csr_inference_ms_per_token"] = t[2].ToJson();
+    r["csr_speedup"] = Speedups(t[0], t[2]);
+  }
   r["timing_protocol"] = absl::StrCat(
-      "median of ", preset.timing_repeats, " calls of 35 tokens each, dense parent and pruned "
-      "model interleaved call by call in one process, eval mode, no gradients, ",
-      o.threads, " threads");
+      "median of ", preset.timing_repeats, " calls of 35 tokens each, the dense parent and the "
+      "pruned model", sparse ? " (dense with zeros, and CSR through Eigen)" : "",
+      " interleaved call by call in one process, eval mode, no gradients, ", o.threads,
+      " threads");
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+  o.log(absl::StrFormat(
+      "[ptb/%s] sizes %s, %d parameters; test ppl %.2f; speedup (whole model, batch 1) %.2fx%s",
+      tag, absl::StrJoin(pruned->config().hidden_sizes, "/"),
+      r["num_parameters"].get<int64_t>(), test.perplexity, t[0].model_b1_ms / t[1].model_b1_ms,
+      sparse ? absl::StrFormat(", CSR %.2fx", t[0].model_b1_ms / t[2].model_b1_ms) : ""));
   return r;
+}
+
+// Parses one setting of a method of kind `kind` ("1e-4", "0.9", "21:200:68").
+absl::StatusOr<RunSetting> ParseSetting(const std::string& name, SettingKind kind,
+                                        const std::string& text) {
+  RunSetting s;
+  s.label = text;
+  if (kind == SettingKind::kTargetSizes) {
+    for (absl::string_view part : absl::StrSplit(text, ':')) {
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(part, &n)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "settings of ", name, ": target sizes must read E:H1:...:HL, got '", text, "'"));
+      }
+      s.sizes.push_back(n);
+    }
+  } else if (!absl::SimpleAtod(text, &s.value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings of ", name, ": '", text, "' is not a number"));
+  }
+  return s;
+}
+
+// The settings of method `name` for this suite: --settings, else --l0_lambdas (l0), else the
+// preset's, else (target sizes) the sizes the successful l0 runs reached, else the registered
+// defaults.
+absl::StatusOr<std::vector<RunSetting>> ResolveSettings(const SuiteOptions& o,
+                                                        const Preset& preset,
+                                                        const std::string& name,
+                                                        const PruningMethodInfo& info,
+                                                        const std::vector<json>& done) {
+  std::vector<std::string> texts;
+  if (auto it = o.settings.find(name); it != o.settings.end()) {
+    texts = it->second;
+  } else if (name == "l0" && !o.l0_lambdas.empty()) {
+    for (double v : o.l0_lambdas) texts.push_back(absl::StrFormat("%g", v));
+  } else if (auto p = preset.settings.find(name); p != preset.settings.end()) {
+    texts = p->second;
+  } else if (info.setting == SettingKind::kTargetSizes) {
+    for (const json& r : done) {
+      if (r.value("method", "") != "l0" || r.contains("collapsed") || !r.contains("sizes")) continue;
+      std::vector<int64_t> sizes = {r["sizes"]["embedding_size"].get<int64_t>()};
+      for (int64_t h : r["sizes"]["hidden_sizes"].get<std::vector<int64_t>>()) sizes.push_back(h);
+      const std::string text = absl::StrJoin(sizes, ":");
+      if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(text);
+    }
+  } else {
+    for (double v : info.default_settings) texts.push_back(absl::StrFormat("%g", v));
+  }
+  std::vector<RunSetting> out;
+  if (info.setting == SettingKind::kNone) {
+    if (!texts.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("settings of ", name, ": the method takes no setting"));
+    }
+    out.push_back({0, {}, "-"});
+    return out;
+  }
+  for (const std::string& t : texts) {
+    ASSIGN_OR_RETURN(RunSetting s, ParseSetting(name, info.setting, t));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// The methods to run, in order: as listed, except that target-size methods come after the
+// others (they take their sizes from the L0 runs). The dense parent is always trained; "dense"
+// in the list adds the dense control: the parent fine-tuned with the same budget, no penalty.
+std::vector<std::string> MethodOrder(const SuiteOptions& o, const Preset& preset) {
+  std::vector<std::string> listed = !o.methods.empty()       ? o.methods
+                                    : !preset.methods.empty() ? preset.methods
+                                                              : RegisteredPruningMethods();
+  std::vector<std::string> first, last;
+  for (const std::string& m : listed) {
+    absl::StatusOr<PruningMethodInfo> info = GetPruningMethodInfo(m);
+    (info.ok() && info->setting == SettingKind::kTargetSizes ? last : first).push_back(m);
+  }
+  first.insert(first.end(), last.begin(), last.end());
+  return first;
 }
 
 }  // namespace
@@ -313,6 +523,44 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
         "--device=cuda: CUDA training is not wired in yet (the fused LSTM layer is CPU-only); "
         "use --device=cpu");
   }
+  for (const std::string& m : o.methods) {
+    absl::Status known = GetPruningMethodInfo(m).status();
+    if (!known.ok()) return absl::InvalidArgumentError(absl::StrCat("--methods: ", known.message()));
+  }
+  for (const auto& [m, values] : o.settings) {
+    absl::Status known = GetPruningMethodInfo(m).status();
+    if (!known.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--settings: ", known.message()));
+    }
+    if (values.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--settings: no value for '", m, "'"));
+    }
+    // Parse and range-check every value now, against the preset's first config, so that a
+    // typo fails before hours of training.
+    ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
+    ASSIGN_OR_RETURN(ZarembaConfig cfg, GetZarembaConfig(preset.configs.front()));
+    ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(m));
+    if (info.setting == SettingKind::kNone) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--settings: method '", m, "' takes no setting"));
+    }
+    for (const std::string& v : values) {
+      absl::StatusOr<RunSetting> setting = ParseSetting(m, info.setting, v);
+      absl::Status ok = setting.status();
+      if (ok.ok()) {
+        MethodOptions mo;
+        mo.config = cfg.model;
+        mo.lambda = mo.sparsity = setting->value;
+        mo.target_sizes = setting->sizes;
+        ok = CreatePruningMethod(m, mo).status();
+      }
+      if (!ok.ok()) return absl::InvalidArgumentError(absl::StrCat("--settings: ", ok.message()));
+    }
+  }
+  if (!(o.zero_threshold >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--zero_threshold=", o.zero_threshold, " must be >= 0"));
+  }
   for (double l : o.l0_lambdas) {
     if (!(l >= 0)) {
       return absl::InvalidArgumentError(absl::StrCat("--l0_lambdas: ", l, " must be >= 0"));
@@ -329,6 +577,14 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   if (o.l0_mode != "finetune" && o.l0_mode != "scratch") {
     return absl::InvalidArgumentError(
         absl::StrCat("--l0_mode='", o.l0_mode, "' must be finetune or scratch"));
+  }
+  if (!o.dense_checkpoint.empty()) {
+    ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
+    if (preset.configs.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--dense_checkpoint: preset ", o.preset, " trains ", preset.configs.size(),
+          " configs; a single checkpoint can only stand for a one-config preset"));
+    }
   }
   if (o.reports_dir.empty() || o.output_dir.empty()) {
     return absl::InvalidArgumentError("--reports_dir and --output_dir must not be empty");
@@ -362,10 +618,21 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
         ptb_runs.push_back(dense.record);
         // Written after every run, so a later failure loses nothing finished.
         RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
-        for (double lambda : o.l0_lambdas.empty() ? preset.l0_lambdas : o.l0_lambdas) {
-          ASSIGN_OR_RETURN(json r, RunPtbL0(o, preset, dense, lambda, corpus, info));
-          ptb_runs.push_back(std::move(r));
-          RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
+        for (const std::string& name : MethodOrder(o, preset)) {
+          ASSIGN_OR_RETURN(PruningMethodInfo method_info, GetPruningMethodInfo(name));
+          ASSIGN_OR_RETURN(std::vector<RunSetting> settings,
+                           ResolveSettings(o, preset, name, method_info, ptb_runs));
+          if (settings.empty()) {
+            o.log(absl::StrFormat("[ptb/%s] %s: no target sizes (no successful l0 run to take "
+                                  "them from, and none given with --settings=%s=E:H1:H2); skipped",
+                                  preset.name, name, name));
+          }
+          for (const RunSetting& setting : settings) {
+            ASSIGN_OR_RETURN(json r, RunPtbMethod(o, preset, dense, name, method_info, setting,
+                                                  corpus, info));
+            ptb_runs.push_back(std::move(r));
+            RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
+          }
         }
       }
       for (const json& r : ptb_runs) runs.push_back(r);

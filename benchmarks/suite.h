@@ -4,6 +4,7 @@
 #define RNNPRUNE_BENCHMARKS_SUITE_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,18 @@ struct SuiteOptions {
   bool verify_checksums = true;
   std::string reports_dir;  // results/ and *.md are written here
   std::string output_dir;   // checkpoints of trained models
+  // When set, the dense parent is loaded from this checkpoint instead of being trained (its
+  // config must be the preset's); the pruning methods then fine-tune it.
+  std::string dense_checkpoint;
   int threads = 0;          // > 0
   int seed = 1;
   std::string device = "cpu";  // "cpu" or "cuda"
+  // Pruning methods to run (names in the registry of pruning/method.h; empty = the preset's
+  // list, else every registered method) and per-method settings as given on the command line
+  // (numbers for lambda/sparsity methods, "E:H1:...:HL" for target-size methods).
+  std::vector<std::string> methods;
+  std::map<std::string, std::vector<std::string>> settings;
+  double zero_threshold = 1e-4;  // Lasso-type methods: |w| below it is set to 0 after each step
   // L0 neuron selection. Empty l0_lambdas = the preset's list. Each lambda is the hidden gates'
   // lambda; the input gates get lambda * l0_input_lambda_ratio.
   std::vector<double> l0_lambdas;
@@ -35,14 +45,18 @@ struct SuiteOptions {
 };
 
 // Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
-// rule (unknown preset or task, threads < 1, device not cpu/cuda, negative lambda or ratio,
+// rule (unknown preset, task or method, threads < 1, device not cpu/cuda, negative lambda or ratio,
 // keep probability outside (0, 1), unknown L0 mode), FailedPrecondition for
 // --device=cuda on a LibTorch built without CUDA.
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 
 // Runs the preset: for task "ptb", each Zaremba config of the preset is trained from scratch
 // (seeded with options.seed), saved to <output_dir>/ptb_<preset>_<config>_dense.pt, and
-// evaluated on valid and test (batch 1, BPTT 35, state carried). Writes
+// evaluated on valid and test (batch 1, BPTT 35, state carried). Then every method of
+// options.methods, at each of its settings, fine-tunes that checkpoint with the same budget;
+// structured results are compacted, unstructured ones converted to CSR; each is checked against
+// its uncompacted reference, evaluated, exported (<output_dir>/ptb_<preset>_<config>_<method>_
+// <setting>.pt and .json) and timed side by side with the dense parent. Writes
 // <reports_dir>/results/ptb_<preset>.jsonl (replacing that preset's previous lines) and
 // re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
 // Errors: bad options, missing or corrupt data, training divergence, unwritable outputs.

@@ -8,12 +8,14 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "reports/results.h"
 
 namespace rnnprune {
 namespace {
 
 using ::testing::HasSubstr;
+using json = nlohmann::json;
 
 SuiteOptions Smoke(const std::string& name) {
   SuiteOptions o;
@@ -54,21 +56,51 @@ TEST(Suite, RejectsBadOptionsByName) {
   o = Smoke("bad");
   o.l0_mode = "later";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_mode='later'"));
+  o = Smoke("bad");
+  o.methods = {"l0", "prune_everything"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--methods: unknown pruning method 'prune_everything'"));
+  o = Smoke("bad");
+  o.settings["magnitude"] = {"0.9", "1.5"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("sparsity=1.5 must be in [0, 1)"));
+  o = Smoke("bad");
+  o.settings["iss"] = {"strong"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("'strong' is not a number"));
+  o = Smoke("bad");
+  o.settings["random"] = {"200:300:10"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("target size 300 at position 1 must be in [1, 200]"));
+  o = Smoke("bad");
+  o.settings["dense"] = {"1"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("takes no setting"));
+  o = Smoke("bad");
+  o.zero_threshold = -1;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--zero_threshold=-1"));
+  o = Smoke("bad");
+  o.preset = "paper";
+  o.dense_checkpoint = "x.pt";
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--dense_checkpoint"));
   EXPECT_TRUE(ValidateSuiteOptions(Smoke("ok")).ok());
 }
 
-// Two smoke runs on real PTB, one thread, same seed: identical perplexities.
+// Two smoke runs on real PTB, one thread, same seed: identical perplexities for the dense
+// parent and every method (a structured one, an unstructured one, one given target sizes).
 TEST(Suite, SmokeOnRealPtbIsDeterministic) {
   const std::string data = TestDataDir("ptb/ptb.train.txt");
   if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
   double valid[2], test[2];
-  std::vector<double> l0_test[2];
+  std::vector<double> method_test[2];
   for (int i = 0; i < 2; ++i) {
     SuiteOptions o = Smoke(i == 0 ? "a" : "b");
     o.data_dir = data;
+    o.methods = {"l0", "magnitude", "structured_magnitude"};
+    o.settings["l0"] = {"1.5e-3", "2e-3"};
+    o.settings["magnitude"] = {"0.9"};
+    o.settings["structured_magnitude"] = {"120:150:100"};
     auto runs = RunSuite(o);
     ASSERT_TRUE(runs.ok()) << runs.status();
-    ASSERT_EQ(runs->size(), 4u);  // dense + L0 at three lambdas
+    ASSERT_EQ(runs->size(), 5u);  // dense + l0 at two lambdas + magnitude + structured
     const auto& r = (*runs)[0];
     EXPECT_EQ(r["method"], "dense");
     valid[i] = r["valid_perplexity"].get<double>();
@@ -79,31 +111,43 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
     // 60 SGD steps move a 10k-way model well below uniform (10,000) but nowhere near converged.
     EXPECT_GT(valid[i], 200.0);
     EXPECT_LT(valid[i], 3000.0);
+    const std::vector<std::string> want = {"dense", "l0", "l0", "magnitude",
+                                           "structured_magnitude"};
     for (size_t k = 1; k < runs->size(); ++k) {
-      const auto& l0 = (*runs)[k];
-      EXPECT_EQ(l0["method"], "l0");
-      if (l0.contains("collapsed")) {
-        l0_test[i].push_back(-1);
+      const auto& m = (*runs)[k];
+      EXPECT_EQ(m["method"], want[k]);
+      EXPECT_EQ(m["train_steps"], 20);  // the same fine-tuning budget for every method
+      if (m.contains("collapsed")) {
+        method_test[i].push_back(-1);
         continue;
       }
-      // The compacted model reproduces the gated one, and it was exported.
-      EXPECT_NEAR(l0["test_perplexity"].get<double>(), l0["gated_test_perplexity"].get<double>(),
-                  1e-3 * l0["test_perplexity"].get<double>());
-      EXPECT_TRUE(PathExists(l0["checkpoint"].get<std::string>()));
-      EXPECT_TRUE(PathExists(l0["export_json"].get<std::string>()));
-      l0_test[i].push_back(l0["test_perplexity"].get<double>());
+      // The pruned model reproduces its reference (gates, or dense-with-zeros vs CSR), and it
+      // was exported.
+      const json& check = m["agreement_check"];
+      EXPECT_NEAR(check["perplexity"].get<double>(), check["reference_perplexity"].get<double>(),
+                  1e-3 * check["perplexity"].get<double>());
+      EXPECT_TRUE(PathExists(m["checkpoint"].get<std::string>()));
+      EXPECT_TRUE(PathExists(m["export_json"].get<std::string>()));
+      method_test[i].push_back(m["test_perplexity"].get<double>());
     }
+    const auto& mag = (*runs)[3];
+    EXPECT_NEAR(mag["weight_sparsity"].get<double>(), 0.9, 1e-3);
+    EXPECT_TRUE(mag.contains("csr_speedup"));
+    EXPECT_EQ((*runs)[4]["sizes"]["hidden_sizes"], json({150, 100}));
+    EXPECT_EQ((*runs)[4]["sizes"]["embedding_size"], 120);
     auto lines = ReadJsonLines(o.reports_dir + "/results/ptb_smoke.jsonl");
     ASSERT_TRUE(lines.ok()) << lines.status();
-    EXPECT_EQ(lines->size(), 4u);
+    EXPECT_EQ(lines->size(), 5u);
     auto md = ReadFile(o.reports_dir + "/ptb.md");
     ASSERT_TRUE(md.ok());
     EXPECT_THAT(*md, HasSubstr("| smoke | small |"));
+    EXPECT_THAT(*md, HasSubstr("| smoke | magnitude | 0.9 |"));
     EXPECT_TRUE(PathExists(o.output_dir + "/ptb_smoke_small_dense.pt"));
+    EXPECT_TRUE(PathExists(o.reports_dir + "/ptb_tradeoff_smoke.svg"));
   }
   EXPECT_EQ(valid[0], valid[1]);
   EXPECT_EQ(test[0], test[1]);
-  EXPECT_EQ(l0_test[0], l0_test[1]);
+  EXPECT_EQ(method_test[0], method_test[1]);
 }
 
 // L0 gates trained from scratch (no dense checkpoint involved), one lambda.
@@ -113,16 +157,18 @@ TEST(Suite, L0FromScratchRunsOnRealPtb) {
   SuiteOptions o = Smoke("scratch");
   o.data_dir = data;
   o.l0_mode = "scratch";
+  o.methods = {"l0"};
   o.l0_lambdas = {1e-6};
   o.l0_input_lambda_ratio = 0.5;
   auto runs = RunSuite(o);
   ASSERT_TRUE(runs.ok()) << runs.status();
-  ASSERT_EQ(runs->size(), 2u);
+  ASSERT_EQ(runs->size(), 2u);  // dense + l0
   const auto& r = (*runs)[1];
   EXPECT_EQ(r["l0_mode"], "scratch");
   EXPECT_DOUBLE_EQ(r["lambda_input"].get<double>(), 0.5e-6);
   EXPECT_EQ(r["epochs"][0]["steps"], 60);  // the dense run's schedule, not the fine-tuning one
-  EXPECT_NEAR(r["test_perplexity"].get<double>(), r["gated_test_perplexity"].get<double>(),
+  EXPECT_NEAR(r["agreement_check"]["perplexity"].get<double>(),
+              r["agreement_check"]["reference_perplexity"].get<double>(),
               1e-3 * r["test_perplexity"].get<double>());
 }
 

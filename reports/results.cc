@@ -105,7 +105,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                   "tokens/s | wall time | threads | seed |\n",
                   "|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const json& r : runs) {
-    if (r.value("method", "") != "dense") continue;
+    if (r.value("method", "") != "dense" || r.contains("parent_checkpoint")) continue;
     const int epochs = r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0;
     absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Str(r, "config_name"), " | ", Sizes(r),
                     " | ", Str(r, "method"), " | ", epochs, " | ",
@@ -116,24 +116,34 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   }
   if (runs.empty()) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
 
-  // L0 neuron selection: one row per lambda, grouped by preset.
+  // Every pruning method side by side: one row per (method, setting), grouped by preset.
   absl::StrAppend(
-      &md, "\n## L0 neuron selection (Wen et al. 2020), fine-tuning the dense model\n\n",
-      "Kept sizes are E (embedding dims) / I2 (inputs of layer 2) / H1 / H2. Perplexities of the "
-      "gated model (deterministic gates) and of the compacted dense model must agree; speedups "
-      "are the dense parent's inference time over the compacted model's, both run by the same "
-      "engine in the same process (median of repeated calls of 35 tokens): LSTM stack alone "
-      "and whole model, batch 1 and batch 20.\n\n",
-      "| preset | lambda | E / I2 / H1 / H2 | parameters | mult-adds/token | valid ppl "
-      "(gated / compact) | test ppl (gated / compact) | speedup LSTM b1 | whole b1 | LSTM b20 | "
-      "whole b20 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-  bool any_l0 = false;
+      &md, "\n## Pruning methods side by side\n\n",
+      "Every method fine-tunes the same dense checkpoint with the same budget (same steps, same "
+      "constant learning rate; see each run's section); `dense (control)` is that fine-tuning "
+      "with no pruning. Structured methods are compacted into a smaller dense LSTM (kept sizes "
+      "E = embedding dims, I2 = inputs of layer 2, H1 / H2 = hidden units); unstructured ones "
+      "keep the dense shape with exact zeros (weight sparsity of the LSTM matrices) and are also "
+      "run from CSR matrices. Parameters count non-zeros. Speedups are the dense parent's "
+      "inference time over the pruned model's, measured side by side in one process (median "
+      "of repeated calls of 35 tokens), by our dense engine and, for unstructured methods, by "
+      "the CSR path: LSTM stack alone and whole model (with the 10k-word decoder), batch 1 and "
+      "batch 20.\n\n",
+      "| preset | method | setting | kept E / I2 / H1 / H2 | LSTM weight sparsity | "
+      "parameters | mult-adds/token | valid ppl | test ppl | speedup LSTM b1 | whole b1 | "
+      "LSTM b20 | whole b20 | CSR LSTM b1 | CSR whole b1 | CSR LSTM b20 |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  bool any_method = false;
   for (const json& r : runs) {
-    if (r.value("method", "") != "l0") continue;
-    any_l0 = true;
+    if (!r.contains("parent_checkpoint")) continue;
+    any_method = true;
+    const std::string method = r.value("method", "?") == "dense" ? "dense (control)"
+                                                                  : r.value("method", "?");
+    const std::string setting = r.contains("setting") ? Str(r, "setting")
+                                                      : Num(r, "lambda_hidden", "%g");
     if (r.contains("collapsed")) {
-      absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Num(r, "lambda_hidden", "%g"),
-                      " | collapsed: ", Str(r, "collapsed"), " ||||||||\n");
+      absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", method, " | ", setting,
+                      " | collapsed: ", Str(r, "collapsed"), " ||||||||||||\n");
       continue;
     }
     const json& sz = r.contains("sizes") ? r["sizes"] : json::object();
@@ -147,17 +157,25 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       sizes = absl::StrJoin(all, " / ");
     }
     const json& sp = r.contains("speedup") ? r["speedup"] : json::object();
-    absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Num(r, "lambda_hidden", "%g"), " | ",
-                    sizes, " | ", Str(sz, "parameters"), " | ",
-                    Str(sz, "multiply_adds_per_token"), " | ",
-                    Num(r, "gated_valid_perplexity"), " / ", Num(r, "valid_perplexity"), " | ",
-                    Num(r, "gated_test_perplexity"), " / ", Num(r, "test_perplexity"), " | ",
-                    Num(sp, "lstm_b1", "%.2fx"), " | ", Num(sp, "model_b1", "%.2fx"), " | ",
-                    Num(sp, "lstm_b20", "%.2fx"), " | ", Num(sp, "model_b20", "%.2fx"), " |\n");
+    const json& csr = r.contains("csr_speedup") ? r["csr_speedup"] : json::object();
+    const std::string params =
+        r.contains("num_parameters") ? Str(r, "num_parameters") : Str(sz, "parameters");
+    const std::string macs = r.contains("multiply_adds_per_token")
+                                 ? Str(r, "multiply_adds_per_token")
+                                 : Str(sz, "multiply_adds_per_token");
+    absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", method, " | ", setting, " | ", sizes,
+                    " | ", r.contains("weight_sparsity") ? Num(r, "weight_sparsity", "%.3f") : "-",
+                    " | ", params, " | ", macs, " | ", Num(r, "valid_perplexity"), " | ",
+                    Num(r, "test_perplexity"), " | ", Num(sp, "lstm_b1", "%.2fx"), " | ",
+                    Num(sp, "model_b1", "%.2fx"), " | ", Num(sp, "lstm_b20", "%.2fx"), " | ",
+                    Num(sp, "model_b20", "%.2fx"), " | ",
+                    csr.empty() ? "-" : Num(csr, "lstm_b1", "%.2fx"), " | ",
+                    csr.empty() ? "-" : Num(csr, "model_b1", "%.2fx"), " | ",
+                    csr.empty() ? "-" : Num(csr, "lstm_b20", "%.2fx"), " |\n");
   }
-  if (!any_l0) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
+  if (!any_method) absl::StrAppend(&md, "| (no runs yet) ||||||||||||||||\n");
   absl::StrAppend(&md, "\nPlot: test perplexity against measured speedup (whole model, batch "
-                       "1), one point per lambda: `ptb_tradeoff_<preset>.svg`.\n");
+                       "1), one series per method: `ptb_tradeoff_<preset>.svg`.\n");
 
   absl::StrAppend(&md, "\n## Published (not ours)\n\n",
                   "| model | architecture | valid ppl | test ppl | source |\n"
@@ -167,7 +185,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                                          p.architecture, p.valid_perplexity, p.test_perplexity,
                                          p.source));
   }
-  absl::StrAppend(&md, "\n| method | model | result | source |\n|---|---|---|---|\n");
+  absl::StrAppend(&md, "\nPublished pruning results (not ours; the published ISS model is Zaremba "
+                       "large, 1500-dimensional embedding, hidden sizes 1500 / 1500 pruned to 373 / "
+                       "315):\n\n| method | model | result | source |\n|---|---|---|---|\n");
   for (const auto& p : kPruningPublished) {
     absl::StrAppend(&md, "| ", p.method, " | ", p.model, " | ", p.result, " | ", p.source,
                     " |\n");
@@ -176,8 +196,11 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   for (const json& r : runs) {
     absl::StrAppend(&md, "\n## Run: preset `", Str(r, "preset"), "`, ", Str(r, "method"), " ",
                     Str(r, "config_name"),
-                    r.contains("lambda_hidden") ? absl::StrCat(", lambda ", Num(r, "lambda_hidden", "%g"))
-                                                : std::string(),
+                    r.contains("setting") && Str(r, "setting") != "-"
+                        ? absl::StrCat(", ", Str(r, "setting_kind"), " ", Str(r, "setting"))
+                    : r.contains("lambda_hidden")
+                        ? absl::StrCat(", lambda ", Num(r, "lambda_hidden", "%g"))
+                        : std::string(),
                     "\n\n");
     absl::StrAppend(&md, "- command: `", Str(r, "command"), "`\n");
     absl::StrAppend(&md, "- git commit: `", Str(r, "git_commit"), "`; started ",
@@ -217,28 +240,53 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
 
 absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& preset,
                              const std::string& svg_path) {
-  std::string dense_points, l0_points;
+  // Series: the dense parent, then one per method in order of appearance (and one more per
+  // unstructured method for its CSR timing). Each point: speedup, test ppl, setting label.
+  std::vector<std::pair<std::string, std::string>> series;  // title, points
+  auto add = [&](const std::string& title, const std::string& point) {
+    for (auto& [t, pts] : series) {
+      if (t == title) {
+        absl::StrAppend(&pts, point);
+        return;
+      }
+    }
+    series.emplace_back(title, point);
+  };
+  bool any_pruned = false;
   for (const json& r : runs) {
     if (r.value("preset", "") != preset || !r.contains("test_perplexity")) continue;
     const double ppl = r["test_perplexity"].get<double>();
-    if (r.value("method", "") == "dense") {
-      absl::StrAppend(&dense_points, "1 ", ppl, "\n");
-    } else if (r.value("method", "") == "l0" && r.contains("speedup")) {
-      absl::StrAppend(&l0_points, r["speedup"].value("model_b1", 0.0), " ", ppl, " ",
-                      Num(r, "lambda_hidden", "%g"), "\n");
+    const std::string method = r.value("method", "");
+    if (!r.contains("parent_checkpoint")) {
+      if (method == "dense") add("dense parent", absl::StrCat("1 ", ppl, " -\n"));
+      continue;
+    }
+    if (!r.contains("speedup")) continue;
+    any_pruned = true;
+    std::string label = r.contains("setting") ? Str(r, "setting") : Num(r, "lambda_hidden", "%g");
+    if (label.empty()) label = "-";
+    const std::string title = method == "dense" ? "dense (control)" : method;
+    add(title, absl::StrCat(r["speedup"].value("model_b1", 0.0), " ", ppl, " ", label, "\n"));
+    if (r.contains("csr_speedup")) {
+      add(title + " (CSR)",
+          absl::StrCat(r["csr_speedup"].value("model_b1", 0.0), " ", ppl, " ", label, "\n"));
     }
   }
-  if (l0_points.empty()) return absl::OkStatus();
+  if (!any_pruned) return absl::OkStatus();
   const std::string tmp_svg = svg_path + ".tmp.svg";
-  const std::string script = absl::StrCat(
-      "set terminal svg size 720,480 dynamic font 'sans,12'\n", "set output '", tmp_svg, "'\n",
+  std::string script = absl::StrCat(
+      "set terminal svg size 900,600 dynamic font 'sans,11'\n", "set output '", tmp_svg, "'\n",
       "set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
-      "set xlabel 'speedup over the dense model (whole model, batch 1)'\n",
-      "set ylabel 'test perplexity'\nset grid\nset key top left\n",
-      "$dense << EOD\n", dense_points, "EOD\n", "$l0 << EOD\n", l0_points, "EOD\n",
-      "plot $dense using 1:2 with points pt 7 ps 1.5 title 'dense', \\\n",
-      "     $l0 using 1:2 with linespoints pt 5 title 'L0 neuron selection', \\\n",
-      "     $l0 using 1:2:(sprintf('lambda=%s', strcol(3))) with labels offset 0,1 notitle\n");
+      "set xlabel 'speedup over the dense parent (whole model, batch 1)'\n",
+      "set ylabel 'test perplexity'\nset grid\nset key outside right\n");
+  std::string plots;
+  for (size_t i = 0; i < series.size(); ++i) {
+    absl::StrAppend(&script, "$s", i, " << EOD\n", series[i].second, "EOD\n");
+    absl::StrAppend(&plots, plots.empty() ? "plot " : ", \\\n     ", "$s", i,
+                    " using 1:2 with linespoints pt ", 5 + i, " ps 1.2 title '", series[i].first,
+                    "'");
+  }
+  absl::StrAppend(&script, plots, "\n");
   FILE* gp = ::popen("gnuplot 2>&1", "w");
   if (gp == nullptr) return absl::UnavailableError("cannot start gnuplot (tools/bootstrap.sh installs it)");
   std::fwrite(script.data(), 1, script.size(), gp);

@@ -61,38 +61,61 @@ TEST(Results, PtbReportHasOurRowsAndLabelledPublishedFigures) {
   EXPECT_THAT(md, HasSubstr("| 1 | 1 | 250.00 | 180.50 | 7000 | 2.2 min |"));
 }
 
-json MakeL0Run(double lambda, double speedup, double test) {
+json MakeMethodRun(const std::string& method, const std::string& setting, double speedup,
+                   double test) {
   json r = MakeRun("default", 130.0, test);
-  r["method"] = "l0";
-  r["lambda_hidden"] = lambda;
-  r["gated_valid_perplexity"] = 131.0;
-  r["gated_test_perplexity"] = test;
+  r["method"] = method;
+  r["setting"] = setting;
+  r["parent_checkpoint"] = "runs/ptb_default_small_dense.pt";
   r["sizes"] = {{"input_sizes", {150, 120}}, {"hidden_sizes", {140, 90}}, {"parameters", 2000000},
                 {"multiply_adds_per_token", 1500000}};
+  r["num_parameters"] = 2000000;
+  r["multiply_adds_per_token"] = 1500000;
   r["speedup"] = {{"lstm_b1", 2.5}, {"model_b1", speedup}, {"lstm_b20", 2.0}, {"model_b20", 1.5}};
   return r;
 }
 
-TEST(Results, L0RowsAndPublishedPruningFigures) {
-  const std::string md = RenderPtbReport({MakeRun("default", 130.4, 125.6), MakeL0Run(1e-4, 1.8, 127.25)});
-  EXPECT_THAT(md, HasSubstr("| default | 0.0001 | 150 / 120 / 140 / 90 | 2000000 | 1500000 | "
-                            "131.00 / 130.00 | 127.25 / 127.25 | 2.50x | 1.80x | 2.00x | 1.50x |"));
+TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
+  json magnitude = MakeMethodRun("magnitude", "0.9", 0.98, 135.5);
+  magnitude["weight_sparsity"] = 0.9;
+  magnitude["csr_speedup"] = {{"lstm_b1", 1.4}, {"model_b1", 0.7}, {"lstm_b20", 0.5},
+                              {"model_b20", 0.4}};
+  json collapsed = MakeMethodRun("iss", "0.1", 1, 1);
+  collapsed["collapsed"] = "layer 2: every hidden neuron is closed";
+  const std::string md =
+      RenderPtbReport({MakeRun("default", 130.4, 125.6), MakeMethodRun("l0", "0.0001", 1.8, 127.25),
+                       magnitude, collapsed, MakeMethodRun("dense", "-", 1.0, 120.0)});
+  EXPECT_THAT(md, HasSubstr("| default | l0 | 0.0001 | 150 / 120 / 140 / 90 | - | 2000000 | "
+                            "1500000 | 130.00 | 127.25 | 2.50x | 1.80x | 2.00x | 1.50x | - | - | - |"));
+  EXPECT_THAT(md, HasSubstr("| default | magnitude | 0.9 | 150 / 120 / 140 / 90 | 0.900 | "));
+  EXPECT_THAT(md, HasSubstr("| 0.98x | 2.00x | 1.50x | 1.40x | 0.70x | 0.50x |"));
+  EXPECT_THAT(md, HasSubstr("| default | iss | 0.1 | collapsed: layer 2: every hidden neuron"));
+  EXPECT_THAT(md, HasSubstr("| default | dense (control) | - |"));
   EXPECT_THAT(md, HasSubstr("nearly 20x practical inference speedup"));
   EXPECT_THAT(md, HasSubstr("10.59x"));
-  // The dense table does not list the L0 run.
+  EXPECT_THAT(md, HasSubstr("373 / 315"));
+  // The table of dense parents does not list the fine-tuned runs.
   EXPECT_EQ(md.find("| default | small | E=200, H=200/200 | l0 |"), std::string::npos);
+  EXPECT_EQ(md.find("| default | small | E=200, H=200/200 | dense | 1 | 130.00 | 120.00"),
+            std::string::npos);
 }
 
-TEST(Results, TradeoffPlotIsAnSvg) {
+TEST(Results, TradeoffPlotHasOneSeriesPerMethod) {
   const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
-  ASSERT_TRUE(PlotPtbTradeoff({MakeRun("default", 130.4, 125.6), MakeL0Run(1e-4, 1.8, 127.0),
-                               MakeL0Run(2e-4, 3.1, 131.0)},
+  json magnitude = MakeMethodRun("magnitude", "0.9", 0.98, 135.5);
+  magnitude["csr_speedup"] = {{"model_b1", 0.7}};
+  ASSERT_TRUE(PlotPtbTradeoff({MakeRun("default", 130.4, 125.6),
+                               MakeMethodRun("l0", "0.0001", 1.8, 127.0),
+                               MakeMethodRun("l0", "0.0002", 3.1, 131.0),
+                               MakeMethodRun("iss", "0.01", 1.5, 129.0), magnitude},
                               "default", dir + "/plot.svg")
                   .ok());
   auto svg = ReadFile(dir + "/plot.svg");
   ASSERT_TRUE(svg.ok());
   EXPECT_THAT(*svg, HasSubstr("<svg"));
-  EXPECT_THAT(*svg, HasSubstr("lambda=0.0002"));
+  for (const char* title : {"dense parent", ">l0<", ">iss<", ">magnitude<", "magnitude (CSR)"}) {
+    EXPECT_THAT(*svg, HasSubstr(title));
+  }
 }
 
 TEST(Results, RenderFilesWritesReport) {
