@@ -25,7 +25,7 @@ std::vector<Preset> AllPresets() {
   p[0].finetune_max_steps_per_epoch = 20;
   p[0].max_eval_tokens = 3000;
   p[0].timing_repeats = 5;
-  p[0].budget = "about 1.5 minutes";
+  p[0].budget = "about 3 minutes";
 
   p[1].name = "quick";
   p[1].description = "Zaremba small, 1 full epoch on PTB (lr 1.0)";
@@ -36,7 +36,7 @@ std::vector<Preset> AllPresets() {
   p[1].settings["lasso"] = {"3e-3"};
   p[1].settings["magnitude"] = {"0.9"};
   p[1].finetune_max_steps_per_epoch = 300;
-  p[1].budget = "about 8 minutes";
+  p[1].budget = "about 20 minutes";
 
   p[2].name = "default";
   p[2].description =
@@ -64,7 +64,7 @@ std::vector<Preset> AllPresets() {
   p[3].settings["lasso"] = {"3e-4", "1e-3"};
   p[3].settings["magnitude"] = {"0.8", "0.9", "0.95"};
   p[3].finetune_epochs = 2;
-  p[3].budget = "about 1 hour";
+  p[3].budget = "about 4 hours";
 
   p[4].name = "paper";
   p[4].description =
