@@ -15,6 +15,7 @@
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
 #include "common/data_dir.h"
+#include "reports/results.h"
 
 ABSL_FLAG(std::string, preset, "default",
           "smoke | quick | default | small | paper (see README.md for budgets)");
@@ -29,6 +30,8 @@ ABSL_FLAG(std::string, dense_checkpoint, "",
           "be the preset's) instead of training the dense model first");
 ABSL_FLAG(int, threads, 0, "intra-op threads for LibTorch and OpenBLAS (default: all cores)");
 ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = same numbers)");
+ABSL_FLAG(bool, render_only, false,
+          "only re-render reports/*.md and the plots from reports/results/*.jsonl; train nothing");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
 ABSL_FLAG(std::vector<std::string>, methods, {},
           "comma-separated pruning methods to run after the dense model (default: the preset's "
@@ -100,6 +103,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> given(argv + 1, argv + argc);
   o.command = absl::StrCat("bazel run -c opt //benchmarks:all",
                            given.empty() ? "" : " -- ", absl::StrJoin(given, " "));
+  if (absl::GetFlag(FLAGS_render_only)) {
+    absl::Status rendered = rnnprune::RenderPtbReportFiles(o.reports_dir);
+    if (!rendered.ok()) {
+      std::fprintf(stderr, "error: %s\n", rendered.ToString().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "rendered %s/ptb.md from %s/results\n", o.reports_dir.c_str(),
+                 o.reports_dir.c_str());
+    return 0;
+  }
   // Validate every flag before touching data.
   absl::Status valid = rnnprune::ValidateSuiteOptions(o);
   if (!valid.ok()) {
