@@ -194,7 +194,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   }
 
   for (const json& r : runs) {
-    absl::StrAppend(&md, "\n## Run: preset `", Str(r, "preset"), "`, ", Str(r, "method"), " ",
+    const bool control = r.value("method", "") == "dense" && r.contains("parent_checkpoint");
+    absl::StrAppend(&md, "\n## Run: preset `", Str(r, "preset"), "`, ",
+                    control ? std::string("dense (control)") : Str(r, "method"), " ",
                     Str(r, "config_name"),
                     r.contains("setting") && Str(r, "setting") != "-"
                         ? absl::StrCat(", ", Str(r, "setting_kind"), " ", Str(r, "setting"))
@@ -220,13 +222,31 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                                             r["max_steps_per_epoch"].get<int64_t>(), " steps)")
                              : std::string(),
                     "\n");
+    if (r.contains("parent_checkpoint")) {
+      absl::StrAppend(&md, "- method: ", Str(r, "method_description"), "; fine-tuned from `",
+                      Str(r, "parent_checkpoint"), "` for ", Str(r, "train_steps"),
+                      " steps; exported to `", Str(r, "checkpoint"), "`\n");
+    }
+    if (r.contains("agreement_check")) {
+      const json& a = r["agreement_check"];
+      absl::StrAppend(&md, "- agreement check on the first ", Str(a, "tokens"),
+                      " valid tokens: perplexity ", Num(a, "perplexity", "%.4f"), " against ",
+                      Num(a, "reference_perplexity", "%.4f"), " of the reference (",
+                      Str(a, "reference"), ")\n");
+    }
+    if (r.contains("timing_protocol")) {
+      absl::StrAppend(&md, "- timing: ", Str(r, "timing_protocol"), "\n");
+    }
     if (r.contains("epochs") && r["epochs"].is_array() && !r["epochs"].empty()) {
       absl::StrAppend(&md,
                       "\n| epoch | lr | train ppl | valid ppl | tokens/s | train time |\n"
                       "|---|---|---|---|---|---|\n");
       for (const json& e : r["epochs"]) {
         absl::StrAppend(&md, "| ", Str(e, "epoch"), " | ", Num(e, "learning_rate", "%.4g"), " | ",
-                        Num(e, "train_perplexity"), " | ", Num(e, "valid_perplexity"), " | ",
+                        Num(e, "train_perplexity"), " | ",
+                        e.value("valid_perplexity", 0.0) > 0 ? Num(e, "valid_perplexity")
+                                                             : std::string("-"),
+                        " | ",
                         Num(e, "tokens_per_second", "%.0f"), " | ",
                         e.contains("train_seconds")
                             ? Duration(e["train_seconds"].get<double>())

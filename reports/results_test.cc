@@ -91,6 +91,7 @@ TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
   EXPECT_THAT(md, HasSubstr("| 0.98x | 2.00x | 1.50x | 1.40x | 0.70x | 0.50x |"));
   EXPECT_THAT(md, HasSubstr("| default | iss | 0.1 | collapsed: layer 2: every hidden neuron"));
   EXPECT_THAT(md, HasSubstr("| default | dense (control) | - |"));
+  EXPECT_THAT(md, HasSubstr("## Run: preset `default`, dense (control) small"));
   EXPECT_THAT(md, HasSubstr("nearly 20x practical inference speedup"));
   EXPECT_THAT(md, HasSubstr("10.59x"));
   EXPECT_THAT(md, HasSubstr("373 / 315"));
