@@ -65,6 +65,21 @@ TEST(IssGroupLasso, GroupNormsCountEachWeightOnce) {
   }
   expected += model->decoder_weight().select(1, k).pow(2).sum().item<double>();
   EXPECT_NEAR(norms[1][k].item<double>(), expected, 1e-5 * expected);
+
+  // Layer 0, unit 4: its consumer is layer 1's W_ih column 4, not the decoder.
+  const LstmLayerWeights& w0 = model->layer(0);
+  const int64_t h0 = 7, k0 = 4;
+  torch::Tensor group0 = torch::zeros_like(w0.w_hh, torch::kBool);
+  for (int64_t g = 0; g < 4; ++g) group0[g * h0 + k0] = true;
+  group0.select(1, k0).fill_(true);
+  double expected0 = w0.w_hh.pow(2).masked_select(group0).sum().item<double>();
+  for (int64_t g = 0; g < 4; ++g) {
+    expected0 += w0.w_ih[g * h0 + k0].pow(2).sum().item<double>() +
+                 std::pow(w0.b_ih[g * h0 + k0].item<double>(), 2) +
+                 std::pow(w0.b_hh[g * h0 + k0].item<double>(), 2);
+  }
+  expected0 += model->layer(1).w_ih.select(1, k0).pow(2).sum().item<double>();
+  EXPECT_NEAR(norms[0][k0].item<double>(), expected0, 1e-5 * expected0);
 }
 
 TEST(IssGroupLasso, PlantedZeroGroupIsRemovedAndOutputsDoNotChange) {
@@ -120,6 +135,7 @@ TEST(IssGroupLasso, ProximalStepZeroesSmallGroupsAndShrinksTheOthers) {
   o.config = Config();
   o.lambda = 0.1;
   auto iss = Make("iss", o);
+  ASSERT_NE(iss, nullptr);
   EXPECT_FALSE(iss->Penalty(model).defined());  // optimised by the proximal step instead
   iss->AfterStep(model, /*learning_rate=*/0.5);  // shrink = 0.05 per group
   const std::vector<torch::Tensor> after = IssGroupSquaredNorms(model);
@@ -147,6 +163,7 @@ TEST(IssGroupLasso, ThresholdSetsSmallGroupedWeightsToZero) {
   o.lambda = 0;
   o.zero_threshold = 0.05;
   auto iss = Make("iss", o);
+  ASSERT_NE(iss, nullptr);
   iss->AfterStep(model, 0.25);
   for (const torch::Tensor& w : {model->layer(0).w_ih, model->layer(1).w_hh,
                                  model->decoder_weight()}) {
@@ -163,6 +180,7 @@ TEST(MagnitudePruning, FollowsTheCubicScheduleAndReachesTheTarget) {
   o.sparsity = 0.9;
   o.total_steps = 100;  // pruning ends at step 75, mask updates every 3 steps
   auto mag = Make("magnitude", o);
+  ASSERT_NE(mag, nullptr);
   ASSERT_TRUE(mag->Begin(model).ok());
   auto sparsity = [&] {
     const torch::Tensor w = model->layer(0).w_hh;
@@ -181,6 +199,36 @@ TEST(MagnitudePruning, FollowsTheCubicScheduleAndReachesTheTarget) {
   EXPECT_TRUE(ValidateStructure(model, *s).ok());
 }
 
+TEST(MagnitudePruning, PrunedWeightsStayPrunedWhenTrainingMovesThem) {
+  torch::manual_seed(9);
+  LstmLm model(Config());
+  MethodOptions o;
+  o.config = Config();
+  o.sparsity = 0.8;
+  o.total_steps = 40;  // pruning ends at step 30, mask updates every step
+  auto mag = Make("magnitude", o);
+  ASSERT_NE(mag, nullptr);
+  ASSERT_TRUE(mag->Begin(model).ok());
+  torch::Tensor pruned_before = torch::zeros_like(model->layer(0).w_hh, torch::kBool);
+  for (int t = 1; t <= 40; ++t) {
+    {
+      // What an SGD step does: move every weight, the pruned ones included.
+      torch::NoGradGuard no_grad;
+      for (const std::string& n : LstmWeightNames(model)) {
+        torch::Tensor w = ParameterByName(model, n);
+        w.add_(torch::randn_like(w) * 0.05);
+      }
+    }
+    mag->AfterStep(model, 0.25);
+    const torch::Tensor w = model->layer(0).w_hh;
+    const torch::Tensor pruned = w.eq(0);
+    // Nested masks: once pruned, always pruned (and exactly 0 after every step).
+    EXPECT_TRUE((pruned_before & pruned.logical_not()).sum().item<int64_t>() == 0) << t;
+    pruned_before = pruned;
+  }
+  EXPECT_NEAR(pruned_before.to(torch::kFloat64).mean().item<double>(), 0.8, 0.01);
+}
+
 TEST(StructuredMagnitude, KeepsTheNeuronsWithTheLargestGroupNorms) {
   torch::manual_seed(5);
   LstmLm model(Config());
@@ -193,6 +241,7 @@ TEST(StructuredMagnitude, KeepsTheNeuronsWithTheLargestGroupNorms) {
   o.config = Config();
   o.target_sizes = {3, 1, 5};
   auto sm = Make("structured_magnitude", o);
+  ASSERT_NE(sm, nullptr);
   ASSERT_TRUE(sm->Begin(model).ok());
   auto s = sm->Finish(model);
   ASSERT_TRUE(s.ok());
@@ -228,6 +277,7 @@ TEST(L1Lasso, SoftThresholdsOnlyTheLstmWeights) {
   o.lambda = 0.1;
   o.zero_threshold = 1e-4;
   auto lasso = Make("lasso", o);
+  ASSERT_NE(lasso, nullptr);
   const torch::Tensor before = model->layer(1).w_hh.clone();
   lasso->AfterStep(model, /*learning_rate=*/1.0);  // shrink = 0.1
   const torch::Tensor want = before.sign() * (before.abs() - 0.1).clamp_min(0);

@@ -37,14 +37,22 @@ class MagnitudePruning : public PruningMethod {
 
   void AfterStep(LstmLm& model, double /*learning_rate*/) override {
     ++step_;
-    if (step_ <= end_ && (step_ % dt_ == 0 || step_ == end_)) UpdateMasks(model, Target(step_));
+    // The step just taken moved pruned weights off 0 (-lr * grad): re-apply the masks before
+    // ranking, so that pruned weights stay pruned and the masks are nested.
     ApplyMasks(model);
+    if (step_ <= end_ && (step_ % dt_ == 0 || step_ == end_)) {
+      UpdateMasks(model, Target(step_));
+      ApplyMasks(model);
+    }
   }
 
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
     // A run shorter than the schedule (e.g. a test) still ends at the target sparsity.
-    if (step_ < end_) UpdateMasks(model, options_.sparsity);
     ApplyMasks(model);
+    if (step_ < end_) {
+      UpdateMasks(model, options_.sparsity);
+      ApplyMasks(model);
+    }
     PruningStructure s;
     s.weight_masks = masks_;
     return s;
@@ -62,7 +70,8 @@ class MagnitudePruning : public PruningMethod {
       torch::Tensor w = ParameterByName(model, name);
       const int64_t prune = std::llround(sparsity * static_cast<double>(w.numel()));
       if (prune <= 0) continue;
-      // Prune the `prune` smallest |w| (already-pruned weights are 0, so they stay pruned).
+      // Prune the `prune` smallest |w|. Pruned weights are 0 here (masks applied just before)
+      // and the sort is stable, so with prune >= the number already pruned they stay pruned.
       torch::Tensor order = std::get<1>(w.abs().flatten().sort(/*stable=*/c10::optional<bool>(true), /*dim=*/0));
       torch::Tensor flat = torch::ones({w.numel()}, torch::kBool);
       flat.index_fill_(0, order.narrow(0, 0, prune), false);

@@ -69,11 +69,11 @@ int main(int argc, char** argv) {
   o.tasks = absl::GetFlag(FLAGS_tasks);
   o.verify_checksums = absl::GetFlag(FLAGS_verify_checksums);
   const std::string root = rnnprune::WorkspaceRoot();
-  o.reports_dir = absl::GetFlag(FLAGS_reports_dir);
+  o.reports_dir = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_reports_dir));
   if (o.reports_dir.empty()) o.reports_dir = root + "/reports";
-  o.output_dir = absl::GetFlag(FLAGS_output_dir);
+  o.output_dir = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_output_dir));
   if (o.output_dir.empty()) o.output_dir = root + "/runs";
-  o.dense_checkpoint = absl::GetFlag(FLAGS_dense_checkpoint);
+  o.dense_checkpoint = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_dense_checkpoint));
   o.threads = absl::GetFlag(FLAGS_threads);
   if (o.threads == 0) o.threads = static_cast<int>(std::thread::hardware_concurrency());
   o.seed = absl::GetFlag(FLAGS_seed);
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", std::string(valid.message()).c_str());
     return 2;
   }
-  auto data_dir = rnnprune::ResolveDataDir(absl::GetFlag(FLAGS_data_dir));
+  auto data_dir = rnnprune::ResolveDataDir(rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_data_dir)));
   if (!data_dir.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(data_dir.status().message()).c_str());
     return 2;

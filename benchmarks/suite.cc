@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -326,6 +327,10 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   json sizes;
   if (structure.structured) {
     absl::StatusOr<CompactionResult> compacted = Compact(model, structure.neurons);
+    // Compact's "every ... neuron is closed" errors mean no network is left; others are bugs.
+    if (!compacted.ok() && !absl::StrContains(compacted.status().message(), "is closed")) {
+      return compacted.status();
+    }
     if (!compacted.ok()) {
       // Too strong a penalty can close every neuron of a layer: no network is left. Record it
       // (it is a result about this setting) and go on with the others.
@@ -444,26 +449,35 @@ absl::StatusOr<std::vector<RunSetting>> ResolveSettings(const SuiteOptions& o,
                                                         const Preset& preset,
                                                         const std::string& name,
                                                         const PruningMethodInfo& info,
+                                                        const std::string& config_name,
                                                         const std::vector<json>& done) {
   std::vector<std::string> texts;
+  std::vector<RunSetting> out;
+  // Numbers that come as doubles keep their exact value; the label is for display.
+  auto add_values = [&](const std::vector<double>& values) {
+    for (double v : values) out.push_back({v, {}, absl::StrFormat("%g", v)});
+  };
   if (auto it = o.settings.find(name); it != o.settings.end()) {
     texts = it->second;
   } else if (name == "l0" && !o.l0_lambdas.empty()) {
-    for (double v : o.l0_lambdas) texts.push_back(absl::StrFormat("%g", v));
+    add_values(o.l0_lambdas);
   } else if (auto p = preset.settings.find(name); p != preset.settings.end()) {
     texts = p->second;
   } else if (info.setting == SettingKind::kTargetSizes) {
     for (const json& r : done) {
-      if (r.value("method", "") != "l0" || r.contains("collapsed") || !r.contains("sizes")) continue;
+      // Only this config's l0 runs: a preset may train several configs.
+      if (r.value("method", "") != "l0" || r.contains("collapsed") || !r.contains("sizes") ||
+          r.value("config_name", "") != config_name) {
+        continue;
+      }
       std::vector<int64_t> sizes = {r["sizes"]["embedding_size"].get<int64_t>()};
       for (int64_t h : r["sizes"]["hidden_sizes"].get<std::vector<int64_t>>()) sizes.push_back(h);
       const std::string text = absl::StrJoin(sizes, ":");
       if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(text);
     }
-  } else {
-    for (double v : info.default_settings) texts.push_back(absl::StrFormat("%g", v));
+  } else if (info.setting != SettingKind::kNone) {
+    add_values(info.default_settings);
   }
-  std::vector<RunSetting> out;
   if (info.setting == SettingKind::kNone) {
     if (!texts.empty()) {
       return absl::InvalidArgumentError(
@@ -535,10 +549,9 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
     if (values.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--settings: no value for '", m, "'"));
     }
-    // Parse and range-check every value now, against the preset's first config, so that a
+    // Parse and range-check every value now, against every config of the preset, so that a
     // typo fails before hours of training.
     ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
-    ASSIGN_OR_RETURN(ZarembaConfig cfg, GetZarembaConfig(preset.configs.front()));
     ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(m));
     if (info.setting == SettingKind::kNone) {
       return absl::InvalidArgumentError(
@@ -547,12 +560,15 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
     for (const std::string& v : values) {
       absl::StatusOr<RunSetting> setting = ParseSetting(m, info.setting, v);
       absl::Status ok = setting.status();
-      if (ok.ok()) {
+      for (const std::string& config_name : preset.configs) {
+        if (!ok.ok()) break;
+        ASSIGN_OR_RETURN(ZarembaConfig cfg, GetZarembaConfig(config_name));
         MethodOptions mo;
         mo.config = cfg.model;
         mo.lambda = mo.sparsity = setting->value;
         mo.target_sizes = setting->sizes;
         ok = CreatePruningMethod(m, mo).status();
+        if (!ok.ok()) ok = absl::InvalidArgumentError(absl::StrCat(ok.message(), " (config ", config_name, ")"));
       }
       if (!ok.ok()) return absl::InvalidArgumentError(absl::StrCat("--settings: ", ok.message()));
     }
@@ -621,7 +637,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
         for (const std::string& name : MethodOrder(o, preset)) {
           ASSIGN_OR_RETURN(PruningMethodInfo method_info, GetPruningMethodInfo(name));
           ASSIGN_OR_RETURN(std::vector<RunSetting> settings,
-                           ResolveSettings(o, preset, name, method_info, ptb_runs));
+                           ResolveSettings(o, preset, name, method_info, config, ptb_runs));
           if (settings.empty()) {
             o.log(absl::StrFormat("[ptb/%s] %s: no target sizes (no successful l0 run to take "
                                   "them from, and none given with --settings=%s=E:H1:H2); skipped",

@@ -45,21 +45,29 @@ struct SuiteOptions {
 };
 
 // Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
-// rule (unknown preset, task or method, threads < 1, device not cpu/cuda, negative lambda or ratio,
-// keep probability outside (0, 1), unknown L0 mode), FailedPrecondition for
-// --device=cuda on a LibTorch built without CUDA.
+// rule (unknown preset, task or method; threads < 1; device not cpu/cuda; a --settings entry
+// for an unknown method, with no value, unparsable, out of range for any config of the preset,
+// or given to a method that takes none; negative lambda, ratio or zero threshold; keep
+// probability outside (0, 1); unknown L0 mode; --dense_checkpoint with a multi-config preset;
+// empty output folders); FailedPrecondition for --device=cuda on a LibTorch built without
+// CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 
-// Runs the preset: for task "ptb", each Zaremba config of the preset is trained from scratch
-// (seeded with options.seed), saved to <output_dir>/ptb_<preset>_<config>_dense.pt, and
-// evaluated on valid and test (batch 1, BPTT 35, state carried). Then every method of
-// options.methods, at each of its settings, fine-tunes that checkpoint with the same budget;
-// structured results are compacted, unstructured ones converted to CSR; each is checked against
-// its uncompacted reference, evaluated, exported (<output_dir>/ptb_<preset>_<config>_<method>_
-// <setting>.pt and .json) and timed side by side with the dense parent. Writes
-// <reports_dir>/results/ptb_<preset>.jsonl (replacing that preset's previous lines) and
-// re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
-// Errors: bad options, missing or corrupt data, training divergence, unwritable outputs.
+// Runs the preset. For task "ptb", each Zaremba config of the preset is trained from scratch
+// (seeded with options.seed) and saved to <output_dir>/ptb_<preset>_<config>_dense.pt, or
+// loaded from options.dense_checkpoint, then evaluated on valid and test (batch 1, BPTT 35,
+// state carried). Then every method (options.methods, else the preset's list, else every
+// registered method; size-taking methods last), at each of its settings (--settings, else
+// --l0_lambdas for l0, else the preset's, else for size-taking methods the sizes this config's
+// l0 runs reached, else the registered defaults), fine-tunes that checkpoint with the same
+// budget. Structured results are compacted, unstructured ones converted to CSR; each is checked
+// against its uncompacted reference on the first 5,000 valid tokens, evaluated, exported to
+// <output_dir>/ptb_<preset>_<config>_<method>_<setting>.pt and .json (':' in the setting
+// becomes '-') and timed side by side with the dense parent. Writes
+// <reports_dir>/results/ptb_<preset>.jsonl after every run (replacing that preset's previous
+// lines) and re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
+// Errors: bad options, missing or corrupt data, training divergence, a pruned model that does
+// not match its reference, unwritable outputs.
 absl::StatusOr<std::vector<nlohmann::json>> RunSuite(const SuiteOptions& options);
 
 }  // namespace rnnprune

@@ -18,6 +18,13 @@ std::string WorkspaceRoot() {
   return ".";
 }
 
+std::string ResolveUserPath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (cwd == nullptr || *cwd == '\0') return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
 absl::StatusOr<std::string> ResolveDataDir(const std::string& flag_value) {
   if (!flag_value.empty()) {
     if (!PathExists(flag_value)) {

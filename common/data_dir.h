@@ -12,6 +12,11 @@ namespace rnnprune {
 // working directory.
 std::string WorkspaceRoot();
 
+// A path given on the command line, made absolute: a relative `path` is taken relative to the
+// directory `bazel run` was called from ($BUILD_WORKING_DIRECTORY; Bazel runs the binary from its
+// runfiles tree), else it is returned unchanged. Empty and absolute paths are returned as is.
+std::string ResolveUserPath(const std::string& path);
+
 // Resolves the data folder: `flag_value` when non-empty, else $RNNPRUNE_DATA when set, else
 // <workspace root>/../shared/data when it exists. Errors: NotFound naming every place looked at.
 absl::StatusOr<std::string> ResolveDataDir(const std::string& flag_value);

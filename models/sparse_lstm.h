@@ -28,7 +28,8 @@ class SparseLstmLm {
   // matrices). Errors: InvalidArgument for a non-float32 or non-CPU model.
   static absl::StatusOr<SparseLstmLm> FromDense(const LstmLm& model);
 
-  // input: int64 token ids [T, B]; `state` (in/out, LstmState layout [1, B, H_l]) holds the
+  // input: int64 token ids [T, B] on the CPU; `state` (in/out, LstmState layout, float32
+  // [1, B, H_l] on the CPU) holds the
   // state before the first step and receives the state after the last. Returns the last
   // layer's output [T, B, H_L] float32 (no dropout: inference only). Equals model->Run() on the
   // dense model up to float rounding. Throws c10::Error for bad shapes.

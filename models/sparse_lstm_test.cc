@@ -43,6 +43,36 @@ TEST(SparseLstm, MatchesTheDenseModelWithZerosOverCarriedState) {
   }
 }
 
+// A layer with more than 20,000 non-zeros, on 2 threads: Eigen's parallel product path.
+TEST(SparseLstm, LargeLayerOnTwoThreadsMatches) {
+  torch::manual_seed(3);
+  LstmLmConfig c;
+  c.vocab_size = 50;
+  c.embedding_size = 120;
+  c.hidden_sizes = {150};
+  c.init_scale = 0.1;
+  LstmLm model(c);
+  {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor w : {model->layer(0).w_ih, model->layer(0).w_hh}) {
+      w.masked_fill_(torch::rand(w.sizes()) < 0.5, 0.0);
+    }
+  }
+  model->eval();
+  auto sparse = SparseLstmLm::FromDense(model);
+  ASSERT_TRUE(sparse.ok());
+  ASSERT_GT(sparse->LstmNonZeros(), 2 * 20000);
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  torch::NoGradGuard no_grad;
+  LstmState s1 = model->InitialState(3), s2 = sparse->InitialState(3);
+  const torch::Tensor input = torch::randint(0, 50, {12, 3}, torch::kInt64);
+  const torch::Tensor want = model->forward(input, &s1);
+  const torch::Tensor got = sparse->Logits(sparse->Run(input, &s2));
+  torch::set_num_threads(threads);
+  EXPECT_TRUE(torch::allclose(want, got, 1e-5, 1e-5)) << (want - got).abs().max();
+}
+
 TEST(SparseLstm, CsrRoundTripIsExactAndCountsNonZeros) {
   torch::manual_seed(2);
   LstmLm model = SparseModel(20);

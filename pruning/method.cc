@@ -46,6 +46,15 @@ bool RegisterPruningMethod(PruningMethodInfo info) {
     std::fprintf(stderr, "RegisterPruningMethod: a method needs a name and a create function\n");
     std::abort();
   }
+  for (char c : info.name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      std::fprintf(stderr,
+                   "RegisterPruningMethod: name '%s' must match [a-z0-9_]+ (it appears in "
+                   "--methods, --settings, test names and file names)\n",
+                   info.name.c_str());
+      std::abort();
+    }
+  }
   if (Registry().count(info.name) > 0) {
     std::fprintf(stderr, "RegisterPruningMethod: '%s' is registered twice\n", info.name.c_str());
     std::abort();
@@ -137,6 +146,16 @@ absl::Status ValidateStructure(const LstmLm& model, const PruningStructure& stru
       return absl::InvalidArgumentError("a structured result must not carry weight masks");
     }
     return structure.neurons.Validate(model->config());
+  }
+  if (structure.has_weight_masks()) {
+    std::vector<std::string> want = LstmWeightNames(model), got;
+    for (const auto& [name, mask] : structure.weight_masks) got.push_back(name);
+    std::sort(want.begin(), want.end());
+    if (got != want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weight masks must be given for exactly the LSTM weight matrices (",
+          absl::StrJoin(want, ", "), "), got ", absl::StrJoin(got, ", ")));
+    }
   }
   for (const auto& [name, mask] : structure.weight_masks) {
     const torch::Tensor* p = model->named_parameters().find(name);

@@ -32,9 +32,10 @@ namespace rnnprune {
 //  * Structured methods set `neurons`: per-layer input/hidden keep values (NeuronMask: 0
 //    removes a neuron, values in (0, 1] are folded into the weights); pruning/compaction.h
 //    turns it into a smaller dense LSTM LM.
-//  * Unstructured methods set `weight_masks`: for each pruned parameter, by its name in
-//    LstmLm::named_parameters() ("lstm0_w_ih", "lstm1_w_hh", ...), a bool tensor of the same
-//    shape, true = kept. The model's weights are exactly 0 where the mask is false.
+//  * Unstructured methods set `weight_masks`: for exactly the LSTM weight matrices
+//    (LstmWeightNames: "lstm0_w_ih", "lstm0_w_hh", ...; biases, embedding and decoder stay
+//    dense), a bool tensor of the parameter's shape, true = kept. The model's weights are
+//    exactly 0 where the mask is false.
 //  * The dense control sets neither.
 struct PruningStructure {
   bool structured = false;
@@ -49,7 +50,7 @@ struct PruningStructure {
 enum class SettingKind {
   kNone,         // one run, no setting (e.g. the dense control)
   kLambda,       // a regularisation strength (>= 0)
-  kSparsity,     // a target fraction of pruned weights, in [0, 1)
+  kSparsity,     // a target fraction of pruned LSTM weights (W_ih, W_hh), in [0, 1)
   kTargetSizes,  // target sizes [E, H_0, ..., H_{L-1}], by default those the L0 runs found
 };
 // "none", "lambda", "sparsity", "target_sizes".
@@ -83,7 +84,9 @@ class PruningMethod : public TrainingHooks {
   // Called once before the first optimizer step with the model to be trained (e.g. to rank
   // neurons or to impose a fixed mask). Errors: the model does not match the options.
   virtual absl::Status Begin(LstmLm& model) { return absl::OkStatus(); }
-  // The final structure of the trained `model` (see PruningStructure).
+  // The final structure of the trained `model` (see PruningStructure). Called after Begin and
+  // training; it may still change the model (e.g. apply the final weight masks). Errors:
+  // FailedPrecondition when Begin was required and not called.
   virtual absl::StatusOr<PruningStructure> Finish(LstmLm& model) = 0;
 };
 
@@ -96,11 +99,15 @@ struct PruningMethodInfo {
   // Settings the main job uses when neither the preset nor a flag gives any (kLambda /
   // kSparsity values).
   std::vector<double> default_settings;
+  // Builds the method. Receives options already checked by CreatePruningMethod (config valid,
+  // setting in range for `setting`, total_steps >= 1); checks anything of its own.
   std::function<absl::StatusOr<std::unique_ptr<PruningMethod>>(const MethodOptions&)> create;
 };
 
 // Adds `info` to the registry (called by RNNPRUNE_REGISTER_PRUNING_METHOD at static
-// initialisation). Returns true; a second registration of a name aborts with a message.
+// initialisation). Returns true. Aborts with a message (a programming error, at start-up) when
+// the name is not [a-z0-9_]+ (names appear in flags, test names and file names), is registered
+// twice, or `create` is empty.
 bool RegisterPruningMethod(PruningMethodInfo info);
 // Names of every registered method, "dense" first, then in alphabetical order.
 std::vector<std::string> RegisteredPruningMethods();
@@ -130,8 +137,9 @@ std::vector<std::string> LstmWeightNames(const LstmLm& model);
 torch::Tensor ParameterByName(const LstmLm& model, const std::string& name);
 
 // Validates `structure` for `model`: a structured one has a valid NeuronMask for the model's
-// config; an unstructured one names LSTM weights of the right shapes with bool masks, and the
-// weights are 0 wherever the mask is false. Errors: InvalidArgument naming the tensor.
+// config; an unstructured one has bool masks of the right shapes for exactly the LSTM weight
+// matrices, and the weights are 0 wherever the mask is false. Errors: InvalidArgument naming
+// the tensor.
 absl::Status ValidateStructure(const LstmLm& model, const PruningStructure& structure);
 
 // Fraction of the masked weights that are pruned (false), over all masks; 0 when none.
@@ -145,7 +153,7 @@ int64_t CountNonZeroParameters(const LstmLm& model);
 // of layer l holds its four gate rows of W_ih^l, W_hh^l, b_ih^l, b_hh^l, column k of W_hh^l and
 // column k of whatever reads h^l (W_ih^{l+1} or the decoder), each weight once. Returns the
 // squared L2 norm of every group: one float32 tensor [H_l] per layer, differentiable. The model
-// must be dense (input_sizes empty).
+// must be dense (input_sizes empty; throws c10::Error otherwise).
 std::vector<torch::Tensor> IssGroupSquaredNorms(const LstmLm& model);
 
 // Squared L2 norm of the weights an embedding dimension j feeds: embedding column j and column
