@@ -25,7 +25,7 @@ std::vector<Preset> AllPresets() {
   p[0].finetune_max_steps_per_epoch = 20;
   p[0].max_eval_tokens = 3000;
   p[0].timing_repeats = 5;
-  p[0].budget = "about 3 minutes";
+  p[0].budget = "about 1.5 minutes";
 
   p[1].name = "quick";
   p[1].description = "Zaremba small, 1 full epoch on PTB (lr 1.0)";

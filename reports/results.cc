@@ -95,7 +95,8 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   absl::StrAppend(&md,
                   "# PTB word-level language modelling\n\n"
                   "Rendered from `reports/results/ptb_*.jsonl` by `bazel run -c opt "
-                  "//benchmarks:all` (every number below was produced by the command shown in "
+                  "//benchmarks:all`, which writes those results (`-- --render_only` re-renders "
+                  "them alone; every number below was produced by the command shown in "
                   "its section; nothing is edited by hand). Perplexity = exp(mean NLL in nats "
                   "per token) over the whole split, read as one stream with the LSTM state "
                   "carried (batch 1, BPTT 35), the standard protocol.\n\n");
