@@ -46,40 +46,36 @@ void PlantZeroGroup(LstmLm& model, int64_t l, int64_t k) {
   }
 }
 
+// The squared norm of the ISS group of unit k of layer l, summed weight by weight.
+double HandGroupSquaredNorm(const LstmLm& model, int64_t l, int64_t k) {
+  const LstmLayerWeights& w = model->layer(l);
+  const int64_t h = w.w_hh.size(1);
+  torch::Tensor in_group = torch::zeros_like(w.w_hh, torch::kBool);
+  for (int64_t g = 0; g < 4; ++g) in_group[g * h + k] = true;
+  in_group.select(1, k).fill_(true);
+  double sum = w.w_hh.pow(2).masked_select(in_group).sum().item<double>();
+  for (int64_t g = 0; g < 4; ++g) {
+    sum += w.w_ih[g * h + k].pow(2).sum().item<double>() +
+           std::pow(w.b_ih[g * h + k].item<double>(), 2) +
+           std::pow(w.b_hh[g * h + k].item<double>(), 2);
+  }
+  const torch::Tensor& consumer =
+      l + 1 < model->num_layers() ? model->layer(l + 1).w_ih : model->decoder_weight();
+  return sum + consumer.select(1, k).pow(2).sum().item<double>();
+}
+
 TEST(IssGroupLasso, GroupNormsCountEachWeightOnce) {
   torch::manual_seed(1);
   LstmLm model(Config());
   const std::vector<torch::Tensor> norms = IssGroupSquaredNorms(model);
   ASSERT_EQ(norms.size(), 2u);
-  // Sum over the groups of layer 1 by hand for unit 2.
-  const LstmLayerWeights& w = model->layer(1);
-  const int64_t h = 5, k = 2;
-  torch::Tensor in_group = torch::zeros_like(w.w_hh, torch::kBool);
-  for (int64_t g = 0; g < 4; ++g) in_group[g * h + k] = true;
-  in_group.select(1, k).fill_(true);
-  double expected = w.w_hh.pow(2).masked_select(in_group).sum().item<double>();
-  for (int64_t g = 0; g < 4; ++g) {
-    expected += w.w_ih[g * h + k].pow(2).sum().item<double>() +
-                std::pow(w.b_ih[g * h + k].item<double>(), 2) +
-                std::pow(w.b_hh[g * h + k].item<double>(), 2);
+  // Layer 0 (read by layer 1's W_ih) and layer 1 (read by the decoder), every unit.
+  for (int64_t l = 0; l < 2; ++l) {
+    for (int64_t k = 0; k < norms[l].size(0); ++k) {
+      const double expected = HandGroupSquaredNorm(model, l, k);
+      EXPECT_NEAR(norms[l][k].item<double>(), expected, 1e-5 * expected) << l << " " << k;
+    }
   }
-  expected += model->decoder_weight().select(1, k).pow(2).sum().item<double>();
-  EXPECT_NEAR(norms[1][k].item<double>(), expected, 1e-5 * expected);
-
-  // Layer 0, unit 4: its consumer is layer 1's W_ih column 4, not the decoder.
-  const LstmLayerWeights& w0 = model->layer(0);
-  const int64_t h0 = 7, k0 = 4;
-  torch::Tensor group0 = torch::zeros_like(w0.w_hh, torch::kBool);
-  for (int64_t g = 0; g < 4; ++g) group0[g * h0 + k0] = true;
-  group0.select(1, k0).fill_(true);
-  double expected0 = w0.w_hh.pow(2).masked_select(group0).sum().item<double>();
-  for (int64_t g = 0; g < 4; ++g) {
-    expected0 += w0.w_ih[g * h0 + k0].pow(2).sum().item<double>() +
-                 std::pow(w0.b_ih[g * h0 + k0].item<double>(), 2) +
-                 std::pow(w0.b_hh[g * h0 + k0].item<double>(), 2);
-  }
-  expected0 += model->layer(1).w_ih.select(1, k0).pow(2).sum().item<double>();
-  EXPECT_NEAR(norms[0][k0].item<double>(), expected0, 1e-5 * expected0);
 }
 
 TEST(IssGroupLasso, PlantedZeroGroupIsRemovedAndOutputsDoNotChange) {
