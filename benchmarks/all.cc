@@ -93,6 +93,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: --settings: '%s' must be METHOD=V1/V2/...\n", entry.c_str());
       return 2;
     }
+    if (o.settings.count(kv[0]) > 0) {
+      std::fprintf(stderr, "error: --settings: '%s' is given twice; list its values as %s=V1/V2\n",
+                   kv[0].c_str(), kv[0].c_str());
+      return 2;
+    }
     o.settings[kv[0]] = absl::StrSplit(kv[1], '/');
   }
   o.zero_threshold = absl::GetFlag(FLAGS_zero_threshold);

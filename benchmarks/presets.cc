@@ -20,8 +20,7 @@ std::vector<Preset> AllPresets() {
   p[0].settings["lasso"] = {"1e-3"};
   p[0].settings["magnitude"] = {"0.9"};
   // 20 steps of L0 barely move the gates: fixed sizes exercise the size-taking methods.
-  p[0].settings["structured_magnitude"] = {"120:150:100"};
-  p[0].settings["random"] = {"120:150:100"};
+  p[0].target_sizes = {"120:150:100"};
   p[0].finetune_max_steps_per_epoch = 20;
   p[0].max_eval_tokens = 3000;
   p[0].timing_repeats = 5;

@@ -25,6 +25,9 @@ struct Preset {
   // the L0 runs reached).
   std::vector<std::string> methods;
   std::map<std::string, std::vector<std::string>> settings;  // as in --settings
+  // Target sizes "E:H1:H2" for every size-taking method without its own entry in `settings`
+  // (empty: the sizes the l0 runs reach).
+  std::vector<std::string> target_sizes;
   int finetune_epochs = 1;
   int64_t finetune_max_steps_per_epoch = 0;  // 0: whole epochs
   double finetune_learning_rate = 0.25;      // constant over the fine-tuning

@@ -131,6 +131,13 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   }
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, cfg.schedule.bptt));
   ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt));
+  // Smoke presets evaluate pruned models on the first tokens of each split only: score the
+  // parent on the same tokens too, so that the comparison uses one token set.
+  EvalResult test_subset;
+  if (preset.max_eval_tokens > 0) {
+    ASSIGN_OR_RETURN(test_subset, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt,
+                                                     preset.max_eval_tokens));
+  }
   o.log(absl::StrFormat("[ptb/%s] dense %s: valid ppl %.2f, test ppl %.2f (batch 1, %.1f s)",
                         preset.name, config_name, valid.perplexity, test.perplexity,
                         valid.seconds + test.seconds));
@@ -157,6 +164,11 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   r["train_tokens_per_second"] = tr.tokens_per_second;
   r["valid_perplexity"] = valid.perplexity;
   r["test_perplexity"] = test.perplexity;
+  r["eval_tokens"] = {{"valid", valid.tokens}, {"test", test.tokens}};
+  if (preset.max_eval_tokens > 0) {
+    r["test_perplexity_first_tokens"] = {{"tokens", test_subset.tokens},
+                                         {"perplexity", test_subset.perplexity}};
+  }
   r["valid_nll_nats_per_token"] = valid.mean_nll_nats;
   r["test_nll_nats_per_token"] = test.mean_nll_nats;
   r["eval_protocol"] = "batch 1, BPTT 35, state carried over the whole split";
@@ -320,7 +332,10 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
 
   const int64_t bptt = dense.config.schedule.bptt;
   const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
-                                        "_", name, "_", absl::StrReplaceAll(setting.label, {{":", "-"}}));
+                                        "_", name, "_",
+                                        setting.label == "-"
+                                            ? std::string("control")
+                                            : absl::StrReplaceAll(setting.label, {{":", "-"}}));
   // The model that is evaluated and timed, and the extra CSR path of unstructured methods.
   LstmLm pruned{nullptr};
   std::shared_ptr<const SparseLstmLm> sparse;
@@ -463,6 +478,8 @@ absl::StatusOr<std::vector<RunSetting>> ResolveSettings(const SuiteOptions& o,
     add_values(o.l0_lambdas);
   } else if (auto p = preset.settings.find(name); p != preset.settings.end()) {
     texts = p->second;
+  } else if (info.setting == SettingKind::kTargetSizes && !preset.target_sizes.empty()) {
+    texts = preset.target_sizes;
   } else if (info.setting == SettingKind::kTargetSizes) {
     for (const json& r : done) {
       // Only this config's l0 runs: a preset may train several configs.
@@ -537,9 +554,43 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
         "--device=cuda: CUDA training is not wired in yet (the fused LSTM layer is CPU-only); "
         "use --device=cpu");
   }
-  for (const std::string& m : o.methods) {
+  for (size_t i = 0; i < o.methods.size(); ++i) {
+    const std::string& m = o.methods[i];
     absl::Status known = GetPruningMethodInfo(m).status();
     if (!known.ok()) return absl::InvalidArgumentError(absl::StrCat("--methods: ", known.message()));
+    if (std::find(o.methods.begin(), o.methods.begin() + i, m) != o.methods.begin() + i) {
+      return absl::InvalidArgumentError(absl::StrCat("--methods: '", m, "' is listed twice"));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
+    const std::vector<std::string> run = !o.methods.empty()       ? o.methods
+                                         : !preset.methods.empty() ? preset.methods
+                                                                   : RegisteredPruningMethods();
+    const bool runs_l0 = std::find(run.begin(), run.end(), "l0") != run.end();
+    for (const auto& [m, values] : o.settings) {
+      if (std::find(run.begin(), run.end(), m) == run.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--settings: '", m, "' is not among the methods run (", absl::StrJoin(run, ","),
+            "); add it to --methods"));
+      }
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (std::find(values.begin(), values.begin() + i, values[i]) != values.begin() + i) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--settings: ", m, "=", values[i], " is given twice"));
+        }
+      }
+    }
+    for (const std::string& m : run) {
+      absl::StatusOr<PruningMethodInfo> info = GetPruningMethodInfo(m);
+      if (!info.ok() || info->setting != SettingKind::kTargetSizes) continue;
+      if (o.settings.count(m) == 0 && preset.settings.count(m) == 0 &&
+          preset.target_sizes.empty() && !runs_l0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--methods: '", m, "' takes target sizes, and there is no source for them: give "
+            "--settings=", m, "=E:H1:H2 or run l0 too (its sizes are the default)"));
+      }
+    }
   }
   for (const auto& [m, values] : o.settings) {
     absl::Status known = GetPruningMethodInfo(m).status();

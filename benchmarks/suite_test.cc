@@ -75,6 +75,24 @@ TEST(Suite, RejectsBadOptionsByName) {
   o.settings["dense"] = {"1"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("takes no setting"));
   o = Smoke("bad");
+  o.methods = {"l0", "iss", "l0"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("'l0' is listed twice"));
+  o = Smoke("bad");
+  o.methods = {"l0"};
+  o.settings["magnitude"] = {"0.5"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("'magnitude' is not among the methods run"));
+  o = Smoke("bad");
+  o.settings["magnitude"] = {"0.9", "0.9"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("0.9 is given twice"));
+  o = Smoke("bad");
+  o.preset = "default";  // no preset-wide sizes there
+  o.methods = {"random"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("'random' takes target sizes, and there is no source for them"));
+  o.methods = {"l0", "random"};
+  EXPECT_TRUE(ValidateSuiteOptions(o).ok());
+  o = Smoke("bad");
   o.zero_threshold = -1;
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--zero_threshold=-1"));
   o = Smoke("bad");

@@ -36,7 +36,7 @@ RunInfo CollectRunInfo(const std::string& source_dir) {
   info.git_commit = Capture(git + "rev-parse HEAD 2>/dev/null");
   if (info.git_commit.empty()) {
     info.git_commit = "unknown";
-  } else if (!Capture(git + "status --porcelain --untracked-files=no 2>/dev/null").empty()) {
+  } else if (!Capture(git + "status --porcelain 2>/dev/null").empty()) {
     absl::StrAppend(&info.git_commit, "+dirty");
   }
   info.cpu_model = "unknown";

@@ -132,9 +132,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       "the CSR path: LSTM stack alone and whole model (with the 10k-word decoder), batch 1 and "
       "batch 20.\n\n",
       "| preset | method | setting | kept E / I2 / H1 / H2 | LSTM weight sparsity | "
-      "parameters | mult-adds/token | valid ppl | test ppl | speedup LSTM b1 | whole b1 | "
-      "LSTM b20 | whole b20 | CSR LSTM b1 | CSR whole b1 | CSR LSTM b20 |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "parameters | mult-adds/token | valid ppl | test ppl | test tokens | speedup LSTM b1 | "
+      "whole b1 | LSTM b20 | whole b20 | CSR LSTM b1 | CSR whole b1 | CSR LSTM b20 |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   bool any_method = false;
   for (const json& r : runs) {
     if (!r.contains("parent_checkpoint")) continue;
@@ -145,7 +145,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                                                       : Num(r, "lambda_hidden", "%g");
     if (r.contains("collapsed")) {
       absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", method, " | ", setting,
-                      " | collapsed: ", Str(r, "collapsed"), " ||||||||||||\n");
+                      " | collapsed: ", Str(r, "collapsed"), " |||||||||||||\n");
       continue;
     }
     const json& sz = r.contains("sizes") ? r["sizes"] : json::object();
@@ -168,14 +168,16 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", method, " | ", setting, " | ", sizes,
                     " | ", r.contains("weight_sparsity") ? Num(r, "weight_sparsity", "%.3f") : "-",
                     " | ", params, " | ", macs, " | ", Num(r, "valid_perplexity"), " | ",
-                    Num(r, "test_perplexity"), " | ", Num(sp, "lstm_b1", "%.2fx"), " | ",
+                    Num(r, "test_perplexity"), " | ",
+                    r.contains("eval_tokens") ? Str(r["eval_tokens"], "test") : "?", " | ",
+                    Num(sp, "lstm_b1", "%.2fx"), " | ",
                     Num(sp, "model_b1", "%.2fx"), " | ", Num(sp, "lstm_b20", "%.2fx"), " | ",
                     Num(sp, "model_b20", "%.2fx"), " | ",
                     csr.empty() ? "-" : Num(csr, "lstm_b1", "%.2fx"), " | ",
                     csr.empty() ? "-" : Num(csr, "model_b1", "%.2fx"), " | ",
                     csr.empty() ? "-" : Num(csr, "lstm_b20", "%.2fx"), " |\n");
   }
-  if (!any_method) absl::StrAppend(&md, "| (no runs yet) ||||||||||||||||\n");
+  if (!any_method) absl::StrAppend(&md, "| (no runs yet) |||||||||||||||||\n");
   absl::StrAppend(&md, "\nPlot: test perplexity against measured speedup (whole model, batch "
                        "1), one series per method: `ptb_tradeoff_<preset>.svg`.\n");
 
@@ -214,20 +216,40 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                     r.value("blas_coretype", "").empty() ? std::string("(unset)")
                                                          : r.value("blas_coretype", ""),
                     "\n");
-    absl::StrAppend(&md, "- seed ", Str(r, "seed"), "; evaluation: ", Str(r, "eval_protocol"),
+    absl::StrAppend(&md, "- seed ", Str(r, "seed"),
+                    r.contains("eval_protocol")
+                        ? absl::StrCat("; evaluation: ", Str(r, "eval_protocol"))
+                        : std::string(),
                     "\n");
-    absl::StrAppend(&md, "- model: `", r.contains("model") ? r["model"].dump() : "?",
-                    "`; parameters: ", Str(r, "num_parameters"), "\n");
+    if (r.contains("model")) {
+      absl::StrAppend(&md, "- model: `", r["model"].dump(), "`; parameters: ",
+                      Str(r, "num_parameters"), "\n");
+    }
     absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?",
                     "`", r.value("max_steps_per_epoch", 0) > 0
                              ? absl::StrCat(" (each epoch capped at ",
                                             r["max_steps_per_epoch"].get<int64_t>(), " steps)")
                              : std::string(),
                     "\n");
+    if (r.contains("loaded_from")) {
+      absl::StrAppend(&md, "- not trained in this run: loaded from `", Str(r, "loaded_from"),
+                      "` (--dense_checkpoint)\n");
+    }
+    if (r.contains("test_perplexity_first_tokens")) {
+      const json& f = r["test_perplexity_first_tokens"];
+      absl::StrAppend(&md, "- test perplexity on the first ", Str(f, "tokens"),
+                      " tokens (the pruned models' evaluation set): ", Num(f, "perplexity"), "\n");
+    }
+    if (r.contains("collapsed")) {
+      absl::StrAppend(&md, "- collapsed: ", Str(r, "collapsed"), " (no model to evaluate)\n");
+    }
     if (r.contains("parent_checkpoint")) {
       absl::StrAppend(&md, "- method: ", Str(r, "method_description"), "; fine-tuned from `",
                       Str(r, "parent_checkpoint"), "` for ", Str(r, "train_steps"),
-                      " steps; exported to `", Str(r, "checkpoint"), "`\n");
+                      " steps", r.contains("checkpoint")
+                                    ? absl::StrCat("; exported to `", Str(r, "checkpoint"), "`")
+                                    : std::string(),
+                      "\n");
     }
     if (r.contains("agreement_check")) {
       const json& a = r["agreement_check"];
@@ -280,7 +302,13 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
     const double ppl = r["test_perplexity"].get<double>();
     const std::string method = r.value("method", "");
     if (!r.contains("parent_checkpoint")) {
-      if (method == "dense") add("dense parent", absl::StrCat("1 ", ppl, " -\n"));
+      // Smoke presets score pruned models on the first tokens only: use the parent's score on
+      // the same tokens when it is recorded.
+      double parent_ppl = ppl;
+      if (r.contains("test_perplexity_first_tokens")) {
+        parent_ppl = r["test_perplexity_first_tokens"].value("perplexity", ppl);
+      }
+      if (method == "dense") add("dense parent", absl::StrCat("1 ", parent_ppl, " -\n"));
       continue;
     }
     if (!r.contains("speedup")) continue;
@@ -302,13 +330,19 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
       tmp_svg, "'\n",
       "set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
       "set xlabel 'speedup over the dense parent (whole model, batch 1)'\n",
-      "set ylabel 'test perplexity'\nset grid\nset key outside right\n");
+      "set ylabel 'test perplexity'\nset grid\nset key outside right\n",
+      "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
+  // One distinct colour per series (gnuplot's default cycle repeats after 8).
+  static const char* kColors[] = {"#000000", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                  "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                                  "#17becf", "#aec7e8", "#ffbb78", "#98df8a"};
   std::string plots;
   for (size_t i = 0; i < series.size(); ++i) {
     absl::StrAppend(&script, "$s", i, " << EOD\n", series[i].second, "EOD\n");
     absl::StrAppend(&plots, plots.empty() ? "plot " : ", \\\n     ", "$s", i,
-                    " using 1:2 with linespoints pt ", 5 + i, " ps 1.2 title '", series[i].first,
-                    "'");
+                    " using 1:2 with linespoints pt ", 5 + i, " ps 1.2 lc rgb '",
+                    kColors[i % (sizeof(kColors) / sizeof(kColors[0]))], "' title '",
+                    series[i].first, "'");
   }
   absl::StrAppend(&script, plots, "\n");
   FILE* gp = ::popen("gnuplot 2>&1", "w");

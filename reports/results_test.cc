@@ -86,10 +86,12 @@ TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
       RenderPtbReport({MakeRun("default", 130.4, 125.6), MakeMethodRun("l0", "0.0001", 1.8, 127.25),
                        magnitude, collapsed, MakeMethodRun("dense", "-", 1.0, 120.0)});
   EXPECT_THAT(md, HasSubstr("| default | l0 | 0.0001 | 150 / 120 / 140 / 90 | - | 2000000 | "
-                            "1500000 | 130.00 | 127.25 | 2.50x | 1.80x | 2.00x | 1.50x | - | - | - |"));
+                            "1500000 | 130.00 | 127.25 | ? | 2.50x | 1.80x | 2.00x | 1.50x | - | - | "
+                            "- |"));
   EXPECT_THAT(md, HasSubstr("| default | magnitude | 0.9 | 150 / 120 / 140 / 90 | 0.900 | "));
   EXPECT_THAT(md, HasSubstr("| 0.98x | 2.00x | 1.50x | 1.40x | 0.70x | 0.50x |"));
   EXPECT_THAT(md, HasSubstr("| default | iss | 0.1 | collapsed: layer 2: every hidden neuron"));
+  EXPECT_THAT(md, HasSubstr("- collapsed: layer 2: every hidden neuron is closed (no model"));
   EXPECT_THAT(md, HasSubstr("| default | dense (control) | - |"));
   EXPECT_THAT(md, HasSubstr("## Run: preset `default`, dense (control) small"));
   EXPECT_THAT(md, HasSubstr("nearly 20x practical inference speedup"));
