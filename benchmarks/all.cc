@@ -1,5 +1,6 @@
 // The main job: `bazel run -c opt //benchmarks:all -- [--preset=default] [--threads=N] ...`.
 // Trains and evaluates every run of the preset on real data and writes reports/ (see README.md).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -16,10 +17,14 @@
 #include "benchmarks/suite.h"
 #include "common/data_dir.h"
 #include "reports/results.h"
+#include "reports/speed_report.h"
 
 ABSL_FLAG(std::string, preset, "default",
           "smoke | quick | default | small | paper (see README.md for budgets)");
-ABSL_FLAG(std::vector<std::string>, tasks, {"ptb"}, "comma-separated tasks to run: ptb");
+ABSL_FLAG(std::vector<std::string>, tasks, std::vector<std::string>({"ptb", "speed"}),
+          "comma-separated tasks, run in this order: ptb (train, prune, evaluate; reports/ptb.md), "
+          "speed (Google Benchmark of every inference engine on every shape of "
+          "benchmarks/speed_shapes.json, incl. the compacted runs of ptb; reports/speed.md)");
 ABSL_FLAG(std::string, data_dir, "",
           "data folder holding ptb/ (default: $RNNPRUNE_DATA, else ../shared/data)");
 ABSL_FLAG(bool, verify_checksums, true, "require the canonical PTB files (SHA-256)");
@@ -31,7 +36,8 @@ ABSL_FLAG(std::string, dense_checkpoint, "",
 ABSL_FLAG(int, threads, 0, "intra-op threads for LibTorch and OpenBLAS (default: all cores)");
 ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = same numbers)");
 ABSL_FLAG(bool, render_only, false,
-          "only re-render reports/*.md and the plots from reports/results/*.jsonl; train nothing");
+          "only re-render the reports of --tasks from reports/results/ (ptb_*.jsonl, "
+          "speed_<preset>.json); train and measure nothing");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
 ABSL_FLAG(std::vector<std::string>, methods, {},
           "comma-separated pruning methods to run after the dense model (default: the preset's "
@@ -109,13 +115,26 @@ int main(int argc, char** argv) {
   o.command = absl::StrCat("bazel run -c opt //benchmarks:all",
                            given.empty() ? "" : " -- ", absl::StrJoin(given, " "));
   if (absl::GetFlag(FLAGS_render_only)) {
-    absl::Status rendered = rnnprune::RenderPtbReportFiles(o.reports_dir);
-    if (!rendered.ok()) {
-      std::fprintf(stderr, "error: %s\n", rendered.ToString().c_str());
-      return 1;
+    const bool ptb = std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end();
+    const bool speed = std::find(o.tasks.begin(), o.tasks.end(), "speed") != o.tasks.end();
+    if (ptb) {
+      absl::Status rendered = rnnprune::RenderPtbReportFiles(o.reports_dir);
+      if (!rendered.ok()) {
+        std::fprintf(stderr, "error: %s\n", rendered.ToString().c_str());
+        return 1;
+      }
+      std::fprintf(stderr, "rendered %s/ptb.md from %s/results\n", o.reports_dir.c_str(),
+                   o.reports_dir.c_str());
     }
-    std::fprintf(stderr, "rendered %s/ptb.md from %s/results\n", o.reports_dir.c_str(),
-                 o.reports_dir.c_str());
+    if (speed) {
+      absl::Status rendered = rnnprune::RerenderSpeedReport(o.preset, o.reports_dir);
+      if (!rendered.ok()) {
+        std::fprintf(stderr, "error: %s\n", rendered.ToString().c_str());
+        return 1;
+      }
+      std::fprintf(stderr, "rendered %s/speed.md from %s/results/speed_%s.json\n",
+                   o.reports_dir.c_str(), o.reports_dir.c_str(), o.preset.c_str());
+    }
     return 0;
   }
   // Validate every flag before touching data.
@@ -124,12 +143,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", std::string(valid.message()).c_str());
     return 2;
   }
-  auto data_dir = rnnprune::ResolveDataDir(rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_data_dir)));
-  if (!data_dir.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(data_dir.status().message()).c_str());
-    return 2;
+  if (std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end()) {
+    auto data_dir =
+        rnnprune::ResolveDataDir(rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_data_dir)));
+    if (!data_dir.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(data_dir.status().message()).c_str());
+      return 2;
+    }
+    o.data_dir = *data_dir;
   }
-  o.data_dir = *data_dir;
   auto runs = rnnprune::RunSuite(o);
   if (!runs.ok()) {
     std::fprintf(stderr, "error: %s\n", runs.status().ToString().c_str());

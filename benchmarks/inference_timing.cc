@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include "models/engines/engine.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -38,6 +39,26 @@ InferenceRunner DenseRunner(LstmLm model) {
     if (model->is_training()) model->eval();
     LmOutput o = model->Run(input, state);
     if (logits) o.Logits();
+  };
+  return r;
+}
+
+absl::StatusOr<InferenceRunner> EngineRunner(const std::string& engine, const LstmLm& model) {
+  absl::StatusOr<std::unique_ptr<InferenceEngine>> built = CreateInferenceEngine(engine, model);
+  if (!built.ok()) return built.status();
+  std::shared_ptr<InferenceEngine> e = std::move(*built);
+  InferenceRunner r;
+  r.vocab_size = model->config().vocab_size;
+  r.initial_state = [e](int64_t b) {
+    const absl::Status s = e->Reset(b, 35);
+    TORCH_CHECK(s.ok(), "EngineRunner: ", std::string(s.message()));
+    return LstmState();
+  };
+  r.run = [e](const torch::Tensor& input, LstmState*, bool logits) {
+    torch::Tensor ids = input.contiguous();
+    const absl::Status s =
+        e->Run(absl::MakeConstSpan(ids.data_ptr<int64_t>(), ids.numel()), logits);
+    TORCH_CHECK(s.ok(), "EngineRunner: ", std::string(s.message()));
   };
   return r;
 }
@@ -83,11 +104,10 @@ std::vector<InferenceTiming> TimeRunnersSideBySide(const std::vector<InferenceRu
   return out;
 }
 
-InferenceTiming TimeInference(LstmLm& model, int repeats) {
-  const bool was_training = model->is_training();
-  InferenceTiming t = TimeRunnersSideBySide({DenseRunner(model)}, repeats)[0];
-  model->train(was_training);
-  return t;
+absl::StatusOr<InferenceTiming> TimeInference(LstmLm& model, int repeats) {
+  absl::StatusOr<InferenceRunner> runner = EngineRunner(kDefaultInferenceEngine, model);
+  if (!runner.ok()) return runner.status();
+  return TimeRunnersSideBySide({*runner}, repeats)[0];
 }
 
 std::pair<InferenceTiming, InferenceTiming> TimeSideBySide(LstmLm& dense, LstmLm& pruned,

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
 #include "models/sparse_lstm.h"
 #include "nlohmann/json.hpp"
@@ -23,7 +24,8 @@ struct InferenceTiming {
   double lstm_b1_ms = 0, model_b1_ms = 0, lstm_b20_ms = 0, model_b20_ms = 0;
   nlohmann::json ToJson() const;
 };
-InferenceTiming TimeInference(LstmLm& model, int repeats);
+// Through the default inference engine (kDefaultInferenceEngine). Errors: the engine's.
+absl::StatusOr<InferenceTiming> TimeInference(LstmLm& model, int repeats);
 
 // One inference path to time: a fresh state for a batch size, and one call on token ids
 // [35, B] (int64) that updates the state and, when `logits`, computes the decoder's logits.
@@ -35,6 +37,11 @@ struct InferenceRunner {
 // The dense path (our fused LSTM layer, LibTorch for embedding and decoder). The runner puts
 // the model in eval mode when called.
 InferenceRunner DenseRunner(LstmLm model);
+// The path of inference engine `engine` (models/engines/engine.h; the reports use
+// kDefaultInferenceEngine, the fastest measured). The engine keeps the recurrent state itself:
+// initial_state() resets it for the batch size (and returns an empty LstmState), run() takes
+// token ids [T <= 35, B] (int64, contiguous). Errors: those of CreateInferenceEngine.
+absl::StatusOr<InferenceRunner> EngineRunner(const std::string& engine, const LstmLm& model);
 // The CSR path of models/sparse_lstm.h.
 InferenceRunner CsrRunner(std::shared_ptr<const SparseLstmLm> model);
 // Times every runner on the four configurations (LSTM / whole model, batch 1 / 20), one call of

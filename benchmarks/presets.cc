@@ -24,6 +24,9 @@ std::vector<Preset> AllPresets() {
   p[0].finetune_max_steps_per_epoch = 20;
   p[0].max_eval_tokens = 3000;
   p[0].timing_repeats = 5;
+  p[0].speed_min_time = 0.01;
+  p[0].speed_threads = {1};
+  p[0].speed_max_parameters = 5'000'000;  // the small model's shapes only
   p[0].budget = "about 1.5 minutes";
 
   p[1].name = "quick";

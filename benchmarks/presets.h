@@ -35,6 +35,11 @@ struct Preset {
   // only; labelled in the results). 0: whole splits.
   int64_t max_eval_tokens = 0;
   int timing_repeats = 50;             // inference timing: median of this many calls
+  // Task "speed" (benchmarks/speed_suite.h): Google Benchmark's minimum time per benchmark (s),
+  // the thread counts, and a cap on the parameters of the shapes timed (0: every shape).
+  double speed_min_time = 0.2;
+  std::vector<int> speed_threads = {1, 2};
+  int64_t speed_max_parameters = 0;
 };
 
 // Names of all presets, in order of size.

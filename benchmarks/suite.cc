@@ -17,12 +17,15 @@
 #include "absl/time/time.h"
 #include "benchmarks/inference_timing.h"
 #include "benchmarks/presets.h"
+#include "benchmarks/speed_suite.h"
+#include "reports/speed_report.h"
 #include "common/files.h"
 #include "common/run_info.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "datasets/ptb.h"
 #include "models/checkpoint.h"
+#include "models/engines/engine.h"
 #include "models/lstm_lm.h"
 #include "models/zaremba.h"
 #include "pruning/compaction.h"
@@ -142,7 +145,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
                         preset.name, config_name, valid.perplexity, test.perplexity,
                         valid.seconds + test.seconds));
   DenseRun run;
-  run.timing = TimeInference(model, preset.timing_repeats);
+  ASSIGN_OR_RETURN(run.timing, TimeInference(model, preset.timing_repeats));
   run.checkpoint = ckpt;
   run.config = cfg;
   json& r = run.record;
@@ -403,7 +406,8 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   json meta = {{"method", name}, {"setting", setting.label}, {"structured", structure.structured},
                {"parent", r["parent_checkpoint"]}, {"sizes", sizes},
                {"num_parameters", r["num_parameters"]},
-               {"multiply_adds_per_token", r["multiply_adds_per_token"]}};
+               {"multiply_adds_per_token", r["multiply_adds_per_token"]},
+               {"inference_engine", kDefaultInferenceEngine}};
   if (r.contains("weight_sparsity")) meta["weight_sparsity"] = r["weight_sparsity"];
   RETURN_IF_ERROR(SaveLstmLm(pruned, base + ".pt", meta.dump()));
   RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
@@ -412,7 +416,10 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
 
   // Speed: the dense parent and the pruned model (and its CSR form), side by side.
   ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
-  std::vector<InferenceRunner> runners = {DenseRunner(parent.model), DenseRunner(pruned)};
+  ASSIGN_OR_RETURN(InferenceRunner parent_runner,
+                   EngineRunner(kDefaultInferenceEngine, parent.model));
+  ASSIGN_OR_RETURN(InferenceRunner pruned_runner, EngineRunner(kDefaultInferenceEngine, pruned));
+  std::vector<InferenceRunner> runners = {parent_runner, pruned_runner};
   if (sparse) runners.push_back(CsrRunner(sparse));
   const std::vector<InferenceTiming> t = TimeRunnersSideBySide(runners, preset.timing_repeats);
   r["dense_inference_ms_per_token"] = t[0].ToJson();
@@ -425,8 +432,9 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   r["timing_protocol"] = absl::StrCat(
       "median of ", preset.timing_repeats, " calls of 35 tokens each, the dense parent and the "
       "pruned model", sparse ? " (dense with zeros, and CSR through Eigen)" : "",
-      " interleaved call by call in one process, eval mode, no gradients, ", o.threads,
-      " threads");
+      " interleaved call by call in one process, inference engine '", kDefaultInferenceEngine,
+      "' (reports/speed.md), ", o.threads, " threads");
+  r["inference_engine"] = kDefaultInferenceEngine;
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   o.log(absl::StrFormat(
       "[ptb/%s] sizes %s, %d parameters; test ppl %.2f; speedup (whole model, batch 1) %.2fx%s",
@@ -528,13 +536,32 @@ std::vector<std::string> MethodOrder(const SuiteOptions& o, const Preset& preset
 
 }  // namespace
 
+// The speed task's options from the suite's flags and the preset.
+static SpeedOptions SpeedOptionsFor(const SuiteOptions& o, const Preset& preset) {
+  SpeedOptions so;
+  so.base_dir = o.source_dir;
+  so.vars = {{"reports_dir", o.reports_dir}, {"preset", preset.name}};
+  so.threads = preset.speed_threads;
+  so.min_time = preset.speed_min_time;
+  so.max_parameters = preset.speed_max_parameters;
+  so.seed = static_cast<uint64_t>(o.seed);
+  so.command = o.command;
+  return so;
+}
+
 absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   RETURN_IF_ERROR(GetPreset(o.preset).status());
-  if (o.tasks.empty()) return absl::InvalidArgumentError("--tasks is empty: must list ptb");
-  for (const std::string& t : o.tasks) {
-    if (t != "ptb") {
+  if (o.tasks.empty()) {
+    return absl::InvalidArgumentError("--tasks is empty: list ptb and/or speed");
+  }
+  for (size_t i = 0; i < o.tasks.size(); ++i) {
+    const std::string& t = o.tasks[i];
+    if (t != "ptb" && t != "speed") {
       return absl::InvalidArgumentError(
-          absl::StrCat("--tasks: unknown task '", t, "' (available: ptb)"));
+          absl::StrCat("--tasks: unknown task '", t, "' (available: ptb, speed)"));
+    }
+    if (std::find(o.tasks.begin(), o.tasks.begin() + i, t) != o.tasks.begin() + i) {
+      return absl::InvalidArgumentError(absl::StrCat("--tasks: '", t, "' is listed twice"));
     }
   }
   if (o.threads < 1) {
@@ -705,6 +732,14 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       for (const json& r : ptb_runs) runs.push_back(r);
       RETURN_IF_ERROR(RenderPtbReportFiles(o.reports_dir));
       o.log(absl::StrCat("[ptb] wrote ", o.reports_dir, "/ptb.md"));
+    } else if (task == "speed") {
+      SpeedOptions so = SpeedOptionsFor(o, preset);
+      o.log(absl::StrCat("[speed] Google Benchmark, shapes from ", so.shapes_path,
+                         ", compacted runs from ", so.vars["reports_dir"], "/results/ptb_",
+                         preset.name, ".jsonl"));
+      ASSIGN_OR_RETURN(json doc, RunSpeedBenchmarks(so));
+      RETURN_IF_ERROR(WriteSpeedReportFiles(doc, preset.name, o.reports_dir));
+      o.log(absl::StrCat("[speed] wrote ", o.reports_dir, "/speed.md"));
     }
   }
   return runs;

@@ -16,7 +16,7 @@ namespace rnnprune {
 // Options of RunSuite (filled from flags by benchmarks/all.cc).
 struct SuiteOptions {
   std::string preset = "default";
-  std::vector<std::string> tasks = {"ptb"};
+  std::vector<std::string> tasks = {"ptb", "speed"};  // run in this order
   std::string data_dir;     // folder holding ptb/ (and later squad/, glove/)
   bool verify_checksums = true;
   std::string reports_dir;  // results/ and *.md are written here

@@ -106,7 +106,9 @@ torch::Tensor SparseLstmLm::Run(const torch::Tensor& input, LstmState* state) co
                 layer.input, " inputs, got ", x.size(2));
     // Input projection of the whole sequence: gates [T*B, 4H] = x W_ih^T + b, computed as the
     // column-major product W_ih [4H, I] * x^T [I, T*B].
-    torch::Tensor gates = layer.bias.expand({t_len * b, 4 * hs}).contiguous();
+    // repeat() always copies: expand().contiguous() would alias the bias when T * B = 1, and
+    // the products below would then accumulate into the model's weights.
+    torch::Tensor gates = layer.bias.repeat({t_len * b, 1});
     {
       Eigen::Map<const ColMajor> xt(x.data_ptr<float>(), layer.input, t_len * b);
       Eigen::Map<ColMajor> g(gates.data_ptr<float>(), 4 * hs, t_len * b);

@@ -43,6 +43,24 @@ TEST(SparseLstm, MatchesTheDenseModelWithZerosOverCarriedState) {
   }
 }
 
+// One token of one sequence per call (T * B = 1): the gate buffer must not alias the bias (it
+// did once, and every call then added its products into the model's bias).
+TEST(SparseLstm, TokenByTokenAtBatchOneMatches) {
+  torch::manual_seed(2);
+  LstmLm model = SparseModel(17);
+  model->eval();
+  auto sparse = SparseLstmLm::FromDense(model);
+  ASSERT_TRUE(sparse.ok()) << sparse.status();
+  torch::NoGradGuard no_grad;
+  LstmState s1 = model->InitialState(1), s2 = sparse->InitialState(1);
+  for (int call = 0; call < 5; ++call) {
+    const torch::Tensor input = torch::randint(0, 17, {1, 1}, torch::kInt64);
+    const torch::Tensor want = model->forward(input, &s1);
+    const torch::Tensor got = sparse->Logits(sparse->Run(input, &s2));
+    ASSERT_TRUE(torch::allclose(want, got, 1e-5, 1e-5)) << "call " << call;
+  }
+}
+
 // A layer with more than 20,000 non-zeros, on 2 threads: Eigen's parallel product path.
 TEST(SparseLstm, LargeLayerOnTwoThreadsMatches) {
   torch::manual_seed(3);

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "reports/gnuplot.h"
 #include "reports/published.h"
 
 namespace rnnprune {
@@ -323,41 +324,20 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
     }
   }
   if (!any_pruned) return absl::OkStatus();
-  const std::string tmp_svg = svg_path + ".tmp.svg";
   std::string script = absl::StrCat(
-      // noenhanced: method names such as structured_magnitude are printed as they are.
-      "set terminal svg size 900,600 dynamic noenhanced font 'sans,11'\n", "set output '",
-      tmp_svg, "'\n",
       "set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
       "set xlabel 'speedup over the dense parent (whole model, batch 1)'\n",
       "set ylabel 'test perplexity'\nset grid\nset key outside right\n",
       "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
-  // One distinct colour per series (gnuplot's default cycle repeats after 8).
-  static const char* kColors[] = {"#000000", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                  "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-                                  "#17becf", "#aec7e8", "#ffbb78", "#98df8a"};
   std::string plots;
   for (size_t i = 0; i < series.size(); ++i) {
     absl::StrAppend(&script, "$s", i, " << EOD\n", series[i].second, "EOD\n");
     absl::StrAppend(&plots, plots.empty() ? "plot " : ", \\\n     ", "$s", i,
                     " using 1:2 with linespoints pt ", 5 + i, " ps 1.2 lc rgb '",
-                    kColors[i % (sizeof(kColors) / sizeof(kColors[0]))], "' title '",
-                    series[i].first, "'");
+                    kPlotColors[i % kNumPlotColors], "' title '", series[i].first, "'");
   }
   absl::StrAppend(&script, plots, "\n");
-  FILE* gp = ::popen("gnuplot 2>&1", "w");
-  if (gp == nullptr) return absl::UnavailableError("cannot start gnuplot (tools/bootstrap.sh installs it)");
-  std::fwrite(script.data(), 1, script.size(), gp);
-  const int rc = ::pclose(gp);
-  if (rc != 0 || !PathExists(tmp_svg)) {
-    std::remove(tmp_svg.c_str());
-    return absl::InternalError(absl::StrCat("gnuplot failed (exit ", rc, ") writing ", svg_path,
-                                            "; is gnuplot installed (tools/bootstrap.sh)?"));
-  }
-  if (std::rename(tmp_svg.c_str(), svg_path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot rename ", tmp_svg, " to ", svg_path));
-  }
-  return absl::OkStatus();
+  return RunGnuplotToSvg(script, svg_path, 900, 600);
 }
 
 absl::Status RenderPtbReportFiles(const std::string& reports_dir) {

@@ -1,0 +1,421 @@
+#include "benchmarks/speed_suite.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "benchmark/benchmark.h"
+#include "benchmarks/machine_limits.h"
+#include "common/run_info.h"
+#include "models/engines/engine.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kSteps = 35;
+const char* const kModes[] = {"b1_seq", "b1_token", "b20"};
+const char* const kScopes[] = {"lstm", "model"};
+
+int64_t ModeBatch(const std::string& mode) { return mode == "b20" ? 20 : 1; }
+
+// Weight traffic and work of one shape, per matrix kind (see the header for the rules).
+struct Traffic {
+  double ih_bytes = 0, hh_bytes = 0, bias_bytes = 0, decoder_bytes = 0, embedding_row_bytes = 0;
+  double lstm_macs = 0, decoder_macs = 0;
+
+  double WorkingSet(bool model) const {
+    return ih_bytes + hh_bytes + bias_bytes + (model ? decoder_bytes : 0.0);
+  }
+  // Bytes per token in `mode`.
+  double BytesPerToken(const std::string& mode, bool model) const {
+    const double once_per_call = ih_bytes + bias_bytes + (model ? decoder_bytes : 0.0);
+    if (mode == "b1_token") return hh_bytes + once_per_call + embedding_row_bytes;
+    const double tokens = static_cast<double>(kSteps * ModeBatch(mode));
+    return (kSteps * hh_bytes + once_per_call) / tokens + embedding_row_bytes;
+  }
+  double FlopsPerToken(bool model) const {
+    return 2.0 * (lstm_macs + (model ? decoder_macs : 0.0));
+  }
+};
+
+double MatrixBytes(const torch::Tensor& w, bool sparse) {
+  if (!sparse) return 4.0 * static_cast<double>(w.numel());
+  return 8.0 * static_cast<double>(w.count_nonzero().item<int64_t>()) +
+         4.0 * static_cast<double>(w.size(0) + 1);
+}
+
+Traffic ComputeTraffic(const LstmLm& model, bool sparse) {
+  Traffic t;
+  const LstmLmConfig& c = model->config();
+  for (int64_t l = 0; l < model->num_layers(); ++l) {
+    const LstmLayerWeights& w = model->layer(l);
+    t.ih_bytes += MatrixBytes(w.w_ih, sparse);
+    t.hh_bytes += MatrixBytes(w.w_hh, sparse);
+    t.bias_bytes += 4.0 * static_cast<double>(w.b_ih.numel());
+    t.lstm_macs += sparse ? static_cast<double>(w.w_ih.count_nonzero().item<int64_t>() +
+                                                 w.w_hh.count_nonzero().item<int64_t>())
+                          : static_cast<double>(w.w_ih.numel() + w.w_hh.numel());
+  }
+  t.decoder_bytes = 4.0 * static_cast<double>(c.vocab_size * (c.hidden_sizes.back() + 1));
+  t.decoder_macs = static_cast<double>(c.vocab_size * c.hidden_sizes.back());
+  t.embedding_row_bytes = 4.0 * static_cast<double>(c.embedding_size);
+  return t;
+}
+
+// Random weights U(-0.1, 0.1) (seeded); for a sparse shape each LSTM matrix keeps its
+// (1 - sparsity) largest magnitudes, as magnitude pruning would.
+LstmLm BuildModel(const SpeedShape& shape, uint64_t seed) {
+  torch::manual_seed(seed);
+  LstmLm model(shape.config);
+  model->eval();
+  if (shape.sparsity > 0.0) {
+    torch::NoGradGuard no_grad;
+    for (int64_t l = 0; l < model->num_layers(); ++l) {
+      LstmLayerWeights& w = model->mutable_layer(l);
+      for (torch::Tensor* m : {&w.w_ih, &w.w_hh}) {
+        torch::Tensor mag = m->abs().flatten();
+        const int64_t k = std::max<int64_t>(
+            1, static_cast<int64_t>(std::llround(shape.sparsity * static_cast<double>(mag.numel()))));
+        const float threshold = std::get<0>(mag.kthvalue(k)).item<float>();
+        m->masked_fill_(m->abs() <= threshold, 0.0);
+      }
+    }
+  }
+  return model;
+}
+
+// The model and engine the running benchmark needs. Benchmarks are registered grouped by shape
+// and engine, so only the latest are kept (the large models take hundreds of MiB each).
+struct EngineCache {
+  const SpeedShape* shape = nullptr;
+  LstmLm model{nullptr};
+  std::string engine_name;
+  std::unique_ptr<InferenceEngine> engine;
+  uint64_t seed = 1;
+
+  absl::StatusOr<InferenceEngine*> Get(const SpeedShape& s, const std::string& name) {
+    if (shape != &s) {
+      engine.reset();
+      model = BuildModel(s, seed);
+      shape = &s;
+      engine_name.clear();
+    }
+    if (engine_name != name || engine == nullptr) {
+      engine.reset();
+      absl::StatusOr<std::unique_ptr<InferenceEngine>> e = CreateInferenceEngine(name, model);
+      if (!e.ok()) return e.status();
+      engine = std::move(*e);
+      engine_name = name;
+    }
+    return engine.get();
+  }
+  void Clear() {
+    engine.reset();
+    model = LstmLm(nullptr);
+    shape = nullptr;
+  }
+};
+
+EngineCache& Cache() {
+  static auto* cache = new EngineCache();
+  return *cache;
+}
+
+void RunEngineBenchmark(benchmark::State& state, const SpeedShape* shape,
+                        const std::string& engine_name, const std::string& scope,
+                        const std::string& mode, int threads, uint64_t seed) {
+  if (absl::Status s = SetInferenceThreads(threads); !s.ok()) {
+    state.SkipWithError(std::string(s.message()).c_str());
+    return;
+  }
+  absl::StatusOr<InferenceEngine*> engine = Cache().Get(*shape, engine_name);
+  if (!engine.ok()) {
+    state.SkipWithError(std::string(engine.status().message()).c_str());
+    return;
+  }
+  const int64_t batch = ModeBatch(mode);
+  const bool logits = scope == "model", token = mode == "b1_token";
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> id(0, shape->config.vocab_size - 1);
+  std::vector<int64_t> tokens(static_cast<size_t>(kSteps * batch));
+  for (int64_t& t : tokens) t = id(rng);
+  if (absl::Status s = (*engine)->Reset(batch, kSteps); !s.ok()) {
+    state.SkipWithError(std::string(s.message()).c_str());
+    return;
+  }
+  auto one_sequence = [&]() -> absl::Status {
+    if (!token) return (*engine)->Run(tokens, logits);
+    for (int64_t t = 0; t < kSteps; ++t) {
+      absl::Status s = (*engine)->Run(absl::MakeConstSpan(tokens.data() + t * batch, batch), logits);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = one_sequence(); !s.ok()) {  // warm-up: caches, lazily built primitives
+    state.SkipWithError(std::string(s.message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    absl::Status s = one_sequence();
+    if (!s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize((*engine)->hidden());
+  }
+  state.counters["tokens/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * kSteps * batch), benchmark::Counter::kIsRate);
+}
+
+// Console output as usual, and every run kept for the results document.
+class CollectingReporter : public benchmark::ConsoleReporter {
+ public:
+  struct Result {
+    double seconds_per_iteration = 0;
+    std::map<std::string, double> counters;
+    std::string error;
+  };
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      Result r;
+      if (run.error_occurred) {
+        r.error = run.error_message;
+      } else if (run.iterations > 0) {
+        r.seconds_per_iteration = run.real_accumulated_time / static_cast<double>(run.iterations);
+        for (const auto& [name, counter] : run.counters) r.counters[name] = counter.value;
+      }
+      results[run.run_name.function_name] = r;  // the registered name, without suffixes
+    }
+  }
+  std::map<std::string, Result> results;
+};
+
+std::string RunName(const std::string& shape, const std::string& engine, const std::string& scope,
+                    const std::string& mode, int threads) {
+  return absl::StrCat("speed/", shape, "/", engine, "/", scope, "/", mode, "/threads:", threads);
+}
+
+}  // namespace
+
+absl::Status ValidateSpeedOptions(const SpeedOptions& o) {
+  if (o.threads.empty()) return absl::InvalidArgumentError("--speed_threads: give at least one");
+  for (int t : o.threads) {
+    if (t <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--speed_threads: ", t, " must be > 0"));
+    }
+  }
+  if (!(o.min_time > 0.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--speed_min_time: ", o.min_time, " seconds must be > 0"));
+  }
+  if (o.max_parameters < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_parameters ", o.max_parameters, " must be >= 0"));
+  }
+  for (const std::string& e : o.engines) {
+    if (absl::Status s = GetInferenceEngineInfo(e).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--engines: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
+  if (absl::Status s = ValidateSpeedOptions(options); !s.ok()) return s;
+  absl::StatusOr<SpeedShapes> loaded =
+      LoadSpeedShapes(options.shapes_path, options.base_dir, options.vars);
+  if (!loaded.ok()) return loaded.status();
+  json notes = json::array();
+  for (const std::string& n : loaded->notes) notes.push_back(n);
+
+  std::vector<std::string> engines = options.engines;
+  if (engines.empty()) engines = RegisteredInferenceEngines();
+  std::vector<std::string> dense_engines;
+  std::string sparse_engine;
+  for (const std::string& e : engines) {
+    if (GetInferenceEngineInfo(e)->sparse) {
+      if (sparse_engine.empty()) sparse_engine = e;
+    } else {
+      dense_engines.push_back(e);
+    }
+  }
+
+  // Shapes kept, with the engines that run each: dense engines on dense shapes; the sparse
+  // engine on sparse shapes and on their dense parents (its speedup over the same engine).
+  std::vector<const SpeedShape*> shapes;
+  std::map<std::string, std::vector<std::string>> shape_engines;
+  for (const SpeedShape& s : loaded->shapes) {
+    if (options.max_parameters > 0 && s.NumParameters() > options.max_parameters) {
+      notes.push_back(absl::StrCat("shape ", s.name, " skipped: ", s.NumParameters(),
+                                   " parameters > the preset's limit ", options.max_parameters));
+      continue;
+    }
+    shapes.push_back(&s);
+    if (s.sparsity > 0.0) {
+      if (!sparse_engine.empty()) shape_engines[s.name] = {sparse_engine};
+    } else {
+      shape_engines[s.name] = dense_engines;
+    }
+  }
+  for (const SpeedShape* s : shapes) {
+    if (s->sparsity > 0.0 && !sparse_engine.empty()) {
+      std::vector<std::string>& parent = shape_engines[s->parent];
+      if (std::find(parent.begin(), parent.end(), sparse_engine) == parent.end() &&
+          std::any_of(shapes.begin(), shapes.end(),
+                      [&](const SpeedShape* p) { return p->name == s->parent; })) {
+        parent.push_back(sparse_engine);
+      }
+    }
+  }
+
+  const int64_t l3_bytes = LastLevelCacheBytes();
+  benchmark::ClearRegisteredBenchmarks();
+  RegisterMachineLimitBenchmarks(options.threads, l3_bytes, options.min_time);
+  Cache().seed = options.seed;
+  for (const SpeedShape* s : shapes) {
+    for (const std::string& e : shape_engines[s->name]) {
+      for (const char* scope : kScopes) {
+        for (const char* mode : kModes) {
+          for (int t : options.threads) {
+            const std::string name = RunName(s->name, e, scope, mode, t);
+            const uint64_t seed = options.seed;
+            std::string sc = scope, md = mode;
+            benchmark::RegisterBenchmark(name.c_str(),
+                                         [s, e, sc, md, t, seed](benchmark::State& st) {
+                                           RunEngineBenchmark(st, s, e, sc, md, t, seed);
+                                         })
+                ->UseRealTime()
+                ->MinTime(options.min_time)
+                ->Unit(benchmark::kMicrosecond);
+          }
+        }
+      }
+    }
+  }
+  CollectingReporter reporter;
+  if (options.filter.empty()) {
+    benchmark::RunSpecifiedBenchmarks(&reporter);  // --benchmark_filter when given, else all
+  } else {
+    benchmark::RunSpecifiedBenchmarks(&reporter, options.filter);
+  }
+  benchmark::ClearRegisteredBenchmarks();
+  Cache().Clear();
+
+  // Machine limits.
+  json limits = json::array();
+  std::map<std::pair<std::string, int>, double> limit;  // (kind, threads) -> bytes/s or flop/s
+  for (int t : options.threads) {
+    for (const char* kind : {"triad_dram", "triad_l3", "sgemm"}) {
+      auto it = reporter.results.find(MachineLimitName(kind, t));
+      if (it == reporter.results.end() || !it->second.error.empty()) continue;
+      const bool flops = std::string(kind) == "sgemm";
+      const double v = it->second.counters[flops ? "flops_per_second" : "bytes_per_second"];
+      limit[{kind, t}] = v;
+      limits.push_back({{"kind", kind},
+                        {"threads", t},
+                        {flops ? "gflops" : "gbytes_per_s", v / 1e9}});
+    }
+  }
+
+  json shapes_json = json::array();
+  json runs = json::array();
+  for (const SpeedShape* s : shapes) {
+    LstmLm model = BuildModel(*s, options.seed);
+    const Traffic sparse_traffic = ComputeTraffic(model, true);
+    const Traffic dense_traffic = ComputeTraffic(model, false);
+    json also = s->also;
+    shapes_json.push_back(
+        {{"name", s->name},
+         {"source", s->source},
+         {"parent", s->parent},
+         {"sparsity", s->sparsity},
+         {"also", also},
+         {"config", json::parse(s->config.ToJson())},
+         {"lstm_weight_bytes", (s->sparsity > 0 ? sparse_traffic : dense_traffic).WorkingSet(false)},
+         {"decoder_weight_bytes", dense_traffic.decoder_bytes},
+         {"lstm_macs_per_token", (s->sparsity > 0 ? sparse_traffic : dense_traffic).lstm_macs},
+         {"decoder_macs_per_token", dense_traffic.decoder_macs}});
+    for (const std::string& e : shape_engines[s->name]) {
+      const bool sparse = GetInferenceEngineInfo(e)->sparse;
+      const Traffic& traffic = sparse ? sparse_traffic : dense_traffic;
+      for (const char* scope : kScopes) {
+        const bool whole = std::string(scope) == "model";
+        for (const char* mode : kModes) {
+          for (int t : options.threads) {
+            const std::string name = RunName(s->name, e, scope, mode, t);
+            auto it = reporter.results.find(name);
+            if (it == reporter.results.end()) continue;  // filtered out
+            if (!it->second.error.empty()) {
+              notes.push_back(absl::StrCat(name, " failed: ", it->second.error));
+              continue;
+            }
+            const double tokens = static_cast<double>(kSteps * ModeBatch(mode));
+            const double s_per_token = it->second.seconds_per_iteration / tokens;
+            const double bytes = traffic.BytesPerToken(mode, whole);
+            const double flops = traffic.FlopsPerToken(whole);
+            const bool fits = traffic.WorkingSet(whole) <= static_cast<double>(l3_bytes);
+            const std::string level = fits ? "L3" : "DRAM";
+            json run = {{"shape", s->name},
+                        {"engine", e},
+                        {"scope", scope},
+                        {"mode", mode},
+                        {"threads", t},
+                        {"ms_per_token", 1e3 * s_per_token},
+                        {"tokens_per_s", 1.0 / s_per_token},
+                        {"gflops", flops / s_per_token / 1e9},
+                        {"weight_gbytes_per_s", bytes / s_per_token / 1e9},
+                        {"bytes_per_token", bytes},
+                        {"flops_per_token", flops},
+                        {"level", level}};
+            const auto bw = limit.find({fits ? "triad_l3" : "triad_dram", t});
+            const auto peak = limit.find({"sgemm", t});
+            if (bw != limit.end() && peak != limit.end()) {
+              const double bound = std::max(bytes / bw->second, flops / peak->second);
+              run["bound_ms_per_token"] = 1e3 * bound;
+              run["ratio_to_bound"] = s_per_token / bound;
+            }
+            runs.push_back(run);
+          }
+        }
+      }
+    }
+  }
+
+  const RunInfo info = CollectRunInfo(options.base_dir);
+  json machine = {{"cpu_model", info.cpu_model},
+                  {"logical_cpus", info.logical_cpus},
+                  {"l3_bytes", l3_bytes},
+                  {"blas_config", openblas_get_config()},
+                  {"blas_corename", openblas_get_corename()},
+                  {"openblas_coretype", info.blas_coretype},
+                  {"git_commit", info.git_commit},
+                  {"hostname", info.hostname},
+                  {"timestamp_utc", info.timestamp_utc},
+                  {"command", options.command},
+                  {"min_time", options.min_time},
+                  {"seed", options.seed},
+                  {"threads", options.threads},
+                  {"steps_per_sequence", kSteps}};
+  json engines_json = json::array();
+  for (const std::string& e : engines) {
+    engines_json.push_back({{"name", e},
+                            {"description", GetInferenceEngineInfo(e)->description},
+                            {"sparse", GetInferenceEngineInfo(e)->sparse}});
+  }
+  return json{{"machine", machine}, {"limits", limits},   {"engines", engines_json},
+              {"shapes", shapes_json}, {"runs", runs},     {"notes", notes},
+              {"default_engine", kDefaultInferenceEngine}};
+}
+
+}  // namespace rnnprune

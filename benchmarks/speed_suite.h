@@ -1,0 +1,75 @@
+// The speed benchmarks (issue: practical speedup): every shape of the shapes file
+// (benchmarks/speed_shapes.h) run by every inference engine (models/engines/engine.h), for the
+// LSTM stack alone and the whole LM, in three modes, at each thread count, with Google Benchmark;
+// plus the machine limits (benchmarks/machine_limits.h) and the roofline bound of each
+// configuration. Wen et al. 2020 (Section 4) report speedups of compacted LSTMs on a CPU; this
+// measures ours the same way.
+//
+// Modes (each benchmark iteration processes one sequence of 35 tokens per batch element, with
+// the state carried over from the previous iteration):
+//   b1_seq   - batch 1, one call of 35 tokens (the input projection can be one GEMM);
+//   b1_token - batch 1, 35 calls of one token (generation and streaming);
+//   b20      - batch 20, one call of 35 x 20 tokens (throughput).
+// Scopes: "lstm" = embedding lookup + LSTM stack; "model" = the same plus the decoder's logits.
+//
+// Roofline bound per token = max(weight bytes read per token / bandwidth, FLOPs per token /
+// sgemm peak) at the run's thread count, with the triad bandwidth of the level that holds the
+// weights of the scope (L3 when they fit in the last-level cache, else DRAM). Weight bytes per
+// token are the least any engine must read in the mode: every weight once per token for b1_token;
+// W_hh once per step, W_ih, the biases and the decoder once per call for b1_seq and b20 (divided
+// by the tokens of the call); plus one embedding row. Dense weights are 4 bytes each; CSR ones
+// 8 bytes per non-zero plus 4 bytes per row offset. FLOPs = 2 x multiply-adds (element-wise gate
+// math not counted).
+#ifndef RNNPRUNE_BENCHMARKS_SPEED_SUITE_H_
+#define RNNPRUNE_BENCHMARKS_SPEED_SUITE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "benchmarks/speed_shapes.h"
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+
+struct SpeedOptions {
+  std::string shapes_path = "benchmarks/speed_shapes.json";  // relative to base_dir
+  std::string base_dir;                 // workspace root for relative paths
+  // ${name} in the shapes file's results paths is replaced by vars[name]; the main job sets
+  // reports_dir and preset so that the compacted runs are those it has just made.
+  std::map<std::string, std::string> vars = {{"reports_dir", "reports"}, {"preset", "default"}};
+  std::vector<std::string> engines;     // empty: every registered engine
+  std::vector<int> threads = {1, 2};    // each > 0
+  double min_time = 0.2;                // seconds per benchmark (Google Benchmark's MinTime), > 0
+  int64_t max_parameters = 0;           // > 0: skip shapes with more parameters (smoke)
+  uint64_t seed = 1;                    // weights and token ids
+  std::string filter;  // Google Benchmark regex over names; empty: --benchmark_filter, else all
+  std::string command;                  // the command line, recorded in the results
+};
+
+// Errors: InvalidArgument naming the option and the rule (threads <= 0, min_time <= 0,
+// max_parameters < 0, an unknown engine).
+absl::Status ValidateSpeedOptions(const SpeedOptions& options);
+
+// Runs the machine limits and the speed benchmarks (printing Google Benchmark's console table as
+// it goes) and returns the results document:
+//   {"machine": {cpu_model, logical_cpus, l3_bytes, blas_config, blas_corename,
+//                openblas_coretype (the environment variable, "" when unset), git_commit,
+//                hostname, timestamp_utc, command, min_time, seed},
+//    "limits": [{"kind": "triad_dram"|"triad_l3"|"sgemm", "threads", "gbytes_per_s"|"gflops"}],
+//    "shapes": [{name, source, parent, sparsity, also, config, lstm_weight_bytes,
+//                decoder_weight_bytes, lstm_macs_per_token, decoder_macs_per_token}],
+//    "runs": [{shape, engine, scope, mode, threads, ms_per_token, tokens_per_s, gflops,
+//              weight_gbytes_per_s, bytes_per_token, flops_per_token, level,
+//              bound_ms_per_token, ratio_to_bound}],
+//    "notes": [...]}
+// Units: ms per token, tokens/s, GFLOP/s, GB/s (1e9 bytes). Errors: those of LoadSpeedShapes and
+// ValidateSpeedOptions; a benchmark that fails (e.g. an engine cannot be built) is recorded in
+// "notes" and left out of "runs".
+absl::StatusOr<nlohmann::json> RunSpeedBenchmarks(const SpeedOptions& options);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_BENCHMARKS_SPEED_SUITE_H_

@@ -1,0 +1,107 @@
+// The speed suite end to end on tiny shapes (timings are recorded, never asserted): every engine
+// runs every mode, the roofline inputs follow the documented rules, the report renders.
+#include "benchmarks/speed_suite.h"
+
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include "common/files.h"
+#include "gtest/gtest.h"
+#include "reports/speed_report.h"
+
+namespace rnnprune {
+namespace {
+
+std::string TmpDir() {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return t != nullptr ? t : "/tmp";
+}
+
+const char kShapes[] = R"({"shapes": [
+  {"name": "tiny", "vocab_size": 50, "embedding_size": 16, "hidden_sizes": [24, 24]},
+  {"name": "tiny_pruned", "parent": "tiny", "vocab_size": 50, "embedding_size": 10,
+   "hidden_sizes": [12, 8], "input_sizes": [10, 12]},
+  {"name": "tiny_sparse", "parent": "tiny", "sparsity": 0.9},
+  {"name": "big", "vocab_size": 10000, "embedding_size": 200, "hidden_sizes": [200, 200]}]})";
+
+TEST(SpeedSuite, RunsEveryEngineAndModeWithRooflineInputs) {
+  const std::string dir = TmpDir() + "/speed";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/shapes.json", kShapes).ok());
+  SpeedOptions o;
+  o.shapes_path = dir + "/shapes.json";
+  o.threads = {1};
+  o.min_time = 0.001;
+  o.max_parameters = 100000;  // skips "big"
+  o.command = "speed_suite_test";
+  absl::StatusOr<nlohmann::json> doc = RunSpeedBenchmarks(o);
+  ASSERT_TRUE(doc.ok()) << doc.status();
+
+  std::set<std::string> kinds;
+  for (const auto& l : (*doc)["limits"]) kinds.insert(l["kind"].get<std::string>());
+  EXPECT_EQ(kinds, (std::set<std::string>{"triad_dram", "triad_l3", "sgemm"}));
+  ASSERT_EQ((*doc)["shapes"].size(), 3u);
+  EXPECT_NE((*doc)["notes"].dump().find("big skipped"), std::string::npos);
+
+  // Dense engines on the dense shapes, the CSR engine on the sparse shape and on its parent:
+  // 6 (scope x mode) runs each.
+  const int dense_engines = static_cast<int>((*doc)["engines"].size()) - 1;
+  EXPECT_EQ((*doc)["runs"].size(), static_cast<size_t>(6 * (2 * dense_engines + 2)))
+      << (*doc)["notes"].dump();
+  for (const auto& r : (*doc)["runs"]) {
+    EXPECT_GT(r["ms_per_token"].get<double>(), 0.0) << r.dump();
+    EXPECT_EQ(r["level"], "L3") << r.dump();
+    EXPECT_GT(r["ratio_to_bound"].get<double>(), 0.0) << r.dump();
+  }
+  // Weight bytes per token of "tiny" (dense, 4 bytes per weight), by the documented rules.
+  const double ih = 4.0 * (96 * 16 + 96 * 24), hh = 4.0 * (96 * 24 * 2), bias = 4.0 * 96 * 2;
+  const double decoder = 4.0 * (50 * 24 + 50), emb_row = 4.0 * 16;
+  for (const auto& r : (*doc)["runs"]) {
+    if (r["shape"] != "tiny" || r["engine"] != "blas") continue;
+    const bool model = r["scope"] == "model";
+    const double once = ih + bias + (model ? decoder : 0.0);
+    double want = 0;
+    if (r["mode"] == "b1_token") want = hh + once + emb_row;
+    if (r["mode"] == "b1_seq") want = (35 * hh + once) / 35 + emb_row;
+    if (r["mode"] == "b20") want = (35 * hh + once) / 700 + emb_row;
+    EXPECT_NEAR(r["bytes_per_token"].get<double>(), want, 1e-6) << r.dump();
+    const double macs = 96 * 40 + 96 * 48 + (model ? 50 * 24 : 0);
+    EXPECT_DOUBLE_EQ(r["flops_per_token"].get<double>(), 2.0 * macs) << r.dump();
+  }
+  // The sparse shape keeps about 10% of its LSTM weights.
+  for (const auto& s : (*doc)["shapes"]) {
+    if (s["name"] != "tiny_sparse") continue;
+    const double dense_macs = 96 * 40 + 96 * 48;
+    EXPECT_NEAR(s["lstm_macs_per_token"].get<double>() / dense_macs, 0.1, 0.01);
+  }
+
+  // The report renders from the document alone, and again from its saved copy.
+  ASSERT_TRUE(WriteSpeedReportFiles(*doc, "test", dir + "/reports").ok());
+  absl::StatusOr<std::string> md = ReadFile(dir + "/reports/speed.md");
+  ASSERT_TRUE(md.ok());
+  EXPECT_NE(md->find("## Bars of the speed issue"), std::string::npos);
+  EXPECT_NE(md->find("tiny_pruned"), std::string::npos);
+  EXPECT_NE(md->find("speed_suite_test"), std::string::npos);
+  EXPECT_TRUE(PathExists(dir + "/reports/speed_test.svg"));
+  EXPECT_TRUE(PathExists(dir + "/reports/results/speed_test.json"));
+  ASSERT_TRUE(RerenderSpeedReport("test", dir + "/reports").ok());
+}
+
+TEST(SpeedSuite, RejectsBadOptions) {
+  SpeedOptions o;
+  o.threads = {1, 0};
+  EXPECT_NE(ValidateSpeedOptions(o).message().find("--speed_threads: 0"), std::string::npos);
+  o = SpeedOptions();
+  o.min_time = 0;
+  EXPECT_NE(ValidateSpeedOptions(o).message().find("min_time"), std::string::npos);
+  o = SpeedOptions();
+  o.engines = {"blas", "turbo"};
+  EXPECT_NE(ValidateSpeedOptions(o).message().find("turbo"), std::string::npos);
+  o = SpeedOptions();
+  o.shapes_path = TmpDir() + "/no_such_shapes.json";
+  EXPECT_EQ(RunSpeedBenchmarks(o).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace rnnprune

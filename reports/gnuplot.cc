@@ -1,0 +1,38 @@
+#include "reports/gnuplot.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+
+namespace rnnprune {
+
+const char* const kPlotColors[] = {"#000000", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                   "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                                   "#17becf", "#aec7e8", "#ffbb78", "#98df8a"};
+const int kNumPlotColors = sizeof(kPlotColors) / sizeof(kPlotColors[0]);
+
+absl::Status RunGnuplotToSvg(const std::string& script, const std::string& svg_path, int width,
+                             int height) {
+  const std::string tmp_svg = svg_path + ".tmp.svg";
+  const std::string full = absl::StrCat("set terminal svg size ", width, ",", height,
+                                        " dynamic noenhanced font 'sans,11'\n", "set output '",
+                                        tmp_svg, "'\n", script);
+  FILE* gp = ::popen("gnuplot 2>&1", "w");
+  if (gp == nullptr) {
+    return absl::UnavailableError("cannot start gnuplot (tools/bootstrap.sh installs it)");
+  }
+  std::fwrite(full.data(), 1, full.size(), gp);
+  const int rc = ::pclose(gp);
+  if (rc != 0 || !PathExists(tmp_svg)) {
+    std::remove(tmp_svg.c_str());
+    return absl::InternalError(absl::StrCat("gnuplot failed (exit ", rc, ") writing ", svg_path,
+                                            "; is gnuplot installed (tools/bootstrap.sh)?"));
+  }
+  if (std::rename(tmp_svg.c_str(), svg_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp_svg, " to ", svg_path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace rnnprune

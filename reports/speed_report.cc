@@ -1,0 +1,417 @@
+#include "reports/speed_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/files.h"
+#include "common/status_macros.h"
+#include "reports/gnuplot.h"
+#include "reports/published.h"
+
+namespace rnnprune {
+namespace {
+
+using nlohmann::json;
+
+const char* const kModes[] = {"b1_seq", "b1_token", "b20"};
+const char* const kScopes[] = {"lstm", "model"};
+const char* const kModeTitle[] = {"batch 1, whole sequence", "batch 1, token by token",
+                                  "batch 20"};
+
+int MaxThreads(const json& doc) {
+  int t = 1;
+  for (const json& r : doc.value("runs", json::array())) t = std::max(t, r.value("threads", 1));
+  return t;
+}
+
+const json* FindRun(const json& doc, const std::string& shape, const std::string& engine,
+                    const std::string& scope, const std::string& mode, int threads) {
+  for (const json& r : doc["runs"]) {
+    if (r.value("shape", "") == shape && r.value("engine", "") == engine &&
+        r.value("scope", "") == scope && r.value("mode", "") == mode &&
+        r.value("threads", 0) == threads) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+const json* FindShape(const json& doc, const std::string& name) {
+  for (const json& s : doc["shapes"]) {
+    if (s.value("name", "") == name) return &s;
+  }
+  return nullptr;
+}
+
+bool IsSparseEngine(const json& doc, const std::string& engine) {
+  for (const json& e : doc.value("engines", json::array())) {
+    if (e.value("name", "") == engine) return e.value("sparse", false);
+  }
+  return false;
+}
+
+// Engines that ran `shape`, in the document's engine order.
+std::vector<std::string> EnginesOf(const json& doc, const std::string& shape) {
+  std::vector<std::string> out;
+  for (const json& e : doc.value("engines", json::array())) {
+    const std::string name = e.value("name", "");
+    for (const json& r : doc["runs"]) {
+      if (r.value("shape", "") == shape && r.value("engine", "") == name) {
+        out.push_back(name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+double Ms(const json* r) { return r == nullptr ? NAN : r->value("ms_per_token", NAN); }
+
+std::string Fmt(double v, const char* fmt = "%.3g") {
+  return std::isnan(v) ? "-" : absl::StrFormat(fmt, v);
+}
+
+// Speedup of `shape` over its parent, both run by `engine` (NaN when either is missing).
+double SpeedupOverParent(const json& doc, const json& shape, const std::string& engine,
+                         const std::string& scope, const std::string& mode, int threads) {
+  const std::string parent = shape.value("parent", "");
+  return Ms(FindRun(doc, parent, engine, scope, mode, threads)) /
+         Ms(FindRun(doc, shape.value("name", ""), engine, scope, mode, threads));
+}
+
+}  // namespace
+
+std::vector<SpeedBar> EvaluateSpeedBars(const json& doc) {
+  std::vector<SpeedBar> bars;
+  const int t = MaxThreads(doc);
+  const std::string def = doc.value("default_engine", "blas");
+  const std::string threads = absl::StrCat(t, " thread", t == 1 ? "" : "s");
+  if (const json* r = FindRun(doc, "zaremba_large", def, "lstm", "b1_token", t);
+      r != nullptr && r->contains("ratio_to_bound")) {
+    const double v = (*r)["ratio_to_bound"].get<double>();
+    bars.push_back({"default engine within 1.3x of the roofline bound (dense large)",
+                    absl::StrCat("zaremba_large, lstm, b1_token, ", threads), v, "<= 1.3",
+                    v <= 1.3});
+  }
+  for (const json& s : doc["shapes"]) {
+    const std::string name = s.value("name", "");
+    const json* r = FindRun(doc, name, def, "lstm", "b1_token", t);
+    if (r == nullptr || r->value("level", "") != "L3" || !r->contains("ratio_to_bound")) continue;
+    const double v = (*r)["ratio_to_bound"].get<double>();
+    bars.push_back({"default engine within 2x of the roofline bound (cache-resident shape)",
+                    absl::StrCat(name, ", lstm, b1_token, ", threads), v, "<= 2", v <= 2.0});
+  }
+  for (const json& s : doc["shapes"]) {
+    const std::string name = s.value("name", "");
+    if (s.value("sparsity", 0.0) > 0.0) continue;
+    for (const char* scope : kScopes) {
+      for (const char* mode : kModes) {
+        const double torch = Ms(FindRun(doc, name, "torch", scope, mode, t));
+        const double ours = Ms(FindRun(doc, name, def, scope, mode, t));
+        if (std::isnan(torch) || std::isnan(ours)) continue;
+        const double v = torch / ours;
+        const bool b20 = std::string(mode) == "b20";
+        bars.push_back({b20 ? "default engine not slower than LibTorch at batch 20"
+                            : "default engine at least 2x faster than LibTorch at batch 1",
+                        absl::StrCat(name, ", ", scope, ", ", mode, ", ", threads), v,
+                        b20 ? ">= 1" : ">= 2", b20 ? v >= 1.0 : v >= 2.0});
+      }
+    }
+  }
+  return bars;
+}
+
+std::string RenderSpeedReport(const json& doc, const std::string& preset) {
+  const json& m = doc["machine"];
+  const int t_max = MaxThreads(doc);
+  const std::string def = doc.value("default_engine", "blas");
+  std::string md = absl::StrCat(
+      "# Inference speed: engines, pruned shapes and the roofline\n\n",
+      "Generated from `reports/results/speed_", preset, ".json`, written by `",
+      m.value("command", std::string("?")), "` (preset `", preset,
+      "`). Re-render without measuring: `bazel run -c opt //benchmarks:all -- --tasks=speed "
+      "--preset=", preset, " --render_only`. Do not edit by hand.\n\n");
+  absl::StrAppend(
+      &md, "| | |\n|---|---|\n", "| git commit | `", m.value("git_commit", std::string("?")),
+      "` |\n", "| when (UTC) | ", m.value("timestamp_utc", std::string("?")), " |\n",
+      "| machine | ", m.value("cpu_model", std::string("?")), ", ",
+      m.value("logical_cpus", 0), " logical CPUs, L3 ",
+      Fmt(m.value("l3_bytes", 0.0) / (1 << 20), "%.0f"), " MiB, host `",
+      m.value("hostname", std::string("?")), "` |\n", "| BLAS | ",
+      m.value("blas_config", std::string("?")), "; kernel `",
+      m.value("blas_corename", std::string("?")), "`; OPENBLAS_CORETYPE ",
+      m.value("openblas_coretype", std::string()).empty()
+          ? std::string("unset (OpenBLAS picks the kernel for the CPU)")
+          : absl::StrCat("`", m.value("openblas_coretype", std::string()), "`"),
+      " |\n", "| threads | ", absl::StrJoin(m.value("threads", std::vector<int>{}), ", "),
+      " (OpenMP, shared by OpenBLAS, oneDNN, LibTorch and Eigen) |\n",
+      "| protocol | Google Benchmark, real time, at least ", m.value("min_time", 0.0),
+      " s per benchmark; one iteration = one sequence of ", m.value("steps_per_sequence", 35),
+      " tokens per batch element, state carried; random weights and token ids (seed ",
+      m.value("seed", 0), ") |\n\n");
+  absl::StrAppend(&md,
+                  "Modes: **b1_seq** = batch 1, 35 tokens per call (the input projection can be "
+                  "one GEMM); **b1_token** = batch 1, one token per call (generation, streaming); "
+                  "**b20** = batch 20, 35 tokens per call (throughput). Scopes: **lstm** = "
+                  "embedding lookup + LSTM stack; **model** = the same plus the decoder's logits. "
+                  "Timings on this machine vary by about 10-15% from run to run.\n\n");
+
+  // Engines.
+  absl::StrAppend(&md, "## Engines\n\n| engine | what it is |\n|---|---|\n");
+  for (const json& e : doc.value("engines", json::array())) {
+    absl::StrAppend(&md, "| `", e.value("name", ""), "`", e.value("name", "") == def ? " (default)" : "",
+                    " | ", e.value("description", ""), " |\n");
+  }
+  // Fastest dense engine: geometric mean over dense shapes, modes and scopes at t_max.
+  std::map<std::string, std::pair<double, int>> log_sum;
+  for (const json& s : doc["shapes"]) {
+    if (s.value("sparsity", 0.0) > 0.0) continue;
+    for (const char* scope : kScopes) {
+      for (const char* mode : kModes) {
+        const double torch = Ms(FindRun(doc, s.value("name", ""), "torch", scope, mode, t_max));
+        for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
+          if (IsSparseEngine(doc, e)) continue;
+          const double v = torch / Ms(FindRun(doc, s.value("name", ""), e, scope, mode, t_max));
+          if (std::isnan(v) || v <= 0) continue;
+          log_sum[e].first += std::log(v);
+          log_sum[e].second += 1;
+        }
+      }
+    }
+  }
+  std::string fastest;
+  double best = 0;
+  absl::StrAppend(&md, "\nGeometric-mean speedup over `torch` across every dense shape, mode and "
+                       "scope at ", t_max, " threads: ");
+  std::vector<std::string> parts;
+  for (const auto& [e, p] : log_sum) {
+    const double g = std::exp(p.first / p.second);
+    parts.push_back(absl::StrCat("`", e, "` ", Fmt(g, "%.2f"), "x"));
+    if (g > best) best = g, fastest = e;
+  }
+  absl::StrAppend(&md, absl::StrJoin(parts, ", "), ". Fastest in this run: `", fastest, "`",
+                  fastest == def ? " (the default engine, used by the PTB reports and exports)."
+                                 : absl::StrCat(" (NOT the default `", def, "`: see the notes)."),
+                  "\n\n");
+
+  // Machine limits.
+  absl::StrAppend(&md, "## Machine limits\n\n| threads | triad, DRAM (GB/s) | triad, L3 (GB/s) "
+                       "| sgemm peak (GFLOP/s) |\n|---|---|---|---|\n");
+  for (int t : m.value("threads", std::vector<int>{})) {
+    std::map<std::string, double> v;
+    for (const json& l : doc["limits"]) {
+      if (l.value("threads", 0) != t) continue;
+      v[l.value("kind", "")] = l.contains("gflops") ? l["gflops"].get<double>()
+                                                    : l.value("gbytes_per_s", NAN);
+    }
+    auto get = [&](const char* k) { return v.count(k) ? v[k] : NAN; };
+    absl::StrAppend(&md, "| ", t, " | ", Fmt(get("triad_dram"), "%.1f"), " | ",
+                    Fmt(get("triad_l3"), "%.1f"), " | ", Fmt(get("sgemm"), "%.1f"), " |\n");
+  }
+  absl::StrAppend(&md, "\nTriad: a[i] = b[i] + s c[i], 12 bytes per element (STREAM's count). "
+                       "sgemm: 2048^3 through the BLAS above.\n\n");
+
+  // Bars.
+  absl::StrAppend(&md, "## Bars of the speed issue (measured here, not asserted in tests)\n\n",
+                  "| bar | configuration | measured | needed | met |\n|---|---|---|---|---|\n");
+  int met = 0;
+  const std::vector<SpeedBar> bars = EvaluateSpeedBars(doc);
+  for (const SpeedBar& b : bars) {
+    met += b.met;
+    absl::StrAppend(&md, "| ", b.bar, " | ", b.subject, " | ", Fmt(b.measured, "%.2f"), "x | ",
+                    b.limit, " | ", b.met ? "yes" : "**no**", " |\n");
+  }
+  absl::StrAppend(&md, "\n", met, " of ", bars.size(), " bars met.\n\n");
+
+  // Speedups of pruned shapes over their parents, same engine.
+  absl::StrAppend(&md, "## Speedup of each pruned model over its dense parent, same engine\n\n",
+                  t_max, " threads; plot: `speed_", preset, ".svg` (default engine; CSR shapes "
+                  "by the CSR engine).\n\n| pruned shape | sizes | engine | lstm b1_seq | lstm "
+                  "b1_token | lstm b20 | model b1_seq | model b1_token | model b20 |\n"
+                  "|---|---|---|---|---|---|---|---|---|\n");
+  for (const json& s : doc["shapes"]) {
+    if (s.value("parent", "").empty()) continue;
+    const json& c = s["config"];
+    std::string sizes =
+        s.value("sparsity", 0.0) > 0
+            ? absl::StrFormat("%.0f%% sparse LSTM", 100 * s.value("sparsity", 0.0))
+            : absl::StrCat("E ", c.value("embedding_size", 0), ", H ",
+                           absl::StrJoin(c.value("hidden_sizes", std::vector<int64_t>{}), "/"));
+    for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
+      absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", e, "`");
+      for (const char* scope : kScopes) {
+        for (const char* mode : kModes) {
+          absl::StrAppend(&md, " | ",
+                          Fmt(SpeedupOverParent(doc, s, e, scope, mode, t_max), "%.2f"), "x");
+        }
+      }
+      absl::StrAppend(&md, " |\n");
+    }
+    if (s.value("sparsity", 0.0) > 0) {  // against the default dense engine as well
+      const std::vector<std::string> engines = EnginesOf(doc, s.value("name", ""));
+      const std::string sparse_engine = engines.empty() ? std::string("csr") : engines[0];
+      absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", sparse_engine,
+                      "` vs `", def, "` on the parent");
+      for (const char* scope : kScopes) {
+        for (const char* mode : kModes) {
+          const double v = Ms(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max)) /
+                           Ms(FindRun(doc, s.value("name", ""), sparse_engine, scope, mode, t_max));
+          absl::StrAppend(&md, " | ", Fmt(v, "%.2f"), "x");
+        }
+      }
+      absl::StrAppend(&md, " |\n");
+    }
+  }
+  for (const json& s : doc["shapes"]) {
+    if (!s.value("also", json::array()).empty()) {
+      absl::StrAppend(&md, "\n", s.value("name", ""), " has the sizes of: ",
+                      absl::StrJoin(s["also"].get<std::vector<std::string>>(), ", "), ".");
+    }
+  }
+  absl::StrAppend(&md, "\n\nPublished figures (not ours; other machines and code):\n\n");
+  for (const PublishedPruningResult& p : kPruningPublished) {
+    absl::StrAppend(&md, "- ", p.method, ", ", p.model, ": ", p.result, ". Source: ", p.source,
+                    ".\n");
+  }
+
+  // Every measurement.
+  for (int t : m.value("threads", std::vector<int>{})) {
+    absl::StrAppend(&md, "\n## Every measurement, ", t, " thread", t == 1 ? "" : "s",
+                    "\n\nms per token (ratio to the roofline bound).\n\n| shape | engine | lstm "
+                    "b1_seq | lstm b1_token | lstm b20 | model b1_seq | model b1_token | model "
+                    "b20 |\n|---|---|---|---|---|---|---|---|\n");
+    for (const json& s : doc["shapes"]) {
+      for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
+        absl::StrAppend(&md, "| ", s.value("name", ""), " | `", e, "`");
+        for (const char* scope : kScopes) {
+          for (const char* mode : kModes) {
+            const json* r = FindRun(doc, s.value("name", ""), e, scope, mode, t);
+            absl::StrAppend(&md, " | ", Fmt(Ms(r), "%.4g"));
+            if (r != nullptr && r->contains("ratio_to_bound")) {
+              absl::StrAppend(&md, " (", Fmt((*r)["ratio_to_bound"].get<double>(), "%.2f"), "x)");
+            }
+          }
+        }
+        absl::StrAppend(&md, " |\n");
+      }
+    }
+  }
+
+  // Roofline bounds.
+  absl::StrAppend(&md, "\n## Roofline bounds, ", t_max, " threads\n\n",
+                  "Bound per token = max(weight bytes per token / triad bandwidth of the level "
+                  "holding the weights, FLOPs per token / sgemm peak). Weight bytes per token: "
+                  "every weight once per token for b1_token; W_hh once per step and W_ih, biases "
+                  "and decoder once per call for b1_seq and b20; CSR counts 8 bytes per non-zero "
+                  "plus row offsets. benchmarks/speed_suite.h has the rules.\n\n",
+                  "| shape | engine kind | scope | level | MFLOP/token | KB/token b1_seq | "
+                  "KB/token b1_token | KB/token b20 | bound ms b1_seq | bound ms b1_token | bound "
+                  "ms b20 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const json& s : doc["shapes"]) {
+    std::set<bool> kinds;
+    for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
+      const bool sparse = IsSparseEngine(doc, e);
+      if (!kinds.insert(sparse).second) continue;
+      for (const char* scope : kScopes) {
+        const json* rs[3];
+        for (int i = 0; i < 3; ++i) rs[i] = FindRun(doc, s.value("name", ""), e, scope, kModes[i], t_max);
+        if (rs[1] == nullptr) continue;
+        absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sparse ? "CSR" : "dense", " | ",
+                        scope, " | ", rs[1]->value("level", ""), " | ",
+                        Fmt(rs[1]->value("flops_per_token", NAN) / 1e6, "%.3g"));
+        for (int i = 0; i < 3; ++i) {
+          absl::StrAppend(&md, " | ",
+                          Fmt(rs[i] ? rs[i]->value("bytes_per_token", NAN) / 1e3 : NAN, "%.4g"));
+        }
+        for (int i = 0; i < 3; ++i) {
+          absl::StrAppend(&md, " | ",
+                          Fmt(rs[i] ? rs[i]->value("bound_ms_per_token", NAN) : NAN, "%.3g"));
+        }
+        absl::StrAppend(&md, " |\n");
+      }
+    }
+  }
+  absl::StrAppend(&md, "\n## Shapes\n\n| shape | source | parameters (config) |\n|---|---|---|\n");
+  for (const json& s : doc["shapes"]) {
+    absl::StrAppend(&md, "| ", s.value("name", ""), " | ", s.value("source", ""), " | `",
+                    s["config"].dump(), "` |\n");
+  }
+  if (!doc.value("notes", json::array()).empty()) {
+    absl::StrAppend(&md, "\n## Notes\n\n");
+    for (const json& n : doc["notes"]) absl::StrAppend(&md, "- ", n.get<std::string>(), "\n");
+  }
+  return md;
+}
+
+absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
+                                   const std::string& reports_dir) {
+  RETURN_IF_ERROR(MakeDirs(reports_dir + "/results"));
+  RETURN_IF_ERROR(WriteFileAtomically(
+      absl::StrCat(reports_dir, "/results/speed_", preset, ".json"), doc.dump(1) + "\n"));
+  // Plot: clusters = pruned shapes, series = scope x mode, default engine (CSR engine for sparse
+  // shapes), at the largest thread count.
+  const int t_max = MaxThreads(doc);
+  const std::string def = doc.value("default_engine", "blas");
+  std::string data;
+  int rows = 0;
+  for (const json& s : doc["shapes"]) {
+    if (s.value("parent", "").empty()) continue;
+    std::vector<std::string> engines = EnginesOf(doc, s.value("name", ""));
+    std::string engine = def;
+    if (s.value("sparsity", 0.0) > 0.0) engine = engines.empty() ? "csr" : engines[0];
+    absl::StrAppend(&data, "\"", s.value("name", ""), "\"");
+    for (const char* scope : kScopes) {
+      for (const char* mode : kModes) {
+        const double v = SpeedupOverParent(doc, s, engine, scope, mode, t_max);
+        absl::StrAppend(&data, " ", std::isnan(v) ? std::string("NaN") : absl::StrCat(v));
+      }
+    }
+    absl::StrAppend(&data, "\n");
+    ++rows;
+  }
+  if (rows > 0) {
+    std::string script = absl::StrCat(
+        "set title 'Speedup of each pruned model over its dense parent, same engine (", def,
+        "; CSR shapes: csr), ", t_max, " threads'\n",
+        "set style data histograms\nset style histogram clustered gap 1\n",
+        "set style fill solid 0.9 border -1\nset boxwidth 0.9\nset logscale y 2\n",
+        "set ylabel 'speedup (log scale)'\nset grid ytics\nset key outside right\n",
+        "set xtics rotate by -30\nset yrange [0.1:*]\n$d << EOD\n", data, "EOD\n");
+    std::string plots;
+    int col = 2, i = 0;
+    for (const char* scope : kScopes) {
+      for (int k = 0; k < 3; ++k) {
+        absl::StrAppend(&plots, plots.empty() ? "plot " : ", ", "$d using ", col++,
+                        (i == 0 ? ":xtic(1)" : ""), " lc rgb '", kPlotColors[1 + i], "' title '",
+                        scope, ", ", kModeTitle[k], "'");
+        ++i;
+      }
+    }
+    absl::StrAppend(&script, plots, ", 1 with lines lc rgb '#000000' dt 2 notitle\n");
+    RETURN_IF_ERROR(RunGnuplotToSvg(
+        script, absl::StrCat(reports_dir, "/speed_", preset, ".svg"), 1000, 560));
+  }
+  return WriteFileAtomically(reports_dir + "/speed.md", RenderSpeedReport(doc, preset));
+}
+
+absl::Status RerenderSpeedReport(const std::string& preset, const std::string& reports_dir) {
+  const std::string path = absl::StrCat(reports_dir, "/results/speed_", preset, ".json");
+  if (!PathExists(path)) {
+    return absl::NotFoundError(absl::StrCat(path, " not found: run the speed task first"));
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("runs") || !doc.contains("shapes") ||
+      !doc.contains("machine") || !doc.contains("limits")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a speed results document (needs machine, limits, shapes, runs)"));
+  }
+  return WriteSpeedReportFiles(doc, preset, reports_dir);
+}
+
+}  // namespace rnnprune
