@@ -5,6 +5,8 @@
 // configuration. Wen et al. 2020 (Section 4) report speedups of compacted LSTMs on a CPU; this
 // measures ours the same way.
 //
+// Engines: every dense engine on every dense shape; the sparse engine (csr) on sparse shapes.
+//
 // Modes (each benchmark iteration processes one sequence of 35 tokens per batch element, with
 // the state carried over from the previous iteration):
 //   b1_seq   - batch 1, one call of 35 tokens (the input projection can be one GEMM);

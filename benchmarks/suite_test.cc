@@ -20,6 +20,7 @@ using json = nlohmann::json;
 SuiteOptions Smoke(const std::string& name) {
   SuiteOptions o;
   o.preset = "smoke";
+  o.tasks = {"ptb"};  // the speed task has its own tests (speed_suite_test) and CI's smoke run
   o.threads = 1;
   o.seed = 7;
   const std::string tmp = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
@@ -40,6 +41,8 @@ TEST(Suite, RejectsBadOptionsByName) {
   o = Smoke("bad");
   o.tasks = {"ptb", "mnist"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("unknown task 'mnist'"));
+  o.tasks = {"speed", "ptb", "speed"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("'speed' is listed twice"));
   o = Smoke("bad");
   o.device = "tpu";
   EXPECT_FALSE(ValidateSuiteOptions(o).ok());

@@ -6,9 +6,12 @@
 // Engines registered (see engines/README.md for the design of each):
 //   torch  - LibTorch 1.13's fused LSTM (at::lstm), at::embedding and at::linear.
 //   onednn - oneDNN 2.6's LSTM primitive (Debian's libdnnl-dev) and its matmul for the decoder.
-//   blas   - ours: one sgemm for the input projection of a whole sequence, one sgemv/sgemm per
-//            step for the recurrent part, one fused element-wise gate update, preallocated
-//            buffers (OpenBLAS). The default (kDefaultInferenceEngine), the fastest measured.
+//   blas   - ours: one sgemm for the input projection of a whole sequence, one matrix-vector
+//            product per step over weights packed in panels of 8 rows (AVX2/FMA; OpenBLAS sgemv
+//            without AVX2) or sgemm at batch > 1, one vectorised gate update, preallocated
+//            buffers. The fastest at batch 1.
+//   auto   - the default (kDefaultInferenceEngine): blas at batch 1, onednn at batch > 1, the
+//            fastest engine of each regime as measured in reports/speed.md.
 //   csr    - irregularly sparse LSTM weights in CSR through Eigen (models/sparse_lstm.h).
 //
 // Every engine computes, for token ids x_t [B] and the state (h, c) of each layer, exactly the
@@ -31,8 +34,8 @@
 namespace rnnprune {
 
 // The engine the reports and exports use unless told otherwise: the fastest of the engines
-// compared in reports/speed.md on this project's reference machine.
-inline constexpr char kDefaultInferenceEngine[] = "blas";
+// compared in reports/speed.md on this project's reference machine, per regime (auto_engine.cc).
+inline constexpr char kDefaultInferenceEngine[] = "auto";
 
 class InferenceEngine {
  public:

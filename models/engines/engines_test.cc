@@ -144,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(AllEngines, EnginesTest,
 
 TEST(EngineRegistryTest, ListsEnginesAndRejectsUnknownOnes) {
   std::vector<std::string> names = RegisteredInferenceEngines();
-  for (const char* want : {"blas", "csr", "onednn", "torch"}) {
+  for (const char* want : {"auto", "blas", "csr", "onednn", "torch"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }
   EXPECT_EQ(names.back(), "csr");  // dense engines first
