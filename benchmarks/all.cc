@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
     }
     if (speed) {
       absl::Status rendered = rnnprune::RerenderSpeedReport(o.preset, o.reports_dir);
+      if (absl::IsNotFound(rendered)) {
+        std::fprintf(stderr, "note: %s; speed.md not re-rendered\n",
+                     std::string(rendered.message()).c_str());
+        return 0;
+      }
       if (!rendered.ok()) {
         std::fprintf(stderr, "error: %s\n", rendered.ToString().c_str());
         return 1;

@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,7 +22,7 @@
 ABSL_FLAG(std::string, shapes, "benchmarks/speed_shapes.json",
           "shapes file (relative to the workspace), see benchmarks/speed_shapes.h");
 ABSL_FLAG(std::vector<std::string>, engines, {},
-          "comma-separated engines (default: every registered one: blas, onednn, torch, csr)");
+          "comma-separated engines (default: every registered one: auto, blas, onednn, torch, csr)");
 ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
           "comma-separated thread counts, each > 0");
 ABSL_FLAG(double, min_time, 0.2, "minimum seconds per benchmark (> 0)");
@@ -34,9 +35,20 @@ ABSL_FLAG(std::string, reports_dir, "",
           "when set, write speed.md, speed_<preset>.svg and results/speed_<preset>.json here");
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);  // consumes --benchmark_* flags
+  // The command as given (before Google Benchmark removes its --benchmark_* flags), and the
+  // filter, which RunSpeedBenchmarks widens so that the machine limits always run.
+  std::vector<std::string> given(argv + 1, argv + argc);
+  std::string filter;
+  bool help = false;
+  for (const std::string& a : given) {
+    if (absl::StartsWith(a, "--benchmark_filter=")) filter = a.substr(19);
+    if (a == "--help" || a == "-help" || a == "--helpfull") help = true;
+  }
   absl::SetProgramUsageMessage(
-      "Speed benchmarks of the inference engines: bazel run -c opt //benchmarks:speed");
+      "Speed benchmarks of the inference engines: bazel run -c opt //benchmarks:speed -- "
+      "[flags below] [--benchmark_filter=REGEX] [other --benchmark_* flags of Google "
+      "Benchmark; --min_time below replaces --benchmark_min_time]");
+  if (!help) benchmark::Initialize(&argc, argv);  // consumes the --benchmark_* flags
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {
     std::fprintf(stderr, "error: unexpected argument '%s'\n", args[1]);
@@ -61,7 +73,7 @@ int main(int argc, char** argv) {
   const std::string preset = absl::GetFlag(FLAGS_preset);
   o.vars = {{"reports_dir", rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_compacted_from))},
             {"preset", preset}};
-  std::vector<std::string> given(argv + 1, argv + argc);
+  o.filter = filter;
   o.command = absl::StrCat("bazel run -c opt //benchmarks:speed", given.empty() ? "" : " -- ",
                            absl::StrJoin(given, " "));
   if (absl::Status s = rnnprune::ValidateSpeedOptions(o); !s.ok()) {

@@ -185,11 +185,15 @@ absl::StatusOr<SpeedShapes> LoadSpeedShapes(const std::string& path, const std::
         return absl::InvalidArgumentError(
             absl::StrCat(results, ":", line_no, ": not valid JSON: ", e.what()));
       }
-      if (r.value("method", "") == "dense" || !r.value("structured", false) ||
-          r.contains("collapsed") || !r.contains("model")) {
-        continue;
-      }
       const std::string where = absl::StrCat(results, ":", line_no);
+      try {
+        if (!r.is_object() || r.value("method", "") == "dense" || !r.value("structured", false) ||
+            r.contains("collapsed") || !r.contains("model")) {
+          continue;
+        }
+      } catch (const json::exception& e) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": ", e.what()));
+      }
       SpeedShape shape;
       std::string setting;
       try {

@@ -10,6 +10,7 @@
 #include <random>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
@@ -100,6 +101,7 @@ LstmLm BuildModel(const SpeedShape& shape, uint64_t seed) {
 struct EngineCache {
   const SpeedShape* shape = nullptr;
   LstmLm model{nullptr};
+  Traffic traffic;  // of `model`, in the storage of the engines that run it
   std::string engine_name;
   std::unique_ptr<InferenceEngine> engine;
   uint64_t seed = 1;
@@ -108,6 +110,7 @@ struct EngineCache {
     if (shape != &s) {
       engine.reset();
       model = BuildModel(s, seed);
+      traffic = ComputeTraffic(model, s.sparsity > 0.0);
       shape = &s;
       engine_name.clear();
     }
@@ -174,8 +177,13 @@ void RunEngineBenchmark(benchmark::State& state, const SpeedShape* shape,
     }
     benchmark::DoNotOptimize((*engine)->hidden());
   }
-  state.counters["tokens/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kSteps * batch), benchmark::Counter::kIsRate);
+  const double done = static_cast<double>(state.iterations() * kSteps * batch);  // tokens
+  const Traffic& traffic = Cache().traffic;
+  state.counters["tokens/s"] = benchmark::Counter(done, benchmark::Counter::kIsRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(done * traffic.FlopsPerToken(logits), benchmark::Counter::kIsRate);
+  state.counters["weight_bytes/s"] = benchmark::Counter(
+      done * traffic.BytesPerToken(mode, logits), benchmark::Counter::kIsRate);
 }
 
 // Console output as usual, and every run kept for the results document.
@@ -192,6 +200,9 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
+      // With --benchmark_repetitions, keep the median of the repetitions (reported after them),
+      // never another aggregate (mean, stddev, cv).
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
       Result r;
       if (run.error_occurred) {
         r.error = run.error_message;
@@ -213,15 +224,15 @@ std::string RunName(const std::string& shape, const std::string& engine, const s
 }  // namespace
 
 absl::Status ValidateSpeedOptions(const SpeedOptions& o) {
-  if (o.threads.empty()) return absl::InvalidArgumentError("--speed_threads: give at least one");
+  if (o.threads.empty()) return absl::InvalidArgumentError("threads: give at least one count");
   for (int t : o.threads) {
     if (t <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--speed_threads: ", t, " must be > 0"));
+      return absl::InvalidArgumentError(absl::StrCat("threads: ", t, " must be > 0"));
     }
   }
   if (!(o.min_time > 0.0)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--speed_min_time: ", o.min_time, " seconds must be > 0"));
+        absl::StrCat("min_time: ", o.min_time, " seconds must be > 0"));
   }
   if (o.max_parameters < 0) {
     return absl::InvalidArgumentError(
@@ -237,6 +248,7 @@ absl::Status ValidateSpeedOptions(const SpeedOptions& o) {
 
 absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
   if (absl::Status s = ValidateSpeedOptions(options); !s.ok()) return s;
+  const RunInfo info = CollectRunInfo(options.base_dir);  // the tree as it is when we start
   absl::StatusOr<SpeedShapes> loaded =
       LoadSpeedShapes(options.shapes_path, options.base_dir, options.vars);
   if (!loaded.ok()) return loaded.status();
@@ -299,11 +311,10 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
     }
   }
   CollectingReporter reporter;
-  if (options.filter.empty()) {
-    benchmark::RunSpecifiedBenchmarks(&reporter);  // --benchmark_filter when given, else all
-  } else {
-    benchmark::RunSpecifiedBenchmarks(&reporter, options.filter);
-  }
+  // The machine limits always run: every roofline bound needs them.
+  benchmark::RunSpecifiedBenchmarks(
+      &reporter, options.filter.empty() ? std::string(".")
+                                        : absl::StrCat("limits/|(", options.filter, ")"));
   benchmark::ClearRegisteredBenchmarks();
   Cache().Clear();
 
@@ -326,6 +337,11 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
   json shapes_json = json::array();
   json runs = json::array();
   for (const SpeedShape* s : shapes) {
+    bool measured = false;  // a filter may have left this shape out
+    for (const auto& [name, result] : reporter.results) {
+      measured = measured || absl::StartsWith(name, absl::StrCat("speed/", s->name, "/"));
+    }
+    if (!measured) continue;
     LstmLm model = BuildModel(*s, options.seed);
     const Traffic sparse_traffic = ComputeTraffic(model, true);
     const Traffic dense_traffic = ComputeTraffic(model, false);
@@ -387,7 +403,6 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
     }
   }
 
-  const RunInfo info = CollectRunInfo(options.base_dir);
   json machine = {{"cpu_model", info.cpu_model},
                   {"logical_cpus", info.logical_cpus},
                   {"l3_bytes", l3_bytes},
@@ -410,7 +425,9 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
   }
   return json{{"machine", machine}, {"limits", limits},   {"engines", engines_json},
               {"shapes", shapes_json}, {"runs", runs},     {"notes", notes},
-              {"default_engine", kDefaultInferenceEngine}};
+              {"default_engine", kDefaultInferenceEngine},
+              {"default_engine_regimes",
+               {{"batch_1", kBatchOneEngine}, {"batch_20", kBatchedEngine}}}};
 }
 
 }  // namespace rnnprune

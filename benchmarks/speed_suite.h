@@ -13,6 +13,8 @@
 //   b1_token - batch 1, 35 calls of one token (generation and streaming);
 //   b20      - batch 20, one call of 35 x 20 tokens (throughput).
 // Scopes: "lstm" = embedding lookup + LSTM stack; "model" = the same plus the decoder's logits.
+// Console counters of each benchmark (Google Benchmark rates): tokens/s, FLOP/s and
+// weight_bytes/s (the FLOPs and weight bytes per token defined below, times tokens/s).
 //
 // Roofline bound per token = max(weight bytes read per token / bandwidth, FLOPs per token /
 // sgemm peak) at the run's thread count, with the triad bandwidth of the level that holds the
@@ -47,7 +49,9 @@ struct SpeedOptions {
   double min_time = 0.2;                // seconds per benchmark (Google Benchmark's MinTime), > 0
   int64_t max_parameters = 0;           // > 0: skip shapes with more parameters (smoke)
   uint64_t seed = 1;                    // weights and token ids
-  std::string filter;  // Google Benchmark regex over names; empty: --benchmark_filter, else all
+  // Regex over benchmark names (Google Benchmark's filter syntax); empty: all. The machine
+  // limits always run (the roofline needs them).
+  std::string filter;
   std::string command;                  // the command line, recorded in the results
 };
 
@@ -66,7 +70,8 @@ absl::Status ValidateSpeedOptions(const SpeedOptions& options);
 //    "runs": [{shape, engine, scope, mode, threads, ms_per_token, tokens_per_s, gflops,
 //              weight_gbytes_per_s, bytes_per_token, flops_per_token, level,
 //              bound_ms_per_token, ratio_to_bound}],
-//    "notes": [...]}
+//    "notes": [...], "default_engine": "auto",
+//    "default_engine_regimes": {"batch_1": "blas", "batch_20": "onednn"}}
 // Units: ms per token, tokens/s, GFLOP/s, GB/s (1e9 bytes). Errors: those of LoadSpeedShapes and
 // ValidateSpeedOptions; a benchmark that fails (e.g. an engine cannot be built) is recorded in
 // "notes" and left out of "runs".

@@ -91,7 +91,7 @@ TEST(SpeedSuite, RunsEveryEngineAndModeWithRooflineInputs) {
 TEST(SpeedSuite, RejectsBadOptions) {
   SpeedOptions o;
   o.threads = {1, 0};
-  EXPECT_NE(ValidateSpeedOptions(o).message().find("--speed_threads: 0"), std::string::npos);
+  EXPECT_NE(ValidateSpeedOptions(o).message().find("threads: 0 must be > 0"), std::string::npos);
   o = SpeedOptions();
   o.min_time = 0;
   EXPECT_NE(ValidateSpeedOptions(o).message().find("min_time"), std::string::npos);

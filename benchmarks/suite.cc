@@ -738,6 +738,8 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
                          ", compacted runs from ", so.vars["reports_dir"], "/results/ptb_",
                          preset.name, ".jsonl"));
       ASSIGN_OR_RETURN(json doc, RunSpeedBenchmarks(so));
+      // The benchmarks leave the last thread count they used: restore the run's.
+      RETURN_IF_ERROR(SetInferenceThreads(o.threads));
       RETURN_IF_ERROR(WriteSpeedReportFiles(doc, preset.name, o.reports_dir));
       o.log(absl::StrCat("[speed] wrote ", o.reports_dir, "/speed.md"));
     }

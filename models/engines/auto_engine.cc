@@ -3,7 +3,8 @@
 // of one stream) the "blas" engine: memory-bound matrix-vector products over packed weights.
 // At batch > 1 the "onednn" engine: compute-bound products, where oneDNN's LSTM primitive with
 // weights reordered once beats per-call BLAS packing. Both are built from the model up front;
-// Reset() picks one by the batch size. Outputs are those of the engine picked (each within 1e-5
+// Reset() picks one by the batch size. Memory: both engines' weights, each held twice (row-major
+// and packed; user layout and reordered), so about 4x the model's float32 size. Outputs are those of the engine picked (each within 1e-5
 // of LibTorch, engines_test).
 #include <memory>
 #include <vector>
@@ -16,9 +17,9 @@ namespace {
 class AutoEngine final : public InferenceEngine {
  public:
   static absl::StatusOr<std::unique_ptr<InferenceEngine>> Create(const LstmLm& model) {
-    auto single = CreateInferenceEngine("blas", model);
+    auto single = CreateInferenceEngine(kBatchOneEngine, model);
     if (!single.ok()) return single.status();
-    auto batched = CreateInferenceEngine("onednn", model);
+    auto batched = CreateInferenceEngine(kBatchedEngine, model);
     if (!batched.ok()) return batched.status();
     return std::unique_ptr<InferenceEngine>(
         new AutoEngine(model->config(), std::move(*single), std::move(*batched)));
@@ -33,8 +34,8 @@ class AutoEngine final : public InferenceEngine {
     if (active_ == nullptr) return absl::FailedPreconditionError("Run() before Reset()");
     return active_->Run(tokens, logits);
   }
-  const float* hidden() const override { return active_->hidden(); }
-  const float* logits() const override { return active_->logits(); }
+  const float* hidden() const override { return active_ ? active_->hidden() : nullptr; }
+  const float* logits() const override { return active_ ? active_->logits() : nullptr; }
   std::vector<float> State(int64_t layer, bool cell) const override {
     return active_ == nullptr ? std::vector<float>() : active_->State(layer, cell);
   }

@@ -149,6 +149,12 @@ class BlasEngine final : public InferenceEngine {
         !model->embedding_weight().device().is_cpu()) {
       return absl::InvalidArgumentError("the blas engine needs a float32 model on the CPU");
     }
+    if (model->embedding_weight().numel() != config.vocab_size * config.embedding_size ||
+        model->decoder_weight().numel() != config.vocab_size * config.hidden_sizes.back() ||
+        model->decoder_bias().numel() != config.vocab_size) {
+      return absl::InvalidArgumentError(
+          "the blas engine: embedding or decoder shapes do not match the model's config");
+    }
     auto engine = std::unique_ptr<BlasEngine>(new BlasEngine(config));
     engine->embedding_ = ToVector(model->embedding_weight());
     engine->decoder_weight_ = ToVector(model->decoder_weight());
@@ -161,13 +167,15 @@ class BlasEngine final : public InferenceEngine {
       layer.in = config.InputSize(static_cast<size_t>(l));
       layer.hidden = config.hidden_sizes[static_cast<size_t>(l)];
       const int64_t in = layer.in, hs = layer.hidden, width = in + hs;
+      if (w.w_ih.numel() != 4 * hs * in || w.w_hh.numel() != 4 * hs * hs ||
+          w.b_ih.numel() != 4 * hs || w.b_hh.numel() != 4 * hs) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the blas engine: layer ", l, " weights do not match the config"));
+      }
       torch::Tensor cat = torch::cat({w.w_ih.detach(), w.w_hh.detach()}, 1);  // [4H, I + H]
       layer.w = ToVector(cat);
       layer.packed = PackedMatrix::Pack(layer.w.data(), 4 * hs, width);
       layer.bias = ToVector(w.b_ih.detach() + w.b_hh.detach());
-      if (static_cast<int64_t>(layer.w.size()) != 4 * hs * width) {
-        return absl::InvalidArgumentError(absl::StrCat("layer ", l, " weights do not match the config"));
-      }
       engine->layers_.push_back(std::move(layer));
     }
     return std::unique_ptr<InferenceEngine>(std::move(engine));

@@ -36,6 +36,9 @@ namespace rnnprune {
 // The engine the reports and exports use unless told otherwise: the fastest of the engines
 // compared in reports/speed.md on this project's reference machine, per regime (auto_engine.cc).
 inline constexpr char kDefaultInferenceEngine[] = "auto";
+// The engines "auto" runs at batch 1 and at batch > 1.
+inline constexpr char kBatchOneEngine[] = "blas";
+inline constexpr char kBatchedEngine[] = "onednn";
 
 class InferenceEngine {
  public:
@@ -54,12 +57,13 @@ class InferenceEngine {
   // not a positive multiple of the batch, exceeds max_steps * batch, or an id is outside [0, V).
   virtual absl::Status Run(absl::Span<const int64_t> tokens, bool logits) = 0;
 
-  // Row-major float32 outputs of the last Run() (see Run); valid until the next Run or Reset.
+  // Row-major float32 outputs of the last successful Run() (see Run); valid until the next Run
+  // or Reset. Calling them before a successful Run() is a programming error (undefined).
   virtual const float* hidden() const = 0;  // [T, B, H_L]
   virtual const float* logits() const = 0;  // [T, B, V]
 
   // A copy of the current state of layer `layer`: h (cell = false) or c (cell = true), float32
-  // [B, H_l] row-major. For tests; not for the hot path.
+  // [B, H_l] row-major. For tests; not for the hot path. Only after Reset().
   virtual std::vector<float> State(int64_t layer, bool cell) const = 0;
 
   // Bytes of weights this engine reads per time step for the LSTM stack (all layers) and for

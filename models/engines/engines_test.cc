@@ -156,25 +156,39 @@ TEST(EngineRegistryTest, ListsEnginesAndRejectsUnknownOnes) {
   EXPECT_TRUE(SetInferenceThreads(1).ok());
 }
 
-TEST(EngineRegistryTest, ThreadCountDoesNotChangeBlasOutputsBeyondRounding) {
+// Products above the packed kernel's 64 Ki-weight threshold run on both threads (one block of
+// panels each): every engine still matches LibTorch, token by token and whole sequences.
+TEST(EngineRegistryTest, TwoThreadsMatchLibTorchOnLargerProducts) {
   LstmLmConfig config;
-  config.vocab_size = 300;
-  config.embedding_size = 64;
-  config.hidden_sizes = {96, 80};
+  config.vocab_size = 400;        // decoder 400 x 192 = 76,800 weights
+  config.embedding_size = 128;
+  config.hidden_sizes = {256, 192};  // layer 1: 1024 x 384 weights
+  config.input_sizes = {128, 200};   // layer 2 reads 200 of layer 1's 256 units
   torch::manual_seed(3);
   LstmLm model(config);
-  std::vector<int64_t> ids(35);
-  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 37) % 300);
-  std::vector<std::vector<float>> outs;
-  for (int threads : {1, 2}) {
-    ASSERT_TRUE(SetInferenceThreads(threads).ok());
-    auto engine = CreateInferenceEngine("blas", model);
-    ASSERT_TRUE(engine.ok());
-    ASSERT_TRUE((*engine)->Reset(1, 35).ok());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const int64_t t_len = 5;
+  torch::Tensor input = torch::randint(0, 400, {t_len, 1}, torch::kInt64);
+  std::vector<int64_t> ids(input.data_ptr<int64_t>(), input.data_ptr<int64_t>() + t_len);
+  LstmState state = model->InitialState(1);
+  const torch::Tensor want = model->forward(input, &state);
+  ASSERT_TRUE(SetInferenceThreads(2).ok());
+  for (const std::string& name : RegisteredInferenceEngines()) {
+    if (GetInferenceEngineInfo(name)->sparse) continue;
+    SCOPED_TRACE(name);
+    auto engine = CreateInferenceEngine(name, model);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    ASSERT_TRUE((*engine)->Reset(1, t_len).ok());
+    for (int64_t t = 0; t < t_len; ++t) {
+      ASSERT_TRUE((*engine)->Run(absl::MakeConstSpan(ids.data() + t, 1), true).ok());
+      ExpectClose((*engine)->logits(), want.narrow(0, t, 1), name + " token logits, 2 threads");
+    }
+    ASSERT_TRUE((*engine)->Reset(1, t_len).ok());
     ASSERT_TRUE((*engine)->Run(ids, true).ok());
-    outs.emplace_back((*engine)->logits(), (*engine)->logits() + 35 * 300);
+    ExpectClose((*engine)->logits(), want, name + " sequence logits, 2 threads");
   }
-  for (size_t i = 0; i < outs[0].size(); ++i) ASSERT_NEAR(outs[0][i], outs[1][i], 1e-4) << i;
+  ASSERT_TRUE(SetInferenceThreads(1).ok());
 }
 
 }  // namespace
