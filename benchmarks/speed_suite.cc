@@ -248,7 +248,8 @@ absl::Status ValidateSpeedOptions(const SpeedOptions& o) {
 
 absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
   if (absl::Status s = ValidateSpeedOptions(options); !s.ok()) return s;
-  const RunInfo info = CollectRunInfo(options.base_dir);  // the tree as it is when we start
+  // The tree as it is when we start (or as the caller found it).
+  const RunInfo info = options.run_info ? *options.run_info : CollectRunInfo(options.base_dir);
   absl::StatusOr<SpeedShapes> loaded =
       LoadSpeedShapes(options.shapes_path, options.base_dir, options.vars);
   if (!loaded.ok()) return loaded.status();

@@ -29,11 +29,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "benchmarks/speed_shapes.h"
+#include "common/run_info.h"
 #include "nlohmann/json.hpp"
 
 namespace rnnprune {
@@ -53,6 +55,10 @@ struct SpeedOptions {
   // limits always run (the roofline needs them).
   std::string filter;
   std::string command;                  // the command line, recorded in the results
+  // Provenance recorded in the results; when empty, collected at the start of the run. The main
+  // job passes the one it took at its own start (its ptb task rewrites tracked result files,
+  // which would otherwise mark the tree dirty before the speed task starts).
+  std::optional<RunInfo> run_info;
 };
 
 // Errors: InvalidArgument naming the option and the rule (threads <= 0, min_time <= 0,

@@ -734,6 +734,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       o.log(absl::StrCat("[ptb] wrote ", o.reports_dir, "/ptb.md"));
     } else if (task == "speed") {
       SpeedOptions so = SpeedOptionsFor(o, preset);
+      so.run_info = info;
       o.log(absl::StrCat("[speed] Google Benchmark, shapes from ", so.shapes_path,
                          ", compacted runs from ", so.vars["reports_dir"], "/results/ptb_",
                          preset.name, ".jsonl"));

@@ -129,8 +129,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       "run from CSR matrices. Parameters: those of the compacted model (structured), or the "
       "non-zeros (unstructured). Speedups are the dense parent's "
       "inference time over the pruned model's, measured side by side in one process (median "
-      "of repeated calls of 35 tokens), by our dense engine and, for unstructured methods, by "
-      "the CSR path: LSTM stack alone and whole model (with the 10k-word decoder), batch 1 and "
+      "of repeated calls of 35 tokens), by the default inference engine (`auto`: our `blas` "
+      "engine at batch 1, oneDNN at batch 20; models/engines/README.md; each run's timing "
+      "protocol names it) and, for unstructured methods, by the CSR path: LSTM stack alone and whole model (with the 10k-word decoder), batch 1 and "
       "batch 20.\n\n",
       "| preset | method | setting | kept E / I2 / H1 / H2 | LSTM weight sparsity | "
       "parameters | mult-adds/token | valid ppl | test ppl | test tokens | speedup LSTM b1 | "
