@@ -1,0 +1,159 @@
+#include "datasets/squad.h"
+
+#include <string>
+
+#include "common/data_dir.h"
+#include "gtest/gtest.h"
+
+namespace rnnprune {
+namespace {
+
+std::vector<std::string> Texts(const std::vector<SpanToken>& tokens) {
+  std::vector<std::string> out;
+  for (const SpanToken& t : tokens) out.push_back(t.text);
+  return out;
+}
+
+void ExpectSpansExact(absl::string_view text, const std::vector<SpanToken>& tokens) {
+  for (const SpanToken& t : tokens) {
+    EXPECT_EQ(text.substr(t.begin, t.end - t.begin), t.text);
+  }
+}
+
+TEST(SquadTokenizer, SplitsPunctuationAndKeepsSpans) {
+  const std::string text = "Hello, world! (It's 1,000.)";
+  const std::vector<SpanToken> tokens = TokenizeWithSpans(text);
+  EXPECT_EQ(Texts(tokens), (std::vector<std::string>{"Hello", ",", "world", "!", "(", "It", "'",
+                                                     "s", "1", ",", "000", ".", ")"}));
+  ExpectSpansExact(text, tokens);
+  EXPECT_EQ(tokens[2].begin, 7);
+  EXPECT_EQ(tokens[2].end, 12);
+}
+
+TEST(SquadTokenizer, HandlesNonAsciiText) {
+  const std::string text = "Beyonc\u00e9's \u00abCrazy\u00bb caf\u0065\u0301\u2003Z\u00fcrich";
+  const std::vector<SpanToken> tokens = TokenizeWithSpans(text);
+  EXPECT_EQ(Texts(tokens),
+            (std::vector<std::string>{"Beyonc\u00e9", "'", "s", "\u00ab", "Crazy", "\u00bb",
+                                      "cafe\u0301", "Z\u00fcrich"}));  // the mark stays in its word
+  ExpectSpansExact(text, tokens);
+  EXPECT_TRUE(TokenizeWithSpans(" \t\n").empty());
+}
+
+TEST(SquadTokenizer, MapsByteSpansToTokenSpans) {
+  const std::string text = "The Denver Broncos won.";
+  const std::vector<SpanToken> tokens = TokenizeWithSpans(text);
+  auto span = TokenSpan(tokens, 4, 18);  // "Denver Broncos"
+  ASSERT_TRUE(span.ok());
+  EXPECT_EQ(*span, std::make_pair(int64_t{1}, int64_t{2}));
+  span = TokenSpan(tokens, 6, 8);  // inside "Denver": the whole token
+  ASSERT_TRUE(span.ok());
+  EXPECT_EQ(*span, std::make_pair(int64_t{1}, int64_t{1}));
+  EXPECT_FALSE(TokenSpan(tokens, 3, 4).ok());    // a space only
+  EXPECT_FALSE(TokenSpan(tokens, 50, 60).ok());  // outside the text
+}
+
+// answer_start counts code points: "Zürich is in " is 13 characters but 14 bytes.
+const char kGood[] = R"({"version": "1.1", "data": [{"title": "Z", "paragraphs": [
+  {"context": "Zürich is in Schweiz.", "qas": [
+    {"id": "a", "question": "Where?", "answers": [{"answer_start": 13, "text": "Schweiz"},
+                                                  {"answer_start": 0, "text": "Zürich"}]}]}]}]})";
+
+TEST(SquadReader, ConvertsCharacterOffsetsToBytes) {
+  absl::StatusOr<SquadDataset> d = ParseSquad(kGood, "good");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->version, "1.1");
+  EXPECT_EQ(d->num_questions, 1);
+  EXPECT_EQ(d->num_answers, 2);
+  const SquadParagraph& p = d->articles[0].paragraphs[0];
+  const SquadAnswer& a = p.questions[0].answers[0];
+  EXPECT_EQ(a.begin, 14);
+  EXPECT_EQ(p.context.substr(a.begin, a.end - a.begin), "Schweiz");
+  EXPECT_EQ(p.questions[0].answers[1].end, 7);  // "Zürich" is 7 bytes
+}
+
+struct BadCase {
+  std::string json;
+  std::string message;
+};
+
+TEST(SquadReader, RejectsBadInputNamingTheQuestion) {
+  const std::string head = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [)";
+  const std::string tail = "]}]}]}";
+  const BadCase cases[] = {
+      {"{\"data\": [", "not valid JSON"},
+      {R"({"version": "1.1"})", "needs an array \"data\""},
+      {head + R"({"question": "Who?", "answers": []})" + tail, "qas[0]: needs a string \"id\""},
+      {head + R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 20, "text": "won"}]})" + tail,
+       "question q1 (data[0].paragraphs[0].qas[0]): answer 0: answer_start 20 + 3 characters is outside the context (11 characters)"},
+      {head + R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 0, "text": "Dallas"}]})" + tail,
+       "question q2 (data[0].paragraphs[0].qas[0]): answer 0: text \"Dallas\" does not match the context at answer_start 0 (\"Denver\")"},
+      {head + R"({"id": "q3", "question": "  ", "answers": [{"answer_start": 0, "text": "Denver"}]})" + tail,
+       "question q3 (data[0].paragraphs[0].qas[0]): empty question text"},
+      {head + R"({"id": "q4", "question": "Who?", "answers": [{"text": "Denver"}]})" + tail,
+       "(question q4): needs a string \"text\" and an integer \"answer_start\""},
+      {head + R"({"id": "q5", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
+                 {"id": "q5", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]})" + tail,
+       "duplicate question id q5"},
+  };
+  for (const BadCase& c : cases) {
+    absl::StatusOr<SquadDataset> d = ParseSquad(c.json, "bad.json");
+    ASSERT_FALSE(d.ok()) << c.json;
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(d.status().message().find(c.message), std::string::npos)
+        << d.status() << "\nshould contain: " << c.message;
+    EXPECT_NE(d.status().message().find("bad.json"), std::string::npos);
+  }
+  EXPECT_EQ(LoadSquad("/nonexistent/dev.json").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SquadReader, SkipsBadQuestionsWhenAskedAndCountsThem) {
+  const std::string json = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [
+    {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
+    {"id": "bad", "question": "Who?", "answers": [{"answer_start": 1, "text": "Denver"}]},
+    {"id": "empty", "question": "", "answers": [{"answer_start": 0, "text": "Denver"}]}]}]}]})";
+  SquadLoadOptions options;
+  options.skip_bad_questions = true;
+  absl::StatusOr<SquadDataset> d = ParseSquad(json, "x", options);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->num_questions, 1);
+  ASSERT_EQ(d->skipped.size(), 2u);
+  EXPECT_EQ(d->skipped[0].rfind("question bad: ", 0), 0u) << d->skipped[0];
+  EXPECT_EQ(d->skipped[1], "question empty: empty question text");
+}
+
+TEST(SquadReader, ReadsTheRealDevSetAndEveryAnswerMapsToTokens) {
+  const std::string dir = TestDataDir("squad/dev-v1.1.json");
+  if (dir.empty()) GTEST_SKIP() << "SQuAD dev set not in the test's data (../shared/data)";
+  absl::StatusOr<SquadDataset> d = LoadSquad(dir + "/squad/dev-v1.1.json");
+  ASSERT_TRUE(d.ok()) << d.status();
+  // The counts of ../shared/data/README.md.
+  EXPECT_EQ(d->articles.size(), 48u);
+  EXPECT_EQ(d->num_paragraphs, 2067);
+  EXPECT_EQ(d->num_questions, 10570);
+  EXPECT_EQ(d->num_answers, 34726);
+  EXPECT_TRUE(d->skipped.empty());
+  int64_t exact_boundaries = 0;
+  for (const SquadArticle& a : d->articles) {
+    for (const SquadParagraph& p : a.paragraphs) {
+      const std::vector<SpanToken> tokens = TokenizeWithSpans(p.context);
+      for (const SquadQuestion& q : p.questions) {
+        for (const SquadAnswer& ans : q.answers) {
+          auto span = TokenSpan(tokens, ans.begin, ans.end);
+          ASSERT_TRUE(span.ok()) << q.id;
+          const int64_t b = tokens[span->first].begin, e = tokens[span->second].end;
+          // The token span's text contains the answer (tokens may extend past a boundary
+          // inside a word, e.g. an answer "1" of "1990s").
+          ASSERT_LE(b, ans.begin);
+          ASSERT_GE(e, ans.end);
+          exact_boundaries += (b == ans.begin && e == ans.end);
+        }
+      }
+    }
+  }
+  // Almost every answer starts and ends on token boundaries.
+  EXPECT_GT(static_cast<double>(exact_boundaries) / d->num_answers, 0.97);
+}
+
+}  // namespace
+}  // namespace rnnprune
