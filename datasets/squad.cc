@@ -1,12 +1,17 @@
 #include "datasets/squad.h"
 
+#include <algorithm>
+#include <map>
+#include <random>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "nlohmann/json.hpp"
+#include "unicode/locid.h"
 #include "unicode/uchar.h"
+#include "unicode/unistr.h"
 #include "unicode/utf8.h"
 
 namespace rnnprune {
@@ -206,6 +211,167 @@ absl::StatusOr<std::pair<int64_t, int64_t>> TokenSpan(const std::vector<SpanToke
         absl::StrCat("no token overlaps the byte span [", begin, ", ", end, ")"));
   }
   return std::make_pair(first, last);
+}
+
+}  // namespace rnnprune
+
+namespace rnnprune {
+namespace {
+
+// The code points of `text` as UTF-8 strings.
+std::vector<std::string> Characters(absl::string_view text) {
+  std::vector<std::string> out;
+  int32_t i = 0;
+  const int32_t n = static_cast<int32_t>(text.size());
+  while (i < n) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(text.data(), i, n, c);
+    (void)c;
+    out.emplace_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+SquadVocab FromCounts(const std::map<std::string, int64_t>& counts, int64_t min_count) {
+  std::vector<std::pair<std::string, int64_t>> kept;
+  for (const auto& [entry, count] : counts) {
+    if (count >= min_count) kept.emplace_back(entry, count);
+  }
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  SquadVocab v;
+  v.entries = {"<pad>", "<unk>"};
+  for (const auto& [entry, count] : kept) v.entries.push_back(entry);
+  for (size_t i = 0; i < v.entries.size(); ++i) {
+    v.index.emplace(v.entries[i], static_cast<int64_t>(i));
+  }
+  return v;
+}
+
+template <typename Fn>
+void ForEachToken(const SquadDataset& data, Fn&& fn) {
+  for (const SquadArticle& a : data.articles) {
+    for (const SquadParagraph& p : a.paragraphs) {
+      for (const SpanToken& t : TokenizeWithSpans(p.context)) fn(t.text);
+      for (const SquadQuestion& q : p.questions) {
+        for (const SpanToken& t : TokenizeWithSpans(q.question)) fn(t.text);
+      }
+    }
+  }
+}
+
+std::string Lower(const std::string& text) {
+  icu::UnicodeString s = icu::UnicodeString::fromUTF8(text);
+  s.toLower(icu::Locale::getRoot());
+  std::string out;
+  s.toUTF8String(out);
+  return out;
+}
+
+void Encode(const std::vector<SpanToken>& tokens, const SquadVocab& words, const SquadVocab& chars,
+            int64_t max_word_chars, std::vector<int64_t>* word_ids,
+            std::vector<int64_t>* char_ids) {
+  word_ids->clear();
+  char_ids->assign(tokens.size() * static_cast<size_t>(max_word_chars), SquadVocab::kPad);
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    word_ids->push_back(words.Id(Lower(tokens[t].text)));
+    const std::vector<std::string> cs = Characters(tokens[t].text);
+    for (size_t k = 0; k < cs.size() && static_cast<int64_t>(k) < max_word_chars; ++k) {
+      (*char_ids)[t * static_cast<size_t>(max_word_chars) + k] = chars.Id(cs[k]);
+    }
+  }
+}
+
+}  // namespace
+
+int64_t SquadVocab::Id(const std::string& entry) const {
+  auto it = index.find(entry);
+  return it == index.end() ? kUnk : it->second;
+}
+
+SquadVocab BuildWordVocab(const SquadDataset& data, int64_t min_count) {
+  std::map<std::string, int64_t> counts;
+  ForEachToken(data, [&](const std::string& t) { ++counts[Lower(t)]; });
+  return FromCounts(counts, std::max<int64_t>(1, min_count));
+}
+
+SquadVocab BuildCharVocab(const SquadDataset& data, int64_t min_count) {
+  std::map<std::string, int64_t> counts;
+  ForEachToken(data, [&](const std::string& t) {
+    for (const std::string& c : Characters(t)) ++counts[c];
+  });
+  return FromCounts(counts, std::max<int64_t>(1, min_count));
+}
+
+absl::StatusOr<std::vector<SquadExample>> MakeSquadExamples(const SquadDataset& data,
+                                                            const SquadVocab& words,
+                                                            const SquadVocab& chars,
+                                                            int64_t max_word_chars) {
+  if (max_word_chars <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_word_chars ", max_word_chars, " must be > 0"));
+  }
+  std::vector<SquadExample> out;
+  for (size_t a = 0; a < data.articles.size(); ++a) {
+    for (size_t p = 0; p < data.articles[a].paragraphs.size(); ++p) {
+      const SquadParagraph& para = data.articles[a].paragraphs[p];
+      const std::vector<SpanToken> context = TokenizeWithSpans(para.context);
+      std::vector<int64_t> context_words, context_chars;
+      Encode(context, words, chars, max_word_chars, &context_words, &context_chars);
+      for (const SquadQuestion& q : para.questions) {
+        SquadExample e;
+        e.id = q.id;
+        e.article = static_cast<int64_t>(a);
+        e.paragraph = static_cast<int64_t>(p);
+        e.context_tokens = context;
+        e.context_words = context_words;
+        e.context_chars = context_chars;
+        Encode(TokenizeWithSpans(q.question), words, chars, max_word_chars, &e.question_words,
+               &e.question_chars);
+        absl::StatusOr<std::pair<int64_t, int64_t>> span =
+            TokenSpan(context, q.answers[0].begin, q.answers[0].end);
+        if (!span.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("question ", q.id, ": its answer maps to no token: ",
+                           span.status().message()));
+        }
+        e.answer_first = span->first;
+        e.answer_last = span->second;
+        for (const SquadAnswer& ans : q.answers) e.gold_texts.push_back(ans.text);
+        out.push_back(std::move(e));
+      }
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<int64_t>>> LengthGroupedBatches(
+    const std::vector<SquadExample>& examples, int64_t batch_size, uint64_t seed) {
+  if (batch_size <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("batch_size ", batch_size, " must be > 0"));
+  }
+  std::vector<int64_t> order(examples.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t pool = static_cast<size_t>(batch_size) * 100;
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t start = 0; start < order.size(); start += pool) {
+    const size_t end = std::min(order.size(), start + pool);
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start),
+                     order.begin() + static_cast<std::ptrdiff_t>(end), [&](int64_t x, int64_t y) {
+                       return examples[static_cast<size_t>(x)].context_words.size() <
+                              examples[static_cast<size_t>(y)].context_words.size();
+                     });
+    for (size_t b = start; b < end; b += static_cast<size_t>(batch_size)) {
+      batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(b),
+                           order.begin() + static_cast<std::ptrdiff_t>(
+                                               std::min(end, b + static_cast<size_t>(batch_size))));
+    }
+  }
+  std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
 }
 
 }  // namespace rnnprune

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -82,6 +84,57 @@ std::vector<SpanToken> TokenizeWithSpans(absl::string_view text);
 // or one outside the text).
 absl::StatusOr<std::pair<int64_t, int64_t>> TokenSpan(const std::vector<SpanToken>& tokens,
                                                       int64_t begin, int64_t end);
+
+}  // namespace rnnprune
+
+
+namespace rnnprune {
+
+// A vocabulary of words or characters: id 0 is padding, id 1 unknown, then the entries in order
+// of decreasing count (ties in byte order), so that the same data gives the same ids.
+struct SquadVocab {
+  static constexpr int64_t kPad = 0;
+  static constexpr int64_t kUnk = 1;
+  std::vector<std::string> entries;  // entries[0] = "<pad>", entries[1] = "<unk>"
+  std::unordered_map<std::string, int64_t> index;
+  int64_t size() const { return static_cast<int64_t>(entries.size()); }
+  // The id of `entry`, or kUnk.
+  int64_t Id(const std::string& entry) const;
+};
+
+// Word vocabulary over the lowercased tokens of every context and question (BiDAF looks words
+// up lowercased in GloVe), keeping words seen at least `min_count` times (>= 1).
+SquadVocab BuildWordVocab(const SquadDataset& data, int64_t min_count);
+// Character vocabulary (Unicode code points, as UTF-8 strings) of the same tokens, original case.
+SquadVocab BuildCharVocab(const SquadDataset& data, int64_t min_count);
+
+// One question ready for a model: token ids and per-token character ids (each token's first
+// `max_word_chars` characters, padded with kPad), the gold answers' token spans and texts, and the
+// context tokens with their byte spans (a predicted span [first, last] maps back to
+// context.substr(tokens[first].begin, tokens[last].end - tokens[first].begin)).
+struct SquadExample {
+  std::string id;
+  int64_t article = 0, paragraph = 0;
+  std::vector<SpanToken> context_tokens;
+  std::vector<int64_t> context_words, question_words;  // [Tc], [Tq] int64
+  std::vector<int64_t> context_chars, question_chars;  // [Tc, max_word_chars], [Tq, ...] int64
+  int64_t answer_first = 0, answer_last = 0;           // token span of the first gold answer
+  std::vector<std::string> gold_texts;                  // every gold answer, for the metric
+};
+
+// Examples of every question of `data`, in file order. Errors: InvalidArgument naming the
+// question when an answer maps to no token, or max_word_chars <= 0.
+absl::StatusOr<std::vector<SquadExample>> MakeSquadExamples(const SquadDataset& data,
+                                                            const SquadVocab& words,
+                                                            const SquadVocab& chars,
+                                                            int64_t max_word_chars);
+
+// Batches of example indices grouped by length: the examples are shuffled (seeded), cut into
+// pools of 100 batches, each pool sorted by context length and cut into batches of
+// `batch_size`, and the batches shuffled, so that a batch pads little while the order stays
+// random. Every index appears exactly once. Errors: InvalidArgument when batch_size <= 0.
+absl::StatusOr<std::vector<std::vector<int64_t>>> LengthGroupedBatches(
+    const std::vector<SquadExample>& examples, int64_t batch_size, uint64_t seed);
 
 }  // namespace rnnprune
 

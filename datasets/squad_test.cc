@@ -1,5 +1,6 @@
 #include "datasets/squad.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common/data_dir.h"
@@ -153,6 +154,83 @@ TEST(SquadReader, ReadsTheRealDevSetAndEveryAnswerMapsToTokens) {
   }
   // Almost every answer starts and ends on token boundaries.
   EXPECT_GT(static_cast<double>(exact_boundaries) / d->num_answers, 0.97);
+}
+
+}  // namespace
+}  // namespace rnnprune
+
+namespace rnnprune {
+namespace {
+
+TEST(SquadExamples, VocabulariesIdsSpansAndBatches) {
+  const std::string json = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [
+    {"context": "Denver Broncos beat the Panthers.", "qas": [
+      {"id": "q1", "question": "Who won?", "answers": [{"answer_start": 0, "text": "Denver Broncos"}]},
+      {"id": "q2", "question": "Who lost?", "answers": [{"answer_start": 24, "text": "Panthers"}]}]},
+    {"context": "Denver won.", "qas": [
+      {"id": "q3", "question": "Who won?", "answers": [{"answer_start": 0, "text": "Denver"}]}]}]}]})";
+  absl::StatusOr<SquadDataset> d = ParseSquad(json, "x");
+  ASSERT_TRUE(d.ok()) << d.status();
+  const SquadVocab words = BuildWordVocab(*d, 1), chars = BuildCharVocab(*d, 1);
+  EXPECT_EQ(words.entries[0], "<pad>");
+  EXPECT_EQ(words.entries[1], "<unk>");
+  // Counts (lowercased): who 3, won 3 (two questions, one context), ? 3, denver 2, . 2, the
+  // others 1: the most frequent come first.
+  EXPECT_LT(words.Id("who"), words.Id("panthers"));
+  EXPECT_EQ(words.Id("Denver"), SquadVocab::kUnk);  // words are lowercased before lookup
+  EXPECT_NE(words.Id("denver"), SquadVocab::kUnk);
+  EXPECT_NE(chars.Id("D"), SquadVocab::kUnk);       // characters keep their case
+  EXPECT_EQ(BuildWordVocab(*d, 3).size(), 2 + 3);   // <pad>, <unk>, who, won, ?
+  absl::StatusOr<std::vector<SquadExample>> ex = MakeSquadExamples(*d, words, chars, 4);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->size(), 3u);
+  const SquadExample& e = (*ex)[1];
+  EXPECT_EQ(e.id, "q2");
+  EXPECT_EQ(e.context_words.size(), 6u);  // Denver Broncos beat the Panthers .
+  EXPECT_EQ(e.context_chars.size(), 6u * 4u);
+  EXPECT_EQ(e.answer_first, 4);
+  EXPECT_EQ(e.answer_last, 4);
+  EXPECT_EQ(e.context_tokens[e.answer_first].text, "Panthers");
+  EXPECT_EQ(e.context_chars[4 * 4 + 0], chars.Id("P"));  // first 4 characters of "Panthers"
+  EXPECT_EQ(e.context_chars[5 * 4 + 1], SquadVocab::kPad);  // "." has one character
+  EXPECT_EQ((*ex)[0].answer_last, 1);  // "Denver Broncos"
+  EXPECT_FALSE(MakeSquadExamples(*d, words, chars, 0).ok());
+
+  absl::StatusOr<std::vector<std::vector<int64_t>>> batches = LengthGroupedBatches(*ex, 2, 1);
+  ASSERT_TRUE(batches.ok());
+  std::vector<int64_t> seen;
+  for (const auto& b : *batches) {
+    EXPECT_LE(b.size(), 2u);
+    seen.insert(seen.end(), b.begin(), b.end());
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(*batches, *LengthGroupedBatches(*ex, 2, 1));  // same seed, same batches
+  EXPECT_FALSE(LengthGroupedBatches(*ex, 0, 1).ok());
+}
+
+TEST(SquadExamples, BatchesOfTheDevSetPadLittle) {
+  const std::string dir = TestDataDir("squad/dev-v1.1.json");
+  if (dir.empty()) GTEST_SKIP() << "SQuAD dev set not in the test's data (../shared/data)";
+  absl::StatusOr<SquadDataset> d = LoadSquad(dir + "/squad/dev-v1.1.json");
+  ASSERT_TRUE(d.ok()) << d.status();
+  const SquadVocab words = BuildWordVocab(*d, 1), chars = BuildCharVocab(*d, 1);
+  absl::StatusOr<std::vector<SquadExample>> ex = MakeSquadExamples(*d, words, chars, 16);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->size(), 10570u);
+  absl::StatusOr<std::vector<std::vector<int64_t>>> batches = LengthGroupedBatches(*ex, 32, 7);
+  ASSERT_TRUE(batches.ok());
+  // Padding: sum over batches of (max length - length) relative to the real tokens.
+  double real = 0, padded = 0;
+  for (const auto& b : *batches) {
+    size_t longest = 0;
+    for (int64_t i : b) longest = std::max(longest, (*ex)[static_cast<size_t>(i)].context_words.size());
+    for (int64_t i : b) {
+      real += static_cast<double>((*ex)[static_cast<size_t>(i)].context_words.size());
+      padded += static_cast<double>(longest);
+    }
+  }
+  EXPECT_LT(padded / real, 1.05);  // grouping keeps padding under 5%
 }
 
 }  // namespace
