@@ -31,18 +31,6 @@ nlohmann::json InferenceTiming::ToJson() const {
           {"model_b20_ms_per_token", model_b20_ms}};
 }
 
-InferenceRunner DenseRunner(LstmLm model) {
-  InferenceRunner r;
-  r.vocab_size = model->config().vocab_size;
-  r.initial_state = [model](int64_t b) { return model->InitialState(b); };
-  r.run = [model](const torch::Tensor& input, LstmState* state, bool logits) mutable {
-    if (model->is_training()) model->eval();
-    LmOutput o = model->Run(input, state);
-    if (logits) o.Logits();
-  };
-  return r;
-}
-
 absl::StatusOr<InferenceRunner> EngineRunner(const std::string& engine, const LstmLm& model) {
   absl::StatusOr<std::unique_ptr<InferenceEngine>> built = CreateInferenceEngine(engine, model);
   if (!built.ok()) return built.status();
@@ -108,16 +96,6 @@ absl::StatusOr<InferenceTiming> TimeInference(LstmLm& model, int repeats) {
   absl::StatusOr<InferenceRunner> runner = EngineRunner(kDefaultInferenceEngine, model);
   if (!runner.ok()) return runner.status();
   return TimeRunnersSideBySide({*runner}, repeats)[0];
-}
-
-std::pair<InferenceTiming, InferenceTiming> TimeSideBySide(LstmLm& dense, LstmLm& pruned,
-                                                           int repeats) {
-  const bool dense_training = dense->is_training(), pruned_training = pruned->is_training();
-  std::vector<InferenceTiming> t =
-      TimeRunnersSideBySide({DenseRunner(dense), DenseRunner(pruned)}, repeats);
-  dense->train(dense_training);
-  pruned->train(pruned_training);
-  return {t[0], t[1]};
 }
 
 nlohmann::json Speedups(const InferenceTiming& d, const InferenceTiming& p) {

@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,9 +33,6 @@ struct InferenceRunner {
   std::function<LstmState(int64_t batch)> initial_state;
   std::function<void(const torch::Tensor& input, LstmState* state, bool logits)> run;
 };
-// The dense path (our fused LSTM layer, LibTorch for embedding and decoder). The runner puts
-// the model in eval mode when called.
-InferenceRunner DenseRunner(LstmLm model);
 // The path of inference engine `engine` (models/engines/engine.h; the reports use
 // kDefaultInferenceEngine, the fastest measured). The engine keeps the recurrent state itself:
 // initial_state() resets it for the batch size (and returns an empty LstmState), run() takes
@@ -49,12 +45,6 @@ InferenceRunner CsrRunner(std::shared_ptr<const SparseLstmLm> model);
 // `repeats` rounds after one warm-up round, without gradients.
 std::vector<InferenceTiming> TimeRunnersSideBySide(const std::vector<InferenceRunner>& runners,
                                                    int repeats);
-
-// Times `dense` and `pruned` side by side: each of the `repeats` rounds runs one call of each
-// (alternating, so that drifts in machine speed hit both alike), per configuration; returns the
-// medians as {dense, pruned}.
-std::pair<InferenceTiming, InferenceTiming> TimeSideBySide(LstmLm& dense, LstmLm& pruned,
-                                                           int repeats);
 
 // dense / pruned for each field: the speedup of `pruned` over `dense`.
 nlohmann::json Speedups(const InferenceTiming& dense, const InferenceTiming& pruned);
