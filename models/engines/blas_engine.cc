@@ -132,8 +132,8 @@ void PackedGemv(const PackedMatrix& m, int64_t j0, int64_t j1, const float* x, f
 // through oneDNN's matmul with the weights reordered once into the blocked layout it prefers
 // (format_tag::any) and kept: OpenBLAS's sgemm packs its B operand again on every call, which for
 // a few dozen rows (a 35-token sequence at batch 1) costs about as much as the product itself.
-// Primitives are built per m and cached (Prepare() builds one ahead so that Run() allocates
-// nothing); oneDNN runs on omp_get_max_threads() threads. Throws dnnl::error.
+// Primitives are built per m and thread count and cached (Prepare() builds one ahead so that Run()
+// allocates nothing); oneDNN runs on omp_get_max_threads() threads. Throws dnnl::error.
 class PrepackedMatmul {
  public:
   PrepackedMatmul() = default;
@@ -170,8 +170,11 @@ class PrepackedMatmul {
   };
 
   Plan& GetPlan(int64_t m, int64_t lda, int64_t ldc) {
+    // oneDNN splits a primitive's work for the thread count it sees when it is created.
+    const int64_t threads = omp_get_max_threads();
+    const std::array<int64_t, 4> wanted = {m, lda, ldc, threads};
     for (auto& [key, plan] : plans_) {
-      if (key[0] == m && key[1] == lda && key[2] == ldc) return *plan;
+      if (key == wanted) return *plan;
     }
     const auto f32 = memory::data_type::f32;
     const memory::desc src_desc({m, k_}, f32, {lda, 1});
@@ -200,7 +203,7 @@ class PrepackedMatmul {
                   {DNNL_ARG_DST, plan->dst},
                   {DNNL_ARG_SCRATCHPAD, plan->scratchpad}};
     if (bias_) plan->args.emplace(DNNL_ARG_BIAS, bias_);
-    plans_.emplace_back(std::array<int64_t, 3>{m, lda, ldc}, std::move(plan));
+    plans_.emplace_back(wanted, std::move(plan));
     return *plans_.back().second;
   }
 
@@ -223,7 +226,8 @@ class PrepackedMatmul {
   memory user_;  // W^T [k, n] over the caller's row-major W [n, ldw]
   memory bias_;  // [1, n] over the caller's bias; empty: accumulate
   std::vector<std::unique_ptr<memory>> reordered_;
-  std::vector<std::pair<std::array<int64_t, 3>, std::unique_ptr<Plan>>> plans_;
+  // (m, lda, ldc, threads) -> plan
+  std::vector<std::pair<std::array<int64_t, 4>, std::unique_ptr<Plan>>> plans_;
 };
 
 // C [m, n] += A [m, k] (leading dimension lda) x W[:, j0:j0+k]^T, row-major, where W [n, ldw] is
