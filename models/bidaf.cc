@@ -1,0 +1,346 @@
+#include "models/bidaf.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/torch_status.h"
+#include "models/lstm_layer.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+// Defined, on CPU, of `dtype` and `dims` dimensions.
+absl::Status CheckTensor(const char* name, const torch::Tensor& t, torch::ScalarType dtype,
+                         int64_t dims) {
+  if (!t.defined()) return absl::InvalidArgumentError(absl::StrCat(name, " is undefined"));
+  if (!t.device().is_cpu() || t.scalar_type() != dtype || t.dim() != dims) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " must be a ", dims, "-d ", c10::toString(dtype), " CPU tensor, got ",
+        c10::toString(t.scalar_type()), " ", c10::str(t.sizes()), " on ", t.device().str()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIds(const char* name, const torch::Tensor& ids, int64_t vocab) {
+  if (ids.numel() == 0) return absl::OkStatus();
+  const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+  if (lo < 0 || hi >= vocab) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " has ids in [", lo, ", ", hi, "]; they must be in [0, ", vocab, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// words [B, T], chars [B, T, W >= 1], mask [B, T] right-padded with lengths >= 1.
+absl::Status CheckSequence(const std::string& side, const torch::Tensor& words,
+                           const torch::Tensor& chars, const torch::Tensor& mask, int64_t batch,
+                           const BidafConfig& config) {
+  const std::string w = side + "_words", c = side + "_chars", m = side + "_mask";
+  absl::Status s = CheckTensor(w.c_str(), words, torch::kLong, 2);
+  if (s.ok()) s = CheckTensor(c.c_str(), chars, torch::kLong, 3);
+  if (s.ok()) s = CheckTensor(m.c_str(), mask, torch::kBool, 2);
+  if (!s.ok()) return s;
+  if (words.size(0) != batch || words.size(1) < 1 || mask.sizes() != words.sizes() ||
+      chars.size(0) != batch || chars.size(1) != words.size(1) || chars.size(2) < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(side, ": words ", c10::str(words.sizes()), ", chars ", c10::str(chars.sizes()),
+                     " and mask ", c10::str(mask.sizes()),
+                     " must be [B, T], [B, T, W] and [B, T] with B = ", batch, ", T >= 1, W >= 1"));
+  }
+  const torch::Tensor lengths = mask.sum(1);
+  const torch::Tensor prefix = torch::arange(mask.size(1)).unsqueeze(0) < lengths.unsqueeze(1);
+  if (lengths.min().item<int64_t>() < 1 || !torch::equal(prefix, mask)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(m, " must be true on a non-empty prefix of each row (right padding)"));
+  }
+  s = CheckIds(w.c_str(), words, config.word_vocab_size);
+  if (s.ok()) s = CheckIds(c.c_str(), chars, config.char_vocab_size);
+  return s;
+}
+
+// Exactly the LSTM shapes `config` asks for, in lstms() order.
+std::vector<std::pair<std::string, int64_t>> LstmNamesAndInputs(const BidafConfig& config) {
+  const int64_t d = config.hidden_size;
+  std::vector<std::pair<std::string, int64_t>> out = {{"contextual", config.EmbeddingWidth()}};
+  for (int64_t l = 0; l < config.modelling_layers; ++l) {
+    out.emplace_back(absl::StrCat("modelling.", l), l == 0 ? 8 * d : 2 * d);
+  }
+  out.emplace_back("output", 2 * d);
+  return out;
+}
+
+torch::Tensor Dropout(const torch::Tensor& x, double p, bool train) {
+  return p > 0.0 ? torch::dropout(x, p, train) : x;
+}
+
+}  // namespace
+
+absl::Status ValidateBidafBatch(const BidafBatch& batch, const BidafConfig& config,
+                                bool require_answers) {
+  return CatchTorch("ValidateBidafBatch", [&]() -> absl::Status {
+    absl::Status s = CheckTensor("context_words", batch.context_words, torch::kLong, 2);
+    if (!s.ok()) return s;
+    const int64_t b = batch.context_words.size(0);
+    if (b < 1) return absl::InvalidArgumentError("the batch is empty (B = 0)");
+    s = CheckSequence("context", batch.context_words, batch.context_chars, batch.context_mask, b,
+                      config);
+    if (s.ok()) {
+      s = CheckSequence("question", batch.question_words, batch.question_chars, batch.question_mask,
+                        b, config);
+    }
+    if (!s.ok()) return s;
+    if (!require_answers && !batch.answer_first.defined() && !batch.answer_last.defined()) {
+      return absl::OkStatus();
+    }
+    s = CheckTensor("answer_first", batch.answer_first, torch::kLong, 1);
+    if (s.ok()) s = CheckTensor("answer_last", batch.answer_last, torch::kLong, 1);
+    if (!s.ok()) return s;
+    if (batch.answer_first.size(0) != b || batch.answer_last.size(0) != b) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("answer_first and answer_last must be [B = ", b, "]"));
+    }
+    const torch::Tensor len = batch.context_mask.sum(1);
+    const torch::Tensor bad = batch.answer_first.lt(0) | batch.answer_last.lt(batch.answer_first) |
+                              batch.answer_last.ge(len);
+    if (bad.any().item<bool>()) {
+      const int64_t i = bad.nonzero()[0][0].item<int64_t>();
+      return absl::InvalidArgumentError(
+          absl::StrCat("example ", i, ": answer [", batch.answer_first[i].item<int64_t>(), ", ",
+                       batch.answer_last[i].item<int64_t>(), "] must satisfy 0 <= first <= last < ",
+                       len[i].item<int64_t>(), " (its context length)"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+torch::Tensor ReverseWithinLengths(const torch::Tensor& x, const torch::Tensor& lengths) {
+  TORCH_CHECK(x.dim() >= 2, "ReverseWithinLengths: x must be [T, B, ...], got ", x.sizes());
+  const int64_t t = x.size(0), b = x.size(1);
+  TORCH_CHECK(lengths.dim() == 1 && lengths.size(0) == b && lengths.scalar_type() == torch::kLong,
+              "ReverseWithinLengths: lengths must be int64 [B = ", b, "], got ", lengths.sizes());
+  TORCH_CHECK(b == 0 || (lengths.min().item<int64_t>() >= 0 && lengths.max().item<int64_t>() <= t),
+              "ReverseWithinLengths: lengths must be in [0, T = ", t, "]");
+  const torch::Tensor pos = torch::arange(t, lengths.options()).unsqueeze(1);  // [T, 1]
+  const torch::Tensor len = lengths.unsqueeze(0);                              // [1, B]
+  torch::Tensor index = torch::where(pos < len, len - 1 - pos, pos);           // [T, B]
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[0] = t;
+  shape[1] = b;
+  return x.gather(0, index.view(shape).expand(x.sizes()));
+}
+
+torch::Tensor RunBidirectionalLstm(const BidafLstm& lstm, const torch::Tensor& x,
+                                   const torch::Tensor& lengths) {
+  TORCH_CHECK(x.dim() == 3, "RunBidirectionalLstm(", lstm.name, "): x must be [B, T, I], got ",
+              x.sizes());
+  const torch::Tensor xt = x.transpose(0, 1);  // [T, B, I]
+  auto run = [&](const LstmLayerWeights& w, const torch::Tensor& in) {
+    const torch::Tensor zeros = torch::zeros({x.size(0), w.w_hh.size(1)}, x.options());
+    return std::get<0>(LstmLayerForward(in, zeros, zeros, w.w_ih, w.w_hh, w.b_ih, w.b_hh));
+  };
+  const torch::Tensor fw = run(lstm.forward, xt);
+  const torch::Tensor bw =
+      ReverseWithinLengths(run(lstm.backward, ReverseWithinLengths(xt, lengths)), lengths);
+  return torch::cat({fw, bw}, 2).transpose(0, 1);  // [B, T, 2d]
+}
+
+BidafImpl::BidafImpl(const BidafConfig& config) : config_(config) {
+  const absl::Status s = config.Validate();
+  TORCH_CHECK(s.ok(), "Bidaf: invalid config: ", std::string(s.message()));
+  const int64_t d = config.hidden_size, e = config.EmbeddingWidth();
+  word_embedding_ = register_module("word_embedding",
+                                    torch::nn::Embedding(config.word_vocab_size, config.word_dim));
+  if (config.freeze_word_embedding) word_embedding_->weight.requires_grad_(false);
+  char_embedding_ = register_module("char_embedding",
+                                    torch::nn::Embedding(config.char_vocab_size, config.char_dim));
+  char_conv_ = register_module(
+      "char_conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(config.char_dim, config.char_channels,
+                                                              config.char_kernel_width)));
+  for (int64_t l = 0; l < config.highway_layers; ++l) {
+    highway_transform_.push_back(
+        register_module(absl::StrCat("highway", l, "_transform"), torch::nn::Linear(e, e)));
+    highway_gate_.push_back(
+        register_module(absl::StrCat("highway", l, "_gate"), torch::nn::Linear(e, e)));
+  }
+  torch::NoGradGuard no_grad;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(d));
+  auto make = [&](const std::string& prefix, int64_t in) {
+    LstmLayerWeights w;
+    w.w_ih =
+        register_parameter(prefix + "_w_ih", torch::empty({4 * d, in}).uniform_(-bound, bound));
+    w.w_hh = register_parameter(prefix + "_w_hh", torch::empty({4 * d, d}).uniform_(-bound, bound));
+    w.b_ih = register_parameter(prefix + "_b_ih", torch::empty({4 * d}).uniform_(-bound, bound));
+    w.b_hh = register_parameter(prefix + "_b_hh", torch::empty({4 * d}).uniform_(-bound, bound));
+    w.b_ih.narrow(0, d, d).add_(1.0);  // forget gate (rows d..2d-1 in the order i, f, g, o)
+    return w;
+  };
+  for (const auto& [name, in] : LstmNamesAndInputs(config)) {
+    std::string prefix = name;
+    prefix.erase(std::remove(prefix.begin(), prefix.end(), '.'), prefix.end());  // no '.' allowed
+    BidafLstm lstm;
+    lstm.name = name;
+    lstm.forward = make(prefix + "_fw", in);
+    lstm.backward = make(prefix + "_bw", in);
+    lstms_.push_back(std::move(lstm));
+  }
+  auto vec = [&](const char* name, int64_t n) {
+    const double b = 1.0 / std::sqrt(static_cast<double>(n));
+    return register_parameter(name, torch::empty({n}).uniform_(-b, b));
+  };
+  w_similarity_ = vec("w_similarity", 6 * d);
+  w_start_ = vec("w_start", 10 * d);
+  w_end_ = vec("w_end", 10 * d);
+}
+
+torch::Tensor BidafImpl::Embed(const torch::Tensor& words, const torch::Tensor& chars) {
+  const int64_t b = chars.size(0), t = chars.size(1), w = chars.size(2);
+  const int64_t k = config_.char_kernel_width;
+  // Section 2 item 1 (Kim 2014): embed characters, Conv1d, ReLU, max-pool over the word. Padding
+  // characters embed to exactly 0 and each word is right-padded with k - 1 more zeros, so that a
+  // window starts at every character; only windows starting at a real character are pooled
+  // (ReLU outputs are >= 0, so the others are set to 0). A word's features therefore do not
+  // depend on W; a padded token (no characters) gets 0.
+  const torch::Tensor char_valid = chars.ne(0);  // [B, T, W]
+  torch::Tensor x = char_embedding_->forward(chars) * char_valid.unsqueeze(3).to(torch::kFloat);
+  x = Dropout(x, config_.dropout, is_training());
+  x = x.view({b * t, w, config_.char_dim}).transpose(1, 2);  // [BT, c, W]
+  x = torch::constant_pad_nd(x, {0, k - 1});                 // [BT, c, W+k-1]
+  x = torch::relu(char_conv_->forward(x));                   // [BT, C, W]
+  const torch::Tensor word_len = char_valid.sum(2).view({b * t, 1, 1});
+  const torch::Tensor window_ok = torch::arange(w).view({1, 1, w}) < word_len;  // [BT, 1, W]
+  const torch::Tensor char_features =
+      std::get<0>(x.masked_fill(~window_ok, 0.0).max(2)).view({b, t, config_.char_channels});
+  // Section 2 item 2: [word; char] through the highway network (Srivastava et al. 2015):
+  // y = g * relu(W_H x + b_H) + (1 - g) * x, g = sigmoid(W_T x + b_T).
+  torch::Tensor y = torch::cat({word_embedding_->forward(words), char_features}, 2);  // [B, T, D]
+  for (size_t l = 0; l < highway_transform_.size(); ++l) {
+    const torch::Tensor g = torch::sigmoid(highway_gate_[l]->forward(y));
+    y = g * torch::relu(highway_transform_[l]->forward(y)) + (1 - g) * y;
+  }
+  return y;
+}
+
+BidafOutput BidafImpl::forward(const BidafBatch& batch) { return ForwardWithLstms(batch, lstms_); }
+
+BidafOutput BidafImpl::ForwardWithLstms(const BidafBatch& batch,
+                                        const std::vector<BidafLstm>& lstms) {
+  const absl::Status valid = ValidateBidafBatch(batch, config_, false);
+  TORCH_CHECK(valid.ok(), "Bidaf: ", std::string(valid.message()));
+  TORCH_CHECK(lstms.size() == lstms_.size(), "Bidaf: expected ", lstms_.size(), " LSTMs, got ",
+              lstms.size());
+  for (size_t i = 0; i < lstms.size(); ++i) {
+    const BidafLstm &got = lstms[i], &want = lstms_[i];
+    const torch::Tensor* g[] = {&got.forward.w_ih,  &got.forward.w_hh,  &got.forward.b_ih,
+                                &got.forward.b_hh,  &got.backward.w_ih, &got.backward.w_hh,
+                                &got.backward.b_ih, &got.backward.b_hh};
+    const torch::Tensor* w[] = {&want.forward.w_ih,  &want.forward.w_hh,  &want.forward.b_ih,
+                                &want.forward.b_hh,  &want.backward.w_ih, &want.backward.w_hh,
+                                &want.backward.b_ih, &want.backward.b_hh};
+    TORCH_CHECK(got.name == want.name, "Bidaf: LSTM ", i, " is '", got.name, "', expected '",
+                want.name, "'");
+    for (int k = 0; k < 8; ++k) {
+      TORCH_CHECK(g[k]->defined() && g[k]->sizes() == w[k]->sizes(), "Bidaf: LSTM '", got.name,
+                  "' tensor ", k, " must be ", w[k]->sizes());
+    }
+  }
+  const double p = config_.dropout;
+  const bool train = is_training();
+  const torch::Tensor c_len = batch.context_mask.sum(1), q_len = batch.question_mask.sum(1);
+  const torch::Tensor c_mask = batch.context_mask, q_mask = batch.question_mask.unsqueeze(1);
+  const int64_t tc = batch.context_words.size(1), d2 = 2 * config_.hidden_size;
+
+  // Items 1-3: embeddings, highway and the contextual BiLSTM, shared by context and question.
+  const torch::Tensor h = RunBidirectionalLstm(
+      lstms[0], Dropout(Embed(batch.context_words, batch.context_chars), p, train), c_len);
+  const torch::Tensor u = RunBidirectionalLstm(
+      lstms[0], Dropout(Embed(batch.question_words, batch.question_chars), p, train), q_len);
+
+  // Item 4, attention flow. Eq. 1: S_tj = w_S^T [h_t; u_j; h_t o u_j], as three products.
+  const torch::Tensor s = (torch::matmul(h, w_similarity_.narrow(0, 0, d2)).unsqueeze(2) +
+                           torch::matmul(u, w_similarity_.narrow(0, d2, d2)).unsqueeze(1) +
+                           torch::bmm(h * w_similarity_.narrow(0, 2 * d2, d2), u.transpose(1, 2)))
+                              .masked_fill(~q_mask, kBidafMaskedLogit);  // [B, Tc, Tq]
+  // Eq. 2 (context-to-query): a_t = softmax_j(S_t:) over real question tokens; u~_t = sum a_tj u_j.
+  const torch::Tensor u_tilde = torch::bmm(torch::softmax(s, 2), u);  // [B, Tc, 2d]
+  // Eq. 3 (query-to-context): b = softmax_t(max_j S_tj) over real context tokens;
+  // h~ = sum_t b_t h_t, tiled over the Tc positions.
+  const torch::Tensor b_att =
+      torch::softmax(std::get<0>(s.max(2)).masked_fill(~c_mask, kBidafMaskedLogit), 1);  // [B, Tc]
+  const torch::Tensor h_tilde = torch::bmm(b_att.unsqueeze(1), h).expand({-1, tc, -1});
+  // Eq. 4: G_t = [h_t; u~_t; h_t o u~_t; h_t o h~_t], G [B, Tc, 8d].
+  const torch::Tensor g = torch::cat({h, u_tilde, h * u_tilde, h * h_tilde}, 2);
+
+  // Item 5, modelling layer: M [B, Tc, 2d].
+  torch::Tensor m = g;
+  for (int64_t l = 0; l < config_.modelling_layers; ++l) {
+    m = RunBidirectionalLstm(lstms[static_cast<size_t>(1 + l)], Dropout(m, p, train), c_len);
+  }
+  // Item 6, output layer. Eq. 5: p1 = softmax(w_p1^T [G; M]); M2 = BiLSTM(M);
+  // p2 = softmax(w_p2^T [G; M2]).
+  BidafOutput out;
+  out.start_logits = torch::matmul(Dropout(torch::cat({g, m}, 2), p, train), w_start_)
+                         .masked_fill(~c_mask, kBidafMaskedLogit);
+  const torch::Tensor m2 = RunBidirectionalLstm(lstms.back(), Dropout(m, p, train), c_len);
+  out.end_logits = torch::matmul(Dropout(torch::cat({g, m2}, 2), p, train), w_end_)
+                       .masked_fill(~c_mask, kBidafMaskedLogit);
+  return out;
+}
+
+absl::StatusOr<BidafOutput> BidafImpl::TryForward(const BidafBatch& batch) {
+  return CatchTorch("Bidaf forward", [&]() -> absl::StatusOr<BidafOutput> {
+    const absl::Status s = ValidateBidafBatch(batch, config_, false);
+    if (!s.ok()) return s;
+    return forward(batch);
+  });
+}
+
+absl::Status BidafImpl::SetWordEmbedding(const torch::Tensor& weights) {
+  const absl::Status s = CheckTensor("word embedding", weights, torch::kFloat, 2);
+  if (!s.ok()) return s;
+  if (weights.size(0) != config_.word_vocab_size || weights.size(1) != config_.word_dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "word embedding must be [word_vocab_size, word_dim] = [", config_.word_vocab_size, ", ",
+        config_.word_dim, "], got ", c10::str(weights.sizes())));
+  }
+  torch::NoGradGuard no_grad;
+  word_embedding_->weight.copy_(weights);
+  return absl::OkStatus();
+}
+
+std::vector<BidafLstm*> BidafImpl::lstms() {
+  std::vector<BidafLstm*> out;
+  for (BidafLstm& l : lstms_) out.push_back(&l);
+  return out;
+}
+
+std::vector<const BidafLstm*> BidafImpl::lstms() const {
+  std::vector<const BidafLstm*> out;
+  for (const BidafLstm& l : lstms_) out.push_back(&l);
+  return out;
+}
+
+torch::Tensor BidafLoss(const BidafOutput& output, const BidafBatch& batch) {
+  TORCH_CHECK(output.start_logits.defined() && output.end_logits.defined() &&
+                  output.start_logits.dim() == 2 &&
+                  output.end_logits.sizes() == output.start_logits.sizes(),
+              "BidafLoss: start and end logits must both be [B, Tc]");
+  BidafConfig any_vocab;  // the answers' check does not look at ids
+  any_vocab.word_vocab_size = any_vocab.char_vocab_size = INT64_MAX;
+  const absl::Status s = ValidateBidafBatch(batch, any_vocab, /*require_answers=*/true);
+  TORCH_CHECK(s.ok(), "BidafLoss: ", std::string(s.message()));
+  TORCH_CHECK(batch.context_mask.sizes() == output.start_logits.sizes(), "BidafLoss: logits ",
+              output.start_logits.sizes(), " do not match the batch's ",
+              batch.context_mask.sizes());
+  const torch::Tensor ls = torch::log_softmax(output.start_logits, 1);
+  const torch::Tensor le = torch::log_softmax(output.end_logits, 1);
+  return -(ls.gather(1, batch.answer_first.unsqueeze(1)) +
+           le.gather(1, batch.answer_last.unsqueeze(1)))
+              .mean();
+}
+
+}  // namespace rnnprune

@@ -1,0 +1,153 @@
+// BiDAF, the Bidirectional Attention Flow network of Seo, Kembhavi, Farhadi, Hajishirzi
+// (ICLR 2017, arXiv 1611.01603), for extractive question answering (SQuAD v1.1). Section and
+// equation numbers below are the paper's (Section 2 describes the six layers).
+//
+// Notation: B batch, Tc context tokens, Tq question tokens, W characters per token (padded),
+// d = hidden_size, D = word_dim + char_channels. Every tensor is batch-first and float32 unless
+// said otherwise; masks are bool and right-padded (true for the first `length` positions).
+//
+// Every LSTM (the contextual layer, each modelling layer, the end-pointer layer; both directions
+// of each) runs on the project's fused layer (models/lstm_layer.h) with its weights held as
+// LstmLayerWeights registered as parameters, reachable through lstms() for neuron pruning.
+#ifndef RNNPRUNE_MODELS_BIDAF_H_
+#define RNNPRUNE_MODELS_BIDAF_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "models/bidaf_config.h"
+#include "models/lstm_lm.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/conv.h"
+#include "torch/nn/modules/embedding.h"
+#include "torch/nn/modules/linear.h"
+#include "torch/nn/pimpl.h"
+#include "torch/types.h"
+
+namespace rnnprune {
+
+// What masked (padded) context positions get as start/end logits: softmax gives them exactly 0.
+inline constexpr float kBidafMaskedLogit = -1e30f;
+
+// A padded batch of questions with their contexts (see pruning/squad_batch.h to make one from
+// SQuAD examples). Every tensor is on CPU; ids and answers are int64, masks bool. Id 0 is
+// padding in both vocabularies; a padded token's characters are all 0.
+struct BidafBatch {
+  torch::Tensor context_words;   // [B, Tc] int64 in [0, word_vocab_size)
+  torch::Tensor context_chars;   // [B, Tc, W] int64 in [0, char_vocab_size), 0 after a word
+  torch::Tensor context_mask;    // [B, Tc] bool, true on the first len_b >= 1 positions
+  torch::Tensor question_words;  // [B, Tq] int64
+  torch::Tensor question_chars;  // [B, Tq, W'] int64 (W' may differ from W)
+  torch::Tensor question_mask;   // [B, Tq] bool, true on the first len_b >= 1 positions
+  // Gold span, token indices into the context, first <= last < len_b; [B] int64. Optional
+  // (undefined tensors) for inference; required by BidafLoss.
+  torch::Tensor answer_first, answer_last;
+};
+
+// OK, or InvalidArgument naming the field and rule: shapes and dtypes as documented above,
+// masks right-padded with every length >= 1, word ids in [0, word_vocab_size), char ids in
+// [0, char_vocab_size), answers (when `require_answers` or when defined) in range.
+absl::Status ValidateBidafBatch(const BidafBatch& batch, const BidafConfig& config,
+                                bool require_answers);
+
+// Start and end logits over context positions (Section 2, item 6, eq. 5 and the end pointer):
+// [B, Tc] float32, unnormalised (softmax over the context gives p1, p2), kBidafMaskedLogit at
+// padded positions.
+struct BidafOutput {
+  torch::Tensor start_logits;
+  torch::Tensor end_logits;
+};
+
+// The two directions of one bidirectional LSTM layer, PyTorch layout and gate order (i, f, g, o):
+// w_ih [4d, I], w_hh [4d, d], b_ih [4d], b_hh [4d] each. The output at a position is
+// [forward h; backward h] (2d).
+struct BidafLstm {
+  // "contextual" (I = D), "modelling.0" (I = 8d), "modelling.<l>" (l >= 1, I = 2d), "output"
+  // (the end pointer's M2 = BiLSTM(M), I = 2d).
+  std::string name;
+  LstmLayerWeights forward, backward;
+};
+
+// Reverses each sequence of `x` [T, B, ...] within its own length: position t < lengths[b] of
+// example b goes to lengths[b] - 1 - t; positions >= lengths[b] (padding) stay where they are.
+// lengths: [B] int64 in [0, T]. Its own inverse; differentiable (a gather). Throws c10::Error on
+// bad shapes.
+torch::Tensor ReverseWithinLengths(const torch::Tensor& x, const torch::Tensor& lengths);
+
+// One bidirectional LSTM layer over right-padded sequences (Section 2, items 3 and 5): x
+// [B, T, I] float32, lengths [B] int64 in [1, T]. The forward direction runs over all T steps
+// from a zero state (padding comes after every real position, so it cannot reach them); the
+// backward direction runs on ReverseWithinLengths(x) and is reversed back, so each example's
+// backward pass starts at its own last token. Returns [B, T, 2d] ([fw; bw] per position);
+// values at padded positions are finite but meaningless. Throws c10::Error on bad shapes.
+torch::Tensor RunBidirectionalLstm(const BidafLstm& lstm, const torch::Tensor& x,
+                                   const torch::Tensor& lengths);
+
+class BidafImpl : public torch::nn::Module {
+ public:
+  // Builds the six layers of Section 2; `config` must be valid (checked: throws c10::Error).
+  // Initialisation, from the global torch RNG (seed it with torch::manual_seed):
+  //  - word embedding N(0, 1) (load GloVe with SetWordEmbedding); char embedding N(0, 1);
+  //  - Conv1d and highway Linear layers: PyTorch defaults (U(+-1/sqrt(fan_in)));
+  //  - LSTMs: U(+-1/sqrt(d)) (PyTorch's default), plus 1 on the forget-gate rows of b_ih, as the
+  //    authors' TensorFlow code (BasicLSTMCell, forget_bias = 1);
+  //  - w_S [6d], w_p1 [10d], w_p2 [10d]: U(+-1/sqrt(length)). No bias on these: a constant shift
+  //    of a softmax's logits changes nothing.
+  explicit BidafImpl(const BidafConfig& config);
+
+  // Runs the network. Dropout (config.dropout) is active in training mode only, on the character
+  // embeddings (CNN input), the input of every LSTM layer and [G; M], [G; M2] before the output
+  // projections (Section 4). In eval mode an example's logits do not depend on the rest of its
+  // batch or on how far it is padded (up to float rounding). Throws c10::Error when
+  // ValidateBidafBatch(batch, config, false) fails.
+  BidafOutput forward(const BidafBatch& batch);
+
+  // forward() with the LSTM weights replaced by `lstms` (same order, names and shapes as
+  // lstms()): for pruning methods that gate neurons by scaling weights while keeping the fused
+  // layer (as LstmLm::RunWith). Throws c10::Error on a mismatch.
+  BidafOutput ForwardWithLstms(const BidafBatch& batch, const std::vector<BidafLstm>& lstms);
+
+  // ValidateBidafBatch + forward(), with LibTorch errors returned as a Status.
+  absl::StatusOr<BidafOutput> TryForward(const BidafBatch& batch);
+
+  // Copies `weights` [word_vocab_size, word_dim] float32 (e.g. GloVe rows from
+  // datasets/glove.h) into the word embedding. Freezing is unchanged. Errors: InvalidArgument
+  // on a wrong shape or dtype.
+  absl::Status SetWordEmbedding(const torch::Tensor& weights);
+
+  // The LSTMs in order contextual, modelling.0 .. modelling.<L-1>, output. Their tensors are the
+  // registered parameters (aliases): modify them in place (under torch::NoGradGuard) to prune;
+  // assigning a new tensor to a field would detach it from parameters() and from checkpoints.
+  // Pointers stay valid for the module's lifetime.
+  std::vector<BidafLstm*> lstms();
+  std::vector<const BidafLstm*> lstms() const;
+
+  const BidafConfig& config() const { return config_; }
+  const torch::Tensor& word_embedding() const { return word_embedding_->weight; }  // [Vw, word_dim]
+  const torch::Tensor& char_embedding() const { return char_embedding_->weight; }  // [Vc, char_dim]
+
+ private:
+  // Character CNN + word embedding + highway (Section 2, items 1-2): [B, T, D].
+  torch::Tensor Embed(const torch::Tensor& words, const torch::Tensor& chars);
+
+  BidafConfig config_;
+  torch::nn::Embedding word_embedding_{nullptr}, char_embedding_{nullptr};
+  torch::nn::Conv1d char_conv_{nullptr};
+  std::vector<torch::nn::Linear> highway_transform_, highway_gate_;
+  std::vector<BidafLstm> lstms_;
+  torch::Tensor w_similarity_, w_start_, w_end_;  // [6d], [10d], [10d]
+};
+TORCH_MODULE(Bidaf);
+
+// Training loss (Section 2, "Training"): the mean over the batch of
+// -log p1(answer_first) - log p2(answer_last), natural log, so nats per example (float32
+// scalar, differentiable). Throws c10::Error when the answers are missing, have the wrong shape
+// or fall outside the example's context.
+torch::Tensor BidafLoss(const BidafOutput& output, const BidafBatch& batch);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_MODELS_BIDAF_H_
