@@ -38,6 +38,18 @@ inline constexpr PublishedPruningResult kPruningPublished[] = {
      "10.59x inference speedup", "Wen et al., ICLR 2018 (Learning Intrinsic Sparse Structures)"},
 };
 
+// A published SQuAD v1.1 dev result (official protocol: trained on train-v1.1.json).
+struct PublishedSquadResult {
+  const char* model;
+  double exact_match;  // percent
+  double f1;           // percent
+  const char* source;
+};
+
+inline constexpr PublishedSquadResult kBidafPublished = {
+    "BiDAF, single model, d = 100, GloVe 6B 100d", 67.7, 77.3,
+    "Seo, Kembhavi, Farhadi, Hajishirzi, ICLR 2017 (arXiv 1611.01603), Table 1, SQuAD v1.1 dev"};
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_REPORTS_PUBLISHED_H_

@@ -1,0 +1,30 @@
+// The SQuAD v1.1 report (reports/squad.md), rendered from the squad task's result records
+// (<reports_dir>/results/squad_<preset>.json, written by benchmarks/squad_task.h). Links no
+// model code.
+#ifndef RNNPRUNE_REPORTS_SQUAD_REPORT_H_
+#define RNNPRUNE_REPORTS_SQUAD_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+
+// Markdown for `runs` (records of task "squad"): one table per protocol (local runs and
+// official runs are never mixed in one table), with exact match and F1 (percent), BiDAF's
+// sizes, the schedule, training time, training and evaluation speed (questions/s); then each
+// run's provenance (command, commit, machine, threads, seed, data, embedding initialisation,
+// per-epoch loss), and BiDAF's published dev figures in a separate, labelled table. Missing
+// fields show "?".
+std::string RenderSquadReport(const std::vector<nlohmann::json>& runs);
+
+// Reads every <reports_dir>/results/squad_*.json (one record each) and writes
+// <reports_dir>/squad.md atomically. Errors: NotFound when there is no result file; a file that
+// is unreadable or not a JSON object (naming it); an unwritable report.
+absl::Status RenderSquadReportFiles(const std::string& reports_dir);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_REPORTS_SQUAD_REPORT_H_
