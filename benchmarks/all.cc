@@ -18,16 +18,27 @@
 #include "common/data_dir.h"
 #include "reports/results.h"
 #include "reports/speed_report.h"
+#include "reports/squad_report.h"
 
 ABSL_FLAG(std::string, preset, "default",
           "smoke | quick | default | small | paper (see README.md for budgets)");
-ABSL_FLAG(std::vector<std::string>, tasks, std::vector<std::string>({"ptb", "speed"}),
+ABSL_FLAG(std::vector<std::string>, tasks, std::vector<std::string>({"ptb", "squad", "speed"}),
           "comma-separated tasks, run in this order: ptb (train, prune, evaluate; reports/ptb.md), "
-          "speed (Google Benchmark of every inference engine on every shape of "
+          "squad (BiDAF on SQuAD v1.1, official protocol with --squad_train, else the local one; "
+          "reports/squad.md), speed (Google Benchmark of every inference engine on every shape of "
           "benchmarks/speed_shapes.json, incl. the compacted runs of ptb; reports/speed.md)");
+ABSL_FLAG(std::string, squad_train, "",
+          "train-v1.1.json: task squad then runs the official protocol (train on it, evaluate on "
+          "dev); default: the local protocol (dev articles only, split by article)");
+ABSL_FLAG(std::string, glove, "",
+          "GloVe vectors (.txt or .txt.gz) for task squad, of the preset's word dimension; "
+          "default: <data_dir>/glove/glove.6B.<dim>d.txt(.gz), else the shared 100-word sample; "
+          "'none': random word embeddings");
 ABSL_FLAG(std::string, data_dir, "",
-          "data folder holding ptb/ (default: $RNNPRUNE_DATA, else ../shared/data)");
-ABSL_FLAG(bool, verify_checksums, true, "require the canonical PTB files (SHA-256)");
+          "data folder holding ptb/, squad/ and glove/ (default: $RNNPRUNE_DATA, else "
+          "../shared/data)");
+ABSL_FLAG(bool, verify_checksums, true,
+          "require the canonical PTB files and SQuAD dev-v1.1.json (SHA-256)");
 ABSL_FLAG(std::string, reports_dir, "", "where results/ and *.md go (default: <workspace>/reports)");
 ABSL_FLAG(std::string, output_dir, "", "where checkpoints go (default: <workspace>/runs)");
 ABSL_FLAG(std::string, dense_checkpoint, "",
@@ -37,7 +48,7 @@ ABSL_FLAG(int, threads, 0, "intra-op threads for LibTorch and OpenBLAS (default:
 ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = same numbers)");
 ABSL_FLAG(bool, render_only, false,
           "only re-render the reports of --tasks from reports/results/ (ptb_*.jsonl, "
-          "speed_<preset>.json); train and measure nothing");
+          "squad_*.json, speed_<preset>.json); train and measure nothing");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
 ABSL_FLAG(std::vector<std::string>, methods, {},
           "comma-separated pruning methods to run after the dense model (default: the preset's "
@@ -110,6 +121,9 @@ int main(int argc, char** argv) {
   o.l0_input_lambda_ratio = absl::GetFlag(FLAGS_l0_input_lambda_ratio);
   o.l0_init_keep = absl::GetFlag(FLAGS_l0_init_keep);
   o.l0_mode = absl::GetFlag(FLAGS_l0_mode);
+  o.squad_train = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_squad_train));
+  o.glove = absl::GetFlag(FLAGS_glove);
+  if (o.glove != "none") o.glove = rnnprune::ResolveUserPath(o.glove);
   o.source_dir = root;
   std::vector<std::string> given(argv + 1, argv + argc);
   o.command = absl::StrCat("bazel run -c opt //benchmarks:all",
@@ -117,6 +131,20 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_render_only)) {
     const bool ptb = std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end();
     const bool speed = std::find(o.tasks.begin(), o.tasks.end(), "speed") != o.tasks.end();
+    const bool squad = std::find(o.tasks.begin(), o.tasks.end(), "squad") != o.tasks.end();
+    if (squad) {
+      absl::Status rendered = rnnprune::RenderSquadReportFiles(o.reports_dir);
+      if (absl::IsNotFound(rendered)) {
+        std::fprintf(stderr, "note: %s; squad.md not re-rendered\n",
+                     std::string(rendered.message()).c_str());
+      } else if (!rendered.ok()) {
+        std::fprintf(stderr, "error: %s\n", rendered.ToString().c_str());
+        return 1;
+      } else {
+        std::fprintf(stderr, "rendered %s/squad.md from %s/results\n", o.reports_dir.c_str(),
+                     o.reports_dir.c_str());
+      }
+    }
     if (ptb) {
       absl::Status rendered = rnnprune::RenderPtbReportFiles(o.reports_dir);
       if (!rendered.ok()) {
@@ -148,7 +176,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", std::string(valid.message()).c_str());
     return 2;
   }
-  if (std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end()) {
+  if (std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end() ||
+      std::find(o.tasks.begin(), o.tasks.end(), "squad") != o.tasks.end()) {
     auto data_dir =
         rnnprune::ResolveDataDir(rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_data_dir)));
     if (!data_dir.ok()) {

@@ -40,6 +40,19 @@ struct Preset {
   double speed_min_time = 0.2;
   std::vector<int> speed_threads = {1, 2};
   int64_t speed_max_parameters = 0;
+  // Task "squad" (benchmarks/squad_task.h): BiDAF's sizes (models/bidaf_config.h) and training
+  // schedule (Seo et al. 2017, Section 4: d = 100, batch 60, 12 epochs, AdaDelta lr 0.5, EMA
+  // 0.999), and how many evaluation questions are scored (0: all).
+  int64_t squad_hidden_size = 100;
+  int64_t squad_word_dim = 100;
+  int64_t squad_char_channels = 100;
+  int squad_epochs = 12;
+  int64_t squad_max_steps_per_epoch = 0;  // 0: whole epochs
+  int64_t squad_batch_size = 60;
+  std::string squad_optimizer = "adadelta";
+  double squad_learning_rate = 0.5;
+  int64_t squad_max_eval_questions = 0;
+  std::string squad_budget;  // wall time of the squad task on 2 cores, as measured
 };
 
 // Names of all presets, in order of size.

@@ -1,5 +1,7 @@
 #include "benchmarks/suite.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include "benchmarks/inference_timing.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/speed_suite.h"
+#include "benchmarks/squad_task.h"
 #include "reports/speed_report.h"
 #include "common/files.h"
 #include "common/run_info.h"
@@ -552,13 +555,13 @@ static SpeedOptions SpeedOptionsFor(const SuiteOptions& o, const Preset& preset)
 absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   RETURN_IF_ERROR(GetPreset(o.preset).status());
   if (o.tasks.empty()) {
-    return absl::InvalidArgumentError("--tasks is empty: list ptb and/or speed");
+    return absl::InvalidArgumentError("--tasks is empty: list some of ptb, squad, speed");
   }
   for (size_t i = 0; i < o.tasks.size(); ++i) {
     const std::string& t = o.tasks[i];
-    if (t != "ptb" && t != "speed") {
+    if (t != "ptb" && t != "speed" && t != "squad") {
       return absl::InvalidArgumentError(
-          absl::StrCat("--tasks: unknown task '", t, "' (available: ptb, speed)"));
+          absl::StrCat("--tasks: unknown task '", t, "' (available: ptb, squad, speed)"));
     }
     if (std::find(o.tasks.begin(), o.tasks.begin() + i, t) != o.tasks.begin() + i) {
       return absl::InvalidArgumentError(absl::StrCat("--tasks: '", t, "' is listed twice"));
@@ -566,6 +569,13 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   }
   if (o.threads < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--threads=", o.threads, " must be >= 1"));
+  }
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"squad_train", o.squad_train},
+                                   {"glove", o.glove}}) {
+    if (!path.empty() && path != "none" && access(path.c_str(), R_OK) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, "=", path, ": no readable file there"));
+    }
   }
   if (o.device != "cpu" && o.device != "cuda") {
     return absl::InvalidArgumentError(
@@ -743,6 +753,23 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       RETURN_IF_ERROR(SetInferenceThreads(o.threads));
       RETURN_IF_ERROR(WriteSpeedReportFiles(doc, preset.name, o.reports_dir));
       o.log(absl::StrCat("[speed] wrote ", o.reports_dir, "/speed.md"));
+    } else if (task == "squad") {
+      SquadTaskOptions so;
+      so.preset = preset;
+      so.data_dir = o.data_dir;
+      so.verify_checksums = o.verify_checksums;
+      so.train_path = o.squad_train;
+      so.glove_path = o.glove;
+      so.reports_dir = o.reports_dir;
+      so.output_dir = o.output_dir;
+      so.threads = o.threads;
+      so.seed = o.seed;
+      so.command = o.command;
+      so.run_info = info;
+      so.log = o.log;
+      RETURN_IF_ERROR(SetInferenceThreads(o.threads));
+      ASSIGN_OR_RETURN(json record, RunSquadTask(so));
+      runs.push_back(std::move(record));
     }
   }
   return runs;

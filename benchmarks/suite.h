@@ -16,8 +16,12 @@ namespace rnnprune {
 // Options of RunSuite (filled from flags by benchmarks/all.cc).
 struct SuiteOptions {
   std::string preset = "default";
-  std::vector<std::string> tasks = {"ptb", "speed"};  // run in this order
-  std::string data_dir;     // folder holding ptb/ (and later squad/, glove/)
+  std::vector<std::string> tasks = {"ptb", "squad", "speed"};  // run in this order
+  std::string data_dir;     // folder holding ptb/ and squad/
+  // Task squad: train-v1.1.json (the official protocol; empty: the local protocol on the dev
+  // set) and GloVe vectors (empty: random word embeddings).
+  std::string squad_train;
+  std::string glove;
   bool verify_checksums = true;
   std::string reports_dir;  // results/ and *.md are written here
   std::string output_dir;   // checkpoints of trained models
@@ -45,7 +49,7 @@ struct SuiteOptions {
 };
 
 // Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
-// rule (unknown preset, task or method; threads < 1; device not cpu/cuda; a --settings entry
+// rule (unknown preset, task or method; a --squad_train or --glove file that does not exist; threads < 1; device not cpu/cuda; a --settings entry
 // for an unknown method, with no value, unparsable, out of range for any config of the preset,
 // or given to a method that takes none; negative lambda, ratio or zero threshold; keep
 // probability outside (0, 1); unknown L0 mode; --dense_checkpoint with a multi-config preset;

@@ -1,0 +1,207 @@
+#include "benchmarks/squad_task.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/files.h"
+#include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "datasets/glove.h"
+#include "datasets/squad.h"
+#include "datasets/squad_split.h"
+#include "models/bidaf.h"
+#include "pruning/squad_trainer.h"
+#include "reports/squad_report.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kMaxWordChars = 16;    // characters kept per token (BiDAF's code keeps 16)
+constexpr int64_t kEvalBatchSize = 100;  // questions per evaluation batch
+
+absl::StatusOr<SquadDataset> LoadChecked(const std::string& path, const std::string& sha256,
+                                         const SquadLoadOptions& lo) {
+  if (!sha256.empty()) {
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    const std::string got = Sha256Hex(bytes);
+    if (got != sha256) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": SHA-256 ", got, " does not match the official dev-v1.1.json (", sha256,
+          "); the file is corrupt or another version (use --noverify_checksums to run on it "
+          "anyway)"));
+    }
+  }
+  return LoadSquad(path, lo);
+}
+
+}  // namespace
+
+absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
+  SquadTaskOptions o = options;
+  if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+  const Preset& p = o.preset;
+  const std::string dev_path = o.data_dir + "/squad/dev-v1.1.json";
+  SquadLoadOptions lo;
+  lo.skip_bad_questions = true;  // counted and reported (skipped_questions)
+  ASSIGN_OR_RETURN(SquadDataset dev,
+                   LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
+  SquadSplit split;
+  std::string train_source, eval_source = dev_path;
+  if (!o.train_path.empty()) {
+    ASSIGN_OR_RETURN(SquadDataset train, LoadSquad(o.train_path, lo));
+    split.protocol = "official";
+    split.train = std::move(train);
+    split.eval = std::move(dev);
+    train_source = o.train_path;
+  } else {
+    ASSIGN_OR_RETURN(split, SplitSquadLocal(dev));
+    train_source = absl::StrCat(dev_path, " (39 training articles)");
+    eval_source = absl::StrCat(dev_path, " (9 evaluation articles)");
+  }
+  const int64_t skipped = static_cast<int64_t>(split.train.skipped.size()) +
+                          (split.protocol == "official"
+                               ? static_cast<int64_t>(split.eval.skipped.size())
+                               : 0);
+  o.log(absl::StrFormat("[squad] protocol %s: training on %d articles, %d questions; "
+                        "evaluating on %d articles, %d questions; %d malformed questions skipped",
+                        split.protocol, split.train.articles.size(), split.train.num_questions,
+                        split.eval.articles.size(), split.eval.num_questions, skipped));
+
+  // Vocabularies of the training data; evaluation words outside it are unknown.
+  const SquadVocab words = BuildWordVocab(split.train, 1);
+  const SquadVocab chars = BuildCharVocab(split.train, 1);
+  ASSIGN_OR_RETURN(std::vector<SquadExample> train,
+                   MakeSquadExamples(split.train, words, chars, kMaxWordChars));
+  ASSIGN_OR_RETURN(std::vector<SquadExample> eval,
+                   MakeSquadExamples(split.eval, words, chars, kMaxWordChars));
+  const int64_t eval_total = static_cast<int64_t>(eval.size());
+  if (p.squad_max_eval_questions > 0 && eval_total > p.squad_max_eval_questions) {
+    eval.resize(static_cast<size_t>(p.squad_max_eval_questions));
+  }
+
+  // Word embeddings: GloVe rows where there are some, else seeded random rows.
+  std::optional<GloveVectors> glove;
+  if (o.glove_path.empty()) {
+    for (const char* suffix : {"d.txt.gz", "d.txt", "d.first100.txt.gz"}) {
+      const std::string candidate =
+          absl::StrCat(o.data_dir, "/glove/glove.6B.", p.squad_word_dim, suffix);
+      if (access(candidate.c_str(), R_OK) == 0) {
+        o.glove_path = candidate;
+        break;
+      }
+    }
+  } else if (o.glove_path == "none") {
+    o.glove_path.clear();
+  }
+  if (!o.glove_path.empty()) {
+    ASSIGN_OR_RETURN(GloveVectors g, LoadGlove(o.glove_path));
+    glove = std::move(g);
+  }
+  ASSIGN_OR_RETURN(EmbeddingInit embedding,
+                   MakeEmbedding(words.entries, glove ? &*glove : nullptr, p.squad_word_dim,
+                                 static_cast<uint64_t>(o.seed), o.glove_path));
+  BidafConfig config;
+  config.word_vocab_size = words.size();
+  config.char_vocab_size = chars.size();
+  config.word_dim = p.squad_word_dim;
+  config.char_channels = p.squad_char_channels;
+  config.hidden_size = p.squad_hidden_size;
+  config.freeze_word_embedding = 2 * embedding.from_glove >= words.size();
+  RETURN_IF_ERROR(config.Validate());
+  const std::string embedding_note = absl::StrCat(
+      embedding.message, config.freeze_word_embedding
+                             ? "; fixed during training (as the paper)"
+                             : "; trained (under half of the words come from GloVe)");
+  o.log(absl::StrCat("[squad] ", words.size(), " words, ", chars.size(), " characters; ",
+                     embedding_note));
+
+  torch::manual_seed(static_cast<uint64_t>(o.seed));
+  Bidaf model(config);
+  RETURN_IF_ERROR(model->SetWordEmbedding(
+      torch::from_blob(embedding.weights.data(), {words.size(), p.squad_word_dim},
+                       torch::kFloat32)
+          .clone()));
+
+  BidafTrainOptions to;
+  to.epochs = p.squad_epochs;
+  to.max_steps_per_epoch = p.squad_max_steps_per_epoch;
+  to.batch_size = p.squad_batch_size;
+  to.optimizer = p.squad_optimizer;
+  to.learning_rate = p.squad_learning_rate;
+  to.seed = static_cast<uint64_t>(o.seed);
+  to.log = [&](const std::string& line) { o.log(absl::StrCat("[squad] ", line)); };
+  ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(model, train, to));
+  ASSIGN_OR_RETURN(BidafEvalResult evaluated,
+                   EvaluateBidaf(model, eval, kEvalBatchSize, config.max_answer_tokens));
+  const std::string predictions_path =
+      absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");
+  RETURN_IF_ERROR(WritePredictionsJson(evaluated, predictions_path));
+  o.log(absl::StrFormat("[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s "
+                        "(%.1f questions/s), evaluation %.1f questions/s",
+                        evaluated.exact_match, evaluated.f1, evaluated.questions,
+                        trained.seconds, trained.questions_per_s, evaluated.questions_per_s));
+
+  json r;
+  r["task"] = "squad";
+  r["preset"] = p.name;
+  r["budget"] = p.squad_budget;
+  r["protocol"] = split.protocol;
+  r["train_source"] = train_source;
+  r["eval_source"] = eval_source;
+  r["train_articles"] = split.train.articles.size();
+  r["train_questions"] = static_cast<int64_t>(train.size());
+  r["eval_articles"] = split.eval.articles.size();
+  r["eval_questions"] = evaluated.questions;
+  r["eval_questions_total"] = eval_total;
+  if (split.protocol == "local") r["eval_titles"] = SquadLocalEvalTitles();
+  r["skipped_questions"] = skipped;
+  r["word_vocab"] = words.size();
+  r["char_vocab"] = chars.size();
+  r["embedding"] = embedding_note;
+  r["config"] = json::parse(config.ToJson());
+  r["parameters"] = config.NumParameters();
+  r["trainable_parameters"] = config.NumTrainableParameters();
+  r["optimizer"] = to.optimizer;
+  r["learning_rate"] = to.learning_rate;
+  r["batch_size"] = to.batch_size;
+  r["epochs"] = to.epochs;
+  r["max_steps_per_epoch"] = to.max_steps_per_epoch;
+  r["ema_decay"] = to.ema_decay;
+  r["steps"] = trained.steps;
+  r["epoch_loss"] = trained.epoch_loss;
+  r["train_seconds"] = trained.seconds;
+  r["train_questions_per_s"] = trained.questions_per_s;
+  r["exact_match"] = evaluated.exact_match;
+  r["f1"] = evaluated.f1;
+  r["eval_seconds"] = evaluated.seconds;
+  r["eval_questions_per_s"] = evaluated.questions_per_s;
+  r["eval_batch_size"] = kEvalBatchSize;
+  r["max_answer_tokens"] = config.max_answer_tokens;
+  r["predictions_path"] = predictions_path;
+  r["git_commit"] = o.run_info.git_commit;
+  r["cpu_model"] = o.run_info.cpu_model;
+  r["logical_cpus"] = o.run_info.logical_cpus;
+  r["hostname"] = o.run_info.hostname;
+  r["timestamp_utc"] = o.run_info.timestamp_utc;
+  r["threads"] = o.threads;
+  r["seed"] = o.seed;
+  r["command"] = o.command;
+  RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
+  RETURN_IF_ERROR(WriteFileAtomically(
+      absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json"), r.dump(2) + "\n"));
+  RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
+  o.log(absl::StrCat("[squad] wrote ", o.reports_dir, "/squad.md"));
+  return r;
+}
+
+}  // namespace rnnprune

@@ -1,0 +1,54 @@
+// The main job's task "squad": BiDAF (Seo et al. 2017) trained and evaluated on SQuAD v1.1 with
+// the preset's sizes and schedule, on the official protocol (a user-supplied train-v1.1.json,
+// evaluated on dev-v1.1.json) or the local one (dev articles only, split by article:
+// datasets/squad_split.h). Writes the predictions, the result record and reports/squad.md.
+#ifndef RNNPRUNE_BENCHMARKS_SQUAD_TASK_H_
+#define RNNPRUNE_BENCHMARKS_SQUAD_TASK_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "benchmarks/presets.h"
+#include "common/run_info.h"
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+
+// SHA-256 of the official dev-v1.1.json (../shared/data/README.md).
+inline constexpr char kSquadDevSha256[] =
+    "95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9";
+
+struct SquadTaskOptions {
+  Preset preset;
+  std::string data_dir;       // holds squad/dev-v1.1.json (and glove/ when present)
+  bool verify_checksums = true;  // dev-v1.1.json must be the official file
+  // train-v1.1.json: when set, the protocol is "official"; else "local".
+  std::string train_path;
+  // GloVe vectors (.txt or .txt.gz) of dimension preset.squad_word_dim. Empty: the first of
+  // <data_dir>/glove/glove.6B.<dim>d.txt.gz, .txt, .first100.txt.gz (the shared sample of the 100
+  // most frequent words) that exists; "none": random word embeddings. The report says which.
+  std::string glove_path;
+  std::string reports_dir;  // results/squad_<preset>.json and squad.md
+  std::string output_dir;   // squad_<preset>_predictions.json
+  int threads = 1;
+  int seed = 1;
+  std::string command;
+  RunInfo run_info;
+  std::function<void(const std::string&)> log;
+};
+
+// Runs the task and returns its record (the fields reports/squad_report.h reads): data and
+// protocol, BiDAF config, schedule, per-epoch loss (nats), exact match and F1 (percent),
+// training time (s) and speed (questions/s), evaluation speed, provenance. The record is
+// written to <reports_dir>/results/squad_<preset>.json and squad.md re-rendered.
+// Word embeddings are trained unless at least half of the vocabulary comes from GloVe (the
+// paper keeps full GloVe fixed; frozen random vectors would carry no meaning).
+// Errors: missing or corrupt data (a checksum mismatch names the file), malformed JSON (the
+// reader's messages name the question), a GloVe file of another dimension, a non-finite loss
+// (naming the step), unwritable outputs.
+absl::StatusOr<nlohmann::json> RunSquadTask(const SquadTaskOptions& options);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_BENCHMARKS_SQUAD_TASK_H_
