@@ -324,6 +324,7 @@ absl::StatusOr<std::vector<SquadExample>> MakeSquadExamples(const SquadDataset& 
         e.id = q.id;
         e.article = static_cast<int64_t>(a);
         e.paragraph = static_cast<int64_t>(p);
+        e.context = para.context;
         e.context_tokens = context;
         e.context_words = context_words;
         e.context_chars = context_chars;

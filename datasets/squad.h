@@ -110,12 +110,13 @@ SquadVocab BuildCharVocab(const SquadDataset& data, int64_t min_count);
 
 // One question ready for a model: token ids and per-token character ids (each token's first
 // `max_word_chars` characters, padded with kPad), the gold answers' token spans and texts, and the
-// context tokens with their byte spans (a predicted span [first, last] maps back to
+// context text and its tokens with their byte spans (a predicted span [first, last] maps back to
 // context.substr(tokens[first].begin, tokens[last].end - tokens[first].begin)).
 struct SquadExample {
   std::string id;
   int64_t article = 0, paragraph = 0;
-  std::vector<SpanToken> context_tokens;
+  std::string context;                    // the paragraph's text (UTF-8), copied per question
+  std::vector<SpanToken> context_tokens;  // byte spans into `context`
   std::vector<int64_t> context_words, question_words;  // [Tc], [Tq] int64
   std::vector<int64_t> context_chars, question_chars;  // [Tc, max_word_chars], [Tq, ...] int64
   int64_t answer_first = 0, answer_last = 0;           // token span of the first gold answer

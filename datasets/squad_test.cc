@@ -191,6 +191,10 @@ TEST(SquadExamples, VocabulariesIdsSpansAndBatches) {
   EXPECT_EQ(e.answer_first, 4);
   EXPECT_EQ(e.answer_last, 4);
   EXPECT_EQ(e.context_tokens[e.answer_first].text, "Panthers");
+  EXPECT_EQ(e.context, "Denver Broncos beat the Panthers.");
+  const SpanToken& first = (*ex)[0].context_tokens[0];
+  const SpanToken& last = (*ex)[0].context_tokens[1];
+  EXPECT_EQ((*ex)[0].context.substr(first.begin, last.end - first.begin), "Denver Broncos");
   EXPECT_EQ(e.context_chars[4 * 4 + 0], chars.Id("P"));  // first 4 characters of "Panthers"
   EXPECT_EQ(e.context_chars[5 * 4 + 1], SquadVocab::kPad);  // "." has one character
   EXPECT_EQ((*ex)[0].answer_last, 1);  // "Denver Broncos"
