@@ -27,6 +27,16 @@ std::vector<Preset> AllPresets() {
   p[0].speed_min_time = 0.01;
   p[0].speed_threads = {1};
   p[0].speed_max_parameters = 5'000'000;  // the small model's shapes only
+  p[0].squad_hidden_size = 10;
+  p[0].squad_char_channels = 10;
+  p[0].squad_epochs = 1;
+  p[0].squad_max_steps_per_epoch = 10;
+  p[0].squad_batch_size = 16;
+  p[0].squad_optimizer = "adam";
+  p[0].squad_learning_rate = 1e-3;
+  p[0].squad_max_eval_questions = 200;
+  p[0].squad_max_answer_tokens = 30;
+  p[0].squad_budget = "smoke: d 10, 10 steps of 16 questions, 200 evaluation questions";
   p[0].budget = "about 1.5 minutes";
 
   p[1].name = "quick";
@@ -56,6 +66,14 @@ std::vector<Preset> AllPresets() {
   p[2].settings["magnitude"] = {"0.9"};
   p[2].finetune_max_steps_per_epoch = 400;
   p[2].budget = "about 25 minutes";
+  p[2].squad_hidden_size = 50;
+  p[2].squad_char_channels = 50;
+  p[2].squad_epochs = 1;
+  p[2].squad_max_steps_per_epoch = 0;
+  p[2].squad_batch_size = 32;
+  p[2].squad_optimizer = "adam";
+  p[2].squad_learning_rate = 1e-3;
+  p[2].squad_max_answer_tokens = 30;
 
   p[3].name = "small";
   p[3].description = "Zaremba small, the full published schedule (13 epochs, halving after 4)";

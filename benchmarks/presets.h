@@ -52,6 +52,8 @@ struct Preset {
   std::string squad_optimizer = "adadelta";
   double squad_learning_rate = 0.5;
   int64_t squad_max_eval_questions = 0;
+  // Longest answer the span decoding may return, in tokens (0: no cap, the paper's decoding).
+  int64_t squad_max_answer_tokens = 0;
   std::string squad_budget;  // wall time of the squad task on 2 cores, as measured
 };
 

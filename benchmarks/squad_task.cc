@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/files.h"
@@ -65,8 +66,8 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
     train_source = o.train_path;
   } else {
     ASSIGN_OR_RETURN(split, SplitSquadLocal(dev));
-    train_source = absl::StrCat(dev_path, " (39 training articles)");
-    eval_source = absl::StrCat(dev_path, " (9 evaluation articles)");
+    train_source = absl::StrCat(dev_path, ", local split");
+    eval_source = absl::StrCat(dev_path, ", local split");
   }
   const int64_t skipped = static_cast<int64_t>(split.train.skipped.size()) +
                           (split.protocol == "official"
@@ -116,14 +117,17 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   config.word_dim = p.squad_word_dim;
   config.char_channels = p.squad_char_channels;
   config.hidden_size = p.squad_hidden_size;
+  config.max_answer_tokens = p.squad_max_answer_tokens;
   config.freeze_word_embedding = 2 * embedding.from_glove >= words.size();
   RETURN_IF_ERROR(config.Validate());
+  std::string message = embedding.message;
+  if (absl::StartsWith(message, "word embeddings: ")) message.erase(0, 17);
   const std::string embedding_note = absl::StrCat(
-      embedding.message, config.freeze_word_embedding
+      message, config.freeze_word_embedding
                              ? "; fixed during training (as the paper)"
                              : "; trained (under half of the words come from GloVe)");
-  o.log(absl::StrCat("[squad] ", words.size(), " words, ", chars.size(), " characters; ",
-                     embedding_note));
+  o.log(absl::StrCat("[squad] ", words.size(), " words, ", chars.size(),
+                     " characters; word embeddings: ", embedding_note));
 
   torch::manual_seed(static_cast<uint64_t>(o.seed));
   Bidaf model(config);
@@ -149,7 +153,8 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   o.log(absl::StrFormat("[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s "
                         "(%.1f questions/s), evaluation %.1f questions/s",
                         evaluated.exact_match, evaluated.f1, evaluated.questions,
-                        trained.seconds, trained.questions_per_s, evaluated.questions_per_s));
+                        trained.seconds, trained.questions_per_second,
+                        evaluated.questions_per_second));
 
   json r;
   r["task"] = "squad";
@@ -172,19 +177,21 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   r["parameters"] = config.NumParameters();
   r["trainable_parameters"] = config.NumTrainableParameters();
   r["optimizer"] = to.optimizer;
-  r["learning_rate"] = to.learning_rate;
+  r["learning_rate"] = to.EffectiveLearningRate();
   r["batch_size"] = to.batch_size;
   r["epochs"] = to.epochs;
   r["max_steps_per_epoch"] = to.max_steps_per_epoch;
   r["ema_decay"] = to.ema_decay;
   r["steps"] = trained.steps;
-  r["epoch_loss"] = trained.epoch_loss;
+  std::vector<double> epoch_loss;
+  for (const BidafEpochStats& e : trained.epochs) epoch_loss.push_back(e.mean_loss_nats);
+  r["epoch_loss"] = epoch_loss;
   r["train_seconds"] = trained.seconds;
-  r["train_questions_per_s"] = trained.questions_per_s;
+  r["train_questions_per_s"] = trained.questions_per_second;
   r["exact_match"] = evaluated.exact_match;
   r["f1"] = evaluated.f1;
   r["eval_seconds"] = evaluated.seconds;
-  r["eval_questions_per_s"] = evaluated.questions_per_s;
+  r["eval_questions_per_s"] = evaluated.questions_per_second;
   r["eval_batch_size"] = kEvalBatchSize;
   r["max_answer_tokens"] = config.max_answer_tokens;
   r["predictions_path"] = predictions_path;

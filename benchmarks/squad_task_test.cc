@@ -1,0 +1,110 @@
+// The squad task end to end on the real dev set at the smoke preset's sizes (skipped when the
+// data is absent): both protocols, the record, the files, and the checksum guard.
+#include "benchmarks/squad_task.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/data_dir.h"
+#include "common/files.h"
+#include "datasets/squad_metric.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+namespace {
+
+using json = nlohmann::json;
+
+SquadTaskOptions SmokeOptions(const std::string& data_dir, const std::string& out) {
+  SquadTaskOptions o;
+  o.preset = *GetPreset("smoke");
+  o.preset.squad_max_steps_per_epoch = 3;
+  o.preset.squad_max_eval_questions = 50;
+  o.data_dir = data_dir;
+  o.reports_dir = out + "/reports";
+  o.output_dir = out + "/runs";
+  o.threads = 1;
+  o.seed = 3;
+  o.command = "squad_task_test";
+  o.log = [](const std::string&) {};
+  EXPECT_TRUE(MakeDirs(o.output_dir).ok());
+  return o;
+}
+
+TEST(SquadTask, LocalProtocolWritesRecordPredictionsAndReport) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/local");
+  absl::StatusOr<json> r = RunSquadTask(SmokeOptions(data, out));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)["protocol"], "local");
+  EXPECT_EQ((*r)["train_questions"], 8595);
+  EXPECT_EQ((*r)["eval_questions"], 50);
+  EXPECT_EQ((*r)["eval_questions_total"], 1975);
+  EXPECT_EQ((*r)["steps"], 3);
+  EXPECT_GE((*r)["exact_match"].get<double>(), 0.0);
+  EXPECT_LE((*r)["f1"].get<double>(), 100.0);
+  EXPECT_GE((*r)["f1"].get<double>(), (*r)["exact_match"].get<double>());
+  EXPECT_GT((*r)["train_questions_per_s"].get<double>(), 0.0);
+  // The predictions file is in the official format and scores as the record says.
+  absl::StatusOr<std::string> predictions = ReadFile((*r)["predictions_path"].get<std::string>());
+  ASSERT_TRUE(predictions.ok()) << predictions.status();
+  const json p = json::parse(*predictions);
+  EXPECT_EQ(p.size(), 50u);
+  absl::StatusOr<std::string> dev = ReadFile(data + "/squad/dev-v1.1.json");
+  ASSERT_TRUE(dev.ok());
+  absl::StatusOr<SquadScore> score = EvaluateSquad(json::parse(*dev), p, nullptr);
+  ASSERT_TRUE(score.ok()) << score.status();
+  // The script averages over all 10,570 dev questions; ours over the 50 predicted.
+  EXPECT_NEAR(score->exact_match * 10570 / 50, (*r)["exact_match"].get<double>(), 1e-6);
+  EXPECT_NEAR(score->f1 * 10570 / 50, (*r)["f1"].get<double>(), 1e-6);
+  // The record and the report.
+  absl::StatusOr<std::string> record = ReadFile(out + "/reports/results/squad_smoke.json");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(json::parse(*record), *r);
+  absl::StatusOr<std::string> md = ReadFile(out + "/reports/squad.md");
+  ASSERT_TRUE(md.ok());
+  EXPECT_NE(md->find("## Protocol `local`"), std::string::npos);
+  EXPECT_NE(md->find("| smoke |"), std::string::npos);
+}
+
+TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  // A stand-in for train-v1.1.json: the dev set's first article.
+  absl::StatusOr<std::string> dev = ReadFile(data + "/squad/dev-v1.1.json");
+  ASSERT_TRUE(dev.ok());
+  json train = json::parse(*dev);
+  train["data"] = json::array({train["data"][0]});
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/official");
+  ASSERT_TRUE(MakeDirs(out).ok());
+  ASSERT_TRUE(WriteFileAtomically(out + "/train.json", train.dump()).ok());
+  SquadTaskOptions o = SmokeOptions(data, out);
+  o.train_path = out + "/train.json";
+  o.glove_path = "none";
+  absl::StatusOr<json> r = RunSquadTask(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)["protocol"], "official");
+  EXPECT_EQ((*r)["train_questions"], 810);  // Super_Bowl_50
+  EXPECT_EQ((*r)["eval_questions_total"], 10570);
+  EXPECT_NE((*r)["embedding"].get<std::string>().find("random"), std::string::npos);
+}
+
+TEST(SquadTask, RefusesADevFileThatIsNotTheOfficialOne) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  absl::StatusOr<std::string> dev = ReadFile(data + "/squad/dev-v1.1.json");
+  ASSERT_TRUE(dev.ok());
+  const std::string fake = absl::StrCat(std::getenv("TEST_TMPDIR"), "/fake");
+  ASSERT_TRUE(MakeDirs(fake + "/squad").ok());
+  ASSERT_TRUE(WriteFileAtomically(fake + "/squad/dev-v1.1.json", *dev + "\n").ok());
+  absl::StatusOr<json> r = RunSquadTask(SmokeOptions(fake, fake + "/out"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("SHA-256"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("dev-v1.1.json"), std::string::npos) << r.status();
+}
+
+}  // namespace
+}  // namespace rnnprune
