@@ -54,6 +54,10 @@ struct Preset {
   int64_t squad_max_eval_questions = 0;
   // Longest answer the span decoding may return, in tokens (0: no cap, the paper's decoding).
   int64_t squad_max_answer_tokens = 0;
+  // Decay of the weights' moving average used for evaluation (0: off). The paper's 0.999
+  // averages over ~1,000 steps and starts from the initial weights: runs of a few hundred steps
+  // need a shorter window.
+  double squad_ema_decay = 0.999;
   std::string squad_budget;  // wall time of the squad task on 2 cores, as measured
 };
 

@@ -143,6 +143,7 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   to.optimizer = p.squad_optimizer;
   to.learning_rate = p.squad_learning_rate;
   to.seed = static_cast<uint64_t>(o.seed);
+  to.ema_decay = p.squad_ema_decay;
   to.log = [&](const std::string& line) { o.log(absl::StrCat("[squad] ", line)); };
   ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(model, train, to));
   ASSIGN_OR_RETURN(BidafEvalResult evaluated,
