@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pruning/interrupting_hooks.h"
 #include "pruning/l0_neuron_selection.h"
 #include "pruning/trainer.h"
 #include "pruning/training_checkpoint.h"
@@ -95,38 +96,6 @@ void ExpectSameStats(const TrainResult& a, const TrainResult& b) {
   EXPECT_EQ(a.tokens, b.tokens);
 }
 
-// Delegates to `inner` and makes the loss NaN at optimizer step `fail_at` (1-based, over all
-// epochs), as a crash there would; snapshots the checkpoint file just before.
-class Interrupt : public TrainingHooks {
- public:
-  Interrupt(TrainingHooks* inner, int64_t fail_at, std::string path)
-      : inner_(inner), fail_at_(fail_at), path_(std::move(path)) {}
-  LmOutput Forward(LstmLm& m, const torch::Tensor& in, LstmState* s) override {
-    return inner_->Forward(m, in, s);
-  }
-  torch::Tensor Penalty(LstmLm& m) override {
-    if (++calls_ < fail_at_) return inner_->Penalty(m);
-    snapshot_ = ReadFile(path_).value_or("");
-    return torch::tensor(std::numeric_limits<float>::quiet_NaN());
-  }
-  std::vector<torch::Tensor> ExtraParameters() override { return inner_->ExtraParameters(); }
-  void AfterStep(LstmLm& m, double lr) override { inner_->AfterStep(m, lr); }
-  std::map<std::string, torch::Tensor> SaveTrainingState() override {
-    return inner_->SaveTrainingState();
-  }
-  absl::Status RestoreTrainingState(const std::map<std::string, torch::Tensor>& s) override {
-    return inner_->RestoreTrainingState(s);
-  }
-  const std::string& snapshot() const { return snapshot_; }
-
- private:
-  TrainingHooks* inner_;
-  int64_t fail_at_;
-  int64_t calls_ = 0;
-  std::string path_;
-  std::string snapshot_;
-};
-
 TEST(TrainerResume, AfterAnInterruptionIsBitIdentical) {
   torch::set_num_threads(1);
   LstmLm reference = NewModel(1);
@@ -142,7 +111,7 @@ TEST(TrainerResume, AfterAnInterruptionIsBitIdentical) {
     const std::string path = TmpPath("dense_b" + std::to_string(fail_at) + ".ckpt");
     LstmLm model = NewModel(1);
     TrainingHooks dense;
-    Interrupt interrupt(&dense, fail_at, path);
+    InterruptingHooks interrupt(&dense, fail_at, path);
     auto b = Train(model, TrainIds(), ValidIds(), Options(path), &interrupt);
     ASSERT_FALSE(b.ok());
     EXPECT_EQ(b.status().code(), absl::StatusCode::kInternal);
@@ -184,7 +153,7 @@ TEST(TrainerResume, L0GatesAndTheirNoiseResumeBitIdentically) {
   {
     auto gates = L0NeuronSelection::Create(TinyModel(), lo);
     LstmLm model = NewModel(2);
-    Interrupt interrupt(gates->get(), 47, path);
+    InterruptingHooks interrupt(gates->get(), 47, path);
     ASSERT_FALSE(Train(model, TrainIds(), ValidIds(), Options(path), &interrupt).ok());
   }
   auto gates_c = L0NeuronSelection::Create(TinyModel(), lo);
@@ -237,7 +206,7 @@ TEST(TrainerResume, HooksStateIsSavedAndRestored) {
   const std::string path = TmpPath("count_b.ckpt");
   {
     CountingHooks hooks;
-    Interrupt interrupt(&hooks, 33, path);
+    InterruptingHooks interrupt(&hooks, 33, path);
     LstmLm model = NewModel(3);
     ASSERT_FALSE(Train(model, TrainIds(), ValidIds(), Options(path), &interrupt).ok());
   }
