@@ -162,6 +162,56 @@ TEST(TrainingCheckpoint, NonFiniteStateIsNeverWritten) {
   EXPECT_EQ(*ReadFile(path), good);
 }
 
+// Plain SGD has no state; the format carries whatever an optimizer saves (here momentum).
+TEST(TrainingCheckpoint, OptimizerStateSuchAsMomentumIsRestored) {
+  LstmLmConfig cfg;
+  cfg.vocab_size = 7;
+  cfg.embedding_size = 4;
+  cfg.hidden_sizes = {5};
+  const auto step = [](LstmLm& m, torch::optim::SGD& sgd) {
+    sgd.zero_grad();
+    LstmState state = m->InitialState(2);
+    m->forward(torch::tensor({1, 2, 3, 4}, torch::kInt64).view({2, 2}), &state)
+        .pow(2)
+        .mean()
+        .backward();
+    sgd.step();
+  };
+  const auto momentum = torch::optim::SGDOptions(0.5).momentum(0.9);
+  torch::manual_seed(1);
+  LstmLm a(cfg);
+  torch::optim::SGD sgd_a(a->parameters(), momentum);
+  step(a, sgd_a);
+  TrainingHooks hooks;
+  auto captured = CaptureTrainingCheckpoint(a, hooks, sgd_a, LstmState{}, "h", {});
+  ASSERT_TRUE(captured.ok()) << captured.status();
+  const std::string path = TmpPath("momentum.ckpt");
+  ASSERT_TRUE(SaveTrainingCheckpoint(*captured, path).ok());
+  auto loaded = LoadTrainingCheckpoint(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+
+  torch::manual_seed(2);
+  LstmLm b(cfg);
+  torch::optim::SGD sgd_b(b->parameters(), momentum);
+  LstmState unused;
+  absl::Status s = RestoreTrainingCheckpoint(*loaded, path, b, hooks, sgd_b, &unused);
+  ASSERT_TRUE(s.ok()) << s;
+  step(a, sgd_a);
+  step(b, sgd_b);  // differs without the momentum buffers
+  const auto pa = a->parameters();
+  const auto pb = b->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
+
+  // A model of another shape does not fit, and says so.
+  cfg.hidden_sizes = {6};
+  LstmLm other(cfg);
+  torch::optim::SGD sgd_other(other->parameters(), momentum);
+  s = RestoreTrainingCheckpoint(*loaded, path, other, hooks, sgd_other, &unused);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr(path));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("lstm0_w_ih"));
+}
+
 TEST(TensorsSha256, ChangesWithAnyBitNameOrShape) {
   torch::Tensor a = torch::randn({3, 4});
   const std::string h = TensorsSha256({{"a", a}});
