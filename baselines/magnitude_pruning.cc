@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "pruning/method.h"
 #include "torch/torch.h"
@@ -44,6 +45,35 @@ class MagnitudePruning : public PruningMethod {
       UpdateMasks(model, Target(step_));
       ApplyMasks(model);
     }
+  }
+
+  // The step counter drives the schedule and the masks are nested over it: a resumed run needs
+  // both ("step": int64 scalar; "mask/<weight name>": bool, the weight's shape). Restoring
+  // needs Begin to have run (it names the masks).
+  std::map<std::string, torch::Tensor> SaveTrainingState() override {
+    std::map<std::string, torch::Tensor> state = {{"step", torch::tensor(step_)}};
+    for (const auto& [name, mask] : masks_) state["mask/" + name] = mask;
+    return state;
+  }
+
+  absl::Status RestoreTrainingState(const std::map<std::string, torch::Tensor>& state) override {
+    auto step = state.find("step");
+    if (step == state.end() || step->second.numel() != 1) {
+      return absl::InvalidArgumentError("magnitude pruning: no step counter in the saved state");
+    }
+    std::map<std::string, torch::Tensor> masks;
+    for (const auto& [name, mask] : masks_) {
+      auto saved = state.find("mask/" + name);
+      if (saved == state.end() || !saved->second.sizes().equals(mask.sizes()) ||
+          saved->second.scalar_type() != torch::kBool) {
+        return absl::InvalidArgumentError(
+            "magnitude pruning: no bool mask of the right shape for '" + name + "'");
+      }
+      masks[name] = saved->second.clone();
+    }
+    step_ = step->second.item<int64_t>();
+    masks_ = std::move(masks);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {

@@ -69,45 +69,55 @@ bool PathExists(absl::string_view path) {
 }
 
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents) {
+  return WriteFileAtomicallyWith(
+      path, [contents](const FileAppender& append) { return append(contents); });
+}
+
+absl::Status WriteFileAtomicallyWith(
+    absl::string_view path, const std::function<absl::Status(const FileAppender&)>& produce) {
   const std::string target(path);
   const size_t slash = target.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : target.substr(0, slash));
   if (slash != std::string::npos && slash > 0) {
-    absl::Status s = MakeDirs(target.substr(0, slash));
+    absl::Status s = MakeDirs(dir);
     if (!s.ok()) return s;
   }
   const std::string tmp = absl::StrCat(target, ".tmp.", ::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp, errno);
-  const char* p = contents.data();
-  size_t left = contents.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ErrnoError("cannot write", tmp, err);
+  const FileAppender append = [fd, &tmp](absl::string_view bytes) -> absl::Status {
+    const char* p = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("cannot write", tmp, errno);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+    return absl::OkStatus();
+  };
+  absl::Status status = produce(append);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("cannot fsync", tmp, errno);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoError("cannot close", tmp, errno);
+  if (status.ok() && ::rename(tmp.c_str(), target.c_str()) != 0) {
+    status = ErrnoError("cannot rename temporary file onto", target, errno);
   }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
+  if (!status.ok()) {
     ::unlink(tmp.c_str());
-    return ErrnoError("cannot fsync", tmp, err);
+    return status;
   }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoError("cannot close", tmp, err);
-  }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoError("cannot rename temporary file onto", target, err);
-  }
+  // Make the rename durable: fsync the folder that holds the new directory entry (some file
+  // systems answer EINVAL: they cannot sync folders, and there is nothing more to do).
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return ErrnoError("cannot open folder", dir, errno);
+  const bool synced = ::fsync(dir_fd) == 0;
+  const int err = errno;
+  ::close(dir_fd);
+  if (!synced && err != EINVAL) return ErrnoError("cannot fsync folder", dir, err);
   return absl::OkStatus();
 }
 

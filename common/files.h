@@ -2,6 +2,7 @@
 #ifndef RNNPRUNE_COMMON_FILES_H_
 #define RNNPRUNE_COMMON_FILES_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,6 +20,20 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path);
 // missing parent folders. Errors name the path and the failing call (e.g. "No space left on
 // device"); on error the previous file at `path` is untouched and the temporary file is removed.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents);
+
+// Appends bytes to the file being written; returns an error (naming the file) when the write
+// fails, e.g. ResourceExhausted for "No space left on device".
+using FileAppender = std::function<absl::Status(absl::string_view bytes)>;
+
+// Like WriteFileAtomically, for contents produced piece by piece (e.g. a LibTorch archive,
+// without holding all of it in memory): `produce` is called once with an appender that writes to
+// the temporary file `path`.tmp.<pid>; once it returns OK, the file is fsynced, renamed over
+// `path`, and the folder is fsynced so that the rename itself survives a crash. When `produce`
+// or any step fails, the temporary file is removed, the previous file at `path` is untouched,
+// and the first error is returned (a killed process may leave `path`.tmp.<pid> behind, never a
+// partial `path`).
+absl::Status WriteFileAtomicallyWith(
+    absl::string_view path, const std::function<absl::Status(const FileAppender&)>& produce);
 
 // Creates `dir` and its parents (like `mkdir -p`). Errors name the folder and the reason.
 absl::Status MakeDirs(absl::string_view dir);

@@ -46,5 +46,32 @@ TEST(Files, ErrorsNameThePath) {
   EXPECT_EQ(*ReadFile(file), "keep me");
 }
 
+TEST(Files, StreamedAtomicWriteJoinsPieces) {
+  const std::string path = TmpDir() + "/streamed/out.bin";
+  absl::Status s = WriteFileAtomicallyWith(path, [](const FileAppender& append) {
+    for (const char* piece : {"ab", "", "cde"}) {
+      absl::Status a = append(piece);
+      if (!a.ok()) return a;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(*ReadFile(path), "abcde");
+  EXPECT_FALSE(PathExists(path + ".tmp." + std::to_string(::getpid())));
+}
+
+TEST(Files, FailedProducerLeavesTheOldFileAndNoTemporary) {
+  const std::string path = TmpDir() + "/streamed/keep.bin";
+  ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
+  absl::Status s = WriteFileAtomicallyWith(path, [](const FileAppender& append) {
+    absl::Status a = append("half of the new");
+    if (!a.ok()) return a;
+    return absl::DataLossError("producer gave up");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(*ReadFile(path), "old");
+  EXPECT_FALSE(PathExists(path + ".tmp." + std::to_string(::getpid())));
+}
+
 }  // namespace
 }  // namespace rnnprune

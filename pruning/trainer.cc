@@ -8,10 +8,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "datasets/ptb.h"
 #include "models/softmax_cross_entropy.h"
+#include "pruning/training_checkpoint.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -43,6 +45,49 @@ absl::Status ValidateSchedule(const ZarembaSchedule& s) {
   if (s.bptt < 1) return absl::InvalidArgumentError(absl::StrCat("bptt=", s.bptt, " must be >= 1"));
   if (!(s.max_grad_norm > 0)) {
     return absl::InvalidArgumentError(absl::StrCat("max_grad_norm=", s.max_grad_norm, " must be > 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCheckpointOptions(const TrainOptions& o) {
+  if (o.checkpoint_every_steps < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint_every_steps=", o.checkpoint_every_steps, " must be >= 0"));
+  }
+  if (!o.checkpoint_path.empty() && o.config_hash.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint_path='", o.checkpoint_path,
+        "' needs a config_hash (common/config_hash.h) so that a resumed run can be checked"));
+  }
+  return absl::OkStatus();
+}
+
+// Whether `c` (read from `path`) belongs to this run and holds a position inside it.
+absl::Status CheckResumable(const TrainingCheckpoint& c, const std::string& path,
+                            const TrainOptions& o, int64_t steps_per_epoch) {
+  if (c.config_hash != o.config_hash) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to resume from training checkpoint '", path, "': it was made with config hash ",
+        c.config_hash, ", this run has config hash ", o.config_hash,
+        " (a different configuration; delete the file or pass its configuration)"));
+  }
+  const TrainingProgress& p = c.progress;
+  if (p.steps_per_epoch != steps_per_epoch || p.batch_size != o.schedule.batch_size) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "training checkpoint '", path, "' was made with ", p.steps_per_epoch,
+        " steps per epoch at batch size ", p.batch_size, ", this run has ", steps_per_epoch,
+        " at batch size ", o.schedule.batch_size, " (same config hash: is the data different?)"));
+  }
+  const bool at_boundary = p.step == 0;
+  if (p.epoch < 1 || p.epoch > o.schedule.epochs + 1 || p.step < 0 || p.step >= steps_per_epoch ||
+      (p.epoch == o.schedule.epochs + 1 && !at_boundary) ||
+      static_cast<int64_t>(p.epochs.size()) != p.epoch - 1 ||
+      p.global_step != (p.epoch - 1) * steps_per_epoch + p.step ||
+      at_boundary != c.lstm_state.h.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training checkpoint '", path, "' holds an impossible position: epoch ", p.epoch,
+        " step ", p.step, " global step ", p.global_step, " with ", p.epochs.size(),
+        " finished epochs, ", c.lstm_state.h.size(), " LSTM state layers (corrupt?)"));
   }
   return absl::OkStatus();
 }
@@ -89,6 +134,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
   return CatchTorch("Train", [&]() -> absl::StatusOr<TrainResult> {
     const ZarembaSchedule& sch = options.schedule;
     RETURN_IF_ERROR(ValidateSchedule(sch));
+    RETURN_IF_ERROR(ValidateCheckpointOptions(options));
     ASSIGN_OR_RETURN(torch::Tensor data, Batchify(train_ids, sch.batch_size));
     TrainingHooks dense;
     if (hooks == nullptr) hooks = &dense;
@@ -99,8 +145,9 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
     // log_alpha) are updated by the same SGD but not clipped, so the penalty's gradient on them
     // does not shrink the weights' steps.
     std::vector<torch::Tensor> params = model->parameters();
+    const std::vector<torch::Tensor> extra = hooks->ExtraParameters();
     std::vector<torch::Tensor> all_params = params;
-    for (auto& t : hooks->ExtraParameters()) all_params.push_back(t);
+    all_params.insert(all_params.end(), extra.begin(), extra.end());
     torch::optim::SGD sgd(all_params, torch::optim::SGDOptions(sch.learning_rate));
 
     int64_t steps_per_epoch = NumBpttWindows(data, sch.bptt);
@@ -111,22 +158,73 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
         options.log_every_steps > 0 ? options.log_every_steps
                                     : std::max<int64_t>(1, steps_per_epoch / 10);
     const int64_t total_steps = steps_per_epoch * sch.epochs;
+    const std::string& ckpt_path = options.checkpoint_path;
+    const bool checkpointing = !ckpt_path.empty();
+
     TrainResult result;
-    int64_t global_step = 0;
-    for (int epoch = 1; epoch <= sch.epochs; ++epoch) {
+    TrainingProgress start;  // where this run begins: the start, or a checkpoint's position
+    LstmState resumed_state;
+    if (checkpointing && options.resume && !PathExists(ckpt_path)) {
+      log(absl::StrFormat("no training checkpoint at %s: starting from scratch", ckpt_path));
+    } else if (checkpointing && options.resume) {
+      ASSIGN_OR_RETURN(TrainingCheckpoint ckpt, LoadTrainingCheckpoint(ckpt_path));
+      RETURN_IF_ERROR(CheckResumable(ckpt, ckpt_path, options, steps_per_epoch));
+      RETURN_IF_ERROR(
+          RestoreTrainingCheckpoint(ckpt, ckpt_path, model, *hooks, sgd, &resumed_state));
+      start = ckpt.progress;
+      result.epochs = start.epochs;
+      result.tokens = start.tokens;
+      result.train_seconds = start.train_seconds;
+      result.resumed = true;
+      result.resumed_at_global_step = start.global_step;
+      log(absl::StrFormat("resuming from %s: epoch %d step %d/%d (global step %d)", ckpt_path,
+                          start.epoch, start.step, steps_per_epoch, start.global_step));
+    } else if (checkpointing && PathExists(ckpt_path)) {
+      log(absl::StrFormat("training checkpoint %s exists but resume is off: it will be replaced",
+                          ckpt_path));
+    }
+
+    // Writes the state after `progress.global_step` steps; refuses NaN/Inf state, so the last
+    // good checkpoint stays in place.
+    const auto write_checkpoint = [&](const TrainingProgress& progress,
+                                      const LstmState& state) -> absl::Status {
+      TrainingProgress p = progress;
+      p.steps_per_epoch = steps_per_epoch;
+      p.batch_size = sch.batch_size;
+      p.epochs = result.epochs;
+      p.tokens = result.tokens;
+      p.train_seconds = result.train_seconds;
+      ASSIGN_OR_RETURN(TrainingCheckpoint c, CaptureTrainingCheckpoint(
+                                                 model, *hooks, sgd, state,
+                                                 options.config_hash, p));
+      absl::Status s = SaveTrainingCheckpoint(c, ckpt_path);
+      if (s.code() == absl::StatusCode::kFailedPrecondition) {
+        return absl::InternalError(absl::StrFormat(
+            "epoch %d after global step %d: %s; the last good checkpoint %s is kept",
+            p.epoch, p.global_step, s.message(), ckpt_path));
+      }
+      return s;
+    };
+
+    int64_t global_step = start.global_step;
+    for (int epoch = start.epoch; epoch <= sch.epochs; ++epoch) {
       const double lr =
           sch.learning_rate * std::pow(sch.lr_decay, std::max(epoch - sch.decay_after_epochs, 0));
       for (auto& group : sgd.param_groups()) {
         static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
       }
       model->train();
-      LstmState state = model->InitialState(sch.batch_size);
+      const bool mid_epoch = epoch == start.epoch && start.step > 0;
+      LstmState state = mid_epoch ? resumed_state : model->InitialState(sch.batch_size);
       EpochStats stats;
       stats.epoch = epoch;
       stats.learning_rate = lr;
-      double nll_sum = 0;  // nats, summed over tokens
-      const absl::Time epoch_start = absl::Now();
-      for (int64_t step = 0; step < steps_per_epoch; ++step, ++global_step) {
+      stats.steps = mid_epoch ? start.step : 0;
+      stats.tokens = mid_epoch ? start.epoch_tokens : 0;
+      double nll_sum = mid_epoch ? start.epoch_nll_sum : 0;  // nats, summed over tokens
+      const double earlier_seconds = mid_epoch ? start.epoch_train_seconds : 0;
+      absl::Time epoch_start = absl::Now();  // moved forward past checkpoint writes
+      for (int64_t step = stats.steps; step < steps_per_epoch; ++step, ++global_step) {
         BpttWindow w = GetBpttWindow(data, step, sch.bptt);
         state = state.Detached();
         LmOutput out = hooks->Forward(model, w.input, &state);
@@ -157,13 +255,22 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
           return absl::InternalError(absl::StrFormat(
               "epoch %d step %d: gradient norm is not finite", epoch, step + 1));
         }
+        for (size_t i = 0; i < extra.size(); ++i) {
+          const torch::Tensor& g = extra[i].grad();
+          if (g.defined() && !torch::isfinite(g).all().item<bool>()) {
+            return absl::InternalError(absl::StrFormat(
+                "epoch %d step %d: gradient of extra parameter %d of %d (e.g. gate log_alpha) "
+                "has NaN/Inf; stopping before the update",
+                epoch, step + 1, i, extra.size()));
+          }
+        }
         sgd.step();
         hooks->AfterStep(model, lr);
         nll_sum += nll * static_cast<double>(w.target.numel());
         stats.tokens += w.target.numel();
         stats.steps = step + 1;
+        const double secs = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
         if ((step + 1) % log_every == 0 || step + 1 == steps_per_epoch) {
-          const double secs = absl::ToDoubleSeconds(absl::Now() - epoch_start);
           const double tps = stats.tokens / std::max(secs, 1e-9);
           const double done_secs = result.train_seconds + secs;
           const double eta = done_secs / (global_step + 1) * (total_steps - global_step - 1);
@@ -172,8 +279,22 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
               epoch, sch.epochs, step + 1, steps_per_epoch, lr, tps,
               std::exp(nll_sum / stats.tokens), FormatDuration(eta)));
         }
+        if (checkpointing && options.checkpoint_every_steps > 0 &&
+            (global_step + 1) % options.checkpoint_every_steps == 0 &&
+            step + 1 < steps_per_epoch) {  // the epoch's end writes its own, after validation
+          const absl::Time pause = absl::Now();
+          TrainingProgress p;
+          p.epoch = epoch;
+          p.step = step + 1;
+          p.global_step = global_step + 1;
+          p.epoch_nll_sum = nll_sum;
+          p.epoch_tokens = stats.tokens;
+          p.epoch_train_seconds = secs;
+          RETURN_IF_ERROR(write_checkpoint(p, state));
+          epoch_start += absl::Now() - pause;
+        }
       }
-      stats.train_seconds = absl::ToDoubleSeconds(absl::Now() - epoch_start);
+      stats.train_seconds = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
       stats.tokens_per_second = stats.tokens / std::max(stats.train_seconds, 1e-9);
       stats.train_perplexity = std::exp(nll_sum / std::max<int64_t>(stats.tokens, 1));
       if (options.eval_each_epoch && valid_ids.defined() && valid_ids.numel() > 1) {
@@ -188,6 +309,12 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
       result.tokens += stats.tokens;
       result.train_seconds += stats.train_seconds;
       result.epochs.push_back(stats);
+      if (checkpointing) {
+        TrainingProgress p;
+        p.epoch = epoch + 1;
+        p.global_step = global_step;
+        RETURN_IF_ERROR(write_checkpoint(p, LstmState{}));
+      }
     }
     result.tokens_per_second = result.tokens / std::max(result.train_seconds, 1e-9);
     return result;

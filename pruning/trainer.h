@@ -1,14 +1,18 @@
 // Training and evaluation of LSTM language models, shared by the dense baseline and every
 // pruning method: truncated BPTT with the state carried across windows (Zaremba et al. 2014),
 // plain SGD with a global gradient-norm clip and the step-decay schedule, and perplexity.
+// Training can write checkpoints as it goes and resume from one after a kill
+// (pruning/training_checkpoint.h holds the format).
 #ifndef RNNPRUNE_PRUNING_TRAINER_H_
 #define RNNPRUNE_PRUNING_TRAINER_H_
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
 #include "models/zaremba.h"
@@ -35,6 +39,18 @@ class TrainingHooks {
   // Called after every optimizer step (e.g. thresholding, masks, proximal steps), with the
   // learning rate of that step.
   virtual void AfterStep(LstmLm& model, double learning_rate) {}
+  // State the hook changes during training besides ExtraParameters() (e.g. a step counter,
+  // masks, or the bytes of an RNG of its own; torch's global CPU generator is saved by the
+  // trainer), as named tensors (names: letters, digits, '_', '.', '/'). Saved in training
+  // checkpoints after a step, so that a resumed run continues exactly where it stopped. A hook
+  // whose training behaviour depends only on its extra parameters and torch's global generator
+  // needs neither of these.
+  virtual std::map<std::string, torch::Tensor> SaveTrainingState() { return {}; }
+  // Restores what SaveTrainingState() returned (called after the model's and the extra
+  // parameters were restored). Errors: InvalidArgument when `state` does not fit this hook.
+  virtual absl::Status RestoreTrainingState(const std::map<std::string, torch::Tensor>& state) {
+    return absl::OkStatus();
+  }
 };
 
 // Options of Train.
@@ -50,6 +66,21 @@ struct TrainOptions {
   int64_t max_eval_tokens = 0;
   // Receives progress lines; by default they go to stderr.
   std::function<void(const std::string&)> log;
+
+  // Training checkpoints (pruning/training_checkpoint.h); empty = none. Written atomically after
+  // every `checkpoint_every_steps` optimizer steps (counted over all epochs; 0 = only at epoch
+  // ends) and at the end of every epoch (after its validation), replacing the previous one.
+  std::string checkpoint_path;
+  int64_t checkpoint_every_steps = 0;
+  // With a checkpoint at checkpoint_path: continue from it (parameters, hooks' state, optimizer,
+  // RNG, carried LSTM state, schedule position, stats so far) instead of starting over; on one
+  // thread the result is bit-identical to an uninterrupted run. Without one: start from scratch
+  // (the log says so). Ignored when checkpoint_path is empty.
+  bool resume = false;
+  // Identity of everything that determines the run (common/config_hash.h ConfigHash of the
+  // model, schedule, data, seed, method, ...). Recorded in checkpoints; resuming from a
+  // checkpoint with another hash is refused. Required when checkpoint_path is set.
+  std::string config_hash;
 };
 
 // Per-epoch record.
@@ -69,14 +100,25 @@ struct TrainResult {
   int64_t tokens = 0;
   double train_seconds = 0;
   double tokens_per_second = 0;     // over all epochs, training steps only
+  // Set when the run continued from a training checkpoint, with the number of optimizer steps
+  // (over all epochs) that checkpoint had taken.
+  bool resumed = false;
+  int64_t resumed_at_global_step = 0;
 };
 
 // Trains `model` in place on `train_ids` [N] (int64) with SGD: for each window the loss is the
 // NLL summed over its time steps and averaged over the batch (Zaremba's normalisation; lr 1.0
 // applies to it), plus hooks->Penalty(model). Gradients are clipped to a global L2 norm of
 // schedule.max_grad_norm. The lr of epoch e is lr * lr_decay^max(e - decay_after_epochs, 0).
-// `hooks` may be null (dense training). Errors: InvalidArgument for bad options or data;
-// Internal when the loss or a gradient becomes NaN/Inf (naming the epoch, step and tensor).
+// `hooks` may be null (dense training). See TrainOptions for checkpoints and resuming; hooks
+// with state of their own must implement SaveTrainingState / RestoreTrainingState.
+// Errors: InvalidArgument for bad options or data, or a corrupt/truncated checkpoint (naming
+// its path; the file is left in place); FailedPrecondition when the checkpoint was made under
+// another config_hash (naming both hashes and the path) or does not fit the run; Internal when
+// the loss or a gradient (model or extra parameters) becomes NaN/Inf, stopping before that
+// update, or when a parameter or the LSTM state holds NaN/Inf as a checkpoint is due (each
+// naming the epoch, step and tensor): the bad state is never written, the last checkpoint stays
+// as it was; any error writing a checkpoint (naming the path).
 absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
                                   const torch::Tensor& valid_ids, const TrainOptions& options,
                                   TrainingHooks* hooks = nullptr);

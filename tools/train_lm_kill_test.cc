@@ -1,0 +1,168 @@
+// The kill test: //tools:train_lm run once without interruption (A), and once (B) killed with
+// SIGKILL as soon as its first training checkpoint is on disk, mid-epoch, then restarted with
+// --resume. B must end with the same validation perplexity and the same parameter SHA-256 as A,
+// bit for bit (one thread). Real PTB; skipped when the data folder is absent.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/data_dir.h"
+#include "common/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "pruning/training_checkpoint.h"
+
+namespace rnnprune {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+std::string TmpPath(const std::string& name) {
+  const char* d = std::getenv("TEST_TMPDIR");
+  return std::string(d ? d : "/tmp") + "/" + name;
+}
+
+std::string Binary() {
+  return std::string(std::getenv("TEST_SRCDIR")) + "/rnnprune/tools/train_lm";
+}
+
+// Starts `args` (args[0] is the program) with stdout and stderr going to `log`.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Runs `args` to the end; returns its exit status (-1 when it did not exit normally).
+int RunToEnd(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = Spawn(args, log);
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> Args(const std::string& data_dir, const std::string& method,
+                              const std::string& name, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {
+      Binary(),
+      "--data_dir=" + data_dir,
+      "--method=" + method,
+      "--lambda=1e-3",
+      "--epochs=2",
+      "--max_steps_per_epoch=60",
+      "--checkpoint_every_steps=15",
+      "--batch_size=10",
+      "--bptt=20",
+      "--hidden=32",
+      "--embedding=32",
+      "--max_eval_tokens=2000",
+      "--threads=1",
+      "--seed=3",
+      "--checkpoint=" + TmpPath(name + ".ckpt"),
+      "--out_json=" + TmpPath(name + ".json"),
+  };
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+json ReadJson(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return json::parse(text.value_or("{}"));
+}
+
+void KillMidEpochAndResume(const std::string& method) {
+  const std::string data = TestDataDir("ptb/ptb.train.txt");
+  if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
+  ::setenv("OMP_NUM_THREADS", "1", 1);
+  const std::string a = method + "_a", b = method + "_b";
+
+  ASSERT_EQ(RunToEnd(Args(data, method, a), TmpPath(a + ".log")), 0)
+      << ReadFile(TmpPath(a + ".log")).value_or("");
+  const json ja = ReadJson(TmpPath(a + ".json"));
+
+  // B: killed as soon as its first checkpoint (global step 15 of 120) exists.
+  const std::string ckpt = TmpPath(b + ".ckpt");
+  const pid_t pid = Spawn(Args(data, method, b), TmpPath(b + "_killed.log"));
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  bool exited = false;
+  while (!PathExists(ckpt) && std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_FALSE(exited) << "B ended before writing a checkpoint: "
+                       << ReadFile(TmpPath(b + "_killed.log")).value_or("");
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+  ASSERT_FALSE(PathExists(TmpPath(b + ".json"))) << "B finished before the kill";
+  absl::StatusOr<TrainingCheckpoint> left = LoadTrainingCheckpoint(ckpt);
+  ASSERT_TRUE(left.ok()) << left.status();
+  std::cout << method << ": killed with the checkpoint of epoch " << left->progress.epoch
+            << " step " << left->progress.step << " (global step " << left->progress.global_step
+            << ") on disk\n";
+  EXPECT_GT(left->progress.step, 0) << "the checkpoint left by the kill is not mid-epoch";
+  EXPECT_LT(left->progress.global_step, 120);
+
+  // Resuming under another configuration is refused and leaves the checkpoint alone.
+  const std::string before = *ReadFile(ckpt);
+  ASSERT_EQ(
+      RunToEnd(Args(data, method, b, {"--resume", "--seed=4"}), TmpPath(b + "_refused.log")), 1);
+  const std::string refused = ReadFile(TmpPath(b + "_refused.log")).value_or("");
+  EXPECT_THAT(refused, HasSubstr("refusing to resume"));
+  EXPECT_THAT(refused, HasSubstr(ja["config_hash"].get<std::string>()));
+  EXPECT_EQ(*ReadFile(ckpt), before);
+
+  ASSERT_EQ(RunToEnd(Args(data, method, b, {"--resume"}), TmpPath(b + "_resumed.log")), 0)
+      << ReadFile(TmpPath(b + "_resumed.log")).value_or("");
+  EXPECT_THAT(ReadFile(TmpPath(b + "_resumed.log")).value_or(""), HasSubstr("resuming from"));
+  const json jb = ReadJson(TmpPath(b + ".json"));
+  EXPECT_TRUE(jb["resumed"].get<bool>());
+  EXPECT_EQ(jb["resumed_at_global_step"].get<int64_t>(), left->progress.global_step);
+  EXPECT_FALSE(ja["resumed"].get<bool>());
+  EXPECT_EQ(jb["config_hash"], ja["config_hash"]);
+  EXPECT_EQ(jb["parameters_sha256"], ja["parameters_sha256"]);
+  EXPECT_EQ(jb["valid_perplexity"].get<double>(), ja["valid_perplexity"].get<double>());
+  EXPECT_EQ(jb["valid_tokens"], ja["valid_tokens"]);
+  for (size_t e = 0; e < ja["epochs"].size(); ++e) {
+    EXPECT_EQ(jb["epochs"][e]["train_perplexity"].get<double>(),
+              ja["epochs"][e]["train_perplexity"].get<double>());
+    EXPECT_EQ(jb["epochs"][e]["valid_perplexity"].get<double>(),
+              ja["epochs"][e]["valid_perplexity"].get<double>());
+  }
+}
+
+TEST(TrainLmKill, DenseResumesBitIdentically) { KillMidEpochAndResume("dense"); }
+
+TEST(TrainLmKill, L0GatesResumeBitIdentically) { KillMidEpochAndResume("l0"); }
+
+}  // namespace
+}  // namespace rnnprune
