@@ -49,6 +49,12 @@ ABSL_FLAG(int, seed, 1, "seed of every random number (same seed + 1 thread = sam
 ABSL_FLAG(bool, render_only, false,
           "only re-render the reports of --tasks from reports/results/ (ptb_*.jsonl, "
           "squad_*.json, speed_<preset>.json); train and measure nothing");
+ABSL_FLAG(bool, force, false,
+          "recompute every run; by default, finished runs whose config hash matches a record of "
+          "the preset's results file are re-used, and an interrupted run resumes from its "
+          "training checkpoint (<output_dir>/*.train.ckpt)");
+ABSL_FLAG(int64_t, checkpoint_every_steps, 200,
+          "training checkpoints every this many steps (and at each epoch end), > 0");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of LibTorch)");
 ABSL_FLAG(std::vector<std::string>, methods, {},
           "comma-separated pruning methods to run after the dense model (default: the preset's "
@@ -121,6 +127,8 @@ int main(int argc, char** argv) {
   o.l0_input_lambda_ratio = absl::GetFlag(FLAGS_l0_input_lambda_ratio);
   o.l0_init_keep = absl::GetFlag(FLAGS_l0_init_keep);
   o.l0_mode = absl::GetFlag(FLAGS_l0_mode);
+  o.force = absl::GetFlag(FLAGS_force);
+  o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every_steps);
   o.squad_train = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_squad_train));
   o.glove = absl::GetFlag(FLAGS_glove);
   if (o.glove != "none") o.glove = rnnprune::ResolveUserPath(o.glove);

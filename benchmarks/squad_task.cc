@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/config_hash.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
@@ -56,6 +57,60 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   lo.skip_bad_questions = true;  // counted and reported (skipped_questions)
   ASSIGN_OR_RETURN(SquadDataset dev,
                    LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
+  // GloVe: the file given, else the first found in the data folder; none for "none".
+  if (o.glove_path.empty()) {
+    for (const char* suffix : {"d.txt.gz", "d.txt", "d.first100.txt.gz"}) {
+      const std::string candidate =
+          absl::StrCat(o.data_dir, "/glove/glove.6B.", p.squad_word_dim, suffix);
+      if (access(candidate.c_str(), R_OK) == 0) {
+        o.glove_path = candidate;
+        break;
+      }
+    }
+  } else if (o.glove_path == "none") {
+    o.glove_path.clear();
+  }
+  // Everything that determines the numbers: data, protocol, sizes, schedule, seed.
+  json identity = {{"task", "squad"},
+                   {"preset", p.name},
+                   {"hidden_size", p.squad_hidden_size},
+                   {"word_dim", p.squad_word_dim},
+                   {"char_channels", p.squad_char_channels},
+                   {"epochs", p.squad_epochs},
+                   {"max_steps_per_epoch", p.squad_max_steps_per_epoch},
+                   {"batch_size", p.squad_batch_size},
+                   {"optimizer", p.squad_optimizer},
+                   {"learning_rate", p.squad_learning_rate},
+                   {"ema_decay", p.squad_ema_decay},
+                   {"max_eval_questions", p.squad_max_eval_questions},
+                   {"max_answer_tokens", p.squad_max_answer_tokens},
+                   {"seed", o.seed},
+                   // The file's name, not its folder: the same data re-used from another clone.
+                   {"glove", o.glove_path.substr(o.glove_path.find_last_of('/') + 1)}};
+  {
+    ASSIGN_OR_RETURN(std::string dev_bytes, ReadFile(dev_path));
+    identity["dev_sha256"] = Sha256Hex(dev_bytes);
+    if (!o.train_path.empty()) {
+      ASSIGN_OR_RETURN(std::string train_bytes, ReadFile(o.train_path));
+      identity["train_sha256"] = Sha256Hex(train_bytes);
+    }
+  }
+  const std::string hash = ConfigHash(identity);
+  const std::string record_path =
+      absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json");
+  if (!o.force && access(record_path.c_str(), R_OK) == 0) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(record_path));
+    json earlier = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (earlier.is_object() && earlier.value("config_hash", std::string()) == hash &&
+        access(earlier.value("predictions_path", std::string()).c_str(), R_OK) == 0) {
+      o.log(absl::StrCat("[squad] re-using the finished run of ",
+                         earlier.value("timestamp_utc", std::string("?")), " (config hash ",
+                         hash.substr(0, 12), "; --force recomputes)"));
+      earlier["reused"] = true;
+      RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
+      return earlier;
+    }
+  }
   SquadSplit split;
   std::string train_source, eval_source = dev_path;
   if (!o.train_path.empty()) {
@@ -92,18 +147,6 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
 
   // Word embeddings: GloVe rows where there are some, else seeded random rows.
   std::optional<GloveVectors> glove;
-  if (o.glove_path.empty()) {
-    for (const char* suffix : {"d.txt.gz", "d.txt", "d.first100.txt.gz"}) {
-      const std::string candidate =
-          absl::StrCat(o.data_dir, "/glove/glove.6B.", p.squad_word_dim, suffix);
-      if (access(candidate.c_str(), R_OK) == 0) {
-        o.glove_path = candidate;
-        break;
-      }
-    }
-  } else if (o.glove_path == "none") {
-    o.glove_path.clear();
-  }
   if (!o.glove_path.empty()) {
     ASSIGN_OR_RETURN(GloveVectors g, LoadGlove(o.glove_path));
     glove = std::move(g);
@@ -159,6 +202,7 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
 
   json r;
   r["task"] = "squad";
+  r["config_hash"] = hash;
   r["preset"] = p.name;
   r["budget"] = p.squad_budget;
   r["protocol"] = split.protocol;
@@ -205,8 +249,7 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   r["seed"] = o.seed;
   r["command"] = o.command;
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
-  RETURN_IF_ERROR(WriteFileAtomically(
-      absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json"), r.dump(2) + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(record_path, r.dump(2) + "\n"));
   RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
   o.log(absl::StrCat("[squad] wrote ", o.reports_dir, "/squad.md"));
   return r;

@@ -33,12 +33,15 @@ struct SquadTaskOptions {
   std::string output_dir;   // squad_<preset>_predictions.json
   int threads = 1;
   int seed = 1;
+  // false: when <reports_dir>/results/squad_<preset>.json holds a record with this run's config
+  // hash and its predictions file exists, that record is re-used (marked "reused": true).
+  bool force = false;
   std::string command;
   RunInfo run_info;
   std::function<void(const std::string&)> log;
 };
 
-// Runs the task and returns its record (the fields reports/squad_report.h reads): data and
+// Runs the task (or re-uses a finished one: see `force`) and returns its record (the fields reports/squad_report.h reads): data and
 // protocol, BiDAF config, schedule, per-epoch loss (nats), exact match and F1 (percent),
 // training time (s) and speed (questions/s), evaluation speed, provenance. The record is
 // written to <reports_dir>/results/squad_<preset>.json and squad.md re-rendered.

@@ -70,6 +70,29 @@ TEST(SquadTask, LocalProtocolWritesRecordPredictionsAndReport) {
   EXPECT_NE(md->find("| smoke |"), std::string::npos);
 }
 
+TEST(SquadTask, ReusesAFinishedRunUnlessForced) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/reuse");
+  SquadTaskOptions o = SmokeOptions(data, out);
+  absl::StatusOr<json> first = RunSquadTask(o);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->contains("reused"));
+  absl::StatusOr<json> second = RunSquadTask(o);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)["reused"], true);
+  EXPECT_EQ((*second)["timestamp_utc"], (*first)["timestamp_utc"]);
+  EXPECT_EQ((*second)["f1"], (*first)["f1"]);
+  o.seed = 4;  // another run
+  absl::StatusOr<json> other = RunSquadTask(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->contains("reused"));
+  o.force = true;
+  absl::StatusOr<json> forced = RunSquadTask(o);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_FALSE(forced->contains("reused"));
+}
+
 TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";

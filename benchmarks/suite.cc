@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +24,7 @@
 #include "benchmarks/speed_suite.h"
 #include "benchmarks/squad_task.h"
 #include "reports/speed_report.h"
+#include "common/config_hash.h"
 #include "common/files.h"
 #include "common/run_info.h"
 #include "common/status_macros.h"
@@ -95,15 +98,76 @@ struct DenseRun {
   std::string checkpoint;
   InferenceTiming timing;
   ZarembaConfig config;
+  std::string config_hash;
 };
+
+// Records of the preset's results file by config hash (empty with --force or no file).
+using PreviousRuns = std::map<std::string, json>;
+
+bool FileExists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+// SHA-256 of the corpus's token ids (train, valid, test): the data's identity in config hashes.
+std::string CorpusSha256(const PtbCorpus& corpus) {
+  std::string bytes;
+  for (const torch::Tensor* t : {&corpus.train, &corpus.valid, &corpus.test}) {
+    torch::Tensor c = t->contiguous();
+    bytes.append(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size());
+  }
+  return Sha256Hex(bytes);
+}
+
+// A finished run of `previous` with this hash whose checkpoint still exists (or that collapsed
+// and has none), marked as re-used; nullopt otherwise.
+std::optional<json> Reusable(const PreviousRuns& previous, const std::string& hash) {
+  auto it = previous.find(hash);
+  if (it == previous.end()) return std::nullopt;
+  const json& r = it->second;
+  if (!r.contains("collapsed") &&
+      (!r.contains("checkpoint") || !r["checkpoint"].is_string() ||
+       !FileExists(r["checkpoint"].get<std::string>()))) {
+    return std::nullopt;
+  }
+  json reused = r;
+  reused["reused"] = true;
+  return reused;
+}
+
+// Training checkpoints of one run: written every checkpoint_every_steps steps and at each epoch
+// end, resumed from unless --force.
+void AddTrainingCheckpoint(const SuiteOptions& o, const std::string& path,
+                           const std::string& hash, TrainOptions* to) {
+  to->checkpoint_path = path;
+  to->checkpoint_every_steps = o.checkpoint_every_steps;
+  to->resume = !o.force;
+  to->config_hash = hash;
+}
 
 absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset,
                                      const std::string& config_name, const PtbCorpus& corpus,
-                                     const RunInfo& info) {
+                                     const std::string& corpus_sha256,
+                                     const PreviousRuns& previous, const RunInfo& info) {
   ASSIGN_OR_RETURN(ZarembaConfig cfg, GetZarembaConfig(config_name));
   if (preset.epochs > 0) cfg.schedule.epochs = preset.epochs;
   if (preset.decay_after_epochs > 0) cfg.schedule.decay_after_epochs = preset.decay_after_epochs;
   cfg.model.vocab_size = corpus.vocab.size();
+  const std::string hash = ConfigHash(
+      {{"task", "ptb"}, {"run", "dense"}, {"preset", preset.name}, {"config_name", config_name},
+       {"model", json::parse(cfg.model.ToJson())}, {"schedule", ScheduleToJson(cfg.schedule)},
+       {"max_steps_per_epoch", preset.max_steps_per_epoch}, {"seed", o.seed},
+       {"data_sha256", corpus_sha256}, {"max_eval_tokens", preset.max_eval_tokens},
+       {"dense_checkpoint", o.dense_checkpoint}});
+  if (std::optional<json> reused = Reusable(previous, hash)) {
+    o.log(absl::StrFormat("[ptb/%s] dense %s: re-using the finished run of %s (config hash %s; "
+                          "--force recomputes)",
+                          preset.name, config_name, (*reused)["timestamp_utc"].dump(),
+                          hash.substr(0, 12)));
+    DenseRun run;
+    run.record = *reused;
+    run.checkpoint = (*reused)["checkpoint"].get<std::string>();
+    run.config = cfg;
+    run.config_hash = hash;
+    return run;
+  }
   const absl::Time start = absl::Now();
   o.log(absl::StrFormat("[ptb/%s] dense %s: %d epochs, %d threads, seed %d", preset.name,
                         config_name, cfg.schedule.epochs, o.threads, o.seed));
@@ -130,10 +194,13 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
     to.schedule = cfg.schedule;
     to.max_steps_per_epoch = preset.max_steps_per_epoch;
     to.log = o.log;
-    ASSIGN_OR_RETURN(tr, Train(model, corpus.train, corpus.valid, to));
     ckpt = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name, "_dense.pt");
+    const std::string training_ckpt = absl::StrCat(ckpt, ".train.ckpt");
+    AddTrainingCheckpoint(o, training_ckpt, hash, &to);
+    ASSIGN_OR_RETURN(tr, Train(model, corpus.train, corpus.valid, to));
     json meta = {{"preset", preset.name}, {"config_name", config_name}, {"seed", o.seed}};
     RETURN_IF_ERROR(SaveLstmLm(model, ckpt, meta.dump()));
+    std::remove(training_ckpt.c_str());  // the exported model supersedes it
   }
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, cfg.schedule.bptt));
   ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt));
@@ -151,8 +218,11 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   ASSIGN_OR_RETURN(run.timing, TimeInference(model, preset.timing_repeats));
   run.checkpoint = ckpt;
   run.config = cfg;
+  run.config_hash = hash;
   json& r = run.record;
   r["task"] = "ptb";
+  r["config_hash"] = hash;
+  if (tr.resumed) r["resumed_at_step"] = tr.resumed_at_global_step;
   r["method"] = "dense";
   r["preset"] = preset.name;
   r["config_name"] = config_name;
@@ -252,11 +322,41 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                                   const DenseRun& dense, const std::string& name,
                                   const PruningMethodInfo& method_info,
                                   const RunSetting& setting, const PtbCorpus& corpus,
-                                  const RunInfo& info) {
+                                  const PreviousRuns& previous, const RunInfo& info) {
   const absl::Time start = absl::Now();
   const std::string& config_name = dense.config.name;
   const std::string tag = absl::StrCat(preset.name, "/", name, " ", setting.label);
   const bool scratch = name == "l0" && o.l0_mode == "scratch";
+  json identity = {{"task", "ptb"},
+                   {"run", "method"},
+                   {"parent_config_hash", dense.config_hash},
+                   {"method", name},
+                   {"setting", setting.label},
+                   {"setting_value", setting.value},
+                   {"target_sizes", setting.sizes},
+                   {"zero_threshold", o.zero_threshold},
+                   {"seed", o.seed},
+                   {"finetune", {{"epochs", preset.finetune_epochs},
+                                 {"max_steps_per_epoch", preset.finetune_max_steps_per_epoch},
+                                 {"learning_rate", preset.finetune_learning_rate}}},
+                   {"max_eval_tokens", preset.max_eval_tokens}};
+  if (name == "l0") {
+    identity["l0"] = {{"input_lambda_ratio", o.l0_input_lambda_ratio},
+                      {"init_keep", o.l0_init_keep},
+                      {"mode", o.l0_mode}};
+  }
+  const std::string hash = ConfigHash(identity);
+  if (std::optional<json> reused = Reusable(previous, hash)) {
+    o.log(absl::StrFormat("[ptb/%s] re-using the finished run of %s (config hash %s; --force "
+                          "recomputes)",
+                          tag, (*reused)["timestamp_utc"].dump(), hash.substr(0, 12)));
+    return *reused;
+  }
+  const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
+                                        "_", name, "_",
+                                        setting.label == "-"
+                                            ? std::string("control")
+                                            : absl::StrReplaceAll(setting.label, {{":", "-"}}));
   torch::manual_seed(o.seed);
   LstmLm model{nullptr};
   if (scratch) {
@@ -298,12 +398,16 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                         mo.total_steps,
                         scratch ? "from scratch" : "fine-tuning the dense checkpoint"));
   RETURN_IF_ERROR(method->Begin(model));
+  const std::string training_ckpt = base + ".train.ckpt";
+  AddTrainingCheckpoint(o, training_ckpt, hash, &to);
   ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, method.get()));
   ASSIGN_OR_RETURN(PruningStructure structure, method->Finish(model));
   RETURN_IF_ERROR(ValidateStructure(model, structure));
 
   json r;
   r["task"] = "ptb";
+  r["config_hash"] = hash;
+  if (tr.resumed) r["resumed_at_step"] = tr.resumed_at_global_step;
   r["method"] = name;
   r["method_description"] = method_info.description;
   r["structured"] = structure.structured;
@@ -337,11 +441,6 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   }
 
   const int64_t bptt = dense.config.schedule.bptt;
-  const std::string base = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", config_name,
-                                        "_", name, "_",
-                                        setting.label == "-"
-                                            ? std::string("control")
-                                            : absl::StrReplaceAll(setting.label, {{":", "-"}}));
   // The model that is evaluated and timed, and the extra CSR path of unstructured methods.
   LstmLm pruned{nullptr};
   std::shared_ptr<const SparseLstmLm> sparse;
@@ -358,6 +457,7 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
       o.log(absl::StrFormat("[ptb/%s] %s", tag, compacted.status().message()));
       r["collapsed"] = std::string(compacted.status().message());
       r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+      std::remove(training_ckpt.c_str());  // finished: the record says what happened
       return r;
     }
     pruned = compacted->model;
@@ -416,6 +516,7 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
   r["checkpoint"] = base + ".pt";
   r["export_json"] = base + ".json";
+  std::remove(training_ckpt.c_str());  // the exported model supersedes it
 
   // Speed: the dense parent and the pruned model (and its CSR form), side by side.
   ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
@@ -693,6 +794,10 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   if (o.reports_dir.empty() || o.output_dir.empty()) {
     return absl::InvalidArgumentError("--reports_dir and --output_dir must not be empty");
   }
+  if (o.checkpoint_every_steps < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--checkpoint_every_steps=", o.checkpoint_every_steps, " must be >= 1"));
+  }
   return absl::OkStatus();
 }
 
@@ -703,6 +808,15 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
   RETURN_IF_ERROR(MakeDirs(o.output_dir));
+  // An unwritable or full output folder fails now, not after the first hours of training.
+  for (const std::string& dir : {o.reports_dir + "/results", o.output_dir}) {
+    const std::string probe = absl::StrCat(dir, "/.write_test");
+    if (absl::Status s = WriteFileAtomically(probe, std::string(4096, ' ')); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("output folder ", dir,
+                                                 " is not writable: ", s.message()));
+    }
+    std::remove(probe.c_str());
+  }
   torch::set_num_threads(o.threads);
   const RunInfo info = CollectRunInfo(o.source_dir);
   std::vector<json> runs;
@@ -717,8 +831,23 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       std::vector<json> ptb_runs;
       const std::string results =
           absl::StrCat(o.reports_dir, "/results/ptb_", preset.name, ".jsonl");
+      const std::string corpus_sha256 = CorpusSha256(corpus);
+      // Finished runs of an earlier invocation, by config hash (none with --force).
+      PreviousRuns previous;
+      if (!o.force && FileExists(results)) {
+        ASSIGN_OR_RETURN(std::vector<json> earlier, ReadJsonLines(results));
+        for (json& r : earlier) {
+          if (r.contains("config_hash") && r["config_hash"].is_string()) {
+            previous[r["config_hash"].get<std::string>()] = std::move(r);
+          }
+        }
+        o.log(absl::StrFormat("[ptb] %d finished runs in %s may be re-used (--force "
+                              "recomputes them)",
+                              previous.size(), results));
+      }
       for (const std::string& config : preset.configs) {
-        ASSIGN_OR_RETURN(DenseRun dense, RunPtbDense(o, preset, config, corpus, info));
+        ASSIGN_OR_RETURN(DenseRun dense,
+                         RunPtbDense(o, preset, config, corpus, corpus_sha256, previous, info));
         ptb_runs.push_back(dense.record);
         // Written after every run, so a later failure loses nothing finished.
         RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
@@ -733,7 +862,8 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
           }
           for (const RunSetting& setting : settings) {
             ASSIGN_OR_RETURN(json r, RunPtbMethod(o, preset, dense, name, method_info, setting,
-                                                  corpus, info));
+                                                  corpus, previous, info));
+
             ptb_runs.push_back(std::move(r));
             RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
           }
@@ -764,6 +894,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       so.output_dir = o.output_dir;
       so.threads = o.threads;
       so.seed = o.seed;
+      so.force = o.force;
       so.command = o.command;
       so.run_info = info;
       so.log = o.log;

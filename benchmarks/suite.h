@@ -43,6 +43,11 @@ struct SuiteOptions {
   double l0_input_lambda_ratio = 1.0;
   double l0_init_keep = 0.95;           // initial keep probability of every gate, in (0, 1)
   std::string l0_mode = "finetune";     // "finetune" (from the dense checkpoint) or "scratch"
+  // Reuse and resume (see RunSuite): false re-uses finished runs whose config hash matches a
+  // record of the results file and resumes interrupted ones from their training checkpoints;
+  // true recomputes everything.
+  bool force = false;
+  int64_t checkpoint_every_steps = 200;  // training checkpoints (and at every epoch end), > 0
   std::string source_dir;   // git checkout recorded in the results
   std::string command;      // the command line, recorded in the results
   std::function<void(const std::string&)> log;  // progress lines (stderr when empty)
@@ -70,6 +75,14 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 // becomes '-') and timed side by side with the dense parent. Writes
 // <reports_dir>/results/ptb_<preset>.jsonl after every run (replacing that preset's previous
 // lines) and re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
+// Reuse and resume: every PTB record carries "config_hash" (common/config_hash.h) over what
+// determines its numbers (preset, config, schedule, method, setting, flags that change training,
+// seed, the data's SHA-256 and, for methods, the dense parent's hash). Unless options.force, a
+// run whose hash matches a record of the preset's existing results file, and whose checkpoint
+// is still there, is not recomputed: the record is re-used (marked "reused": true). Every
+// training run writes a training checkpoint (<output_dir>/<run>.train.ckpt, every
+// checkpoint_every_steps steps and at each epoch end, atomically) and resumes from it, so a
+// killed suite continues where it stopped; the checkpoint is removed once its run is exported.
 // Errors: bad options, missing or corrupt data, training divergence, a pruned model that does
 // not match its reference, unwritable outputs.
 absl::StatusOr<std::vector<nlohmann::json>> RunSuite(const SuiteOptions& options);

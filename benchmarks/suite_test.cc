@@ -171,6 +171,77 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
   EXPECT_EQ(method_test[0], method_test[1]);
 }
 
+// An output folder that cannot be written fails at once, naming it (before any data is read).
+TEST(Suite, UnwritableOutputFolderFailsAtStart) {
+  SuiteOptions o = Smoke("unwritable");
+  o.data_dir = "/nonexistent";  // never reached
+  o.reports_dir = "/proc/rnnprune_reports";  // /proc takes no new folders, even for root
+  absl::StatusOr<std::vector<json>> runs = RunSuite(o);
+  ASSERT_FALSE(runs.ok());
+  EXPECT_THAT(std::string(runs.status().message()), HasSubstr("/proc/rnnprune_reports"));
+  // A file where a folder should be.
+  o = Smoke("unwritable");
+  o.data_dir = "/nonexistent";
+  const std::string parent = std::string(std::getenv("TEST_TMPDIR")) + "/unwritable";
+  ASSERT_TRUE(MakeDirs(parent).ok());
+  ASSERT_TRUE(WriteFileAtomically(parent + "/runs_file", "x").ok());
+  o.output_dir = parent + "/runs_file";
+  runs = RunSuite(o);
+  ASSERT_FALSE(runs.ok());
+  EXPECT_THAT(std::string(runs.status().message()), HasSubstr("runs_file"));
+}
+
+// Finished runs are re-used by config hash; a run missing from the results file (as when the
+// suite was killed while training it) is computed again; --force recomputes everything.
+TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {
+  const std::string data = TestDataDir("ptb/ptb.train.txt");
+  if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
+  SuiteOptions o = Smoke("reuse");
+  o.data_dir = data;
+  o.methods = {"magnitude", "structured_magnitude"};
+  o.settings["magnitude"] = {"0.9"};
+  o.settings["structured_magnitude"] = {"120:150:100"};
+  auto first = RunSuite(o);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 3u);
+  for (const json& r : *first) {
+    EXPECT_FALSE(r.contains("reused")) << r["method"];
+    ASSERT_TRUE(r.contains("config_hash"));
+  }
+  // The training checkpoints are gone once their runs are exported.
+  EXPECT_FALSE(PathExists(o.output_dir + "/ptb_smoke_small_dense.pt.train.ckpt"));
+
+  auto second = RunSuite(o);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ((*second)[k]["reused"], true) << k;
+    EXPECT_EQ((*second)[k]["test_perplexity"], (*first)[k]["test_perplexity"]) << k;
+    EXPECT_EQ((*second)[k]["timestamp_utc"], (*first)[k]["timestamp_utc"]) << k;
+  }
+
+  // Interrupted while training the last run: its record never reached the file.
+  const std::string results = o.reports_dir + "/results/ptb_smoke.jsonl";
+  auto lines = ReadJsonLines(results);
+  ASSERT_TRUE(lines.ok());
+  lines->pop_back();
+  ASSERT_TRUE(WriteJsonLines(results, *lines).ok());
+  auto third = RunSuite(o);
+  ASSERT_TRUE(third.ok()) << third.status();
+  ASSERT_EQ(third->size(), 3u);
+  EXPECT_EQ((*third)[0]["reused"], true);
+  EXPECT_EQ((*third)[1]["reused"], true);
+  EXPECT_FALSE((*third)[2].contains("reused"));
+  EXPECT_EQ((*third)[2]["test_perplexity"], (*first)[2]["test_perplexity"]);  // 1 thread
+
+  // A changed setting is another run; --force recomputes the rest.
+  o.force = true;
+  auto forced = RunSuite(o);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  for (const json& r : *forced) EXPECT_FALSE(r.contains("reused")) << r["method"];
+  EXPECT_EQ((*forced)[0]["test_perplexity"], (*first)[0]["test_perplexity"]);
+}
+
 // L0 gates trained from scratch (no dense checkpoint involved), one lambda.
 TEST(Suite, L0FromScratchRunsOnRealPtb) {
   const std::string data = TestDataDir("ptb/ptb.train.txt");

@@ -27,6 +27,7 @@ absl::Status ErrnoError(absl::string_view what, absl::string_view path, int err)
       return absl::PermissionDeniedError(msg);
     case ENOSPC:
     case EDQUOT:
+    case EFBIG:  // the file size limit (RLIMIT_FSIZE) or the file system's
       return absl::ResourceExhaustedError(msg);
     default:
       return absl::InternalError(msg);

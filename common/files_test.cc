@@ -1,5 +1,7 @@
 #include "common/files.h"
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -71,6 +73,31 @@ TEST(Files, FailedProducerLeavesTheOldFileAndNoTemporary) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(*ReadFile(path), "old");
   EXPECT_FALSE(PathExists(path + ".tmp." + std::to_string(::getpid())));
+}
+
+}  // namespace
+}  // namespace rnnprune
+
+namespace rnnprune {
+namespace {
+
+// A write that runs out of space fails with ResourceExhausted naming the file, and the file it
+// would have replaced is intact. RLIMIT_FSIZE stands in for a full disk (the same write(2)
+// failure path; mounting a small file system needs privileges tests do not have).
+TEST(Files, OutOfSpaceKeepsTheOldFile) {
+  const std::string file = TmpDir() + "/results.jsonl";
+  ASSERT_TRUE(WriteFileAtomically(file, "finished run\n").ok());
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  signal(SIGXFSZ, SIG_IGN);  // write(2) then fails with EFBIG instead of killing the process
+  struct rlimit small = old_limit;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const absl::Status s = WriteFileAtomically(file, std::string(1 << 20, 'x'));
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_NE(s.message().find("results.jsonl"), std::string::npos) << s;
+  EXPECT_EQ(*ReadFile(file), "finished run\n");
 }
 
 }  // namespace
