@@ -838,7 +838,8 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
         ASSIGN_OR_RETURN(std::vector<json> earlier, ReadJsonLines(results));
         for (json& r : earlier) {
           if (r.contains("config_hash") && r["config_hash"].is_string()) {
-            previous[r["config_hash"].get<std::string>()] = std::move(r);
+            const std::string hash = r["config_hash"].get<std::string>();
+            previous[hash] = std::move(r);
           }
         }
         o.log(absl::StrFormat("[ptb] %d finished runs in %s may be re-used (--force "
