@@ -108,6 +108,25 @@ TEST(SquadReader, RejectsBadInputNamingTheQuestion) {
   EXPECT_EQ(LoadSquad("/nonexistent/dev.json").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Regression (//fuzz:squad_fuzzer): answer_start + the answer's length overflowed int64 (undefined
+// behaviour) for answer_start near 2^63, and an answer_start above 2^63 - 1 was read as negative.
+TEST(SquadReader, HugeAnswerStartIsOutsideTheContext) {
+  const std::string head = R"({"data": [{"paragraphs": [{"context": "Denver won.", "qas": [)";
+  const std::string tail = "]}]}]}";
+  const BadCase cases[] = {
+      {head + R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 9223372036854775807, "text": "won"}]})" + tail,
+       "answer 0: answer_start 9223372036854775807 + 3 characters is outside the context (11 characters)"},
+      {head + R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 18446744073709551615, "text": "won"}]})" + tail,
+       "answer 0: answer_start 18446744073709551615 is outside the context (11 characters)"},
+  };
+  for (const BadCase& c : cases) {
+    absl::StatusOr<SquadDataset> d = ParseSquad(c.json, "huge.json");
+    ASSERT_FALSE(d.ok()) << c.json;
+    EXPECT_NE(d.status().message().find(c.message), std::string::npos)
+        << d.status() << "\nshould contain: " << c.message;
+  }
+}
+
 TEST(SquadReader, SkipsBadQuestionsWhenAskedAndCountsThem) {
   const std::string json = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [
     {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
