@@ -4,6 +4,7 @@
 #ifndef RNNPRUNE_MODELS_CHECKPOINT_TESTING_H_
 #define RNNPRUNE_MODELS_CHECKPOINT_TESTING_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,14 @@ RawCheckpoint RawCheckpointOf(const LstmLm& model, const std::string& metadata_j
 // Writes `raw` to `path` in LibTorch's archive format (what LoadLstmLm reads). Errors: Internal
 // with LibTorch's message.
 absl::Status WriteRawCheckpoint(const RawCheckpoint& raw, const std::string& path);
+
+// Edits, in the archive bytes `archive` (as SaveLstmLm writes them: no comment, 32-bit sizes),
+// the data of the stored entry whose name ends with `name_suffix` (e.g. "/data.pkl") in place
+// with `edit` (which must keep its length), then rewrites the entry's CRC-32 in the central
+// directory, as a crafted file would. Errors: NotFound when no stored entry matches,
+// InvalidArgument when `edit` changed the length.
+absl::Status EditStoredEntry(std::string* archive, const std::string& name_suffix,
+                             const std::function<void(std::string* data)>& edit);
 
 }  // namespace rnnprune
 

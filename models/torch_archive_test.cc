@@ -1,7 +1,5 @@
 #include "models/torch_archive.h"
 
-#include <zlib.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -10,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/checkpoint.h"
+#include "models/checkpoint_testing.h"
 #include "models/lstm_lm.h"
 #include "torch/torch.h"
 
@@ -37,45 +36,8 @@ std::string CheckpointBytes(const std::string& name, const LstmLm& model) {
   return bytes.ok() ? *bytes : "";
 }
 
-uint64_t Le(const std::string& b, size_t at, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
-  return v;
-}
-
 void PutLe32(std::string* b, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) (*b)[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-}
-
-// Where an entry's data and its central-directory CRC field are (archives of SaveLstmLm: no zip64
-// fields needed, no comment).
-struct EntryAt {
-  size_t data = 0, size = 0, crc_field = 0;
-};
-
-EntryAt FindEntry(const std::string& b, const std::string& suffix) {
-  const size_t end = b.size() - 22;
-  size_t at = Le(b, end + 16, 4);
-  for (uint64_t k = 0; k < Le(b, end + 10, 2); ++k) {
-    const size_t name_len = Le(b, at + 28, 2);
-    const std::string name = b.substr(at + 46, name_len);
-    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(),
-                                                     suffix) == 0) {
-      const size_t local = Le(b, at + 42, 4);
-      return {local + 30 + Le(b, local + 26, 2) + Le(b, local + 28, 2), Le(b, at + 20, 4),
-              at + 16};
-    }
-    at += 46 + name_len + Le(b, at + 30, 2) + Le(b, at + 32, 2);
-  }
-  ADD_FAILURE() << "no entry ending in " << suffix;
-  return {};
-}
-
-// Recomputes the CRC-32 of the entry after its data was edited in place, as a crafted file would.
-void FixCrc(std::string* b, const EntryAt& e) {
-  PutLe32(b, e.crc_field,
-          static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(b->data() + e.data),
-                                        e.size)));
 }
 
 TEST(TorchArchive, CheckpointsOfSaveLstmLmPass) {
@@ -134,10 +96,13 @@ TEST(TorchArchive, EveryTruncationIsRefused) {
 TEST(TorchArchive, FlippedWeightFailsItsCrc) {
   torch::manual_seed(4);
   std::string b = CheckpointBytes("crc.pt", LstmLm(Tiny()));
-  const EntryAt e = FindEntry(b, "/data/0");
-  ASSERT_GT(e.size, 0u);
-  b[e.data + e.size / 2] ^= 0x40;
-  EXPECT_THAT(std::string(CheckTorchArchive(b).message()), HasSubstr("fails its CRC-32"));
+  // The first entry (a weight record) starts the file: 30-byte local header, name, extra field.
+  auto u16 = [&b](size_t at) {
+    return static_cast<size_t>(static_cast<unsigned char>(b[at])) |
+           static_cast<size_t>(static_cast<unsigned char>(b[at + 1])) << 8;
+  };
+  b[30 + u16(26) + u16(28) + 5] ^= 0x40;
+  EXPECT_THAT(std::string(CheckTorchArchive(b).message()), HasSubstr("/data/0' fails its CRC-32"));
 }
 
 // A crafted data.pkl (valid CRC) whose first BINUNICODE declares 4 GiB: LibTorch's unpickler
@@ -145,11 +110,11 @@ TEST(TorchArchive, FlippedWeightFailsItsCrc) {
 TEST(TorchArchive, PickleLengthBeyondTheEntryIsRefused) {
   torch::manual_seed(5);
   std::string b = CheckpointBytes("pickle.pt", LstmLm(Tiny()));
-  const EntryAt e = FindEntry(b, "/data.pkl");
-  const size_t x = b.find('X', e.data);
-  ASSERT_LT(x, e.data + e.size);
-  PutLe32(&b, x + 1, 0xFFFFFFFF);
-  FixCrc(&b, e);
+  ASSERT_TRUE(EditStoredEntry(&b, "/data.pkl", [](std::string* d) {
+                const size_t x = d->find('X');
+                ASSERT_NE(x, std::string::npos);
+                PutLe32(d, x + 1, 0xFFFFFFFF);
+              }).ok());
   const absl::Status s = CheckTorchArchive(b);
   EXPECT_THAT(std::string(s.message()), HasSubstr("declares 4294967295 bytes"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("data.pkl"));
@@ -226,17 +191,15 @@ TEST(TorchArchive, StorageLargerThanItsRecordIsRefused) {
   LstmLmConfig c = Tiny();
   c.hidden_sizes = {4};
   std::string b = CheckpointBytes("swapped.pt", LstmLm(c));
-  const EntryAt pkl = FindEntry(b, "/data.pkl");
-  const EntryAt small = FindEntry(b, "/data/6");
-  ASSERT_LT(small.size, 48u * 4);
-  // The first storage key: BINUNICODE "0" right after GLOBAL 'torch FloatStorage' and BINPUT.
-  const std::string key0 = Str("0");
-  const size_t at = b.find(key0, pkl.data);
-  ASSERT_LT(at, pkl.data + pkl.size);
-  b[at + 5] = '6';
-  FixCrc(&b, pkl);
+  // The first storage key, BINUNICODE "0" (lstm0_w_ih, 48 floats), becomes "6" (decoder.bias,
+  // 7 floats).
+  ASSERT_TRUE(EditStoredEntry(&b, "/data.pkl", [](std::string* d) {
+                const size_t at = d->find(Str("0"));
+                ASSERT_NE(at, std::string::npos);
+                (*d)[at + 5] = '6';
+              }).ok());
   const absl::Status s = CheckTorchArchive(b);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("storage '6' claims"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("storage '6' claims 48 elements of 4 bytes"));
 }
 
 }  // namespace
