@@ -148,6 +148,12 @@ absl::StatusOr<SquadDataset> ParseSquad(absl::string_view json_text, const std::
                                "\")");
             break;
           }
+          // An answer without a token maps to no token span (MakeSquadExamples would fail on it).
+          if (TokenizeWithSpans(answer.text).empty()) {
+            bad = absl::StrCat("answer ", k, ": text \"", answer.text,
+                               "\" has no token (empty or only whitespace)");
+            break;
+          }
           question.answers.push_back(std::move(answer));
         }
         if (!bad.empty()) {

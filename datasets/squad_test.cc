@@ -127,6 +127,33 @@ TEST(SquadReader, HugeAnswerStartIsOutsideTheContext) {
   }
 }
 
+// Regression (//fuzz:squad_fuzzer's invariant): an empty or whitespace-only answer passed the
+// reader (it matches the context trivially), and MakeSquadExamples then failed the whole data set
+// on it ("maps to no token"), even with skip_bad_questions. Now it is a bad question.
+TEST(SquadReader, AnswerWithoutATokenIsABadQuestion) {
+  const std::string json = R"({"data": [{"paragraphs": [{"context": "Denver  won.", "qas": [
+    {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
+    {"id": "empty", "question": "Who?", "answers": [{"answer_start": 3, "text": ""}]},
+    {"id": "space", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"},
+                                                    {"answer_start": 6, "text": "  "}]}]}]}]})";
+  absl::StatusOr<SquadDataset> strict = ParseSquad(json, "x");
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find(
+                "question empty (data[0].paragraphs[0].qas[1]): answer 0: text \"\" has no token"),
+            std::string::npos)
+      << strict.status();
+  SquadLoadOptions options;
+  options.skip_bad_questions = true;
+  absl::StatusOr<SquadDataset> d = ParseSquad(json, "x", options);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->num_questions, 1);
+  ASSERT_EQ(d->skipped.size(), 2u);
+  EXPECT_EQ(d->skipped[1], "question space: answer 1: text \"  \" has no token (empty or only "
+                           "whitespace)");
+  const SquadVocab words = BuildWordVocab(*d, 1), chars = BuildCharVocab(*d, 1);
+  EXPECT_TRUE(MakeSquadExamples(*d, words, chars, 4).ok());
+}
+
 TEST(SquadReader, SkipsBadQuestionsWhenAskedAndCountsThem) {
   const std::string json = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [
     {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
