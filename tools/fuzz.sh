@@ -9,7 +9,7 @@
 # Environment: FUZZ_BAZEL_FLAGS adds build flags (e.g. --jobs=1); FUZZ_OUTPUT_BASE overrides the
 # output base (default ~/.cache/rnnprune-fuzz/<hash of this checkout's path>).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 seconds=${1:-60}
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
