@@ -1,6 +1,7 @@
 #include "datasets/squad.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -119,9 +120,17 @@ absl::StatusOr<SquadDataset> ParseSquad(absl::string_view json_text, const std::
           }
           SquadAnswer answer;
           answer.text = jk["text"].get<std::string>();
-          const int64_t start = jk["answer_start"].get<int64_t>();
           const int64_t chars = CodePoints(answer.text);
-          if (start < 0 || start + chars > context_chars) {
+          const json& js = jk["answer_start"];
+          if (js.is_number_unsigned() &&
+              js.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            bad = absl::StrCat("answer ", k, ": answer_start ", js.dump(),
+                               " is outside the context (", context_chars, " characters)");
+            break;
+          }
+          const int64_t start = js.get<int64_t>();
+          // Compared without computing start + chars, which overflows for a huge answer_start.
+          if (start < 0 || start > context_chars - chars) {
             bad = absl::StrCat("answer ", k, ": answer_start ", start, " + ", chars,
                                " characters is outside the context (", context_chars,
                                " characters)");
@@ -137,6 +146,12 @@ absl::StatusOr<SquadDataset> ParseSquad(absl::string_view json_text, const std::
                                paragraph.context.substr(static_cast<size_t>(answer.begin),
                                                         static_cast<size_t>(answer.end - answer.begin)),
                                "\")");
+            break;
+          }
+          // An answer without a token maps to no token span (MakeSquadExamples would fail on it).
+          if (TokenizeWithSpans(answer.text).empty()) {
+            bad = absl::StrCat("answer ", k, ": text \"", answer.text,
+                               "\" has no token (empty or only whitespace)");
             break;
           }
           question.answers.push_back(std::move(answer));

@@ -51,7 +51,8 @@ struct SquadDataset {
 
 struct SquadLoadOptions {
   // false: a bad question (empty question text, no answer, answer_start outside the context,
-  // answer text that does not match the context at its offset) is an error naming its id.
+  // answer text that does not match the context at its offset, answer text without a token:
+  // empty or only whitespace) is an error naming its id.
   // true: it is left out and listed in SquadDataset::skipped (the caller reports the count).
   bool skip_bad_questions = false;
 };

@@ -108,6 +108,52 @@ TEST(SquadReader, RejectsBadInputNamingTheQuestion) {
   EXPECT_EQ(LoadSquad("/nonexistent/dev.json").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Regression (//fuzz:squad_fuzzer): answer_start + the answer's length overflowed int64 (undefined
+// behaviour) for answer_start near 2^63, and an answer_start above 2^63 - 1 was read as negative.
+TEST(SquadReader, HugeAnswerStartIsOutsideTheContext) {
+  const std::string head = R"({"data": [{"paragraphs": [{"context": "Denver won.", "qas": [)";
+  const std::string tail = "]}]}]}";
+  const BadCase cases[] = {
+      {head + R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 9223372036854775807, "text": "won"}]})" + tail,
+       "answer 0: answer_start 9223372036854775807 + 3 characters is outside the context (11 characters)"},
+      {head + R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 18446744073709551615, "text": "won"}]})" + tail,
+       "answer 0: answer_start 18446744073709551615 is outside the context (11 characters)"},
+  };
+  for (const BadCase& c : cases) {
+    absl::StatusOr<SquadDataset> d = ParseSquad(c.json, "huge.json");
+    ASSERT_FALSE(d.ok()) << c.json;
+    EXPECT_NE(d.status().message().find(c.message), std::string::npos)
+        << d.status() << "\nshould contain: " << c.message;
+  }
+}
+
+// Regression (//fuzz:squad_fuzzer's invariant): an empty or whitespace-only answer passed the
+// reader (it matches the context trivially), and MakeSquadExamples then failed the whole data set
+// on it ("maps to no token"), even with skip_bad_questions. Now it is a bad question.
+TEST(SquadReader, AnswerWithoutATokenIsABadQuestion) {
+  const std::string json = R"({"data": [{"paragraphs": [{"context": "Denver  won.", "qas": [
+    {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
+    {"id": "empty", "question": "Who?", "answers": [{"answer_start": 3, "text": ""}]},
+    {"id": "space", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"},
+                                                    {"answer_start": 6, "text": "  "}]}]}]}]})";
+  absl::StatusOr<SquadDataset> strict = ParseSquad(json, "x");
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find(
+                "question empty (data[0].paragraphs[0].qas[1]): answer 0: text \"\" has no token"),
+            std::string::npos)
+      << strict.status();
+  SquadLoadOptions options;
+  options.skip_bad_questions = true;
+  absl::StatusOr<SquadDataset> d = ParseSquad(json, "x", options);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->num_questions, 1);
+  ASSERT_EQ(d->skipped.size(), 2u);
+  EXPECT_EQ(d->skipped[1], "question space: answer 1: text \"  \" has no token (empty or only "
+                           "whitespace)");
+  const SquadVocab words = BuildWordVocab(*d, 1), chars = BuildCharVocab(*d, 1);
+  EXPECT_TRUE(MakeSquadExamples(*d, words, chars, 4).ok());
+}
+
 TEST(SquadReader, SkipsBadQuestionsWhenAskedAndCountsThem) {
   const std::string json = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [
     {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "models/torch_archive.h"
 #include "torch/serialize.h"
 #include "torch/torch.h"
 
@@ -55,9 +57,17 @@ absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
 
 absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
   if (!PathExists(path)) return absl::NotFoundError(absl::StrCat("no checkpoint at '", path, "'"));
+  // The whole file is checked before LibTorch parses it (models/torch_archive.h: CRC-32 of every
+  // entry, sizes, pickle lengths), then handed to LibTorch from memory.
+  ASSIGN_OR_RETURN(const std::string bytes, ReadFile(path));
+  const absl::Status archive_ok = CheckTorchArchive(bytes);
+  if (!archive_ok.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not an rnnprune LSTM LM ",
+                                                   "checkpoint: ", archive_ok.message()));
+  }
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(bytes.data(), bytes.size());
     c10::IValue format, config, metadata;
     if (!archive.try_read("format", format) || !format.isString() ||
         format.toStringRef() != kFormat) {
@@ -70,6 +80,13 @@ absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
     auto cfg = LstmLmConfig::FromJson(config.toStringRef());
     if (!cfg.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", cfg.status().message()));
+    }
+    // Every parameter is stored in the file, so a config needing more than the file holds is
+    // corrupt: refused before the model is allocated.
+    if (static_cast<uint64_t>(cfg->NumParameters()) > bytes.size() / sizeof(float)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", path, "': the config needs ", cfg->NumParameters(),
+          " float32 parameters, more than the file's ", bytes.size(), " bytes can hold"));
     }
     LstmLmCheckpoint ckpt;
     ckpt.model = LstmLm(*cfg);

@@ -24,9 +24,12 @@ struct LstmLmCheckpoint {
 absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
                         const std::string& metadata_json = "{}");
 
-// Loads a checkpoint written by SaveLstmLm; the model is in eval mode on CPU.
+// Loads a checkpoint written by SaveLstmLm; the model is in eval mode on CPU. The file is read
+// whole and checked (CheckTorchArchive: zip structure, every entry's CRC-32, pickle lengths)
+// before LibTorch parses it, so a truncated or corrupt file is an error, not wrong weights.
 // Errors: NotFound (no file), InvalidArgument (not a checkpoint, truncated or corrupt, a config
-// that fails validation, a parameter whose shape does not match the config), each naming `path`.
+// that fails validation or needs more parameters than the file holds, a parameter whose shape
+// does not match the config), each naming `path`; the errors of ReadFile.
 absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path);
 
 }  // namespace rnnprune

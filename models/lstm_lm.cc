@@ -1,5 +1,6 @@
 #include "models/lstm_lm.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -52,6 +53,27 @@ absl::Status LstmLmConfig::Validate() const {
   if (!(init_scale > 0.0)) {
     return absl::InvalidArgumentError(absl::StrCat("init_scale=", init_scale, " must be > 0"));
   }
+  // The parameter count (which bounds the multiply-adds per token) must fit in int64, so that
+  // NumParameters() and MultiplyAddsPerToken() never overflow.
+  int64_t n = 0;
+  auto add_product = [&n](int64_t a, int64_t b) {
+    int64_t ab;
+    return !__builtin_mul_overflow(a, b, &ab) && !__builtin_add_overflow(n, ab, &n);
+  };
+  bool fits = add_product(vocab_size, embedding_size) && add_product(vocab_size, 1) &&
+              add_product(vocab_size, hidden_sizes.back());
+  for (size_t l = 0; fits && l < hidden_sizes.size(); ++l) {
+    const int64_t h = hidden_sizes[l];
+    int64_t gates, fan_in;
+    fits = !__builtin_mul_overflow(h, 4, &gates) &&
+           !__builtin_add_overflow(InputSize(l), h, &fan_in) && add_product(gates, fan_in) &&
+           add_product(gates, 2);
+  }
+  if (!fits) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vocab_size=", vocab_size, ", embedding_size=", embedding_size, ", hidden_sizes=[",
+        absl::StrJoin(hidden_sizes, ","), "]: the parameter count does not fit in int64"));
+  }
   return absl::OkStatus();
 }
 
@@ -66,14 +88,57 @@ std::string LstmLmConfig::ToJson() const {
   return j.dump();
 }
 
+namespace {
+
+// A size field must be a JSON integer that fits in int64: nlohmann's get<int64_t>() would also
+// accept 1e300 or true and convert them (a float out of int64's range with undefined behaviour).
+absl::StatusOr<int64_t> SizeFromJson(const nlohmann::json& v, const std::string& name) {
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() &&
+       v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("LstmLmConfig JSON: ", name, "=", v.dump(), " must be an integer"));
+  }
+  return v.get<int64_t>();
+}
+
+absl::StatusOr<std::vector<int64_t>> SizesFromJson(const nlohmann::json& v,
+                                                   const std::string& name) {
+  if (!v.is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("LstmLmConfig JSON: ", name, "=", v.dump(), " must be an array"));
+  }
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    absl::StatusOr<int64_t> x = SizeFromJson(v[i], absl::StrCat(name, "[", i, "]"));
+    if (!x.ok()) return x.status();
+    out.push_back(*x);
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<LstmLmConfig> LstmLmConfig::FromJson(const std::string& json) {
   LstmLmConfig c;
   try {
     const nlohmann::json j = nlohmann::json::parse(json);
-    c.vocab_size = j.at("vocab_size").get<int64_t>();
-    c.embedding_size = j.at("embedding_size").get<int64_t>();
-    c.hidden_sizes = j.at("hidden_sizes").get<std::vector<int64_t>>();
-    if (j.contains("input_sizes")) c.input_sizes = j.at("input_sizes").get<std::vector<int64_t>>();
+    absl::StatusOr<int64_t> vocab = SizeFromJson(j.at("vocab_size"), "vocab_size");
+    if (!vocab.ok()) return vocab.status();
+    c.vocab_size = *vocab;
+    absl::StatusOr<int64_t> embedding = SizeFromJson(j.at("embedding_size"), "embedding_size");
+    if (!embedding.ok()) return embedding.status();
+    c.embedding_size = *embedding;
+    absl::StatusOr<std::vector<int64_t>> hidden =
+        SizesFromJson(j.at("hidden_sizes"), "hidden_sizes");
+    if (!hidden.ok()) return hidden.status();
+    c.hidden_sizes = *std::move(hidden);
+    if (j.contains("input_sizes")) {
+      absl::StatusOr<std::vector<int64_t>> input =
+          SizesFromJson(j.at("input_sizes"), "input_sizes");
+      if (!input.ok()) return input.status();
+      c.input_sizes = *std::move(input);
+    }
     c.dropout = j.at("dropout").get<double>();
     c.init_scale = j.at("init_scale").get<double>();
   } catch (const nlohmann::json::exception& e) {

@@ -1,12 +1,14 @@
 #include "models/lstm_lm.h"
 
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/checkpoint.h"
+#include "models/checkpoint_testing.h"
 #include "models/zaremba.h"
 #include "torch/torch.h"
 
@@ -151,6 +153,108 @@ TEST(Checkpoint, CorruptOrTruncatedGivesStatus) {
   // An unwritable destination is an error, and the old file stays.
   EXPECT_FALSE(SaveLstmLm(m, dir + "/garbage.pt/child.pt").ok());
   EXPECT_EQ(*ReadFile(dir + "/garbage.pt"), "definitely not a zip archive");
+}
+
+// Regressions (//fuzz:checkpoint_fuzzer): archives with a faulty entry give InvalidArgument naming
+// the file and the fault; a config asking for more parameters than the file holds is refused
+// before the model is allocated (it was a 12 TiB allocation); a float size in the config JSON was
+// cast to int64 with undefined behaviour.
+TEST(Checkpoint, MalformedArchivesGiveStatus) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/malformed";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const LstmLm m(Tiny());
+  struct Case {
+    std::string name;
+    std::function<void(RawCheckpoint&)> edit;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"wrong_format", [](RawCheckpoint& r) { r.format = c10::IValue("other.v1"); },
+       "is not an rnnprune LSTM LM checkpoint"},
+      {"no_format", [](RawCheckpoint& r) { r.format.reset(); }, "is not an rnnprune LSTM LM"},
+      {"no_config", [](RawCheckpoint& r) { r.config.reset(); }, "no config"},
+      {"config_not_string", [](RawCheckpoint& r) { r.config = c10::IValue(int64_t{7}); },
+       "no config"},
+      {"config_bad_json", [](RawCheckpoint& r) { r.config = c10::IValue("{\"vocab_size\""); },
+       "LstmLmConfig JSON"},
+      {"config_mismatch",
+       [](RawCheckpoint& r) { r.config = c10::IValue(Tiny({7, 6}).ToJson()); },
+       "parameter 'lstm1_w_ih' has shape [20, 7] Float, the config needs [24, 7] Float"},
+      {"config_huge",
+       [](RawCheckpoint& r) {
+         LstmLmConfig c = Tiny();
+         c.vocab_size = int64_t{1} << 40;
+         r.config = c10::IValue(c.ToJson());
+       },
+       "float32 parameters, more than the file's"},
+      {"config_overflow",
+       [](RawCheckpoint& r) {
+         LstmLmConfig c = Tiny();
+         c.vocab_size = int64_t{1} << 40;
+         c.embedding_size = int64_t{1} << 40;
+         r.config = c10::IValue(c.ToJson());
+       },
+       "the parameter count does not fit in int64"},
+      {"config_float_size",
+       [](RawCheckpoint& r) {
+         r.config = c10::IValue(
+             "{\"vocab_size\":1e300,\"embedding_size\":6,\"hidden_sizes\":[7,5],"
+             "\"dropout\":0.3,\"init_scale\":0.2}");
+       },
+       "vocab_size=1e+300 must be an integer"},
+      {"missing_param", [](RawCheckpoint& r) { r.params.erase("lstm0_w_hh"); },
+       "parameter 'lstm0_w_hh' is missing"},
+      {"int_param",
+       [](RawCheckpoint& r) { r.params["lstm0_b_ih"] = r.params["lstm0_b_ih"].to(torch::kInt64); },
+       "parameter 'lstm0_b_ih' has shape [28] Long"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawCheckpoint raw = RawCheckpointOf(m);
+    c.edit(raw);
+    const std::string path = dir + "/" + c.name + ".pt";
+    const absl::Status written = WriteRawCheckpoint(raw, path);
+    ASSERT_TRUE(written.ok()) << written;
+    auto back = LoadLstmLm(path);
+    ASSERT_FALSE(back.ok());
+    EXPECT_EQ(back.status().code(), absl::StatusCode::kInvalidArgument) << back.status();
+    EXPECT_THAT(std::string(back.status().message()), HasSubstr(path));
+    EXPECT_THAT(std::string(back.status().message()), HasSubstr(c.message));
+  }
+  // The unedited entries load; a non-string metadata entry reads as "{}".
+  RawCheckpoint raw = RawCheckpointOf(m, "{\"k\": 1}");
+  raw.metadata = c10::IValue(1.5);
+  ASSERT_TRUE(WriteRawCheckpoint(raw, dir + "/metadata.pt").ok());
+  auto back = LoadLstmLm(dir + "/metadata.pt");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->metadata_json, "{}");
+  // Not a zip archive (e.g. a flatbuffer, which torch::jit::load would also try): refused first.
+  ASSERT_TRUE(WriteFileAtomically(dir + "/flatbuffer.pt", std::string("\0\0\0\0PTMF", 8)).ok());
+  auto flat = LoadLstmLm(dir + "/flatbuffer.pt");
+  ASSERT_FALSE(flat.ok());
+  EXPECT_THAT(std::string(flat.status().message()), HasSubstr("not a LibTorch zip archive"));
+  ASSERT_TRUE(MakeDirs(dir + "/folder.pt").ok());
+  EXPECT_FALSE(LoadLstmLm(dir + "/folder.pt").ok());
+}
+
+TEST(LstmLmConfig, FromJsonNeedsIntegerSizes) {
+  const std::string tail = R"("dropout": 0.3, "init_scale": 0.2})";
+  EXPECT_TRUE(LstmLmConfig::FromJson(
+                  R"({"vocab_size": 11, "embedding_size": 6, "hidden_sizes": [7, 5], )" + tail)
+                  .ok());
+  for (const std::string bad : {
+           R"({"vocab_size": 1e300, "embedding_size": 6, "hidden_sizes": [7, 5], )",
+           R"({"vocab_size": 11.5, "embedding_size": 6, "hidden_sizes": [7, 5], )",
+           R"({"vocab_size": true, "embedding_size": 6, "hidden_sizes": [7, 5], )",
+           R"({"vocab_size": 18446744073709551615, "embedding_size": 6, "hidden_sizes": [7], )",
+           R"({"vocab_size": 11, "embedding_size": 6, "hidden_sizes": [7, -1e30], )",
+           R"({"vocab_size": 11, "embedding_size": 6, "hidden_sizes": 7, )",
+           R"({"vocab_size": 11, "embedding_size": 6, "hidden_sizes": [7], "input_sizes": [6.0], )",
+       }) {
+    auto c = LstmLmConfig::FromJson(bad + tail);
+    EXPECT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST(Zaremba, NamedConfigs) {

@@ -135,7 +135,9 @@ std::vector<std::string> LstmWeightNames(const LstmLm& model) {
 }
 
 torch::Tensor ParameterByName(const LstmLm& model, const std::string& name) {
-  const torch::Tensor* p = model->named_parameters().find(name);
+  // named_parameters() returns a new dictionary: keep it alive while `p` points into it.
+  const auto params = model->named_parameters();
+  const torch::Tensor* p = params.find(name);
   TORCH_CHECK(p != nullptr, "the model has no parameter '", name, "'");
   return *p;
 }
@@ -157,8 +159,9 @@ absl::Status ValidateStructure(const LstmLm& model, const PruningStructure& stru
           absl::StrJoin(want, ", "), "), got ", absl::StrJoin(got, ", ")));
     }
   }
+  const auto params = model->named_parameters();  // alive while `p` points into it
   for (const auto& [name, mask] : structure.weight_masks) {
-    const torch::Tensor* p = model->named_parameters().find(name);
+    const torch::Tensor* p = params.find(name);
     if (p == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("weight mask for '", name, "': the model has no such parameter"));
