@@ -1,7 +1,7 @@
 // Trains a small LSTM LM on real PTB with training checkpoints, and resumes after a kill:
 //
-//   bazel run //tools:train_lm -- --checkpoint=/tmp/lm.ckpt --checkpoint_every_steps=20 \
-//       --out_json=/tmp/lm.json
+//   bazel run //tools:train_lm -- --checkpoint=/tmp/lm.ckpt --checkpoint_every_steps=20
+//       --out_json=/tmp/lm.json   (one command line)
 //   (kill it; then the same command with --resume continues where the last checkpoint stands)
 //
 // On one thread, a run that was killed and resumed ends with the same parameters, bit for bit,

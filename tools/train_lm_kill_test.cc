@@ -2,21 +2,15 @@
 // SIGKILL as soon as its first training checkpoint is on disk, mid-epoch, then restarted with
 // --resume. B must end with the same validation perplexity and the same parameter SHA-256 as A,
 // bit for bit (one thread). Real PTB; skipped when the data folder is absent.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/data_dir.h"
 #include "common/files.h"
+#include "common/subprocess_for_test.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -28,39 +22,10 @@ namespace {
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-std::string TmpPath(const std::string& name) {
-  const char* d = std::getenv("TEST_TMPDIR");
-  return std::string(d ? d : "/tmp") + "/" + name;
-}
+std::string TmpPath(const std::string& name) { return TestTmpPath(name); }
 
 std::string Binary() {
   return std::string(std::getenv("TEST_SRCDIR")) + "/rnnprune/tools/train_lm";
-}
-
-// Starts `args` (args[0] is the program) with stdout and stderr going to `log`.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Runs `args` to the end; returns its exit status (-1 when it did not exit normally).
-int RunToEnd(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = Spawn(args, log);
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::vector<std::string> Args(const std::string& data_dir, const std::string& method,
@@ -99,30 +64,17 @@ void KillMidEpochAndResume(const std::string& method) {
   ::setenv("OMP_NUM_THREADS", "1", 1);
   const std::string a = method + "_a", b = method + "_b";
 
-  ASSERT_EQ(RunToEnd(Args(data, method, a), TmpPath(a + ".log")), 0)
+  ASSERT_EQ(RunToEndForTest(Args(data, method, a), TmpPath(a + ".log")), 0)
       << ReadFile(TmpPath(a + ".log")).value_or("");
   const json ja = ReadJson(TmpPath(a + ".json"));
 
   // B: killed as soon as its first checkpoint (global step 15 of 120) exists.
   const std::string ckpt = TmpPath(b + ".ckpt");
-  const pid_t pid = Spawn(Args(data, method, b), TmpPath(b + "_killed.log"));
+  const pid_t pid = SpawnForTest(Args(data, method, b), TmpPath(b + "_killed.log"));
   ASSERT_GT(pid, 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  bool exited = false;
-  while (!PathExists(ckpt) && std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ASSERT_FALSE(exited) << "B ended before writing a checkpoint: "
-                       << ReadFile(TmpPath(b + "_killed.log")).value_or("");
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+  ASSERT_EQ(WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(90)),
+            KillOutcome::kKilled)
+      << "B was not killed mid-run: " << ReadFile(TmpPath(b + "_killed.log")).value_or("");
   ASSERT_FALSE(PathExists(TmpPath(b + ".json"))) << "B finished before the kill";
   absl::StatusOr<TrainingCheckpoint> left = LoadTrainingCheckpoint(ckpt);
   ASSERT_TRUE(left.ok()) << left.status();
@@ -134,14 +86,15 @@ void KillMidEpochAndResume(const std::string& method) {
 
   // Resuming under another configuration is refused and leaves the checkpoint alone.
   const std::string before = *ReadFile(ckpt);
-  ASSERT_EQ(
-      RunToEnd(Args(data, method, b, {"--resume", "--seed=4"}), TmpPath(b + "_refused.log")), 1);
+  ASSERT_EQ(RunToEndForTest(Args(data, method, b, {"--resume", "--seed=4"}),
+                            TmpPath(b + "_refused.log")),
+            1);
   const std::string refused = ReadFile(TmpPath(b + "_refused.log")).value_or("");
   EXPECT_THAT(refused, HasSubstr("refusing to resume"));
   EXPECT_THAT(refused, HasSubstr(ja["config_hash"].get<std::string>()));
   EXPECT_EQ(*ReadFile(ckpt), before);
 
-  ASSERT_EQ(RunToEnd(Args(data, method, b, {"--resume"}), TmpPath(b + "_resumed.log")), 0)
+  ASSERT_EQ(RunToEndForTest(Args(data, method, b, {"--resume"}), TmpPath(b + "_resumed.log")), 0)
       << ReadFile(TmpPath(b + "_resumed.log")).value_or("");
   EXPECT_THAT(ReadFile(TmpPath(b + "_resumed.log")).value_or(""), HasSubstr("resuming from"));
   const json jb = ReadJson(TmpPath(b + ".json"));

@@ -1,0 +1,154 @@
+// The suite's kill test (issue 7, item 1): the main job //benchmarks:all on the smoke preset (real
+// PTB, task ptb, the dense model and one L0 run, one thread) is run once without interruption (A)
+// and once (B) killed twice with SIGKILL, each time as soon as a training checkpoint is on disk,
+// mid-epoch:
+//   B1: killed during the dense model's training;
+//   B2: re-run; resumes the dense training from its checkpoint, finishes and records it, and is
+//       killed during the L0 run's fine-tuning;
+//   B3: re-run; re-uses the finished dense run (config hash), resumes the L0 run and ends.
+// B's results must equal A's bit for bit: perplexities, per-epoch training perplexities, kept
+// sizes. Skipped when the data folder is absent.
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/data_dir.h"
+#include "common/files.h"
+#include "common/subprocess_for_test.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "pruning/training_checkpoint.h"
+#include "reports/results.h"
+
+namespace rnnprune {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+constexpr int kDenseSteps = 60;     // the smoke preset's BPTT windows of dense training
+constexpr int kFinetuneSteps = 20;  // and of each method's fine-tuning
+constexpr int kCheckpointEvery = 8;
+
+std::string AllBinary() {
+  return std::string(std::getenv("TEST_SRCDIR")) + "/rnnprune/benchmarks/all";
+}
+
+std::vector<std::string> Args(const std::string& data_dir, const std::string& name) {
+  return {AllBinary(),
+          "--preset=smoke",
+          "--tasks=ptb",
+          "--methods=l0",
+          "--settings=l0=1.5e-3",
+          "--threads=1",
+          "--seed=5",
+          "--checkpoint_every_steps=" + std::to_string(kCheckpointEvery),
+          "--data_dir=" + data_dir,
+          "--reports_dir=" + TestTmpPath(name + "/reports"),
+          "--output_dir=" + TestTmpPath(name + "/runs")};
+}
+
+std::string DenseCkpt(const std::string& name) {
+  return TestTmpPath(name + "/runs/ptb_smoke_small_dense.pt.train.ckpt");
+}
+std::string L0Ckpt(const std::string& name) {
+  return TestTmpPath(name + "/runs/ptb_smoke_small_l0_1.5e-3.train.ckpt");
+}
+
+// The results file's records by method.
+std::map<std::string, json> Records(const std::string& name) {
+  absl::StatusOr<std::vector<json>> lines =
+      ReadJsonLines(TestTmpPath(name + "/reports/results/ptb_smoke.jsonl"));
+  EXPECT_TRUE(lines.ok()) << lines.status();
+  std::map<std::string, json> by_method;
+  for (const json& r : lines.value_or(std::vector<json>{})) {
+    by_method[r["method"].get<std::string>()] = r;
+  }
+  return by_method;
+}
+
+// Starts B, kills it once `ckpt` exists, and checks that the checkpoint left is mid-epoch.
+void KillWhenWritten(const std::string& data, const std::string& log, const std::string& ckpt,
+                     int steps_in_epoch) {
+  const pid_t pid = SpawnForTest(Args(data, "b"), TestTmpPath(log));
+  ASSERT_GT(pid, 0);
+  const KillOutcome outcome =
+      WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600));
+  ASSERT_EQ(outcome, KillOutcome::kKilled)
+      << "not killed while a run was training: " << ReadFile(TestTmpPath(log)).value_or("");
+  absl::StatusOr<TrainingCheckpoint> left = LoadTrainingCheckpoint(ckpt);
+  ASSERT_TRUE(left.ok()) << left.status();
+  std::cout << log << ": killed with " << ckpt << " at epoch " << left->progress.epoch
+            << ", step " << left->progress.step << " on disk\n";
+  EXPECT_GT(left->progress.step, 0);
+  EXPECT_LT(left->progress.step, steps_in_epoch) << "the checkpoint left is not mid-epoch";
+}
+
+TEST(AllKill, SuiteKilledTwiceMidEpochResumesToTheSameResults) {
+  const std::string data = TestDataDir("ptb/ptb.train.txt");
+  if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
+  ::setenv("OMP_NUM_THREADS", "1", 1);
+
+  ASSERT_EQ(RunToEndForTest(Args(data, "a"), TestTmpPath("a.log")), 0)
+      << ReadFile(TestTmpPath("a.log")).value_or("");
+  const std::map<std::string, json> a = Records("a");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_FALSE(a.at("l0").contains("collapsed"));
+
+  // B1: killed during the dense training; nothing is recorded yet.
+  KillWhenWritten(data, "b1.log", DenseCkpt("b"), kDenseSteps);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(PathExists(TestTmpPath("b/reports/results/ptb_smoke.jsonl")));
+
+  // B2: resumes the dense training, records it, is killed during the L0 fine-tuning.
+  KillWhenWritten(data, "b2.log", L0Ckpt("b"), kFinetuneSteps);
+  if (HasFatalFailure()) return;
+  const std::string b2 = ReadFile(TestTmpPath("b2.log")).value_or("");
+  EXPECT_THAT(b2, HasSubstr("resuming from"));
+  EXPECT_FALSE(PathExists(DenseCkpt("b"))) << "the finished dense run's training checkpoint stays";
+  const std::map<std::string, json> after_b2 = Records("b");
+  ASSERT_EQ(after_b2.size(), 1u) << "B2 should have recorded the dense run only";
+  EXPECT_TRUE(after_b2.at("dense").contains("resumed_at_step"));
+
+  // B3: re-uses the dense run, resumes the L0 run and ends.
+  ASSERT_EQ(RunToEndForTest(Args(data, "b"), TestTmpPath("b3.log")), 0)
+      << ReadFile(TestTmpPath("b3.log")).value_or("");
+  const std::string b3 = ReadFile(TestTmpPath("b3.log")).value_or("");
+  EXPECT_THAT(b3, HasSubstr("re-using the finished run"));
+  EXPECT_THAT(b3, HasSubstr("resuming from"));
+  EXPECT_FALSE(PathExists(L0Ckpt("b")));
+
+  const std::map<std::string, json> b = Records("b");
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_TRUE(b.at("dense").value("reused", false));
+  EXPECT_FALSE(b.at("l0").value("reused", false));
+  EXPECT_GT(b.at("dense")["resumed_at_step"].get<int64_t>(), 0);
+  EXPECT_GT(b.at("l0")["resumed_at_step"].get<int64_t>(), 0);
+  EXPECT_FALSE(a.at("dense").contains("resumed_at_step"));
+  EXPECT_FALSE(a.at("l0").contains("resumed_at_step"));
+  for (const std::string method : {"dense", "l0"}) {
+    SCOPED_TRACE(method);
+    const json& ra = a.at(method);
+    const json& rb = b.at(method);
+    EXPECT_EQ(rb["config_hash"], ra["config_hash"]);
+    // Bit-identical: exact double comparisons.
+    EXPECT_EQ(rb["valid_perplexity"].get<double>(), ra["valid_perplexity"].get<double>());
+    EXPECT_EQ(rb["test_perplexity"].get<double>(), ra["test_perplexity"].get<double>());
+    ASSERT_EQ(rb["epochs"].size(), ra["epochs"].size());
+    for (size_t e = 0; e < ra["epochs"].size(); ++e) {
+      EXPECT_EQ(rb["epochs"][e]["train_perplexity"].get<double>(),
+                ra["epochs"][e]["train_perplexity"].get<double>());
+      EXPECT_EQ(rb["epochs"][e]["steps"], ra["epochs"][e]["steps"]);
+    }
+  }
+  EXPECT_EQ(b.at("l0")["kept_input_sizes"], a.at("l0")["kept_input_sizes"]);
+  EXPECT_EQ(b.at("l0")["kept_hidden_sizes"], a.at("l0")["kept_hidden_sizes"]);
+  std::cout << "dense valid perplexity " << a.at("dense")["valid_perplexity"] << ", l0 "
+            << a.at("l0")["valid_perplexity"] << " (uninterrupted and killed twice)\n";
+}
+
+}  // namespace
+}  // namespace rnnprune
