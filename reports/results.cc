@@ -6,14 +6,15 @@
 #include <cstdio>
 #include <map>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
-#include "absl/strings/ascii.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "reports/format.h"
 #include "reports/gnuplot.h"
 #include "reports/published.h"
 
@@ -21,34 +22,6 @@ namespace rnnprune {
 namespace {
 
 using json = nlohmann::json;
-
-// Formats a numeric field with `fmt`, or "?" when missing.
-std::string Num(const json& j, const char* key, const char* fmt = "%.2f") {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), fmt, j[key].get<double>());
-  return buf;
-}
-
-std::string Str(const json& j, const char* key) {
-  if (!j.contains(key)) return "?";
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
-}
-
-std::string Duration(double s) {
-  if (s >= 3600) return absl::StrFormat("%.1f h", s / 3600);
-  if (s >= 60) return absl::StrFormat("%.1f min", s / 60);
-  return absl::StrFormat("%.0f s", s);
-}
-
-int PresetRank(const std::string& p) {
-  static const char* kOrder[] = {"paper", "small", "default", "quick", "smoke"};
-  for (int i = 0; i < 5; ++i) {
-    if (p == kOrder[i]) return i;
-  }
-  return 5;
-}
 
 std::string Sizes(const json& run) {
   if (!run.contains("model")) return "?";
@@ -73,8 +46,7 @@ absl::StatusOr<std::vector<json>> ReadJsonLines(const std::string& path) {
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     json j = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s:%d: not a JSON object", path, line_no));
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: not a JSON object", path, line_no));
     }
     out.push_back(std::move(j));
   }
@@ -109,12 +81,13 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   for (const json& r : runs) {
     if (r.value("method", "") != "dense" || r.contains("parent_checkpoint")) continue;
     const int epochs = r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0;
-    absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", Str(r, "config_name"), " | ", Sizes(r),
-                    " | ", Str(r, "method"), " | ", epochs, " | ",
-                    Num(r, "valid_perplexity"), " | ", Num(r, "test_perplexity"), " | ",
-                    Num(r, "train_tokens_per_second", "%.0f"), " | ",
-                    r.contains("wall_seconds") ? Duration(r["wall_seconds"].get<double>()) : "?",
-                    " | ", Str(r, "threads"), " | ", Str(r, "seed"), " |\n");
+    absl::StrAppend(
+        &md, "| ", FieldText(r, "preset"), " | ", FieldText(r, "config_name"), " | ", Sizes(r),
+        " | ", FieldText(r, "method"), " | ", epochs, " | ", FieldNumber(r, "valid_perplexity"),
+        " | ", FieldNumber(r, "test_perplexity"), " | ",
+        FieldNumber(r, "train_tokens_per_second", "%.0f"), " | ",
+        r.contains("wall_seconds") ? HumanDuration(r["wall_seconds"].get<double>()) : "?", " | ",
+        FieldText(r, "threads"), " | ", FieldText(r, "seed"), " |\n");
   }
   if (runs.empty()) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
 
@@ -131,7 +104,8 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       "inference time over the pruned model's, measured side by side in one process (median "
       "of repeated calls of 35 tokens), by the default inference engine (`auto`: our `blas` "
       "engine at batch 1, oneDNN at batch 20; models/engines/README.md; each run's timing "
-      "protocol names it) and, for unstructured methods, by the CSR path: LSTM stack alone and whole model (with the 10k-word decoder), batch 1 and "
+      "protocol names it) and, for unstructured methods, by the CSR path: LSTM stack alone and "
+      "whole model (with the 10k-word decoder), batch 1 and "
       "batch 20.\n\n",
       "| preset | method | setting | kept E / I2 / H1 / H2 | LSTM weight sparsity | "
       "parameters | mult-adds/token | valid ppl | test ppl | test tokens | speedup LSTM b1 | "
@@ -141,13 +115,13 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   for (const json& r : runs) {
     if (!r.contains("parent_checkpoint")) continue;
     any_method = true;
-    const std::string method = r.value("method", "?") == "dense" ? "dense (control)"
-                                                                  : r.value("method", "?");
-    const std::string setting = r.contains("setting") ? Str(r, "setting")
-                                                      : Num(r, "lambda_hidden", "%g");
+    const std::string method =
+        r.value("method", "?") == "dense" ? "dense (control)" : r.value("method", "?");
+    const std::string setting =
+        r.contains("setting") ? FieldText(r, "setting") : FieldNumber(r, "lambda_hidden", "%g");
     if (r.contains("collapsed")) {
-      absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", method, " | ", setting,
-                      " | collapsed: ", Str(r, "collapsed"), " |||||||||||||\n");
+      absl::StrAppend(&md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting,
+                      " | collapsed: ", FieldText(r, "collapsed"), " |||||||||||||\n");
       continue;
     }
     const json& sz = r.contains("sizes") ? r["sizes"] : json::object();
@@ -163,121 +137,124 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     const json& sp = r.contains("speedup") ? r["speedup"] : json::object();
     const json& csr = r.contains("csr_speedup") ? r["csr_speedup"] : json::object();
     const std::string params =
-        r.contains("num_parameters") ? Str(r, "num_parameters") : Str(sz, "parameters");
+        r.contains("num_parameters") ? FieldText(r, "num_parameters") : FieldText(sz, "parameters");
     const std::string macs = r.contains("multiply_adds_per_token")
-                                 ? Str(r, "multiply_adds_per_token")
-                                 : Str(sz, "multiply_adds_per_token");
-    absl::StrAppend(&md, "| ", Str(r, "preset"), " | ", method, " | ", setting, " | ", sizes,
-                    " | ", r.contains("weight_sparsity") ? Num(r, "weight_sparsity", "%.3f") : "-",
-                    " | ", params, " | ", macs, " | ", Num(r, "valid_perplexity"), " | ",
-                    Num(r, "test_perplexity"), " | ",
-                    r.contains("eval_tokens") ? Str(r["eval_tokens"], "test") : "?", " | ",
-                    Num(sp, "lstm_b1", "%.2fx"), " | ",
-                    Num(sp, "model_b1", "%.2fx"), " | ", Num(sp, "lstm_b20", "%.2fx"), " | ",
-                    Num(sp, "model_b20", "%.2fx"), " | ",
-                    csr.empty() ? "-" : Num(csr, "lstm_b1", "%.2fx"), " | ",
-                    csr.empty() ? "-" : Num(csr, "model_b1", "%.2fx"), " | ",
-                    csr.empty() ? "-" : Num(csr, "lstm_b20", "%.2fx"), " |\n");
+                                 ? FieldText(r, "multiply_adds_per_token")
+                                 : FieldText(sz, "multiply_adds_per_token");
+    absl::StrAppend(
+        &md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting, " | ", sizes, " | ",
+        r.contains("weight_sparsity") ? FieldNumber(r, "weight_sparsity", "%.3f") : "-", " | ",
+        params, " | ", macs, " | ", FieldNumber(r, "valid_perplexity"), " | ",
+        FieldNumber(r, "test_perplexity"), " | ",
+        r.contains("eval_tokens") ? FieldText(r["eval_tokens"], "test") : "?", " | ",
+        FieldNumber(sp, "lstm_b1", "%.2fx"), " | ", FieldNumber(sp, "model_b1", "%.2fx"), " | ",
+        FieldNumber(sp, "lstm_b20", "%.2fx"), " | ", FieldNumber(sp, "model_b20", "%.2fx"), " | ",
+        csr.empty() ? "-" : FieldNumber(csr, "lstm_b1", "%.2fx"), " | ",
+        csr.empty() ? "-" : FieldNumber(csr, "model_b1", "%.2fx"), " | ",
+        csr.empty() ? "-" : FieldNumber(csr, "lstm_b20", "%.2fx"), " |\n");
   }
   if (!any_method) absl::StrAppend(&md, "| (no runs yet) |||||||||||||||||\n");
-  absl::StrAppend(&md, "\nPlot: test perplexity against measured speedup (whole model, batch "
-                       "1), one series per method: `ptb_tradeoff_<preset>.svg`.\n");
+  absl::StrAppend(&md,
+                  "\nPlot: test perplexity against measured speedup (whole model, batch "
+                  "1), one series per method: `ptb_tradeoff_<preset>.svg`.\n");
 
   absl::StrAppend(&md, "\n## Published (not ours)\n\n",
                   "| model | architecture | valid ppl | test ppl | source |\n"
                   "|---|---|---|---|---|\n");
   for (const auto& p : kZarembaPublished) {
-    absl::StrAppend(&md, absl::StrFormat("| %s | %s | %.1f | %.1f | %s |\n", p.model,
-                                         p.architecture, p.valid_perplexity, p.test_perplexity,
-                                         p.source));
+    absl::StrAppend(&md,
+                    absl::StrFormat("| %s | %s | %.1f | %.1f | %s |\n", p.model, p.architecture,
+                                    p.valid_perplexity, p.test_perplexity, p.source));
   }
-  absl::StrAppend(&md, "\nPublished pruning results (not ours; the published ISS model is Zaremba "
-                       "large, 1500-dimensional embedding, hidden sizes 1500 / 1500 pruned to 373 / "
-                       "315):\n\n| method | model | result | source |\n|---|---|---|---|\n");
+  absl::StrAppend(&md,
+                  "\nPublished pruning results (not ours; the published ISS model is Zaremba "
+                  "large, 1500-dimensional embedding, hidden sizes 1500 / 1500 pruned to 373 / "
+                  "315):\n\n| method | model | result | source |\n|---|---|---|---|\n");
   for (const auto& p : kPruningPublished) {
-    absl::StrAppend(&md, "| ", p.method, " | ", p.model, " | ", p.result, " | ", p.source,
-                    " |\n");
+    absl::StrAppend(&md, "| ", p.method, " | ", p.model, " | ", p.result, " | ", p.source, " |\n");
   }
 
   for (const json& r : runs) {
     const bool control = r.value("method", "") == "dense" && r.contains("parent_checkpoint");
-    absl::StrAppend(&md, "\n## Run: preset `", Str(r, "preset"), "`, ",
-                    control ? std::string("dense (control)") : Str(r, "method"), " ",
-                    Str(r, "config_name"),
-                    r.contains("setting") && Str(r, "setting") != "-"
-                        ? absl::StrCat(", ", Str(r, "setting_kind"), " ", Str(r, "setting"))
-                    : r.contains("lambda_hidden")
-                        ? absl::StrCat(", lambda ", Num(r, "lambda_hidden", "%g"))
-                        : std::string(),
-                    "\n\n");
-    absl::StrAppend(&md, "- command: `", Str(r, "command"), "`\n");
-    absl::StrAppend(&md, "- git commit: `", Str(r, "git_commit"), "`; started ",
-                    Str(r, "timestamp_utc"), "\n");
-    absl::StrAppend(&md, "- machine: ", Str(r, "cpu_model"), ", ", Str(r, "logical_cpus"),
-                    " logical CPUs; threads ", Str(r, "threads"), "; OPENBLAS_CORETYPE=",
+    absl::StrAppend(
+        &md, "\n## Run: preset `", FieldText(r, "preset"), "`, ",
+        control ? std::string("dense (control)") : FieldText(r, "method"), " ",
+        FieldText(r, "config_name"),
+        r.contains("setting") && FieldText(r, "setting") != "-"
+            ? absl::StrCat(", ", FieldText(r, "setting_kind"), " ", FieldText(r, "setting"))
+        : r.contains("lambda_hidden")
+            ? absl::StrCat(", lambda ", FieldNumber(r, "lambda_hidden", "%g"))
+            : std::string(),
+        "\n\n");
+    absl::StrAppend(&md, "- command: `", FieldText(r, "command"), "`\n");
+    absl::StrAppend(&md, "- git commit: `", FieldText(r, "git_commit"), "`; started ",
+                    FieldText(r, "timestamp_utc"), "\n");
+    absl::StrAppend(&md, "- machine: ", FieldText(r, "cpu_model"), ", ",
+                    FieldText(r, "logical_cpus"), " logical CPUs; threads ",
+                    FieldText(r, "threads"), "; OPENBLAS_CORETYPE=",
                     r.value("blas_coretype", "").empty() ? std::string("(unset)")
                                                          : r.value("blas_coretype", ""),
                     "\n");
-    absl::StrAppend(&md, "- seed ", Str(r, "seed"),
+    absl::StrAppend(&md, "- seed ", FieldText(r, "seed"),
                     r.contains("eval_protocol")
-                        ? absl::StrCat("; evaluation: ", Str(r, "eval_protocol"))
+                        ? absl::StrCat("; evaluation: ", FieldText(r, "eval_protocol"))
                         : std::string(),
                     "\n");
     if (r.contains("model")) {
-      absl::StrAppend(&md, "- model: `", r["model"].dump(), "`; parameters: ",
-                      Str(r, "num_parameters"), "\n");
+      absl::StrAppend(&md, "- model: `", r["model"].dump(),
+                      "`; parameters: ", FieldText(r, "num_parameters"), "\n");
     }
-    absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?",
-                    "`", r.value("max_steps_per_epoch", 0) > 0
-                             ? absl::StrCat(" (each epoch capped at ",
-                                            r["max_steps_per_epoch"].get<int64_t>(), " steps)")
-                             : std::string(),
+    absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?", "`",
+                    r.value("max_steps_per_epoch", 0) > 0
+                        ? absl::StrCat(" (each epoch capped at ",
+                                       r["max_steps_per_epoch"].get<int64_t>(), " steps)")
+                        : std::string(),
                     "\n");
     if (r.contains("loaded_from")) {
-      absl::StrAppend(&md, "- not trained in this run: loaded from `", Str(r, "loaded_from"),
+      absl::StrAppend(&md, "- not trained in this run: loaded from `", FieldText(r, "loaded_from"),
                       "` (--dense_checkpoint)\n");
     }
     if (r.contains("test_perplexity_first_tokens")) {
       const json& f = r["test_perplexity_first_tokens"];
-      absl::StrAppend(&md, "- test perplexity on the first ", Str(f, "tokens"),
-                      " tokens (the pruned models' evaluation set): ", Num(f, "perplexity"), "\n");
+      absl::StrAppend(&md, "- test perplexity on the first ", FieldText(f, "tokens"),
+                      " tokens (the pruned models' evaluation set): ", FieldNumber(f, "perplexity"),
+                      "\n");
     }
     if (r.contains("collapsed")) {
-      absl::StrAppend(&md, "- collapsed: ", Str(r, "collapsed"), " (no model to evaluate)\n");
+      absl::StrAppend(&md, "- collapsed: ", FieldText(r, "collapsed"), " (no model to evaluate)\n");
     }
     if (r.contains("parent_checkpoint")) {
-      absl::StrAppend(&md, "- method: ", Str(r, "method_description"), "; fine-tuned from `",
-                      Str(r, "parent_checkpoint"), "` for ", Str(r, "train_steps"),
-                      " steps", r.contains("checkpoint")
-                                    ? absl::StrCat("; exported to `", Str(r, "checkpoint"), "`")
-                                    : std::string(),
+      absl::StrAppend(&md, "- method: ", FieldText(r, "method_description"), "; fine-tuned from `",
+                      FieldText(r, "parent_checkpoint"), "` for ", FieldText(r, "train_steps"),
+                      " steps",
+                      r.contains("checkpoint")
+                          ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`")
+                          : std::string(),
                       "\n");
     }
     if (r.contains("agreement_check")) {
       const json& a = r["agreement_check"];
-      absl::StrAppend(&md, "- agreement check on the first ", Str(a, "tokens"),
-                      " valid tokens: perplexity ", Num(a, "perplexity", "%.4f"), " against ",
-                      Num(a, "reference_perplexity", "%.4f"), " of the reference (",
-                      Str(a, "reference"), ")\n");
+      absl::StrAppend(&md, "- agreement check on the first ", FieldText(a, "tokens"),
+                      " valid tokens: perplexity ", FieldNumber(a, "perplexity", "%.4f"),
+                      " against ", FieldNumber(a, "reference_perplexity", "%.4f"),
+                      " of the reference (", FieldText(a, "reference"), ")\n");
     }
     if (r.contains("timing_protocol")) {
-      absl::StrAppend(&md, "- timing: ", Str(r, "timing_protocol"), "\n");
+      absl::StrAppend(&md, "- timing: ", FieldText(r, "timing_protocol"), "\n");
     }
     if (r.contains("epochs") && r["epochs"].is_array() && !r["epochs"].empty()) {
       absl::StrAppend(&md,
                       "\n| epoch | lr | train ppl | valid ppl | tokens/s | train time |\n"
                       "|---|---|---|---|---|---|\n");
       for (const json& e : r["epochs"]) {
-        absl::StrAppend(&md, "| ", Str(e, "epoch"), " | ", Num(e, "learning_rate", "%.4g"), " | ",
-                        Num(e, "train_perplexity"), " | ",
-                        e.value("valid_perplexity", 0.0) > 0 ? Num(e, "valid_perplexity")
-                                                             : std::string("-"),
-                        " | ",
-                        Num(e, "tokens_per_second", "%.0f"), " | ",
-                        e.contains("train_seconds")
-                            ? Duration(e["train_seconds"].get<double>())
-                            : "?",
-                        " |\n");
+        absl::StrAppend(
+            &md, "| ", FieldText(e, "epoch"), " | ", FieldNumber(e, "learning_rate", "%.4g"), " | ",
+            FieldNumber(e, "train_perplexity"), " | ",
+            e.value("valid_perplexity", 0.0) > 0 ? FieldNumber(e, "valid_perplexity")
+                                                 : std::string("-"),
+            " | ", FieldNumber(e, "tokens_per_second", "%.0f"), " | ",
+            e.contains("train_seconds") ? HumanDuration(e["train_seconds"].get<double>()) : "?",
+            " |\n");
       }
     }
   }
@@ -315,7 +292,8 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
     }
     if (!r.contains("speedup")) continue;
     any_pruned = true;
-    std::string label = r.contains("setting") ? Str(r, "setting") : Num(r, "lambda_hidden", "%g");
+    std::string label =
+        r.contains("setting") ? FieldText(r, "setting") : FieldNumber(r, "lambda_hidden", "%g");
     if (label.empty()) label = "-";
     const std::string title = method == "dense" ? "dense (control)" : method;
     add(title, absl::StrCat(r["speedup"].value("model_b1", 0.0), " ", ppl, " ", label, "\n"));
@@ -325,11 +303,11 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
     }
   }
   if (!any_pruned) return absl::OkStatus();
-  std::string script = absl::StrCat(
-      "set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
-      "set xlabel 'speedup over the dense parent (whole model, batch 1)'\n",
-      "set ylabel 'test perplexity'\nset grid\nset key outside right\n",
-      "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
+  std::string script =
+      absl::StrCat("set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
+                   "set xlabel 'speedup over the dense parent (whole model, batch 1)'\n",
+                   "set ylabel 'test perplexity'\nset grid\nset key outside right\n",
+                   "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
   std::string plots;
   for (size_t i = 0; i < series.size(); ++i) {
     absl::StrAppend(&script, "$s", i, " << EOD\n", series[i].second, "EOD\n");

@@ -41,13 +41,6 @@ const json* FindRun(const json& doc, const std::string& shape, const std::string
   return nullptr;
 }
 
-const json* FindShape(const json& doc, const std::string& name) {
-  for (const json& s : doc["shapes"]) {
-    if (s.value("name", "") == name) return &s;
-  }
-  return nullptr;
-}
-
 bool IsSparseEngine(const json& doc, const std::string& engine) {
   for (const json& e : doc.value("engines", json::array())) {
     if (e.value("name", "") == engine) return e.value("sparse", false);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
+#include "reports/format.h"
 #include "reports/published.h"
 
 namespace rnnprune {
@@ -18,65 +19,25 @@ namespace {
 
 using json = nlohmann::json;
 
-// A numeric field formatted with `fmt`, or "?" when missing.
-std::string Num(const json& j, const char* key, const char* fmt = "%.2f") {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), fmt, j[key].get<double>());
-  return buf;
-}
-
-std::string Str(const json& j, const char* key) {
-  if (!j.contains(key)) return "?";
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
-}
-
-std::string Int(const json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
-  // Thousands separators for counts.
-  std::string digits = std::to_string(j[key].get<int64_t>()), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string Duration(const json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
-  const double s = j[key].get<double>();
-  if (s >= 3600) return absl::StrFormat("%.1f h", s / 3600);
-  if (s >= 60) return absl::StrFormat("%.1f min", s / 60);
-  return absl::StrFormat("%.0f s", s);
-}
-
-int PresetRank(const std::string& p) {
-  static const char* kOrder[] = {"paper", "small", "default", "quick", "smoke"};
-  for (int i = 0; i < 5; ++i) {
-    if (p == kOrder[i]) return i;
-  }
-  return 5;
-}
-
 // "d 100, word 100, char 100 (width 5), highway 2, modelling 2, dropout 0.2".
 std::string Sizes(const json& run) {
   if (!run.contains("config") || !run["config"].is_object()) return "?";
   const json& c = run["config"];
-  return absl::StrCat("d ", Str(c, "hidden_size"), ", word ", Str(c, "word_dim"), ", char ",
-                      Str(c, "char_channels"), " (width ", Str(c, "char_kernel_width"),
-                      "), dropout ", Str(c, "dropout"));
+  return absl::StrCat("d ", FieldText(c, "hidden_size"), ", word ", FieldText(c, "word_dim"),
+                      ", char ", FieldText(c, "char_channels"), " (width ",
+                      FieldText(c, "char_kernel_width"), "), dropout ", FieldText(c, "dropout"));
 }
 
 std::string Schedule(const json& run) {
-  std::string epochs = Str(run, "epochs");
+  std::string epochs = FieldText(run, "epochs");
   if (run.value("max_steps_per_epoch", 0) > 0) {
-    epochs = absl::StrCat(epochs, " x ", Int(run, "max_steps_per_epoch"), " steps");
+    epochs = absl::StrCat(epochs, " x ", FieldCount(run, "max_steps_per_epoch"), " steps");
   } else {
     epochs = absl::StrCat(epochs, " epochs");
   }
-  return absl::StrCat(epochs, ", batch ", Str(run, "batch_size"), ", ", Str(run, "optimizer"),
-                      " lr ", Str(run, "learning_rate"), ", EMA ", Str(run, "ema_decay"));
+  return absl::StrCat(epochs, ", batch ", FieldText(run, "batch_size"), ", ",
+                      FieldText(run, "optimizer"), " lr ", FieldText(run, "learning_rate"),
+                      ", EMA ", FieldText(run, "ema_decay"));
 }
 
 std::string ProtocolTitle(const std::string& protocol) {
@@ -119,82 +80,88 @@ std::string RenderSquadReport(const std::vector<json>& runs_in) {
                     "evaluation (questions/s) | threads | commit |\n"
                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (const json* r : list) {
-      std::string evaluated = Int(*r, "eval_questions");
+      std::string evaluated = FieldCount(*r, "eval_questions");
       if (r->value("eval_questions", 0) < r->value("eval_questions_total", 0)) {
-        evaluated = absl::StrCat(evaluated, " of ", Int(*r, "eval_questions_total"),
+        evaluated = absl::StrCat(evaluated, " of ", FieldCount(*r, "eval_questions_total"),
                                  " (the first, in file order)");
       }
-      absl::StrAppend(&md, "| ", Str(*r, "preset"), " | ", Num(*r, "exact_match"), " | ",
-                      Num(*r, "f1"), " | ", evaluated, " | ", Int(*r, "train_questions"), " | ",
-                      Sizes(*r), " | ", Schedule(*r), " | ", Int(*r, "steps"), " | ",
-                      Duration(*r, "train_seconds"), " | ", Num(*r, "train_questions_per_s", "%.1f"),
-                      " | ", Num(*r, "eval_questions_per_s", "%.1f"), " | ", Str(*r, "threads"),
-                      " | `", Str(*r, "git_commit").substr(0, 12), "` |\n");
+      absl::StrAppend(&md, "| ", FieldText(*r, "preset"), " | ", FieldNumber(*r, "exact_match"),
+                      " | ", FieldNumber(*r, "f1"), " | ", evaluated, " | ",
+                      FieldCount(*r, "train_questions"), " | ", Sizes(*r), " | ", Schedule(*r),
+                      " | ", FieldCount(*r, "steps"), " | ", FieldDuration(*r, "train_seconds"),
+                      " | ", FieldNumber(*r, "train_questions_per_s", "%.1f"), " | ",
+                      FieldNumber(*r, "eval_questions_per_s", "%.1f"), " | ",
+                      FieldText(*r, "threads"), " | `", FieldText(*r, "git_commit").substr(0, 12),
+                      "` |\n");
     }
     md += "\n";
   }
 
   md += "## Runs in detail\n\n";
   for (const json& r : runs) {
-    absl::StrAppend(&md, "### ", Str(r, "preset"), " (protocol `", Str(r, "protocol"), "`)\n\n");
+    absl::StrAppend(&md, "### ", FieldText(r, "preset"), " (protocol `", FieldText(r, "protocol"),
+                    "`)\n\n");
     absl::StrAppend(&md, "| | |\n|---|---|\n");
-    absl::StrAppend(&md, "| command | `", Str(r, "command"), "` |\n");
-    absl::StrAppend(&md, "| git commit | `", Str(r, "git_commit"), "` |\n");
-    absl::StrAppend(&md, "| when (UTC) | ", Str(r, "timestamp_utc"), " |\n");
-    absl::StrAppend(&md, "| machine | ", Str(r, "cpu_model"), ", ", Str(r, "logical_cpus"),
-                    " logical CPUs; ", Str(r, "threads"), " threads; host `", Str(r, "hostname"),
-                    "` |\n");
-    absl::StrAppend(&md, "| seed | ", Str(r, "seed"), " |\n");
-    absl::StrAppend(&md, "| training data | ", Str(r, "train_source"), ": ",
-                    Int(r, "train_articles"), " articles, ", Int(r, "train_questions"),
-                    " questions |\n");
-    absl::StrAppend(&md, "| evaluation data | ", Str(r, "eval_source"), ": ",
-                    Int(r, "eval_articles"), " articles, ", Int(r, "eval_questions_total"),
-                    " questions", r.contains("eval_titles")
-                                      ? absl::StrCat(" (", absl::StrJoin(
-                                            r["eval_titles"].get<std::vector<std::string>>(),
-                                            ", "), ")")
-                                      : std::string(),
+    absl::StrAppend(&md, "| command | `", FieldText(r, "command"), "` |\n");
+    absl::StrAppend(&md, "| git commit | `", FieldText(r, "git_commit"), "` |\n");
+    absl::StrAppend(&md, "| when (UTC) | ", FieldText(r, "timestamp_utc"), " |\n");
+    absl::StrAppend(&md, "| machine | ", FieldText(r, "cpu_model"), ", ",
+                    FieldText(r, "logical_cpus"), " logical CPUs; ", FieldText(r, "threads"),
+                    " threads; host `", FieldText(r, "hostname"), "` |\n");
+    absl::StrAppend(&md, "| seed | ", FieldText(r, "seed"), " |\n");
+    absl::StrAppend(&md, "| training data | ", FieldText(r, "train_source"), ": ",
+                    FieldCount(r, "train_articles"), " articles, ",
+                    FieldCount(r, "train_questions"), " questions |\n");
+    absl::StrAppend(
+        &md, "| evaluation data | ", FieldText(r, "eval_source"), ": ",
+        FieldCount(r, "eval_articles"), " articles, ", FieldCount(r, "eval_questions_total"),
+        " questions",
+        r.contains("eval_titles")
+            ? absl::StrCat(
+                  " (", absl::StrJoin(r["eval_titles"].get<std::vector<std::string>>(), ", "), ")")
+            : std::string(),
+        " |\n");
+    absl::StrAppend(&md, "| questions skipped as malformed | ", FieldCount(r, "skipped_questions"),
                     " |\n");
-    absl::StrAppend(&md, "| questions skipped as malformed | ", Int(r, "skipped_questions"),
-                    " |\n");
-    absl::StrAppend(&md, "| vocabularies | ", Int(r, "word_vocab"), " words, ",
-                    Int(r, "char_vocab"), " characters (from the training data) |\n");
-    absl::StrAppend(&md, "| word embeddings | ", Str(r, "embedding"), " |\n");
-    absl::StrAppend(&md, "| model | ", Sizes(r), "; ", Int(r, "parameters"), " parameters (",
-                    Int(r, "trainable_parameters"), " trained); config `",
+    absl::StrAppend(&md, "| vocabularies | ", FieldCount(r, "word_vocab"), " words, ",
+                    FieldCount(r, "char_vocab"), " characters (from the training data) |\n");
+    absl::StrAppend(&md, "| word embeddings | ", FieldText(r, "embedding"), " |\n");
+    absl::StrAppend(&md, "| model | ", Sizes(r), "; ", FieldCount(r, "parameters"), " parameters (",
+                    FieldCount(r, "trainable_parameters"), " trained); config `",
                     r.contains("config") ? r["config"].dump() : std::string("?"), "` |\n");
-    absl::StrAppend(&md, "| schedule | ", Schedule(r), "; ", Int(r, "steps"), " steps |\n");
+    absl::StrAppend(&md, "| schedule | ", Schedule(r), "; ", FieldCount(r, "steps"), " steps |\n");
     std::string losses = "?";
     if (r.contains("epoch_loss") && r["epoch_loss"].is_array()) {
       std::vector<std::string> parts;
-      for (const json& l : r["epoch_loss"]) parts.push_back(absl::StrFormat("%.3f", l.get<double>()));
+      for (const json& l : r["epoch_loss"])
+        parts.push_back(absl::StrFormat("%.3f", l.get<double>()));
       losses = absl::StrJoin(parts, ", ");
     }
     absl::StrAppend(&md, "| training loss per epoch (nats, CE start + CE end) | ", losses, " |\n");
-    absl::StrAppend(&md, "| training time | ", Duration(r, "train_seconds"), " (",
-                    Num(r, "train_questions_per_s", "%.1f"), " questions/s) |\n");
-    absl::StrAppend(&md, "| evaluation | ", Duration(r, "eval_seconds"), " (",
-                    Num(r, "eval_questions_per_s", "%.1f"), " questions/s, batch ",
-                    Str(r, "eval_batch_size"), "); span length cap ",
-                    r.value("max_answer_tokens", 0) > 0 ? Str(r, "max_answer_tokens")
+    absl::StrAppend(&md, "| training time | ", FieldDuration(r, "train_seconds"), " (",
+                    FieldNumber(r, "train_questions_per_s", "%.1f"), " questions/s) |\n");
+    absl::StrAppend(&md, "| evaluation | ", FieldDuration(r, "eval_seconds"), " (",
+                    FieldNumber(r, "eval_questions_per_s", "%.1f"), " questions/s, batch ",
+                    FieldText(r, "eval_batch_size"), "); span length cap ",
+                    r.value("max_answer_tokens", 0) > 0 ? FieldText(r, "max_answer_tokens")
                                                         : std::string("none"),
                     " |\n");
-    absl::StrAppend(&md, "| predictions | `", Str(r, "predictions_path"), "` |\n");
-    if (r.contains("budget")) absl::StrAppend(&md, "| preset note | ", Str(r, "budget"), " |\n");
+    absl::StrAppend(&md, "| predictions | `", FieldText(r, "predictions_path"), "` |\n");
+    if (r.contains("budget"))
+      absl::StrAppend(&md, "| preset note | ", FieldText(r, "budget"), " |\n");
     md += "\n";
   }
 
-  absl::StrAppend(&md,
-                  "## Published (not ours)\n\n"
-                  "| model | exact match | F1 | source |\n|---|---|---|---|\n| ",
-                  kBidafPublished.model, " | ", absl::StrFormat("%.1f", kBidafPublished.exact_match),
-                  " | ", absl::StrFormat("%.1f", kBidafPublished.f1), " | ",
-                  kBidafPublished.source, " |\n\n",
-                  "The published figures come from the official protocol (87,599 training "
-                  "questions, 12 epochs, full GloVe). Runs on the local protocol train on 8,595 "
-                  "dev questions and are evaluated on other dev articles: they are not "
-                  "comparable with it.\n");
+  absl::StrAppend(
+      &md,
+      "## Published (not ours)\n\n"
+      "| model | exact match | F1 | source |\n|---|---|---|---|\n| ",
+      kBidafPublished.model, " | ", absl::StrFormat("%.1f", kBidafPublished.exact_match), " | ",
+      absl::StrFormat("%.1f", kBidafPublished.f1), " | ", kBidafPublished.source, " |\n\n",
+      "The published figures come from the official protocol (87,599 training "
+      "questions, 12 epochs, full GloVe). Runs on the local protocol train on 8,595 "
+      "dev questions and are evaluated on other dev articles: they are not "
+      "comparable with it.\n");
   return md;
 }
 

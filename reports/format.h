@@ -1,0 +1,34 @@
+// Cells of the Markdown reports, read from result records (JSON): numbers, text, counts and
+// durations, with "?" for a field a record lacks. Shared by every renderer in reports/.
+#ifndef RNNPRUNE_REPORTS_FORMAT_H_
+#define RNNPRUNE_REPORTS_FORMAT_H_
+
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace rnnprune {
+
+// j[key] printed with the printf format `fmt` (one double conversion, e.g. "%.2f"); "?" when the
+// field is missing or not a number.
+std::string FieldNumber(const nlohmann::json& j, const char* key, const char* fmt = "%.2f");
+
+// j[key] as text: a string as is, any other value as compact JSON; "?" when missing.
+std::string FieldText(const nlohmann::json& j, const char* key);
+
+// j[key] as an integer with thousands separators ("8,595"); "?" when missing or not a number.
+std::string FieldCount(const nlohmann::json& j, const char* key);
+
+// A duration in seconds as "42 s", "3.5 min" or "1.2 h".
+std::string HumanDuration(double seconds);
+
+// j[key] (seconds) as HumanDuration; "?" when missing or not a number.
+std::string FieldDuration(const nlohmann::json& j, const char* key);
+
+// Order of presets in report tables, largest budget first: paper, small, default, quick, smoke,
+// then any other name.
+int PresetRank(const std::string& preset);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_REPORTS_FORMAT_H_

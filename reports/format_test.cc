@@ -1,0 +1,38 @@
+#include "reports/format.h"
+
+#include "gtest/gtest.h"
+
+namespace rnnprune {
+namespace {
+
+using json = nlohmann::json;
+
+TEST(Format, FieldsAndMissingFields) {
+  const json r = {{"ppl", 114.4567}, {"name", "l0"}, {"sizes", {1, 2}}, {"n", 8595},
+                  {"neg", -1234567}, {"t", 95.0}, {"big", 7200}, {"text_n", "12"}};
+  EXPECT_EQ(FieldNumber(r, "ppl"), "114.46");
+  EXPECT_EQ(FieldNumber(r, "ppl", "%.0f"), "114");
+  EXPECT_EQ(FieldNumber(r, "name"), "?");
+  EXPECT_EQ(FieldNumber(r, "absent"), "?");
+  EXPECT_EQ(FieldText(r, "name"), "l0");
+  EXPECT_EQ(FieldText(r, "sizes"), "[1,2]");
+  EXPECT_EQ(FieldText(r, "absent"), "?");
+  EXPECT_EQ(FieldCount(r, "n"), "8,595");
+  EXPECT_EQ(FieldCount(r, "neg"), "-1,234,567");
+  EXPECT_EQ(FieldCount(r, "text_n"), "?");
+  EXPECT_EQ(FieldDuration(r, "t"), "1.6 min");
+  EXPECT_EQ(FieldDuration(r, "big"), "2.0 h");
+  EXPECT_EQ(FieldDuration(r, "absent"), "?");
+  EXPECT_EQ(HumanDuration(42.4), "42 s");
+}
+
+TEST(Format, PresetsOrderLargestBudgetFirst) {
+  EXPECT_LT(PresetRank("paper"), PresetRank("small"));
+  EXPECT_LT(PresetRank("small"), PresetRank("default"));
+  EXPECT_LT(PresetRank("default"), PresetRank("quick"));
+  EXPECT_LT(PresetRank("quick"), PresetRank("smoke"));
+  EXPECT_LT(PresetRank("smoke"), PresetRank("mine"));
+}
+
+}  // namespace
+}  // namespace rnnprune
