@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "baselines/conformance_fixture.h"
 #include "datasets/ptb.h"
 #include "gtest/gtest.h"
 #include "models/sparse_lstm.h"
@@ -22,31 +23,6 @@
 
 namespace rnnprune {
 namespace {
-
-LstmLmConfig TinyConfig(int64_t vocab) {
-  LstmLmConfig c;
-  c.vocab_size = vocab;
-  c.embedding_size = 12;
-  c.hidden_sizes = {10, 8};
-  c.dropout = 0.1;
-  c.init_scale = 0.3;
-  return c;
-}
-
-MethodOptions OptionsFor(const PruningMethodInfo& info, const LstmLmConfig& config) {
-  MethodOptions o;
-  o.config = config;
-  o.total_steps = 12;
-  o.seed = 5;
-  // Settings that keep every method's network alive in a few steps (lambda scales differ per
-  // method; that each method actually prunes is tested per method in baselines_test.cc and
-  // pruning/l0_neuron_selection_test.cc). Target-size and sparsity methods must prune here.
-  o.lambda = 1e-2;
-  o.sparsity = 0.6;
-  o.target_sizes = {7, 6, 5};
-  o.zero_threshold = 1e-3;
-  return o;
-}
 
 class Conformance : public ::testing::TestWithParam<std::string> {};
 
@@ -61,9 +37,9 @@ TEST_P(Conformance, TrainsAndYieldsAStructureThatRoundTrips) {
   EXPECT_FALSE(info->description.empty());
 
   torch::manual_seed(3);
-  const LstmLmConfig config = TinyConfig(corpus->vocab.size());
+  const LstmLmConfig config = ConformanceModelConfig(corpus->vocab.size());
   LstmLm model(config);
-  const MethodOptions options = OptionsFor(*info, config);
+  const MethodOptions options = ConformanceMethodOptions(config, 12);
   auto method = CreatePruningMethod(GetParam(), options);
   ASSERT_TRUE(method.ok()) << method.status();
   ASSERT_TRUE((*method)->Begin(model).ok());
@@ -149,7 +125,7 @@ TEST(Registry, HasThePaperAndEveryBaselineOfTheIssue) {
 
 TEST(Registry, RejectsBadSettingsNamingTheField) {
   MethodOptions o;
-  o.config = TinyConfig(20);
+  o.config = ConformanceModelConfig(20);
   o.lambda = -1;
   EXPECT_NE(std::string(CreatePruningMethod("iss", o).status().message()).find("lambda=-1"),
             std::string::npos);

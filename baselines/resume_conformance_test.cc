@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "baselines/conformance_fixture.h"
 #include "gtest/gtest.h"
 #include "pruning/interrupting_hooks.h"
 #include "pruning/method.h"
@@ -21,16 +22,6 @@ namespace {
 std::string TmpPath(const std::string& name) {
   const char* d = std::getenv("TEST_TMPDIR");
   return std::string(d ? d : "/tmp") + "/" + name;
-}
-
-LstmLmConfig TinyConfig(int64_t vocab) {
-  LstmLmConfig c;
-  c.vocab_size = vocab;
-  c.embedding_size = 12;
-  c.hidden_sizes = {10, 8};
-  c.dropout = 0.1;
-  c.init_scale = 0.3;
-  return c;
 }
 
 struct Job {
@@ -48,14 +39,8 @@ class ResumeConformance : public ::testing::TestWithParam<std::string> {
     const torch::Tensor noise = torch::randint(0, kVocab, {1250}, gen, torch::kInt64);
     const torch::Tensor stream = torch::where(torch::rand({1250}, gen) < 0.1, noise, base);
     train_ = stream.narrow(0, 0, 1200);
-    config_ = TinyConfig(kVocab);
-    options_.config = config_;
-    options_.total_steps = 16;
-    options_.seed = 5;
-    options_.lambda = 1e-2;
-    options_.sparsity = 0.6;
-    options_.target_sizes = {7, 6, 5};
-    options_.zero_threshold = 1e-3;
+    config_ = ConformanceModelConfig(kVocab);
+    options_ = ConformanceMethodOptions(config_, 16);
   }
 
   // The starting model and the method after Begin, as a (re)started job builds them.
