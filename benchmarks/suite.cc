@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -131,6 +133,43 @@ std::optional<json> Reusable(const PreviousRuns& previous, const std::string& ha
   reused["reused"] = true;
   return reused;
 }
+
+// What makes two records the same run, whatever their config hash: a newer record of the same
+// run supersedes an older one in the results file.
+std::string RunIdentity(const json& r) {
+  return absl::StrCat(r.value("config_name", ""), "|", r.value("method", ""), "|",
+                      r.contains("setting") ? r["setting"].dump() : "", "|",
+                      r.contains("seed") ? r["seed"].dump() : "", "|",
+                      r.contains("parent_checkpoint") ? "child" : "parent");
+}
+
+}  // namespace
+
+std::vector<json> MergeResults(const std::vector<json>& current,
+                               const std::vector<json>& earlier) {
+  std::vector<json> merged = current;
+  std::set<std::string> identities, dense_hashes;
+  for (const json& r : current) {
+    identities.insert(RunIdentity(r));
+    if (!r.contains("parent_checkpoint")) dense_hashes.insert(r.value("config_hash", ""));
+  }
+  std::vector<const json*> kept;
+  for (const json& r : earlier) {
+    if (identities.count(RunIdentity(r)) > 0) continue;
+    kept.push_back(&r);
+    if (!r.contains("parent_checkpoint")) dense_hashes.insert(r.value("config_hash", ""));
+  }
+  for (const json* r : kept) {
+    if (r->contains("parent_config_hash") &&
+        dense_hashes.count(r->value("parent_config_hash", "")) == 0) {
+      continue;  // its dense parent was re-trained differently: a stale run
+    }
+    merged.push_back(*r);
+  }
+  return merged;
+}
+
+namespace {
 
 // Training checkpoints of one run: written every checkpoint_every_steps steps and at each epoch
 // end, resumed from unless --force.
@@ -407,6 +446,7 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   json r;
   r["task"] = "ptb";
   r["config_hash"] = hash;
+  r["parent_config_hash"] = dense.config_hash;
   if (tr.resumed) r["resumed_at_step"] = tr.resumed_at_global_step;
   r["method"] = name;
   r["method_description"] = method_info.description;
@@ -817,6 +857,14 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
     }
     std::remove(probe.c_str());
   }
+  // Two suites writing the same folders would overwrite each other's checkpoints and results:
+  // the second one stops here. The locks go with this process, even when it is killed.
+  std::vector<FileLock> locks;
+  for (const std::string& dir : {o.reports_dir + "/results", o.output_dir}) {
+    if (!locks.empty() && locks.front().path() == dir + "/.lock") continue;
+    ASSIGN_OR_RETURN(FileLock lock, LockFile(dir + "/.lock", absl::StrCat("folder ", dir)));
+    locks.push_back(std::move(lock));
+  }
   torch::set_num_threads(o.threads);
   const RunInfo info = CollectRunInfo(o.source_dir);
   std::vector<json> runs;
@@ -832,26 +880,31 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       const std::string results =
           absl::StrCat(o.reports_dir, "/results/ptb_", preset.name, ".jsonl");
       const std::string corpus_sha256 = CorpusSha256(corpus);
-      // Finished runs of an earlier invocation, by config hash (none with --force).
+      // Records of earlier invocations: kept in the file until re-run (MergeResults), and
+      // re-used by config hash unless --force.
+      std::vector<json> earlier;
+      if (FileExists(results)) {
+        ASSIGN_OR_RETURN(earlier, ReadJsonLines(results));
+      }
       PreviousRuns previous;
-      if (!o.force && FileExists(results)) {
-        ASSIGN_OR_RETURN(std::vector<json> earlier, ReadJsonLines(results));
-        for (json& r : earlier) {
+      if (!o.force) {
+        for (const json& r : earlier) {
           if (r.contains("config_hash") && r["config_hash"].is_string()) {
-            const std::string hash = r["config_hash"].get<std::string>();
-            previous[hash] = std::move(r);
+            previous[r["config_hash"].get<std::string>()] = r;
           }
         }
-        o.log(absl::StrFormat("[ptb] %d finished runs in %s may be re-used (--force "
-                              "recomputes them)",
-                              previous.size(), results));
+        if (!earlier.empty()) {
+          o.log(absl::StrFormat("[ptb] %d finished runs in %s may be re-used (--force "
+                                "recomputes them)",
+                                previous.size(), results));
+        }
       }
       for (const std::string& config : preset.configs) {
         ASSIGN_OR_RETURN(DenseRun dense,
                          RunPtbDense(o, preset, config, corpus, corpus_sha256, previous, info));
         ptb_runs.push_back(dense.record);
         // Written after every run, so a later failure loses nothing finished.
-        RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
+        RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(ptb_runs, earlier)));
         for (const std::string& name : MethodOrder(o, preset)) {
           ASSIGN_OR_RETURN(PruningMethodInfo method_info, GetPruningMethodInfo(name));
           ASSIGN_OR_RETURN(std::vector<RunSetting> settings,
@@ -866,7 +919,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
                                                   corpus, previous, info));
 
             ptb_runs.push_back(std::move(r));
-            RETURN_IF_ERROR(WriteJsonLines(results, ptb_runs));
+            RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(ptb_runs, earlier)));
           }
         }
       }

@@ -73,8 +73,8 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 // against its uncompacted reference on the first 5,000 valid tokens, evaluated, exported to
 // <output_dir>/ptb_<preset>_<config>_<method>_<setting>.pt and .json (':' in the setting
 // becomes '-') and timed side by side with the dense parent. Writes
-// <reports_dir>/results/ptb_<preset>.jsonl after every run (replacing that preset's previous
-// lines) and re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
+// <reports_dir>/results/ptb_<preset>.jsonl after every run (MergeResults: this invocation's
+// records, then the earlier ones it has not re-run) and re-renders <reports_dir>/ptb.md from all result files. Returns the run records.
 // Reuse and resume: every PTB record carries "config_hash" (common/config_hash.h) over what
 // determines its numbers (preset, config, schedule, method, setting, flags that change training,
 // seed, the data's SHA-256 and, for methods, the dense parent's hash). Unless options.force, a
@@ -83,9 +83,21 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 // training run writes a training checkpoint (<output_dir>/<run>.train.ckpt, every
 // checkpoint_every_steps steps and at each epoch end, atomically) and resumes from it, so a
 // killed suite continues where it stopped; the checkpoint is removed once its run is exported.
+// The output and results folders are locked (<folder>/.lock, flock) while the suite runs.
 // Errors: bad options, missing or corrupt data, training divergence, a pruned model that does
-// not match its reference, unwritable outputs.
+// not match its reference, unwritable outputs; FailedPrecondition when another run holds the
+// folders.
 absl::StatusOr<std::vector<nlohmann::json>> RunSuite(const SuiteOptions& options);
+
+// The records a PTB results file holds after a run: `current` (this invocation's records, in
+// order), then the records of `earlier` (the file as the invocation found it) that `current`
+// does not supersede, so that a killed suite, or one run on part of a preset (--methods=...),
+// loses no finished record. A record is superseded by one of `current` for the same run (Zaremba
+// config, method, setting, seed; dense parent or not), whatever their config hashes; an earlier
+// method record whose "parent_config_hash" names no dense record of the result is dropped (its
+// parent was re-trained differently).
+std::vector<nlohmann::json> MergeResults(const std::vector<nlohmann::json>& current,
+                                         const std::vector<nlohmann::json>& earlier);
 
 }  // namespace rnnprune
 

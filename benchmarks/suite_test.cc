@@ -191,6 +191,59 @@ TEST(Suite, UnwritableOutputFolderFailsAtStart) {
   EXPECT_THAT(std::string(runs.status().message()), HasSubstr("runs_file"));
 }
 
+TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
+  const json dense = {{"config_name", "small"}, {"method", "dense"}, {"seed", 1},
+                      {"config_hash", "d1"}};
+  const json l0 = {{"config_name", "small"}, {"method", "l0"}, {"setting", "1e-4"},
+                   {"seed", 1}, {"parent_checkpoint", "x.pt"}, {"parent_config_hash", "d1"},
+                   {"config_hash", "l1"}};
+  const json iss = {{"config_name", "small"}, {"method", "iss"}, {"setting", "0.1"},
+                    {"seed", 1}, {"parent_checkpoint", "x.pt"}, {"parent_config_hash", "d1"},
+                    {"config_hash", "i1"}};
+  const json control = {{"config_name", "small"}, {"method", "dense"}, {"setting", "-"},
+                        {"seed", 1}, {"parent_checkpoint", "x.pt"},
+                        {"parent_config_hash", "d1"}, {"config_hash", "c1"}};
+  const std::vector<json> earlier = {dense, control, l0, iss};
+
+  // Killed after re-running the dense model and the l0 run under a changed l0 config: the
+  // others stay, after this run's records; nothing appears twice.
+  json l0_new = l0;
+  l0_new["config_hash"] = "l2";
+  std::vector<json> merged = MergeResults({dense, l0_new}, earlier);
+  ASSERT_EQ(merged.size(), 4u);
+  EXPECT_EQ(merged[0]["config_hash"], "d1");
+  EXPECT_EQ(merged[1]["config_hash"], "l2");
+  EXPECT_EQ(merged[2]["config_hash"], "c1");
+  EXPECT_EQ(merged[3]["config_hash"], "i1");
+
+  // Another seed is another run: both are kept.
+  json other_seed = l0;
+  other_seed["seed"] = 2;
+  other_seed["config_hash"] = "l3";
+  EXPECT_EQ(MergeResults({dense, other_seed}, earlier).size(), 5u);
+
+  // The dense model re-trained differently: earlier runs fine-tuned from the old one go.
+  json dense_new = dense;
+  dense_new["config_hash"] = "d2";
+  merged = MergeResults({dense_new}, earlier);
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0]["config_hash"], "d2");
+  EXPECT_EQ(MergeResults({}, earlier).size(), 4u);
+}
+
+// A second suite on the folders of one that runs stops at once, naming the folder.
+TEST(Suite, FoldersInUseByAnotherRunAreRefused) {
+  SuiteOptions o = Smoke("locked");
+  o.data_dir = "/nonexistent";  // never reached
+  absl::StatusOr<FileLock> held = LockFile(o.output_dir + "/.lock", "the other run");
+  ASSERT_TRUE(held.ok()) << held.status();
+  absl::StatusOr<std::vector<json>> runs = RunSuite(o);
+  ASSERT_FALSE(runs.ok());
+  EXPECT_EQ(runs.status().code(), absl::StatusCode::kFailedPrecondition) << runs.status();
+  EXPECT_THAT(std::string(runs.status().message()),
+              HasSubstr("folder " + o.output_dir + " is in use by another run"));
+}
+
 // Finished runs are re-used by config hash; a run missing from the results file (as when the
 // suite was killed while training it) is computed again; --force recomputes everything.
 TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {

@@ -1,16 +1,23 @@
 #include "common/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 
 namespace rnnprune {
@@ -32,6 +39,26 @@ absl::Status ErrnoError(absl::string_view what, absl::string_view path, int err)
     default:
       return absl::InternalError(msg);
   }
+}
+
+// Removes `dir`/`base`.tmp.<pid> files whose pid is not a running process (left by a process
+// killed while writing `base`). Best effort: errors are ignored.
+void RemoveStaleTemporaries(const std::string& dir, const std::string& base) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  const std::string prefix = base + ".tmp.";
+  while (const dirent* e = ::readdir(d)) {
+    const absl::string_view name(e->d_name);
+    if (!absl::StartsWith(name, prefix)) continue;
+    int pid = 0;
+    if (!absl::SimpleAtoi(name.substr(prefix.size()), &pid) || pid <= 0 || pid == ::getpid()) {
+      continue;
+    }
+    if (::kill(pid, 0) != 0 && errno == ESRCH) {
+      ::unlink(absl::StrCat(dir, "/", name).c_str());
+    }
+  }
+  ::closedir(d);
 }
 
 }  // namespace
@@ -119,7 +146,64 @@ absl::Status WriteFileAtomicallyWith(
   const int err = errno;
   ::close(dir_fd);
   if (!synced && err != EINVAL) return ErrnoError("cannot fsync folder", dir, err);
+  RemoveStaleTemporaries(dir, slash == std::string::npos ? target : target.substr(slash + 1));
   return absl::OkStatus();
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+  other.path_.clear();
+}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+    other.path_.clear();
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+absl::StatusOr<FileLock> LockFile(absl::string_view lock_path, absl::string_view user) {
+  const std::string path(lock_path);
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    absl::Status s = MakeDirs(path.substr(0, slash));
+    if (!s.ok()) return s;
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot open lock file", path, errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    char buf[32] = {0};
+    if (::pread(fd, buf, sizeof(buf) - 1, 0) > 0) {
+      holder = absl::StrCat(" (pid ", absl::StripAsciiWhitespace(buf), ")");
+    }
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          user, " is in use by another run", holder, ": '", path,
+          "' is locked; wait for that run to end, or give this one other folders"));
+    }
+    return ErrnoError("cannot lock", path, err);
+  }
+  const std::string pid = absl::StrCat(::getpid(), "\n");
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoError("cannot write lock file", path, err);
+  }
+  FileLock lock;
+  lock.fd_ = fd;
+  lock.path_ = path;
+  return lock;
 }
 
 std::string Sha256Hex(absl::string_view bytes) {

@@ -19,6 +19,8 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path);
 // `path`, so a reader sees either the old file or the new one, never a half-written file. Creates
 // missing parent folders. Errors name the path and the failing call (e.g. "No space left on
 // device"); on error the previous file at `path` is untouched and the temporary file is removed.
+// After a successful write, temporaries of `path` left by killed processes (`path`.tmp.<pid> of a
+// pid that no longer runs on this machine) are removed too.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents);
 
 // Appends bytes to the file being written; returns an error (naming the file) when the write
@@ -34,6 +36,32 @@ using FileAppender = std::function<absl::Status(absl::string_view bytes)>;
 // partial `path`).
 absl::Status WriteFileAtomicallyWith(
     absl::string_view path, const std::function<absl::Status(const FileAppender&)>& produce);
+
+// An exclusive advisory lock (flock(2)) on a lock file, held until the object is destroyed or the
+// process ends (a killed process releases it: no stale lock is left). Move-only.
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(FileLock&& other) noexcept;
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+  // The lock file's path ("" when not holding a lock).
+  const std::string& path() const { return path_; }
+
+ private:
+  friend absl::StatusOr<FileLock> LockFile(absl::string_view, absl::string_view);
+  int fd_ = -1;
+  std::string path_;
+};
+
+// Takes the lock on `lock_path` (created when missing, with its folders) without waiting, and
+// writes this process's pid into it. `user` says what the lock guards, for the message. Errors:
+// FailedPrecondition when another process (or another FileLock of this one) holds it, naming the
+// file, `user` and the holder's pid; the errors of MakeDirs / open otherwise.
+absl::StatusOr<FileLock> LockFile(absl::string_view lock_path, absl::string_view user);
 
 // Creates `dir` and its parents (like `mkdir -p`). Errors name the folder and the reason.
 absl::Status MakeDirs(absl::string_view dir);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -98,6 +99,55 @@ TEST(Files, OutOfSpaceKeepsTheOldFile) {
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   EXPECT_NE(s.message().find("results.jsonl"), std::string::npos) << s;
   EXPECT_EQ(*ReadFile(file), "finished run\n");
+}
+
+// A process killed while writing leaves `path`.tmp.<pid>; the next successful write of `path`
+// removes it, but not the temporary of a process that still runs, nor another file's.
+TEST(Files, AWriteRemovesTemporariesOfDeadWriters) {
+  const std::string path = TmpDir() + "/stale/model.ckpt";
+  ASSERT_TRUE(WriteFileAtomically(path, "v1").ok());
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // `child` is now a pid that does not run
+  const std::string dead = path + ".tmp." + std::to_string(child);
+  const std::string alive = path + ".tmp." + std::to_string(::getppid());
+  const std::string other = TmpDir() + "/stale/other.ckpt.tmp." + std::to_string(child);
+  for (const std::string& f : {dead, alive, other}) ASSERT_TRUE(WriteFileAtomically(f, "x").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "v2").ok());
+  EXPECT_FALSE(PathExists(dead));
+  EXPECT_TRUE(PathExists(alive));
+  EXPECT_TRUE(PathExists(other));
+  EXPECT_EQ(*ReadFile(path), "v2");
+}
+
+TEST(Files, ALockIsExclusiveUntilReleased) {
+  const std::string path = TmpDir() + "/locked/.lock";
+  absl::StatusOr<FileLock> first = LockFile(path, "folder 'locked'");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->path(), path);
+  EXPECT_EQ(*ReadFile(path), std::to_string(::getpid()) + "\n");
+  absl::StatusOr<FileLock> second = LockFile(path, "folder 'locked'");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("folder 'locked' is in use by another run (pid " +
+                                           std::to_string(::getpid()) + ")"),
+            std::string::npos)
+      << second.status();
+  // Held across a move; released when the holder goes.
+  FileLock moved = *std::move(first);
+  EXPECT_FALSE(LockFile(path, "x").ok());
+  moved = FileLock();
+  EXPECT_TRUE(LockFile(path, "x").ok());
+
+  // Another process cannot take it either, and a killed holder releases it.
+  absl::StatusOr<FileLock> held = LockFile(path, "x");
+  ASSERT_TRUE(held.ok());
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(LockFile(path, "x").ok() ? 1 : 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child took a held lock";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
@@ -89,7 +90,19 @@ absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
           " float32 parameters, more than the file's ", bytes.size(), " bytes can hold"));
     }
     LstmLmCheckpoint ckpt;
-    ckpt.model = LstmLm(*cfg);
+    {
+      // The module's initialisation draws from torch's global generator, and every draw is
+      // overwritten below: put the generator back, so that loading consumes no random numbers.
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      torch::Tensor rng_state;
+      {
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        rng_state = gen.get_state();
+      }
+      ckpt.model = LstmLm(*cfg);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng_state);
+    }
     ckpt.metadata_json = "{}";
     if (archive.try_read("metadata", metadata) && metadata.isString()) {
       ckpt.metadata_json = metadata.toStringRef();

@@ -24,7 +24,8 @@ struct LstmLmCheckpoint {
 absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
                         const std::string& metadata_json = "{}");
 
-// Loads a checkpoint written by SaveLstmLm; the model is in eval mode on CPU. The file is read
+// Loads a checkpoint written by SaveLstmLm; the model is in eval mode on CPU. Loading leaves
+// torch's global random generator as it found it. The file is read
 // whole and checked (CheckTorchArchive: zip structure, every entry's CRC-32, pickle lengths)
 // before LibTorch parses it, so a truncated or corrupt file is an error, not wrong weights.
 // Errors: NotFound (no file), InvalidArgument (not a checkpoint, truncated or corrupt, a config

@@ -127,8 +127,12 @@ TEST(Checkpoint, HeterogeneousRoundTrip) {
   torch::manual_seed(4);
   LstmLm m(Tiny({9, 3}));
   ASSERT_TRUE(SaveLstmLm(m, path, "{\"epoch\": 3}").ok());
+  torch::manual_seed(9);
+  const torch::Tensor expected_draw = torch::rand({4});
+  torch::manual_seed(9);
   auto back = LoadLstmLm(path);
   ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(torch::equal(torch::rand({4}), expected_draw)) << "loading drew random numbers";
   EXPECT_EQ(back->model->config().hidden_sizes, (std::vector<int64_t>{9, 3}));
   EXPECT_EQ(back->metadata_json, "{\"epoch\": 3}");
   auto a = m->named_parameters();
