@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
+#include "models/torch_archive.h"
 #include "nlohmann/json.hpp"
 #include "torch/serialize.h"
 #include "torch/torch.h"
@@ -202,9 +203,16 @@ absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& pat
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read training checkpoint '", path, "': ", why));
   };
+  // The whole file is checked before LibTorch parses it (models/torch_archive.h: CRC-32 of every
+  // entry, sizes, pickle lengths), then handed to LibTorch from memory.
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  if (absl::Status archive_ok = CheckTorchArchive(*bytes); !archive_ok.ok()) {
+    return invalid(absl::StrCat("truncated or corrupt: ", archive_ok.message()));
+  }
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(bytes->data(), bytes->size());
     c10::IValue format;
     if (!archive.try_read("format", format) || !format.isString() ||
         format.toStringRef() != kFormat) {
@@ -227,6 +235,10 @@ absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& pat
       c.extra_parameters.push_back(ReadTensor(archive, absl::StrCat("extra/", i)));
     }
     c.optimizer_state = ReadValue(archive, "optimizer").toStringRef();
+    // The optimizer state is an archive of its own, parsed by LibTorch on restore.
+    if (absl::Status optimizer_ok = CheckTorchArchive(c.optimizer_state); !optimizer_ok.ok()) {
+      return invalid(absl::StrCat("corrupt optimizer state: ", optimizer_ok.message()));
+    }
     c.rng_state = ReadTensor(archive, "rng/torch_cpu");
     if (c.rng_state.scalar_type() != torch::kUInt8 || c.rng_state.dim() != 1) {
       return invalid("rng/torch_cpu is not a uint8 vector");

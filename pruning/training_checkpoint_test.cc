@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include "common/files.h"
@@ -49,13 +50,33 @@ TrainingCheckpoint Example() {
                         {"lstm0_w_ih", torch::randn({8, 4})},
                         {"decoder.bias", torch::randn({5})}};
   c.extra_parameters = {torch::randn({4}), torch::randn({2})};
-  c.optimizer_state = std::string("\0\1optimizer bytes", 17);
+  {  // a real optimizer archive (the loader checks it as one)
+    torch::optim::SGD sgd({c.model_parameters[0].second}, torch::optim::SGDOptions(0.5));
+    torch::serialize::OutputArchive archive;
+    sgd.save(archive);
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    c.optimizer_state = bytes.str();
+  }
   c.rng_state = at::detail::getDefaultCPUGenerator().get_state();
   c.lstm_state.h = {torch::randn({1, 3, 2})};
   c.lstm_state.c = {torch::randn({1, 3, 2})};
   c.hook_state = {{"step", torch::tensor(int64_t{17})},
                   {"masks/lstm0_w_ih", torch::rand({8, 4}) > 0.5}};
   return c;
+}
+
+// The optimizer state is an archive of its own, parsed by LibTorch on restore: checked on load.
+TEST(TrainingCheckpoint, CorruptOptimizerStateIsRefusedOnLoad) {
+  const std::string path = TmpPath("bad_optimizer/ckpt.pt");
+  TrainingCheckpoint c = Example();
+  c.optimizer_state = std::string("\0\1not an archive", 17);
+  ASSERT_TRUE(SaveTrainingCheckpoint(c, path).ok());
+  absl::StatusOr<TrainingCheckpoint> r = LoadTrainingCheckpoint(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("corrupt optimizer state"));
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(path));
 }
 
 TEST(TrainingCheckpoint, RoundTripsEveryField) {
