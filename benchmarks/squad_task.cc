@@ -188,6 +188,13 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   to.seed = static_cast<uint64_t>(o.seed);
   to.ema_decay = p.squad_ema_decay;
   to.log = [&](const std::string& line) { o.log(absl::StrCat("[squad] ", line)); };
+  // Resumable training: the checkpoint lives next to the predictions until the record is out.
+  const std::string training_ckpt = absl::StrCat(o.output_dir, "/squad_", p.name, ".train.ckpt");
+  RETURN_IF_ERROR(MakeDirs(o.output_dir));
+  to.checkpoint_path = training_ckpt;
+  to.checkpoint_every_steps = o.checkpoint_every_steps;
+  to.resume = !o.force;
+  to.config_hash = hash;
   ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(model, train, to));
   ASSIGN_OR_RETURN(BidafEvalResult evaluated,
                    EvaluateBidaf(model, eval, kEvalBatchSize, config.max_answer_tokens));
@@ -228,6 +235,7 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   r["max_steps_per_epoch"] = to.max_steps_per_epoch;
   r["ema_decay"] = to.ema_decay;
   r["steps"] = trained.steps;
+  if (trained.resumed) r["resumed_at_step"] = trained.resumed_at_global_step;
   std::vector<double> epoch_loss;
   for (const BidafEpochStats& e : trained.epochs) epoch_loss.push_back(e.mean_loss_nats);
   r["epoch_loss"] = epoch_loss;
@@ -250,6 +258,7 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   r["command"] = o.command;
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
   RETURN_IF_ERROR(WriteFileAtomically(record_path, r.dump(2) + "\n"));
+  std::remove(training_ckpt.c_str());  // finished: the record and the predictions supersede it
   RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
   o.log(absl::StrCat("[squad] wrote ", o.reports_dir, "/squad.md"));
   return r;

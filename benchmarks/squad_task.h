@@ -30,26 +30,38 @@ struct SquadTaskOptions {
   // most frequent words) that exists; "none": random word embeddings. The report says which.
   std::string glove_path;
   std::string reports_dir;  // results/squad_<preset>.json and squad.md
-  std::string output_dir;   // squad_<preset>_predictions.json
+  // squad_<preset>_predictions.json, and the training checkpoint squad_<preset>.train.ckpt
+  // while training runs (removed once the record is written)
+  std::string output_dir;
   int threads = 1;
   int seed = 1;
   // false: when <reports_dir>/results/squad_<preset>.json holds a record with this run's config
-  // hash and its predictions file exists, that record is re-used (marked "reused": true).
+  // hash and its predictions file exists, that record is re-used (marked "reused": true);
+  // otherwise training resumes from <output_dir>/squad_<preset>.train.ckpt when one of this
+  // config hash is there (a checkpoint of another configuration is refused: delete it or pass
+  // force). true: everything is recomputed and an existing training checkpoint is replaced.
   bool force = false;
+  // >= 0: a training checkpoint every this many optimizer steps (0 = only at epoch ends;
+  // pruning/squad_trainer.h BidafTrainOptions::checkpoint_every_steps).
+  int64_t checkpoint_every_steps = 200;
   std::string command;
   RunInfo run_info;
   std::function<void(const std::string&)> log;
 };
 
-// Runs the task (or re-uses a finished one: see `force`) and returns its record (the fields reports/squad_report.h reads): data and
-// protocol, BiDAF config, schedule, per-epoch loss (nats), exact match and F1 (percent),
-// training time (s) and speed (questions/s), evaluation speed, provenance. The record is
-// written to <reports_dir>/results/squad_<preset>.json and squad.md re-rendered.
+// Runs the task (or re-uses a finished one, or resumes an interrupted one: see `force`) and
+// returns its record (the fields reports/squad_report.h reads): data and protocol, BiDAF
+// config, schedule, per-epoch loss (nats), exact match and F1 (percent), training time (s, over
+// every process of a resumed run) and speed (questions/s), evaluation speed, provenance, and
+// "resumed_at_step" (optimizer steps the training checkpoint had taken) when training resumed.
+// The record is written to <reports_dir>/results/squad_<preset>.json and squad.md re-rendered.
+// On one thread a resumed run's numbers are bit-identical to an uninterrupted one's.
 // Word embeddings are trained unless at least half of the vocabulary comes from GloVe (the
 // paper keeps full GloVe fixed; frozen random vectors would carry no meaning).
 // Errors: missing or corrupt data (a checksum mismatch names the file), malformed JSON (the
 // reader's messages name the question), a GloVe file of another dimension, a non-finite loss
-// (naming the step), unwritable outputs.
+// (naming the step), unwritable outputs, a training checkpoint of another configuration
+// (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path).
 absl::StatusOr<nlohmann::json> RunSquadTask(const SquadTaskOptions& options);
 
 }  // namespace rnnprune

@@ -3,7 +3,9 @@
 #include "benchmarks/squad_task.h"
 
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/data_dir.h"
@@ -11,6 +13,7 @@
 #include "datasets/squad_metric.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "torch/torch.h"
 
 namespace rnnprune {
 namespace {
@@ -91,6 +94,78 @@ TEST(SquadTask, ReusesAFinishedRunUnlessForced) {
   absl::StatusOr<json> forced = RunSquadTask(o);
   ASSERT_TRUE(forced.ok()) << forced.status();
   EXPECT_FALSE(forced->contains("reused"));
+}
+
+// Training stopped after step 2 of 3 (a crash: the progress line of step 2 throws, after the
+// checkpoint of step 1 was written) and run again resumes from step 1 and ends with the same
+// numbers and predictions as an uninterrupted run, bit for bit (one thread).
+TEST(SquadTask, ResumesInterruptedTrainingBitIdentically) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  torch::set_num_threads(1);
+  const std::string out_a = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_a");
+  SquadTaskOptions a = SmokeOptions(data, out_a);
+  a.checkpoint_every_steps = 1;
+  absl::StatusOr<json> ra = RunSquadTask(a);
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  EXPECT_FALSE(ra->contains("resumed_at_step"));
+  EXPECT_FALSE(PathExists(out_a + "/runs/squad_smoke.train.ckpt"));  // removed once recorded
+
+  const std::string out_b = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_b");
+  SquadTaskOptions b = SmokeOptions(data, out_b);
+  b.checkpoint_every_steps = 1;
+  b.log = [](const std::string& line) {
+    if (line.find("step 2/3") != std::string::npos) throw std::runtime_error("simulated crash");
+  };
+  absl::StatusOr<json> interrupted = RunSquadTask(b);
+  ASSERT_FALSE(interrupted.ok());
+  EXPECT_NE(interrupted.status().message().find("simulated crash"), std::string::npos);
+  const std::string ckpt = out_b + "/runs/squad_smoke.train.ckpt";
+  ASSERT_TRUE(PathExists(ckpt));
+  EXPECT_FALSE(PathExists(out_b + "/reports/results/squad_smoke.json"));
+
+  std::vector<std::string> log;
+  b.log = [&log](const std::string& line) { log.push_back(line); };
+  absl::StatusOr<json> rb = RunSquadTask(b);
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  EXPECT_EQ((*rb)["resumed_at_step"], 1);
+  bool said = false;
+  for (const std::string& line : log) {
+    said = said || line.find("resuming from " + ckpt) != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+  EXPECT_FALSE(PathExists(ckpt));
+  for (const char* key : {"config_hash", "steps", "epoch_loss", "exact_match", "f1"}) {
+    EXPECT_EQ((*rb)[key], (*ra)[key]) << key;
+  }
+  EXPECT_EQ(*ReadFile(out_b + "/runs/squad_smoke_predictions.json"),
+            *ReadFile(out_a + "/runs/squad_smoke_predictions.json"));
+}
+
+TEST(SquadTask, RefusesATrainingCheckpointOfAnotherConfigurationUnlessForced) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stale");
+  SquadTaskOptions o = SmokeOptions(data, out);
+  o.checkpoint_every_steps = 1;
+  o.log = [](const std::string& line) {
+    if (line.find("step 2/3") != std::string::npos) throw std::runtime_error("simulated crash");
+  };
+  ASSERT_FALSE(RunSquadTask(o).ok());
+  const std::string ckpt = out + "/runs/squad_smoke.train.ckpt";
+  ASSERT_TRUE(PathExists(ckpt));
+  o.log = [](const std::string&) {};
+  o.seed = 4;  // another configuration
+  absl::StatusOr<json> refused = RunSquadTask(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(ckpt), std::string::npos) << refused.status();
+  EXPECT_TRUE(PathExists(ckpt));
+  o.force = true;
+  absl::StatusOr<json> forced = RunSquadTask(o);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_FALSE(forced->contains("resumed_at_step"));
+  EXPECT_FALSE(PathExists(ckpt));
 }
 
 TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {

@@ -949,6 +949,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
       so.threads = o.threads;
       so.seed = o.seed;
       so.force = o.force;
+      so.checkpoint_every_steps = o.checkpoint_every_steps;
       so.command = o.command;
       so.run_info = info;
       so.log = o.log;

@@ -80,9 +80,10 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 // seed, the data's SHA-256 and, for methods, the dense parent's hash). Unless options.force, a
 // run whose hash matches a record of the preset's existing results file, and whose checkpoint
 // is still there, is not recomputed: the record is re-used (marked "reused": true). Every
-// training run writes a training checkpoint (<output_dir>/<run>.train.ckpt, every
-// checkpoint_every_steps steps and at each epoch end, atomically) and resumes from it, so a
-// killed suite continues where it stopped; the checkpoint is removed once its run is exported.
+// training run writes a training checkpoint (<output_dir>/<run>.train.ckpt, the squad task's
+// <output_dir>/squad_<preset>.train.ckpt, every checkpoint_every_steps steps and at each epoch
+// end, atomically) and resumes from it, so a killed suite continues where it stopped; the
+// checkpoint is removed once its run is exported (squad: once its record is written).
 // The output and results folders are locked (<folder>/.lock, flock) while the suite runs.
 // Errors: bad options, missing or corrupt data, training divergence, a pruned model that does
 // not match its reference, unwritable outputs; FailedPrecondition when another run holds the

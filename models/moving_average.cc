@@ -103,6 +103,40 @@ absl::Status ExponentialMovingAverage::Swap(torch::nn::Module& module) {
   });
 }
 
+absl::Status ExponentialMovingAverage::Restore(
+    const std::vector<std::pair<std::string, torch::Tensor>>& shadows, int64_t num_updates) {
+  if (swapped_) {
+    return absl::FailedPreconditionError(
+        "ExponentialMovingAverage::Restore while the averages are swapped in; Swap back first");
+  }
+  if (num_updates < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ExponentialMovingAverage::Restore: num_updates=", num_updates, " must be >= 0"));
+  }
+  if (shadows.size() != shadows_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ExponentialMovingAverage::Restore: ", shadows.size(),
+                     " saved shadows; the average has ", shadows_.size()));
+  }
+  for (size_t i = 0; i < shadows.size(); ++i) {
+    const auto& [name, saved] = shadows[i];
+    const torch::Tensor& mine = shadows_[i].second;
+    if (name != shadows_[i].first || !saved.defined() || !saved.sizes().equals(mine.sizes()) ||
+        saved.scalar_type() != mine.scalar_type()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ExponentialMovingAverage::Restore: saved shadow ", i, " is '", name, "' ",
+          saved.defined() ? c10::str(saved.sizes()) : std::string("(undefined)"),
+          "; the average has '", shadows_[i].first, "' ", c10::str(mine.sizes())));
+    }
+  }
+  return CatchTorch("ExponentialMovingAverage::Restore", [&]() -> absl::Status {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < shadows.size(); ++i) shadows_[i].second.copy_(shadows[i].second);
+    num_updates_ = num_updates;
+    return absl::OkStatus();
+  });
+}
+
 ScopedAveragedWeights::ScopedAveragedWeights(ExponentialMovingAverage* ema,
                                              torch::nn::Module* module)
     : ema_(ema), module_(module) {

@@ -56,6 +56,15 @@ class ExponentialMovingAverage {
   // swapped().
   const std::vector<std::pair<std::string, torch::Tensor>>& shadows() const { return shadows_; }
 
+  // Replaces the shadows' values and the update count with saved ones (e.g. from a training
+  // checkpoint: shadows() and num_updates() of an earlier average of the same module), bit for
+  // bit; the options stay those given at Create. Not recorded by autograd. Errors (nothing is
+  // changed then): FailedPrecondition while the averages are swapped in; InvalidArgument when
+  // `shadows` differ from this average's in count, names, shapes or dtypes (naming the first
+  // mismatch), or num_updates < 0.
+  absl::Status Restore(const std::vector<std::pair<std::string, torch::Tensor>>& shadows,
+                       int64_t num_updates);
+
  private:
   explicit ExponentialMovingAverage(const EmaOptions& options) : options_(options) {}
   // The module's trainable parameters matched to shadows_, or InvalidArgument.

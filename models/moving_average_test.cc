@@ -108,6 +108,38 @@ TEST(ExponentialMovingAverage, SwapRestoresTrainedWeightsBitForBit) {
   }
 }
 
+TEST(ExponentialMovingAverage, RestoreCopiesSavedShadowsAndCountBitForBit) {
+  TwoParams m;
+  absl::StatusOr<ExponentialMovingAverage> a = ExponentialMovingAverage::Create(m, {0.9, true});
+  ASSERT_TRUE(a.ok());
+  for (const std::vector<float>& v : {std::vector<float>{3.0f, 0.5f}, {-1.0f, 4.0f}}) {
+    Set(m.a, v);
+    ASSERT_TRUE(a->Update(m).ok());
+  }
+  absl::StatusOr<ExponentialMovingAverage> b = ExponentialMovingAverage::Create(m, {0.9, true});
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(b->Restore(a->shadows(), a->num_updates()).ok());
+  EXPECT_EQ(b->num_updates(), 2);
+  EXPECT_EQ(b->CurrentDecay(), a->CurrentDecay());
+  EXPECT_TRUE(torch::equal(b->shadows()[0].second, a->shadows()[0].second));
+  // The copy is independent: later updates of both agree bit for bit.
+  Set(m.a, {7.0f, -7.0f});
+  ASSERT_TRUE(a->Update(m).ok());
+  ASSERT_TRUE(b->Update(m).ok());
+  EXPECT_TRUE(torch::equal(b->shadows()[0].second, a->shadows()[0].second));
+
+  EXPECT_THAT(std::string(b->Restore({{"b", torch::zeros({2})}}, 1).message()),
+              HasSubstr("saved shadow 0 is 'b' [2]; the average has 'a' [2]"));
+  EXPECT_THAT(std::string(b->Restore({{"a", torch::zeros({3})}}, 1).message()),
+              HasSubstr("saved shadow 0 is 'a' [3]"));
+  EXPECT_THAT(std::string(b->Restore({}, 1).message()), HasSubstr("0 saved shadows"));
+  EXPECT_THAT(std::string(b->Restore(a->shadows(), -1).message()),
+              HasSubstr("num_updates=-1 must be >= 0"));
+  EXPECT_TRUE(torch::equal(b->shadows()[0].second, a->shadows()[0].second));  // unchanged
+  ASSERT_TRUE(b->Swap(m).ok());
+  EXPECT_EQ(b->Restore(a->shadows(), 1).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(ExponentialMovingAverage, Errors) {
   TwoParams m;
   EXPECT_THAT(std::string(ExponentialMovingAverage::Create(m, {1.0, false}).status().message()),

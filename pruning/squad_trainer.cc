@@ -22,6 +22,7 @@
 #include "nlohmann/json.hpp"
 #include "pruning/adadelta.h"
 #include "pruning/squad_batch.h"
+#include "pruning/squad_training_checkpoint.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -101,6 +102,33 @@ absl::Status Annotate(const absl::Status& status, const std::string& where) {
   return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
 }
 
+// Whether `c` (read from `path`) belongs to this run and holds a position inside it.
+absl::Status CheckResumable(const BidafTrainingCheckpoint& c, const std::string& path,
+                            const BidafTrainOptions& o, int64_t steps_per_epoch,
+                            int64_t train_examples) {
+  if (c.config_hash != o.config_hash) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to resume from BiDAF training checkpoint '", path,
+        "': it was made with config hash ", c.config_hash, ", this run has config hash ",
+        o.config_hash, " (a different configuration; delete the file or pass its configuration)"));
+  }
+  const BidafTrainingProgress& p = c.progress;
+  if (p.steps_per_epoch != steps_per_epoch || p.batch_size != o.batch_size ||
+      p.train_examples != train_examples) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "BiDAF training checkpoint '", path, "' was made with ", p.steps_per_epoch,
+        " steps per epoch of ", p.batch_size, " questions over ", p.train_examples,
+        " training examples, this run has ", steps_per_epoch, " of ", o.batch_size, " over ",
+        train_examples, " (same config hash: is the data different?)"));
+  }
+  if (p.epoch > o.epochs + 1 || (p.epoch == o.epochs + 1 && p.step != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "BiDAF training checkpoint '", path, "' holds an impossible position: epoch ", p.epoch,
+        " step ", p.step, " of a run of ", o.epochs, " epochs (corrupt?)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 double BidafTrainOptions::EffectiveLearningRate() const {
@@ -127,6 +155,14 @@ absl::Status BidafTrainOptions::Validate() const {
     return bad("max_grad_norm", max_grad_norm, ">= 0 and finite (0 = no clip)");
   }
   if (log_every_steps < 0) return bad("log_every_steps", log_every_steps, ">= 0");
+  if (checkpoint_every_steps < 0) {
+    return bad("checkpoint_every_steps", checkpoint_every_steps, ">= 0 (0 = at epoch ends only)");
+  }
+  if (!checkpoint_path.empty() && config_hash.empty()) {
+    return bad("config_hash", "''",
+               absl::StrCat("non-empty when checkpoint_path is set (checkpoint_path='",
+                            checkpoint_path, "'), so that a resumed run can be checked"));
+  }
   return absl::OkStatus();
 }
 
@@ -159,18 +195,78 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
                                   ? options.log_every_steps
                                   : std::max<int64_t>(1, steps_per_epoch / 10);
     const int64_t total_steps = steps_per_epoch * options.epochs;
+    const int64_t train_examples = static_cast<int64_t>(train.size());
+    const std::string& ckpt_path = options.checkpoint_path;
+    const bool checkpointing = !ckpt_path.empty();
+    ExponentialMovingAverage* ema_ptr = ema.has_value() ? &*ema : nullptr;
+
     BidafTrainResult result;
+    BidafTrainingProgress start;  // where this run begins: the start, or a checkpoint's position
+    if (checkpointing && options.resume && !PathExists(ckpt_path)) {
+      log(absl::StrFormat("no training checkpoint at %s: starting from scratch", ckpt_path));
+    } else if (checkpointing && options.resume) {
+      ASSIGN_OR_RETURN(BidafTrainingCheckpoint ckpt, LoadBidafTrainingCheckpoint(ckpt_path));
+      RETURN_IF_ERROR(
+          CheckResumable(ckpt, ckpt_path, options, steps_per_epoch, train_examples));
+      RETURN_IF_ERROR(RestoreBidafTrainingCheckpoint(ckpt, ckpt_path, model, *optimizer,
+                                                     options.optimizer, ema_ptr));
+      start = std::move(ckpt.progress);
+      result.epochs = start.epochs;
+      result.questions = start.questions;
+      result.seconds = start.seconds;
+      result.step_losses_nats = start.step_losses_nats;
+      result.steps = start.global_step;
+      result.resumed = true;
+      result.resumed_at_global_step = start.global_step;
+      log(absl::StrFormat("resuming from %s: epoch %d step %d/%d (global step %d)", ckpt_path,
+                          start.epoch, start.step, steps_per_epoch, start.global_step));
+    } else if (checkpointing && PathExists(ckpt_path)) {
+      log(absl::StrFormat("training checkpoint %s exists but resume is off: it will be replaced",
+                          ckpt_path));
+    }
+
+    // Writes the state after `p.global_step` steps (the stats of finished epochs and the step
+    // losses come from `result`); refuses NaN/Inf state, so the last good checkpoint stays.
+    const auto write_checkpoint = [&](BidafTrainingProgress p) -> absl::Status {
+      p.steps_per_epoch = steps_per_epoch;
+      p.batch_size = options.batch_size;
+      p.train_examples = train_examples;
+      p.epochs = result.epochs;
+      p.questions = result.questions;
+      p.seconds = result.seconds;
+      p.step_losses_nats = result.step_losses_nats;
+      ASSIGN_OR_RETURN(BidafTrainingCheckpoint c,
+                       CaptureBidafTrainingCheckpoint(model, *optimizer, options.optimizer,
+                                                      ema_ptr, options.config_hash, p));
+      absl::Status s = SaveBidafTrainingCheckpoint(c, ckpt_path);
+      if (s.code() == absl::StatusCode::kFailedPrecondition) {
+        return absl::InternalError(absl::StrFormat(
+            "TrainBidaf: epoch %d after global step %d: %s; the last good checkpoint %s is kept",
+            p.epoch, p.global_step, s.message(), ckpt_path));
+      }
+      return s;
+    };
+
     model->train();
-    for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (int64_t epoch = start.epoch; epoch <= options.epochs; ++epoch) {
       ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> batches,
                        LengthGroupedBatches(train, options.batch_size,
                                             options.seed + static_cast<uint64_t>(epoch)));
+      const int64_t steps = std::min(steps_per_epoch, static_cast<int64_t>(batches.size()));
+      if (steps != steps_per_epoch) {  // the batches cover every example: never
+        return absl::InternalError(absl::StrCat("TrainBidaf: epoch ", epoch, " has ", steps,
+                                                " batches, expected ", steps_per_epoch));
+      }
+      // A resumed epoch continues after the checkpoint's step, on the same batches.
+      const bool mid_epoch = epoch == start.epoch && start.step > 0;
       BidafEpochStats stats;
       stats.epoch = epoch;
-      double loss_sum = 0;  // nats, summed over questions
-      const int64_t steps = std::min(steps_per_epoch, static_cast<int64_t>(batches.size()));
-      const absl::Time epoch_start = absl::Now();
-      for (int64_t step = 1; step <= steps; ++step) {
+      stats.steps = mid_epoch ? start.step : 0;
+      stats.questions = mid_epoch ? start.epoch_questions : 0;
+      double loss_sum = mid_epoch ? start.epoch_loss_sum : 0;  // nats, summed over questions
+      const double earlier_seconds = mid_epoch ? start.epoch_seconds : 0;
+      absl::Time epoch_start = absl::Now();  // moved forward past checkpoint writes
+      for (int64_t step = stats.steps + 1; step <= steps; ++step) {
         const std::string where = absl::StrFormat("TrainBidaf: epoch %d step %d", epoch, step);
         const std::vector<int64_t>& indices = batches[static_cast<size_t>(step - 1)];
         absl::StatusOr<BidafBatch> batch = MakeBidafBatch(train, indices);
@@ -195,10 +291,13 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
         stats.steps = step;
         result.step_losses_nats.push_back(loss_nats);
         ++result.steps;
+        const double secs = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
         if (step % log_every == 0 || step == steps) {
-          const double secs = absl::ToDoubleSeconds(absl::Now() - epoch_start);
-          const double done = result.seconds + secs;
-          const double eta = done / static_cast<double>(result.steps) *
+          // The speed of this process's steps (a resumed run's earlier ones ran elsewhere).
+          const double secs_here =
+              result.seconds - start.seconds + secs - (mid_epoch ? earlier_seconds : 0);
+          const int64_t steps_here = std::max<int64_t>(1, result.steps - start.global_step);
+          const double eta = secs_here / static_cast<double>(steps_here) *
                              static_cast<double>(total_steps - result.steps);
           log(absl::StrFormat(
               "epoch %d/%d step %d/%d | loss %.4f nats (epoch mean %.4f) | %.1f questions/s | "
@@ -207,14 +306,34 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
               loss_sum / static_cast<double>(stats.questions),
               static_cast<double>(stats.questions) / std::max(secs, 1e-9), FormatDuration(eta)));
         }
+        if (checkpointing && options.checkpoint_every_steps > 0 &&
+            result.steps % options.checkpoint_every_steps == 0 &&
+            step < steps) {  // the epoch's end writes its own
+          const absl::Time pause = absl::Now();
+          BidafTrainingProgress p;
+          p.epoch = epoch;
+          p.step = step;
+          p.global_step = result.steps;
+          p.epoch_loss_sum = loss_sum;
+          p.epoch_questions = stats.questions;
+          p.epoch_seconds = secs;
+          RETURN_IF_ERROR(write_checkpoint(std::move(p)));
+          epoch_start += absl::Now() - pause;
+        }
       }
-      stats.seconds = absl::ToDoubleSeconds(absl::Now() - epoch_start);
+      stats.seconds = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
       stats.mean_loss_nats = loss_sum / static_cast<double>(std::max<int64_t>(stats.questions, 1));
       stats.questions_per_second =
           static_cast<double>(stats.questions) / std::max(stats.seconds, 1e-9);
       result.questions += stats.questions;
       result.seconds += stats.seconds;
       result.epochs.push_back(stats);
+      if (checkpointing) {
+        BidafTrainingProgress p;
+        p.epoch = epoch + 1;
+        p.global_step = result.steps;
+        RETURN_IF_ERROR(write_checkpoint(std::move(p)));
+      }
     }
     result.questions_per_second =
         static_cast<double>(result.questions) / std::max(result.seconds, 1e-9);

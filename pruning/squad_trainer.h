@@ -42,6 +42,24 @@ struct BidafTrainOptions {
   // Receives progress lines (called on the training thread); by default they go to stderr.
   std::function<void(const std::string&)> log;
 
+  // Training checkpoints (format: pruning/squad_training_checkpoint.h); empty = none. Written
+  // atomically after every `checkpoint_every_steps` optimizer steps (>= 0, counted over all
+  // epochs; 0 = only at epoch ends) and at the end of every epoch, each replacing the previous
+  // one. A step whose loss or gradient is NaN/Inf stops training before anything is written, so
+  // the last good checkpoint stays.
+  std::string checkpoint_path;
+  int64_t checkpoint_every_steps = 0;
+  // With a checkpoint at checkpoint_path: continue from it (every parameter and buffer, the
+  // optimizer's state, the moving average, torch's CPU generator, the position, the stats and
+  // step losses so far) from the step after it, on the same batches in the same order, instead
+  // of starting over; on one thread the result is bit-identical to an uninterrupted run.
+  // Without one: start from scratch (the log says so). Ignored when checkpoint_path is empty.
+  bool resume = false;
+  // Identity of everything that determines the run (common/config_hash.h ConfigHash of the
+  // model, options, data, seed). Recorded in checkpoints; resuming from a checkpoint with
+  // another hash is refused. Required (non-empty) when checkpoint_path is set.
+  std::string config_hash;
+
   // The learning rate training uses: learning_rate, or the optimiser's default when it is 0.
   double EffectiveLearningRate() const;
   // OK, or InvalidArgument naming the field, its value and the rule above (e.g.
@@ -70,6 +88,11 @@ struct BidafTrainResult {
   double final_loss_nats = 0;  // step_losses_nats.back()
   // True when the model holds the moving average of its weights (ema_decay > 0).
   bool holds_averaged_weights = false;
+  // Set when the run continued from a training checkpoint, with the number of optimizer steps
+  // (over all epochs) that checkpoint had taken. The fields above then cover the whole run,
+  // the steps before the checkpoint included (seconds: the wall time of every process's steps).
+  bool resumed = false;
+  int64_t resumed_at_global_step = 0;
 };
 
 // Trains `model` in place on `train`. Each epoch cuts the examples into length-grouped batches
@@ -81,11 +104,17 @@ struct BidafTrainResult {
 // bit-identical loss history. At the end, when ema_decay > 0, the model's trainable weights are
 // replaced by their moving average (the last trained values are dropped), as the paper
 // evaluates; its training mode is restored to what it was on entry.
-// Errors: InvalidArgument for bad options (Validate), empty `train`, or a batch the model
-// refuses (message names epoch, step and the example); Internal when the loss or a gradient is
+// With options.checkpoint_path set, training checkpoints are written as it goes, and with
+// options.resume the run continues from an existing one (see BidafTrainOptions).
+// Errors: InvalidArgument for bad options (Validate), empty `train`, a batch the model refuses
+// (message names epoch, step and the example), or a truncated/corrupt checkpoint (naming its
+// path; the file is left in place); FailedPrecondition when the checkpoint was made under
+// another config_hash (naming both hashes and the path; the file is left in place) or does not
+// fit the run (model, optimizer, batches per epoch); Internal when the loss or a gradient is
 // NaN/Inf, naming the epoch and step (1-based) and the tensor ("loss", or the parameter's
-// name, e.g. "output_fw_w_ih" or "w_start"): training stops before that update, and the model
-// keeps the weights it had then (not the average).
+// name, e.g. "output_fw_w_ih" or "w_start"): training stops before that update, no checkpoint
+// is written after it, and the model keeps the weights it had then (not the average); any
+// error writing a checkpoint (naming the path).
 absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<SquadExample>& train,
                                             const BidafTrainOptions& options);
 
