@@ -16,6 +16,7 @@
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
 #include "common/data_dir.h"
+#include "common/files.h"
 #include "reports/results.h"
 #include "reports/speed_report.h"
 #include "reports/squad_report.h"
@@ -137,6 +138,17 @@ int main(int argc, char** argv) {
   o.command = absl::StrCat("bazel run -c opt //benchmarks:all",
                            given.empty() ? "" : " -- ", absl::StrJoin(given, " "));
   if (absl::GetFlag(FLAGS_render_only)) {
+    if (absl::Status valid = rnnprune::ValidatePresetAndTasks(o); !valid.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(valid.message()).c_str());
+      return 2;
+    }
+    // Not while a job writes the same results.
+    absl::StatusOr<rnnprune::FileLock> lock = rnnprune::LockFile(
+        o.reports_dir + "/results/.lock", absl::StrCat("folder ", o.reports_dir, "/results"));
+    if (!lock.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(lock.status().message()).c_str());
+      return 1;
+    }
     const bool ptb = std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end();
     const bool speed = std::find(o.tasks.begin(), o.tasks.end(), "speed") != o.tasks.end();
     const bool squad = std::find(o.tasks.begin(), o.tasks.end(), "squad") != o.tasks.end();

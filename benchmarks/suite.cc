@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -98,6 +99,8 @@ json SizesJson(const LstmLmConfig& c) {
 struct DenseRun {
   json record;
   std::string checkpoint;
+  // The run's training checkpoint, to be removed once the record is written ("" when none).
+  std::string training_checkpoint;
   InferenceTiming timing;
   ZarembaConfig config;
   std::string config_hash;
@@ -134,6 +137,11 @@ std::optional<json> Reusable(const PreviousRuns& previous, const std::string& ha
   return reused;
 }
 
+// Part of every PTB config hash: bumped when a code change alters the numbers a run gives for
+// the same configuration, so that records of older code are not re-used as if they matched.
+// 2: LoadLstmLm stopped drawing from torch's generator (the method runs' dropout draws moved).
+constexpr int kPtbNumericsVersion = 2;
+
 // What makes two records the same run, whatever their config hash: a newer record of the same
 // run supersedes an older one in the results file.
 std::string RunIdentity(const json& r) {
@@ -153,6 +161,13 @@ std::vector<json> MergeResults(const std::vector<json>& current,
     identities.insert(RunIdentity(r));
     if (!r.contains("parent_checkpoint")) dense_hashes.insert(r.value("config_hash", ""));
   }
+  // Zaremba configs whose dense model this invocation trained (not re-used).
+  std::set<std::string> retrained;
+  for (const json& r : current) {
+    if (!r.contains("parent_checkpoint") && !r.value("reused", false)) {
+      retrained.insert(r.value("config_name", ""));
+    }
+  }
   std::vector<const json*> kept;
   for (const json& r : earlier) {
     if (identities.count(RunIdentity(r)) > 0) continue;
@@ -160,9 +175,13 @@ std::vector<json> MergeResults(const std::vector<json>& current,
     if (!r.contains("parent_checkpoint")) dense_hashes.insert(r.value("config_hash", ""));
   }
   for (const json* r : kept) {
-    if (r->contains("parent_config_hash") &&
-        dense_hashes.count(r->value("parent_config_hash", "")) == 0) {
-      continue;  // its dense parent was re-trained differently: a stale run
+    if (r->contains("parent_checkpoint")) {
+      // A method run whose dense parent was re-trained differently is stale. Records written
+      // before parent hashes were recorded are stale once their config's parent is re-trained.
+      const bool stale = r->contains("parent_config_hash")
+                             ? dense_hashes.count(r->value("parent_config_hash", "")) == 0
+                             : retrained.count(r->value("config_name", "")) > 0;
+      if (stale) continue;
     }
     merged.push_back(*r);
   }
@@ -194,7 +213,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
        {"model", json::parse(cfg.model.ToJson())}, {"schedule", ScheduleToJson(cfg.schedule)},
        {"max_steps_per_epoch", preset.max_steps_per_epoch}, {"seed", o.seed},
        {"data_sha256", corpus_sha256}, {"max_eval_tokens", preset.max_eval_tokens},
-       {"dense_checkpoint", o.dense_checkpoint}});
+       {"dense_checkpoint", o.dense_checkpoint}, {"numerics_version", kPtbNumericsVersion}});
   if (std::optional<json> reused = Reusable(previous, hash)) {
     o.log(absl::StrFormat("[ptb/%s] dense %s: re-using the finished run of %s (config hash %s; "
                           "--force recomputes)",
@@ -213,7 +232,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   torch::manual_seed(o.seed);
   LstmLm model(cfg.model);
   TrainResult tr;
-  std::string ckpt;
+  std::string ckpt, dense_training_ckpt;
   if (!o.dense_checkpoint.empty()) {
     // A dense parent trained before: load it instead of training (its config must be the one
     // this preset trains).
@@ -239,7 +258,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
     ASSIGN_OR_RETURN(tr, Train(model, corpus.train, corpus.valid, to));
     json meta = {{"preset", preset.name}, {"config_name", config_name}, {"seed", o.seed}};
     RETURN_IF_ERROR(SaveLstmLm(model, ckpt, meta.dump()));
-    std::remove(training_ckpt.c_str());  // the exported model supersedes it
+    dense_training_ckpt = training_ckpt;  // removed once the record is written
   }
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, cfg.schedule.bptt));
   ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt));
@@ -256,6 +275,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   DenseRun run;
   ASSIGN_OR_RETURN(run.timing, TimeInference(model, preset.timing_repeats));
   run.checkpoint = ckpt;
+  run.training_checkpoint = dense_training_ckpt;
   run.config = cfg;
   run.config_hash = hash;
   json& r = run.record;
@@ -361,7 +381,8 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                                   const DenseRun& dense, const std::string& name,
                                   const PruningMethodInfo& method_info,
                                   const RunSetting& setting, const PtbCorpus& corpus,
-                                  const PreviousRuns& previous, const RunInfo& info) {
+                                  const PreviousRuns& previous, const RunInfo& info,
+                                  std::string* training_checkpoint) {
   const absl::Time start = absl::Now();
   const std::string& config_name = dense.config.name;
   const std::string tag = absl::StrCat(preset.name, "/", name, " ", setting.label);
@@ -378,7 +399,8 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                    {"finetune", {{"epochs", preset.finetune_epochs},
                                  {"max_steps_per_epoch", preset.finetune_max_steps_per_epoch},
                                  {"learning_rate", preset.finetune_learning_rate}}},
-                   {"max_eval_tokens", preset.max_eval_tokens}};
+                   {"max_eval_tokens", preset.max_eval_tokens},
+                   {"numerics_version", kPtbNumericsVersion}};
   if (name == "l0") {
     identity["l0"] = {{"input_lambda_ratio", o.l0_input_lambda_ratio},
                       {"init_keep", o.l0_init_keep},
@@ -438,6 +460,7 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                         scratch ? "from scratch" : "fine-tuning the dense checkpoint"));
   RETURN_IF_ERROR(method->Begin(model));
   const std::string training_ckpt = base + ".train.ckpt";
+  *training_checkpoint = training_ckpt;  // the caller removes it once the record is written
   AddTrainingCheckpoint(o, training_ckpt, hash, &to);
   ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, method.get()));
   ASSIGN_OR_RETURN(PruningStructure structure, method->Finish(model));
@@ -497,7 +520,6 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
       o.log(absl::StrFormat("[ptb/%s] %s", tag, compacted.status().message()));
       r["collapsed"] = std::string(compacted.status().message());
       r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
-      std::remove(training_ckpt.c_str());  // finished: the record says what happened
       return r;
     }
     pruned = compacted->model;
@@ -556,7 +578,6 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
   r["checkpoint"] = base + ".pt";
   r["export_json"] = base + ".json";
-  std::remove(training_ckpt.c_str());  // the exported model supersedes it
 
   // Speed: the dense parent and the pruned model (and its CSR form), side by side.
   ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
@@ -693,7 +714,7 @@ static SpeedOptions SpeedOptionsFor(const SuiteOptions& o, const Preset& preset)
   return so;
 }
 
-absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
+absl::Status ValidatePresetAndTasks(const SuiteOptions& o) {
   RETURN_IF_ERROR(GetPreset(o.preset).status());
   if (o.tasks.empty()) {
     return absl::InvalidArgumentError("--tasks is empty: list some of ptb, squad, speed");
@@ -708,6 +729,11 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
       return absl::InvalidArgumentError(absl::StrCat("--tasks: '", t, "' is listed twice"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
+  RETURN_IF_ERROR(ValidatePresetAndTasks(o));
   if (o.threads < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--threads=", o.threads, " must be >= 1"));
   }
@@ -861,8 +887,12 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   // the second one stops here. The locks go with this process, even when it is killed.
   std::vector<FileLock> locks;
   for (const std::string& dir : {o.reports_dir + "/results", o.output_dir}) {
-    if (!locks.empty() && locks.front().path() == dir + "/.lock") continue;
-    ASSIGN_OR_RETURN(FileLock lock, LockFile(dir + "/.lock", absl::StrCat("folder ", dir)));
+    // One folder named two ways ("runs" and "runs/", a symlink) is locked once.
+    char* real = ::realpath(dir.c_str(), nullptr);
+    const std::string canonical = real != nullptr ? real : dir;
+    std::free(real);
+    if (!locks.empty() && locks.front().path() == canonical + "/.lock") continue;
+    ASSIGN_OR_RETURN(FileLock lock, LockFile(canonical + "/.lock", absl::StrCat("folder ", dir)));
     locks.push_back(std::move(lock));
   }
   torch::set_num_threads(o.threads);
@@ -903,8 +933,11 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
         ASSIGN_OR_RETURN(DenseRun dense,
                          RunPtbDense(o, preset, config, corpus, corpus_sha256, previous, info));
         ptb_runs.push_back(dense.record);
-        // Written after every run, so a later failure loses nothing finished.
+        // Written after every run, so a later failure loses nothing finished. A run's training
+        // checkpoint goes only once its record is on disk: a kill in between resumes the run
+        // from its last checkpoint (at its end) instead of training it again.
         RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(ptb_runs, earlier)));
+        if (!dense.training_checkpoint.empty()) std::remove(dense.training_checkpoint.c_str());
         for (const std::string& name : MethodOrder(o, preset)) {
           ASSIGN_OR_RETURN(PruningMethodInfo method_info, GetPruningMethodInfo(name));
           ASSIGN_OR_RETURN(std::vector<RunSetting> settings,
@@ -915,11 +948,12 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
                                   preset.name, name, name));
           }
           for (const RunSetting& setting : settings) {
+            std::string training_checkpoint;
             ASSIGN_OR_RETURN(json r, RunPtbMethod(o, preset, dense, name, method_info, setting,
-                                                  corpus, previous, info));
-
+                                                  corpus, previous, info, &training_checkpoint));
             ptb_runs.push_back(std::move(r));
             RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(ptb_runs, earlier)));
+            if (!training_checkpoint.empty()) std::remove(training_checkpoint.c_str());
           }
         }
       }

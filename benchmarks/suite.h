@@ -62,6 +62,10 @@ struct SuiteOptions {
 // CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 
+// The part of ValidateSuiteOptions that --render_only needs: a known preset, and a non-empty
+// list of known tasks without repeats. Errors: InvalidArgument naming the flag and the rule.
+absl::Status ValidatePresetAndTasks(const SuiteOptions& options);
+
 // Runs the preset. For task "ptb", each Zaremba config of the preset is trained from scratch
 // (seeded with options.seed) and saved to <output_dir>/ptb_<preset>_<config>_dense.pt, or
 // loaded from options.dense_checkpoint, then evaluated on valid and test (batch 1, BPTT 35,

@@ -102,6 +102,25 @@ TEST(Suite, RejectsBadOptionsByName) {
   o.preset = "paper";
   o.dense_checkpoint = "x.pt";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--dense_checkpoint"));
+  o = Smoke("bad");
+  o.settings["iss"] = {"-1e-3"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("-0.001"));
+  o = Smoke("bad");
+  o.l0_input_lambda_ratio = -0.5;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--l0_input_lambda_ratio=-0.5"));
+  o = Smoke("bad");
+  o.l0_init_keep = 0;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=0"));
+  o = Smoke("bad");
+  o.checkpoint_every_steps = 0;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--checkpoint_every_steps=0 must be >= 1"));
+  o = Smoke("bad");
+  o.tasks = {"ptb", "mnist"};
+  EXPECT_THAT(std::string(ValidatePresetAndTasks(o).message()), HasSubstr("unknown task 'mnist'"));
+  o.tasks = {};
+  EXPECT_THAT(std::string(ValidatePresetAndTasks(o).message()), HasSubstr("--tasks is empty"));
   EXPECT_TRUE(ValidateSuiteOptions(Smoke("ok")).ok());
 }
 
@@ -229,6 +248,15 @@ TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
   ASSERT_EQ(merged.size(), 1u);
   EXPECT_EQ(merged[0]["config_hash"], "d2");
   EXPECT_EQ(MergeResults({}, earlier).size(), 4u);
+
+  // Records written before parent hashes were recorded: kept while their config's dense model
+  // is re-used, dropped once it is re-trained.
+  json legacy = iss;
+  legacy.erase("parent_config_hash");
+  json reused_dense = dense;
+  reused_dense["reused"] = true;
+  EXPECT_EQ(MergeResults({reused_dense}, {dense, legacy}).size(), 2u);
+  EXPECT_EQ(MergeResults({dense_new}, {dense, legacy}).size(), 1u);
 }
 
 // A second suite on the folders of one that runs stops at once, naming the folder.
@@ -287,7 +315,7 @@ TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {
   EXPECT_FALSE((*third)[2].contains("reused"));
   EXPECT_EQ((*third)[2]["test_perplexity"], (*first)[2]["test_perplexity"]);  // 1 thread
 
-  // A changed setting is another run; --force recomputes the rest.
+  // --force recomputes every run, to the same numbers.
   o.force = true;
   auto forced = RunSuite(o);
   ASSERT_TRUE(forced.ok()) << forced.status();

@@ -140,14 +140,40 @@ TEST(Files, ALockIsExclusiveUntilReleased) {
   moved = FileLock();
   EXPECT_TRUE(LockFile(path, "x").ok());
 
-  // Another process cannot take it either, and a killed holder releases it.
-  absl::StatusOr<FileLock> held = LockFile(path, "x");
-  ASSERT_TRUE(held.ok());
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(LockFile(path, "x").ok() ? 1 : 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child took a held lock";
+  // Another process cannot take it either.
+  {
+    absl::StatusOr<FileLock> held = LockFile(path, "x");
+    ASSERT_TRUE(held.ok());
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(LockFile(path, "x").ok() ? 1 : 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child took a held lock";
+  }
+
+  // A holder killed with SIGKILL leaves no stale lock.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t holder = ::fork();
+  if (holder == 0) {
+    absl::StatusOr<FileLock> mine = LockFile(path, "x");
+    const char ok = mine.ok() ? 'y' : 'n';
+    if (::write(ready[1], &ok, 1) != 1) ::_exit(2);
+    for (;;) ::pause();  // holds the lock until killed
+  }
+  char ok = 0;
+  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+  ASSERT_EQ(ok, 'y');
+  absl::StatusOr<FileLock> while_held = LockFile(path, "x");
+  EXPECT_FALSE(while_held.ok());
+  EXPECT_NE(while_held.status().message().find("(pid " + std::to_string(holder) + ")"),
+            std::string::npos)
+      << while_held.status();
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(holder, nullptr, 0), holder);
+  EXPECT_TRUE(LockFile(path, "x").ok()) << "the killed holder's lock stayed";
+  ::close(ready[0]);
+  ::close(ready[1]);
 }
 
 }  // namespace

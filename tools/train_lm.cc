@@ -10,6 +10,7 @@
 // //tools:train_lm_kill_test does exactly that. Exit status 0 on success, 1 with the reason on
 // stderr otherwise.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/config_hash.h"
 #include "common/data_dir.h"
 #include "common/files.h"
@@ -67,9 +69,50 @@ namespace {
 
 using json = nlohmann::json;
 
+// Every flag's rule, checked before any data is read. Errors: InvalidArgument naming the flag,
+// its value and the rule.
+absl::Status ValidateFlags() {
+  const auto at_least = [](const char* flag, int64_t value, int64_t low) {
+    return value >= low ? absl::OkStatus()
+                        : absl::InvalidArgumentError(
+                              absl::StrCat("--", flag, "=", value, " must be >= ", low));
+  };
+  RETURN_IF_ERROR(at_least("threads", absl::GetFlag(FLAGS_threads), 1));
+  RETURN_IF_ERROR(at_least("layers", absl::GetFlag(FLAGS_layers), 1));
+  RETURN_IF_ERROR(at_least("embedding", absl::GetFlag(FLAGS_embedding), 1));
+  RETURN_IF_ERROR(at_least("hidden", absl::GetFlag(FLAGS_hidden), 1));
+  RETURN_IF_ERROR(at_least("epochs", absl::GetFlag(FLAGS_epochs), 1));
+  RETURN_IF_ERROR(at_least("decay_after_epochs", absl::GetFlag(FLAGS_decay_after_epochs), 0));
+  RETURN_IF_ERROR(at_least("batch_size", absl::GetFlag(FLAGS_batch_size), 1));
+  RETURN_IF_ERROR(at_least("bptt", absl::GetFlag(FLAGS_bptt), 1));
+  RETURN_IF_ERROR(at_least("max_steps_per_epoch", absl::GetFlag(FLAGS_max_steps_per_epoch), 0));
+  RETURN_IF_ERROR(at_least("max_eval_tokens", absl::GetFlag(FLAGS_max_eval_tokens), 0));
+  RETURN_IF_ERROR(
+      at_least("checkpoint_every_steps", absl::GetFlag(FLAGS_checkpoint_every_steps), 0));
+  const double dropout = absl::GetFlag(FLAGS_dropout);
+  if (!(dropout >= 0 && dropout < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dropout=", dropout, " must be in [0, 1)"));
+  }
+  const double lambda = absl::GetFlag(FLAGS_lambda);
+  if (!(lambda >= 0) || !std::isfinite(lambda)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lambda=", lambda, " must be finite and >= 0"));
+  }
+  const std::string method = absl::GetFlag(FLAGS_method);
+  if (!GetPruningMethodInfo(method).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--method='", method, "' is not one of ",
+                                                   absl::StrJoin(RegisteredPruningMethods(), ", ")));
+  }
+  if (absl::GetFlag(FLAGS_resume) && absl::GetFlag(FLAGS_checkpoint).empty()) {
+    return absl::InvalidArgumentError("--resume needs --checkpoint=FILE to resume from");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
+  RETURN_IF_ERROR(ValidateFlags());
   const int threads = absl::GetFlag(FLAGS_threads);
-  if (threads < 1) return absl::InvalidArgumentError("--threads must be >= 1");
   torch::set_num_threads(threads);
   ASSIGN_OR_RETURN(std::string data_dir,
                    ResolveDataDir(ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
@@ -80,7 +123,7 @@ absl::Status Run() {
   LstmLmConfig model_config;
   model_config.vocab_size = corpus.vocab.size();
   model_config.embedding_size = absl::GetFlag(FLAGS_embedding);
-  model_config.hidden_sizes.assign(static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_layers))),
+  model_config.hidden_sizes.assign(static_cast<size_t>(absl::GetFlag(FLAGS_layers)),
                                    absl::GetFlag(FLAGS_hidden));
   model_config.dropout = absl::GetFlag(FLAGS_dropout);
   RETURN_IF_ERROR(model_config.Validate());

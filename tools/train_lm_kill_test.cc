@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/data_dir.h"
@@ -105,11 +106,32 @@ void KillMidEpochAndResume(const std::string& method) {
   EXPECT_EQ(jb["parameters_sha256"], ja["parameters_sha256"]);
   EXPECT_EQ(jb["valid_perplexity"].get<double>(), ja["valid_perplexity"].get<double>());
   EXPECT_EQ(jb["valid_tokens"], ja["valid_tokens"]);
+  ASSERT_EQ(jb["epochs"].size(), ja["epochs"].size());
   for (size_t e = 0; e < ja["epochs"].size(); ++e) {
     EXPECT_EQ(jb["epochs"][e]["train_perplexity"].get<double>(),
               ja["epochs"][e]["train_perplexity"].get<double>());
     EXPECT_EQ(jb["epochs"][e]["valid_perplexity"].get<double>(),
               ja["epochs"][e]["valid_perplexity"].get<double>());
+  }
+}
+
+// Out-of-range flags are refused at start, naming the flag and the rule, before any data is read
+// (the data folder given does not exist).
+TEST(TrainLmFlags, RejectedBeforeDataIsRead) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--layers=0", "--layers=0 must be >= 1"},
+      {"--hidden=-3", "--hidden=-3 must be >= 1"},
+      {"--max_steps_per_epoch=-1", "--max_steps_per_epoch=-1 must be >= 0"},
+      {"--decay_after_epochs=-2", "--decay_after_epochs=-2 must be >= 0"},
+      {"--lambda=-1e-3", "--lambda=-0.001 must be finite and >= 0"},
+      {"--dropout=1", "--dropout=1 must be in [0, 1)"},
+      {"--method=prune_all", "--method='prune_all' is not one of"},
+      {"--resume", "--resume needs --checkpoint"},
+  };
+  for (const auto& [flag, message] : cases) {
+    const std::string log = TmpPath("flags.log");
+    EXPECT_EQ(RunToEndForTest({Binary(), "--data_dir=/nonexistent", flag}, log), 1) << flag;
+    EXPECT_THAT(ReadFile(log).value_or(""), HasSubstr(message)) << flag;
   }
 }
 
