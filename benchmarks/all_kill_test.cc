@@ -7,7 +7,8 @@
 //       killed during the L0 run's fine-tuning;
 //   B3: re-run; re-uses the finished dense run (config hash), resumes the L0 run and ends.
 // B's results must equal A's bit for bit: perplexities, per-epoch training perplexities, kept
-// sizes. Skipped when the data folder is absent.
+// sizes. The same for the squad task (BiDAF), killed once mid-epoch. Skipped when the data
+// folder is absent.
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -20,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "pruning/squad_training_checkpoint.h"
 #include "pruning/training_checkpoint.h"
 #include "reports/results.h"
 
@@ -148,6 +150,64 @@ TEST(AllKill, SuiteKilledTwiceMidEpochResumesToTheSameResults) {
   EXPECT_EQ(b.at("l0")["kept_hidden_sizes"], a.at("l0")["kept_hidden_sizes"]);
   std::cout << "dense valid perplexity " << a.at("dense")["valid_perplexity"] << ", l0 "
             << a.at("l0")["valid_perplexity"] << " (uninterrupted and killed twice)\n";
+}
+
+// The squad task (smoke preset: BiDAF d 10, one epoch of 10 batches; a checkpoint every 4) killed
+// with SIGKILL mid-epoch and re-run: the same record numbers and the same predictions file.
+std::vector<std::string> SquadArgs(const std::string& data_dir, const std::string& name) {
+  return {AllBinary(),
+          "--preset=smoke",
+          "--tasks=squad",
+          "--glove=none",
+          "--threads=1",
+          "--seed=5",
+          "--checkpoint_every_steps=4",
+          "--data_dir=" + data_dir,
+          "--reports_dir=" + TestTmpPath(name + "/reports"),
+          "--output_dir=" + TestTmpPath(name + "/runs")};
+}
+
+json SquadRecord(const std::string& name) {
+  absl::StatusOr<std::string> text =
+      ReadFile(TestTmpPath(name + "/reports/results/squad_smoke.json"));
+  EXPECT_TRUE(text.ok()) << text.status();
+  return json::parse(text.value_or("{}"));
+}
+
+TEST(AllKill, SquadTaskKilledMidEpochResumesToTheSameResults) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev not found (set RNNPRUNE_DATA or ../shared/data)";
+  ::setenv("OMP_NUM_THREADS", "1", 1);
+
+  ASSERT_EQ(RunToEndForTest(SquadArgs(data, "sa"), TestTmpPath("sa.log")), 0)
+      << ReadFile(TestTmpPath("sa.log")).value_or("");
+  const json a = SquadRecord("sa");
+
+  const std::string ckpt = TestTmpPath("sb/runs/squad_smoke.train.ckpt");
+  const pid_t pid = SpawnForTest(SquadArgs(data, "sb"), TestTmpPath("sb1.log"));
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600)),
+            KillOutcome::kKilled)
+      << ReadFile(TestTmpPath("sb1.log")).value_or("");
+  absl::StatusOr<BidafTrainingCheckpoint> left = LoadBidafTrainingCheckpoint(ckpt);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_GT(left->progress.step, 0);
+  EXPECT_LT(left->progress.step, left->progress.steps_per_epoch) << "not mid-epoch";
+  EXPECT_FALSE(PathExists(TestTmpPath("sb/reports/results/squad_smoke.json")));
+
+  ASSERT_EQ(RunToEndForTest(SquadArgs(data, "sb"), TestTmpPath("sb2.log")), 0)
+      << ReadFile(TestTmpPath("sb2.log")).value_or("");
+  EXPECT_FALSE(PathExists(ckpt));
+  const json b = SquadRecord("sb");
+  EXPECT_EQ(b["resumed_at_step"].get<int64_t>(), left->progress.global_step);
+  EXPECT_FALSE(a.contains("resumed_at_step"));
+  EXPECT_EQ(b["config_hash"], a["config_hash"]);
+  EXPECT_EQ(b["steps"], a["steps"]);
+  EXPECT_EQ(b["epoch_loss"], a["epoch_loss"]);  // exact doubles
+  EXPECT_EQ(b["exact_match"].get<double>(), a["exact_match"].get<double>());
+  EXPECT_EQ(b["f1"].get<double>(), a["f1"].get<double>());
+  EXPECT_EQ(ReadFile(TestTmpPath("sb/runs/squad_smoke_predictions.json")).value_or("b"),
+            ReadFile(TestTmpPath("sa/runs/squad_smoke_predictions.json")).value_or("a"));
 }
 
 }  // namespace
