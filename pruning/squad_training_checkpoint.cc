@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "models/torch_archive.h"
+#include "pruning/checkpoint_io.h"
 #include "nlohmann/json.hpp"
 #include "torch/serialize.h"
 #include "torch/torch.h"
@@ -24,22 +25,6 @@ using json = nlohmann::json;
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 constexpr char kFormat[] = "rnnprune.bidaf_training_checkpoint";
-
-// JSON has no NaN/Inf: such doubles travel as strings.
-json DoubleToJson(double x) {
-  if (std::isfinite(x)) return x;
-  if (std::isnan(x)) return "nan";
-  return x > 0 ? "inf" : "-inf";
-}
-
-double DoubleFromJson(const json& j) {
-  if (j.is_number()) return j.get<double>();
-  const std::string s = j.get<std::string>();  // throws json::type_error for other types
-  if (s == "inf") return std::numeric_limits<double>::infinity();
-  if (s == "-inf") return -std::numeric_limits<double>::infinity();
-  if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
-  throw std::invalid_argument(absl::StrCat("not a number: '", s, "'"));
-}
 
 std::string ProgressToJson(const BidafTrainingProgress& p) {
   json epochs = json::array();
@@ -129,18 +114,6 @@ absl::Status ValidateForSave(const BidafTrainingCheckpoint& c) {
   }
   if (!c.rng_state.defined()) return absl::InvalidArgumentError("no generator state");
   return absl::OkStatus();
-}
-
-torch::Tensor ReadTensor(torch::serialize::InputArchive& archive, const std::string& key) {
-  torch::Tensor t;
-  archive.read(key, t);  // throws c10::Error naming the key when it is missing
-  return t;
-}
-
-c10::IValue ReadValue(torch::serialize::InputArchive& archive, const std::string& key) {
-  c10::IValue v;
-  archive.read(key, v);
-  return v;
 }
 
 // Writes `tensors` as <prefix>/names (JSON) and <prefix>/<name>.
