@@ -34,6 +34,8 @@ class InterruptingHooks : public TrainingHooks {
     return torch::tensor(std::numeric_limits<float>::quiet_NaN());
   }
   std::vector<torch::Tensor> ExtraParameters() override { return inner_->ExtraParameters(); }
+  torch::optim::Optimizer* ExtraOptimizer() override { return inner_->ExtraOptimizer(); }
+  nlohmann::json Diagnostics(const LstmLm& model) override { return inner_->Diagnostics(model); }
   void AfterStep(LstmLm& model, double learning_rate) override {
     inner_->AfterStep(model, learning_rate);
   }

@@ -94,6 +94,63 @@ absl::Status CheckResumable(const TrainingCheckpoint& c, const std::string& path
 
 }  // namespace
 
+nlohmann::json TrainResultToJson(const TrainResult& r) {
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const EpochStats& e : r.epochs) {
+    epochs.push_back({{"epoch", e.epoch},
+                      {"learning_rate", e.learning_rate},
+                      {"steps", e.steps},
+                      {"tokens", e.tokens},
+                      {"train_perplexity", e.train_perplexity},
+                      {"valid_perplexity", e.valid_perplexity},
+                      {"train_seconds", e.train_seconds},
+                      {"tokens_per_second", e.tokens_per_second}});
+  }
+  return {{"epochs", epochs},
+          {"tokens", r.tokens},
+          {"train_seconds", r.train_seconds},
+          {"tokens_per_second", r.tokens_per_second},
+          {"resumed", r.resumed},
+          {"resumed_at_global_step", r.resumed_at_global_step},
+          {"diagnostics", r.diagnostics}};
+}
+
+absl::StatusOr<TrainResult> TrainResultFromJson(const nlohmann::json& j) {
+  try {
+    TrainResult r;
+    for (const nlohmann::json& e : j.at("epochs")) {
+      EpochStats s;
+      s.epoch = e.at("epoch").get<int>();
+      s.learning_rate = e.at("learning_rate").get<double>();
+      s.steps = e.at("steps").get<int64_t>();
+      s.tokens = e.at("tokens").get<int64_t>();
+      s.train_perplexity = e.at("train_perplexity").get<double>();
+      s.valid_perplexity = e.at("valid_perplexity").get<double>();
+      s.train_seconds = e.at("train_seconds").get<double>();
+      s.tokens_per_second = e.at("tokens_per_second").get<double>();
+      r.epochs.push_back(s);
+    }
+    r.tokens = j.at("tokens").get<int64_t>();
+    r.train_seconds = j.at("train_seconds").get<double>();
+    r.tokens_per_second = j.at("tokens_per_second").get<double>();
+    r.resumed = j.at("resumed").get<bool>();
+    r.resumed_at_global_step = j.at("resumed_at_global_step").get<int64_t>();
+    r.diagnostics = j.at("diagnostics");
+    if (!r.diagnostics.is_array()) {
+      return absl::InvalidArgumentError("training result: diagnostics is not an array");
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed training result: ", e.what()));
+  }
+}
+
+int64_t EpochTrainingTokens(int64_t stream_tokens, int64_t batch_size) {
+  if (batch_size < 1) return 0;
+  const int64_t rows = stream_tokens / batch_size;
+  return rows < 2 ? 0 : batch_size * (rows - 1);
+}
+
 absl::StatusOr<EvalResult> EvaluatePerplexity(LstmLm& model, const torch::Tensor& ids,
                                               int64_t batch_size, int64_t bptt,
                                               int64_t max_tokens, TrainingHooks* hooks) {
@@ -142,15 +199,22 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
     if (!log) log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
 
     // The global-norm clip covers the model's weights; a method's extra parameters (gate
-    // log_alpha) are updated by the same SGD but not clipped, so the penalty's gradient on them
-    // does not shrink the weights' steps.
+    // log_alpha) are not clipped, so the penalty's gradient on them does not shrink the weights'
+    // steps. They have an optimiser of their own (ExtraOptimizer), or else join the SGD.
     std::vector<torch::Tensor> params = model->parameters();
     const std::vector<torch::Tensor> extra = hooks->ExtraParameters();
-    std::vector<torch::Tensor> all_params = params;
-    all_params.insert(all_params.end(), extra.begin(), extra.end());
-    torch::optim::SGD sgd(all_params, torch::optim::SGDOptions(sch.learning_rate));
+    torch::optim::Optimizer* extra_optimizer = hooks->ExtraOptimizer();
+    std::vector<torch::Tensor> sgd_params = params;
+    if (extra_optimizer == nullptr) sgd_params.insert(sgd_params.end(), extra.begin(), extra.end());
+    torch::optim::SGD sgd(sgd_params, torch::optim::SGDOptions(sch.learning_rate));
 
-    int64_t steps_per_epoch = NumBpttWindows(data, sch.bptt);
+    const int64_t windows = NumBpttWindows(data, sch.bptt);
+    if (options.first_window < 0 || options.first_window >= windows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "first_window=", options.first_window, " must be in [0, ", windows,
+          ") (the BPTT windows of the training split at batch ", sch.batch_size, ")"));
+    }
+    int64_t steps_per_epoch = windows - options.first_window;
     if (options.max_steps_per_epoch > 0) {
       steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
     }
@@ -173,6 +237,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
           RestoreTrainingCheckpoint(ckpt, ckpt_path, model, *hooks, sgd, &resumed_state));
       start = ckpt.progress;
       result.epochs = start.epochs;
+      result.diagnostics = start.diagnostics;
       result.tokens = start.tokens;
       result.train_seconds = start.train_seconds;
       result.resumed = true;
@@ -194,6 +259,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
       p.epochs = result.epochs;
       p.tokens = result.tokens;
       p.train_seconds = result.train_seconds;
+      p.diagnostics = result.diagnostics;
       ASSIGN_OR_RETURN(TrainingCheckpoint c, CaptureTrainingCheckpoint(
                                                  model, *hooks, sgd, state,
                                                  options.config_hash, p));
@@ -206,7 +272,16 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
       return s;
     };
 
+    // The hooks' statistics after `steps` optimizer steps (nothing when they give none).
+    const auto record_diagnostics = [&](int64_t steps) {
+      nlohmann::json d = hooks->Diagnostics(model);
+      if (d.is_null()) return;
+      d["step"] = steps;
+      result.diagnostics.push_back(std::move(d));
+    };
+    const int64_t every = options.diagnostics_every_steps;
     int64_t global_step = start.global_step;
+    if (every > 0 && global_step == 0) record_diagnostics(0);
     for (int epoch = start.epoch; epoch <= sch.epochs; ++epoch) {
       const double lr =
           sch.learning_rate * std::pow(sch.lr_decay, std::max(epoch - sch.decay_after_epochs, 0));
@@ -225,7 +300,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
       const double earlier_seconds = mid_epoch ? start.epoch_train_seconds : 0;
       absl::Time epoch_start = absl::Now();  // moved forward past checkpoint writes
       for (int64_t step = stats.steps; step < steps_per_epoch; ++step, ++global_step) {
-        BpttWindow w = GetBpttWindow(data, step, sch.bptt);
+        BpttWindow w = GetBpttWindow(data, options.first_window + step, sch.bptt);
         state = state.Detached();
         LmOutput out = hooks->Forward(model, w.input, &state);
         const int64_t t = w.input.size(0);
@@ -241,6 +316,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
               epoch, step + 1, std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
         }
         sgd.zero_grad();
+        if (extra_optimizer != nullptr) extra_optimizer->zero_grad();
         loss.backward();
         const double grad_norm =
             torch::nn::utils::clip_grad_norm_(params, sch.max_grad_norm);
@@ -265,7 +341,11 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
           }
         }
         sgd.step();
+        if (extra_optimizer != nullptr) extra_optimizer->step();
         hooks->AfterStep(model, lr);
+        if (every > 0 && (global_step + 1) % every == 0 && global_step + 1 < total_steps) {
+          record_diagnostics(global_step + 1);
+        }
         nll_sum += nll * static_cast<double>(w.target.numel());
         stats.tokens += w.target.numel();
         stats.steps = step + 1;
@@ -315,6 +395,11 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
         p.global_step = global_step;
         RETURN_IF_ERROR(write_checkpoint(p, LstmState{}));
       }
+    }
+    // After the last step (a run resumed from its final checkpoint has it already).
+    if (result.diagnostics.empty() ||
+        result.diagnostics.back().value("step", int64_t{-1}) != global_step) {
+      record_diagnostics(global_step);
     }
     result.tokens_per_second = result.tokens / std::max(result.train_seconds, 1e-9);
     return result;

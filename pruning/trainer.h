@@ -16,6 +16,8 @@
 #include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
 #include "models/zaremba.h"
+#include "nlohmann/json.hpp"
+#include "torch/optim/optimizer.h"
 #include "torch/types.h"
 
 namespace rnnprune {
@@ -33,12 +35,24 @@ class TrainingHooks {
   // Regulariser added to the loss of one window (a scalar tensor, same normalisation as the
   // loss: per sequence, i.e. divided by the batch size); an undefined tensor means none.
   virtual torch::Tensor Penalty(LstmLm& model) { return {}; }
-  // Extra trainable tensors (e.g. gate log_alpha): updated by the same SGD as the model,
-  // excluded from the gradient-norm clip.
+  // Extra trainable tensors (e.g. gate log_alpha), excluded from the weights' gradient-norm
+  // clip. They are updated by ExtraOptimizer() when it is not null, else by the weights' SGD.
   virtual std::vector<torch::Tensor> ExtraParameters() { return {}; }
-  // Called after every optimizer step (e.g. thresholding, masks, proximal steps), with the
-  // learning rate of that step.
+  // The optimiser of exactly ExtraParameters() (e.g. Adam for gate log_alpha, as Louizos et al.
+  // 2018 train them), owned by the hooks and alive as long as they are; null (the default): the
+  // extra parameters join the weights' SGD at its learning rate. Train zeroes its gradients and
+  // steps it after the weights' step, before AfterStep; its state (e.g. Adam's moments) is part
+  // of training checkpoints. Its learning rate is its own: the weights' schedule does not touch
+  // it.
+  virtual torch::optim::Optimizer* ExtraOptimizer() { return nullptr; }
+  // Called after every optimizer step (e.g. thresholding, masks, proximal steps, clamping
+  // log_alpha), with the weights' learning rate of that step.
   virtual void AfterStep(LstmLm& model, double learning_rate) {}
+  // Statistics of the hooks' own state worth following during training (e.g. per gate set: how
+  // many gates are closed, open or in between), as a JSON object; null (the default): none.
+  // Train records them every TrainOptions::diagnostics_every_steps optimizer steps and after the
+  // last one (TrainResult::diagnostics). Must not change any state or draw random numbers.
+  virtual nlohmann::json Diagnostics(const LstmLm& model) { return nullptr; }
   // State the hook changes during training besides ExtraParameters() (e.g. a step counter,
   // masks, or the bytes of an RNG of its own; torch's global CPU generator is saved by the
   // trainer), as named tensors (names: letters, digits, '_', '.', '/'). Saved in training
@@ -56,14 +70,23 @@ class TrainingHooks {
 // Options of Train.
 struct TrainOptions {
   ZarembaSchedule schedule;
-  // Stop each epoch after this many windows (0: the whole training split). For smoke runs.
+  // Stop each epoch after this many windows (0: the whole training split). For smoke runs and
+  // for the phases of the pruning protocol (pruning/protocol.h).
   int64_t max_steps_per_epoch = 0;
+  // Each epoch starts at this BPTT window of the training split (0: its first) and trains the
+  // windows after it, up to max_steps_per_epoch of them: a run that continues another on the
+  // next windows (the recovery phase after the search phase) sees data the first did not.
+  // In [0, windows of the split).
+  int64_t first_window = 0;
   // Progress line every this many steps (0: about 10 lines per epoch).
   int64_t log_every_steps = 0;
   // Validation perplexity after each epoch (batch 1, state carried, the standard protocol);
   // restricted to the first `max_eval_tokens` tokens when > 0.
   bool eval_each_epoch = true;
   int64_t max_eval_tokens = 0;
+  // Hooks' Diagnostics() every this many optimizer steps (counted over all epochs, starting with
+  // step 0, before any update) and after the last step; 0: only after the last step.
+  int64_t diagnostics_every_steps = 0;
   // Receives progress lines; by default they go to stderr.
   std::function<void(const std::string&)> log;
 
@@ -104,7 +127,24 @@ struct TrainResult {
   // (over all epochs) that checkpoint had taken.
   bool resumed = false;
   int64_t resumed_at_global_step = 0;
+  // The hooks' Diagnostics(), when they give any: an array of objects {"step": optimizer steps
+  // taken, ...the hooks' fields}, in step order (see TrainOptions::diagnostics_every_steps).
+  nlohmann::json diagnostics = nlohmann::json::array();
 };
+
+// `r` as JSON: {"epochs": [{"epoch", "learning_rate", "steps", "tokens", "train_perplexity",
+// "valid_perplexity", "train_seconds", "tokens_per_second"}...], "tokens", "train_seconds",
+// "tokens_per_second", "resumed", "resumed_at_global_step", "diagnostics"} (the records' and
+// the protocol's format; doubles as JSON numbers).
+nlohmann::json TrainResultToJson(const TrainResult& r);
+// Reads what TrainResultToJson wrote. Errors: InvalidArgument naming the missing or mistyped
+// field.
+absl::StatusOr<TrainResult> TrainResultFromJson(const nlohmann::json& j);
+
+// Target tokens of one whole epoch over a training stream of `stream_tokens` tokens read as
+// `batch_size` parallel streams (Batchify): batch_size * (stream_tokens / batch_size - 1), the
+// N of "lambda / N" penalties (pruning/method.h PenaltyScale). 0 when the stream is too short.
+int64_t EpochTrainingTokens(int64_t stream_tokens, int64_t batch_size);
 
 // Trains `model` in place on `train_ids` [N] (int64) with SGD: for each window the loss is the
 // NLL summed over its time steps and averaged over the batch (Zaremba's normalisation; lr 1.0

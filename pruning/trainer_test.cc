@@ -141,6 +141,89 @@ TEST(Trainer, RejectsBadSchedule) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("batch_size=0"));
 }
 
+// Hooks with one extra parameter and an optimiser of their own: a large penalty gradient on it,
+// and a record of the windows each step saw.
+class OwnOptimizerHooks : public TrainingHooks {
+ public:
+  OwnOptimizerHooks() : extra_(torch::zeros({3}).requires_grad_()), sgd_({extra_}, 0.0) {}
+  LmOutput Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) override {
+    first_tokens.push_back(input[0][0].item<int64_t>());
+    return model->Run(input, state);
+  }
+  torch::Tensor Penalty(LstmLm&) override { return 1e6 * extra_.sum(); }
+  std::vector<torch::Tensor> ExtraParameters() override { return {extra_}; }
+  torch::optim::Optimizer* ExtraOptimizer() override { return &sgd_; }
+  nlohmann::json Diagnostics(const LstmLm&) override { return {{"sum", extra_.sum().item<double>()}}; }
+  void set_learning_rate(double lr) {
+    static_cast<torch::optim::SGDOptions&>(sgd_.param_groups()[0].options()).lr(lr);
+  }
+  torch::Tensor extra_;
+  torch::optim::SGD sgd_;
+  std::vector<int64_t> first_tokens;
+};
+
+TEST(Trainer, ExtraParametersStepWithTheHooksOwnOptimizerUnclipped) {
+  torch::set_num_threads(1);
+  LstmLm model(TinyModel(12));
+  const torch::Tensor w_before = model->layer(0).w_ih.clone();
+  OwnOptimizerHooks hooks;  // lr 0: the extra parameter must not move, the weights must
+  TrainOptions o = Quiet(1);
+  o.max_steps_per_epoch = 3;
+  ASSERT_TRUE(Train(model, PatternStream(800, 12), {}, o, &hooks).ok());
+  EXPECT_TRUE(torch::equal(hooks.extra_, torch::zeros({3})));
+  EXPECT_FALSE(torch::equal(model->layer(0).w_ih, w_before));
+  // lr 1e-6: one step of gradient 1e6 moves each entry by exactly -1 per step (no clip at 5).
+  hooks.set_learning_rate(1e-6);
+  ASSERT_TRUE(Train(model, PatternStream(800, 12), {}, o, &hooks).ok());
+  EXPECT_TRUE(torch::allclose(hooks.extra_, torch::full({3}, -3.0), 1e-5, 1e-5))
+      << hooks.extra_;
+}
+
+TEST(Trainer, FirstWindowAndDiagnostics) {
+  torch::set_num_threads(1);
+  const torch::Tensor stream = torch::arange(0, 4 * 101, torch::kInt64).remainder(12);
+  ASSERT_TRUE(Batchify(stream, 4).ok());
+  const torch::Tensor batched = *Batchify(stream, 4);
+  LstmLm model(TinyModel(12));
+  OwnOptimizerHooks hooks;
+  TrainOptions o = Quiet(2);
+  o.first_window = 6;  // of 10 windows of 10 rows
+  o.max_steps_per_epoch = 3;
+  o.diagnostics_every_steps = 2;
+  auto r = Train(model, stream, {}, o, &hooks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Each epoch reads windows 6, 7, 8: rows 60, 70, 80 of the first stream.
+  const std::vector<int64_t> rows = {60, 70, 80, 60, 70, 80};
+  ASSERT_EQ(hooks.first_tokens.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(hooks.first_tokens[i], batched[rows[i]][0].item<int64_t>()) << i;
+  }
+  // Steps 0, 2, 4 and the last (6).
+  ASSERT_EQ(r->diagnostics.size(), 4u);
+  EXPECT_EQ(r->diagnostics[2]["step"], 4);
+  EXPECT_EQ(r->diagnostics[3]["step"], 6);
+  EXPECT_TRUE(r->diagnostics[3].contains("sum"));
+  o.first_window = 10;
+  auto bad = Train(model, stream, {}, o, &hooks);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("first_window=10 must be in [0, 10)"));
+}
+
+TEST(Trainer, TrainResultJsonRoundTrips) {
+  TrainResult r;
+  r.epochs.push_back({1, 0.25, 400, 280000, 91.5, 0, 30.5, 9180.3});
+  r.tokens = 280000;
+  r.train_seconds = 30.5;
+  r.tokens_per_second = 9180.3;
+  r.resumed = true;
+  r.resumed_at_global_step = 200;
+  r.diagnostics.push_back({{"step", 0}, {"x", 1}});
+  auto back = TrainResultFromJson(TrainResultToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(TrainResultToJson(*back), TrainResultToJson(r));
+  EXPECT_FALSE(TrainResultFromJson(nlohmann::json::object()).ok());
+}
+
 TEST(Trainer, TrainsOnTheFixtureCorpus) {
   PtbLoadOptions lo;
   lo.verify_checksums = false;

@@ -46,7 +46,8 @@ std::string ProgressToJson(const TrainingProgress& p) {
               {"epoch_train_seconds", DoubleToJson(p.epoch_train_seconds)},
               {"tokens", p.tokens},
               {"train_seconds", DoubleToJson(p.train_seconds)},
-              {"epochs", epochs}}
+              {"epochs", epochs},
+              {"diagnostics", p.diagnostics}}
       .dump();
 }
 
@@ -76,7 +77,26 @@ TrainingProgress ProgressFromJson(const std::string& text) {
     s.tokens_per_second = DoubleFromJson(e.at("tokens_per_second"));
     p.epochs.push_back(s);
   }
+  p.diagnostics = j.at("diagnostics");
+  if (!p.diagnostics.is_array()) throw std::invalid_argument("diagnostics is not an array");
   return p;
+}
+
+// The bytes of a LibTorch archive holding `optimizer`'s state. Throws c10::Error.
+std::string SerializeOptimizer(torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  return bytes.str();
+}
+
+// Loads what SerializeOptimizer wrote into `optimizer`. Throws c10::Error.
+void LoadOptimizer(const std::string& state, torch::optim::Optimizer& optimizer) {
+  std::istringstream bytes(state);
+  torch::serialize::InputArchive archive;
+  archive.load_from(bytes);
+  optimizer.load(archive);
 }
 
 absl::Status CheckFinite(const std::string& what, const torch::Tensor& t) {
@@ -135,6 +155,7 @@ absl::Status SaveTrainingCheckpoint(const TrainingCheckpoint& c, const std::stri
       archive.write(absl::StrCat("extra/", i), c.extra_parameters[i].detach());
     }
     archive.write("optimizer", c10::IValue(c.optimizer_state));
+    archive.write("extra_optimizer", c10::IValue(c.extra_optimizer_state));
     archive.write("rng/torch_cpu", c.rng_state, /*is_buffer=*/true);
     archive.write("lstm/layers", c10::IValue(static_cast<int64_t>(c.lstm_state.h.size())));
     for (size_t l = 0; l < c.lstm_state.h.size(); ++l) {
@@ -212,6 +233,12 @@ absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& pat
     if (absl::Status optimizer_ok = CheckTorchArchive(c.optimizer_state); !optimizer_ok.ok()) {
       return invalid(absl::StrCat("corrupt optimizer state: ", optimizer_ok.message()));
     }
+    c.extra_optimizer_state = ReadValue(archive, "extra_optimizer").toStringRef();
+    if (!c.extra_optimizer_state.empty()) {
+      if (absl::Status ok = CheckTorchArchive(c.extra_optimizer_state); !ok.ok()) {
+        return invalid(absl::StrCat("corrupt extra optimizer state: ", ok.message()));
+      }
+    }
     c.rng_state = ReadTensor(archive, "rng/torch_cpu");
     if (c.rng_state.scalar_type() != torch::kUInt8 || c.rng_state.dim() != 1) {
       return invalid("rng/torch_cpu is not a uint8 vector");
@@ -247,11 +274,10 @@ absl::StatusOr<TrainingCheckpoint> CaptureTrainingCheckpoint(
     }
     for (const torch::Tensor& t : hooks.ExtraParameters()) c.extra_parameters.push_back(t.detach());
     c.hook_state = hooks.SaveTrainingState();
-    torch::serialize::OutputArchive optimizer_archive;
-    optimizer.save(optimizer_archive);
-    std::ostringstream bytes;
-    optimizer_archive.save_to(bytes);
-    c.optimizer_state = bytes.str();
+    c.optimizer_state = SerializeOptimizer(optimizer);
+    if (torch::optim::Optimizer* extra = hooks.ExtraOptimizer()) {
+      c.extra_optimizer_state = SerializeOptimizer(*extra);
+    }
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     {
       std::lock_guard<std::mutex> lock(gen.mutex());
@@ -289,6 +315,12 @@ absl::Status RestoreTrainingCheckpoint(const TrainingCheckpoint& c, const std::s
                                      c10::str(named[i].value().sizes())));
       }
     }
+    torch::optim::Optimizer* extra_optimizer = hooks.ExtraOptimizer();
+    if ((extra_optimizer != nullptr) != !c.extra_optimizer_state.empty()) {
+      return mismatch(extra_optimizer != nullptr
+                          ? "it holds no state of the extra parameters' optimiser, the hooks have one"
+                          : "it holds an extra parameters' optimiser state, the hooks have none");
+    }
     std::vector<torch::Tensor> extra = hooks.ExtraParameters();
     if (extra.size() != c.extra_parameters.size()) {
       return mismatch(absl::StrCat("it holds ", c.extra_parameters.size(),
@@ -323,10 +355,8 @@ absl::Status RestoreTrainingCheckpoint(const TrainingCheckpoint& c, const std::s
     for (size_t i = 0; i < extra.size(); ++i) extra[i].copy_(c.extra_parameters[i]);
     absl::Status hook_status = hooks.RestoreTrainingState(c.hook_state);
     if (!hook_status.ok()) return mismatch(std::string(hook_status.message()));
-    std::istringstream bytes(c.optimizer_state);
-    torch::serialize::InputArchive optimizer_archive;
-    optimizer_archive.load_from(bytes);
-    optimizer.load(optimizer_archive);
+    LoadOptimizer(c.optimizer_state, optimizer);
+    if (extra_optimizer != nullptr) LoadOptimizer(c.extra_optimizer_state, *extra_optimizer);
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     {
       std::lock_guard<std::mutex> lock(gen.mutex());

@@ -4,17 +4,20 @@
 // A file holds one LibTorch archive (torch::serialize::OutputArchive, a zip) with these keys:
 //
 //   format            string  "rnnprune.training_checkpoint"
-//   version           int     kTrainingCheckpointVersion (1); readers refuse other versions
+//   version           int     kTrainingCheckpointVersion (2); readers refuse other versions
 //   config_hash       string  the run's TrainOptions::config_hash (common/config_hash.h)
 //   progress          string  JSON: epoch, step, global_step, steps_per_epoch, batch_size,
 //                             epoch_nll_sum, epoch_tokens, epoch_train_seconds, tokens,
-//                             train_seconds, epochs (finished EpochStats); see TrainingProgress.
+//                             train_seconds, epochs (finished EpochStats), diagnostics (the
+//                             hooks' statistics so far); see TrainingProgress.
 //                             Non-finite doubles are written as the strings "inf", "-inf", "nan".
 //   model/names       string  JSON array of the model's parameter names, in named_parameters()
 //                             order; model/<name> holds each tensor (shapes may be heterogeneous)
 //   extra/count       int     number of TrainingHooks::ExtraParameters(); extra/<i> each tensor
 //   optimizer         string  bytes of a LibTorch archive written by torch::optim::Optimizer::save
 //                             (SGD: its param groups with their lr; momentum buffers when present)
+//   extra_optimizer   string  the same for TrainingHooks::ExtraOptimizer() (e.g. Adam's step
+//                             counts and moments for gate log_alpha); "" when the hooks have none
 //   rng/torch_cpu     tensor  uint8 state of torch's default CPU generator (dropout, hard concrete
 //                             noise, any torch::rand* without an explicit generator)
 //   lstm/layers       int     carried BPTT state: lstm/h/<l>, lstm/c/<l> float32 [1, B, H_l];
@@ -42,7 +45,9 @@
 
 namespace rnnprune {
 
-inline constexpr int kTrainingCheckpointVersion = 1;
+// 2: extra_optimizer and progress.diagnostics (version 1 files are refused: resuming one would
+// lose the extra parameters' optimiser state).
+inline constexpr int kTrainingCheckpointVersion = 2;
 
 // Where a run stands between two optimizer steps.
 struct TrainingProgress {
@@ -58,6 +63,7 @@ struct TrainingProgress {
   std::vector<EpochStats> epochs;   // finished epochs
   int64_t tokens = 0;               // over finished epochs
   double train_seconds = 0;         // over finished epochs
+  nlohmann::json diagnostics = nlohmann::json::array();  // TrainResult::diagnostics so far
 };
 
 // The contents of a training checkpoint (see the file comment for the on-disk keys).
@@ -67,6 +73,8 @@ struct TrainingCheckpoint {
   std::vector<std::pair<std::string, torch::Tensor>> model_parameters;  // named_parameters order
   std::vector<torch::Tensor> extra_parameters;  // TrainingHooks::ExtraParameters() order
   std::string optimizer_state;                  // a LibTorch archive (Optimizer::save), bytes
+  std::string extra_optimizer_state;            // the same for the hooks' ExtraOptimizer(); ""
+                                                // when they have none
   torch::Tensor rng_state;                      // uint8 [n], torch's default CPU generator
   LstmState lstm_state;                         // carried state; empty at an epoch boundary
   std::map<std::string, torch::Tensor> hook_state;  // TrainingHooks::SaveTrainingState()
@@ -89,15 +97,16 @@ absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& pat
 // Captures the live state of a run (no copies of the parameters' storage beyond what the archive
 // needs: tensors are detached aliases, so save before the next step): the model's named
 // parameters, `hooks`' extra parameters and training state, `optimizer` serialised, torch's
-// default CPU generator, and `lstm_state`. Errors: InvalidArgument when the optimizer cannot be
-// serialised (a LibTorch error).
+// default CPU generator, and `lstm_state`; the hooks' ExtraOptimizer() state when they have one.
+// Errors: InvalidArgument when an optimizer cannot be serialised (a LibTorch error).
 absl::StatusOr<TrainingCheckpoint> CaptureTrainingCheckpoint(
     const LstmLm& model, TrainingHooks& hooks, torch::optim::Optimizer& optimizer,
     const LstmState& lstm_state, const std::string& config_hash, const TrainingProgress& progress);
 
 // Copies `checkpoint` into the live objects: the model's parameters (names, shapes and dtypes
 // must match), the hooks' extra parameters (count and shapes must match) and training state
-// (RestoreTrainingState), the optimizer's state, and torch's default CPU generator. The carried
+// (RestoreTrainingState), the optimizer's state and that of the hooks' ExtraOptimizer() (the
+// checkpoint must hold one exactly when the hooks have one), and torch's default CPU generator. The carried
 // LSTM state is returned through `lstm_state` when the checkpoint holds one (its shapes must be
 // [1, batch_size, H_l]), else left as is. Sizes are checked before anything is changed.
 // Errors: FailedPrecondition naming `path` and the first mismatch (parameter names or shapes,
