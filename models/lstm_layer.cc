@@ -41,7 +41,7 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
  public:
   static tensor_list forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor h0,
                              torch::Tensor c0, torch::Tensor w_ih, torch::Tensor w_hh,
-                             torch::Tensor b_ih, torch::Tensor b_hh) {
+                             torch::Tensor b_ih, torch::Tensor b_hh, torch::Tensor mask) {
     TORCH_CHECK(x.dim() == 3, "LstmLayerForward: x must be [T, B, I], got ", x.sizes());
     const int64_t t_len = x.size(0), b = x.size(1), in = x.size(2), hs = w_hh.size(1);
     TORCH_CHECK(x.scalar_type() == torch::kFloat && x.device().is_cpu(),
@@ -54,8 +54,14 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
     TORCH_CHECK(h0.sizes() == torch::IntArrayRef({b, hs}) && c0.sizes() == h0.sizes(),
                 "h0 and c0 must be [B, H] = [", b, ", ", hs, "], got ", h0.sizes(), " and ",
                 c0.sizes());
+    const bool masked = mask.numel() > 0;  // an empty tensor stands for no mask
+    TORCH_CHECK(!masked || mask.sizes() == torch::IntArrayRef({b, hs}),
+                "recurrent_mask must be [B, H] = [", b, ", ", hs, "], got ", mask.sizes());
     const torch::Tensor xc = x.contiguous();
     const torch::Tensor h0c = h0.contiguous(), c0c = c0.contiguous();
+    const torch::Tensor mc = mask.contiguous();
+    // The masked previous state m * h_{t-1}, rewritten each step.
+    torch::Tensor h_masked = masked ? torch::empty({b, hs}, x.options()) : torch::Tensor();
     // Input projection of the whole sequence: one GEMM. gates [T, B, 4H].
     torch::Tensor gates =
         torch::addmm(b_ih + b_hh, xc.view({t_len * b, in}), w_ih.t()).view({t_len, b, 4 * hs});
@@ -66,8 +72,9 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
     const float* w_hh_p = w_hh_c.data_ptr<float>();
     for (int64_t t = 0; t < t_len; ++t) {
       torch::Tensor g = gates[t];
-      const torch::Tensor h_prev = t == 0 ? h0c : y[t - 1];
+      torch::Tensor h_prev = t == 0 ? h0c : y[t - 1];
       const torch::Tensor c_prev = t == 0 ? c0c : cs[t - 1];
+      if (masked) h_prev = torch::mul_out(h_masked, h_prev, mc);
       // gates_t += h_{t-1} W_hh^T, straight through cblas (ATen's addmm adds ~30 us per call).
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(b),
                   static_cast<int>(4 * hs), static_cast<int>(hs), 1.0f,
@@ -77,7 +84,7 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
     }
     torch::Tensor h_t = y[t_len - 1].clone();
     torch::Tensor c_t = cs[t_len - 1].clone();
-    ctx->save_for_backward({xc, h0c, c0c, w_ih, w_hh_c, gates, y, cs, tanh_cs});
+    ctx->save_for_backward({xc, h0c, c0c, w_ih, w_hh_c, gates, y, cs, tanh_cs, mc});
     return {y, h_t, c_t};
   }
 
@@ -85,7 +92,8 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &h0 = saved[1], &c0 = saved[2], &w_ih = saved[3],
                         &w_hh = saved[4], &gates = saved[5], &y = saved[6], &cs = saved[7],
-                        &tanh_cs = saved[8];
+                        &tanh_cs = saved[8], &mask = saved[9];
+    const bool masked = mask.numel() > 0;
     const int64_t t_len = x.size(0), b = x.size(1), in = x.size(2), hs = w_hh.size(1);
     torch::Tensor dy = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(y);
     torch::Tensor dh = grads[1].defined() ? grads[1].contiguous().clone() : torch::zeros_like(h0);
@@ -93,6 +101,8 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
     torch::Tensor dgates = torch::empty_like(gates);  // pre-activation gradients [T, B, 4H]
     float* dhp = dh.data_ptr<float>();
     float* dcp = dc.data_ptr<float>();
+    // d(mask) = sum over steps of (dgates_t W_hh) * h_{t-1}.
+    torch::Tensor dmask = masked ? torch::zeros_like(mask) : torch::Tensor();
     for (int64_t t = t_len - 1; t >= 0; --t) {
       const float* g = gates[t].data_ptr<float>();
       const float* tc = tanh_cs[t].data_ptr<float>();
@@ -114,19 +124,24 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
           dcp[k] = dct * f;
         }
       }
-      // dh_{t-1} = dgates_t W_hh
+      // dh_{t-1} = dgates_t W_hh (times the mask where the recurrence read m * h_{t-1})
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(b),
                   static_cast<int>(hs), static_cast<int>(4 * hs), 1.0f, dg, static_cast<int>(4 * hs),
                   w_hh.data_ptr<float>(), static_cast<int>(hs), 0.0f, dhp, static_cast<int>(hs));
+      if (masked) {
+        dmask.addcmul_(dh, t == 0 ? h0 : y[t - 1]);
+        dh.mul_(mask);
+      }
     }
     const torch::Tensor dg2 = dgates.view({t_len * b, 4 * hs});
-    const torch::Tensor h_prev =
+    torch::Tensor h_prev =
         t_len > 1 ? torch::cat({h0.unsqueeze(0), y.narrow(0, 0, t_len - 1)}) : h0.unsqueeze(0);
+    if (masked) h_prev = h_prev * mask.unsqueeze(0);
     torch::Tensor dx = torch::mm(dg2, w_ih).view({t_len, b, in});
     torch::Tensor dw_ih = torch::mm(dg2.t(), x.view({t_len * b, in}));
-    torch::Tensor dw_hh = torch::mm(dg2.t(), h_prev.view({t_len * b, hs}));
+    torch::Tensor dw_hh = torch::mm(dg2.t(), h_prev.reshape({t_len * b, hs}));
     torch::Tensor db = dg2.sum(0);
-    return {dx, dh, dc, dw_ih, dw_hh, db, db.clone()};
+    return {dx, dh, dc, dw_ih, dw_hh, db, db.clone(), dmask};
   }
 };
 
@@ -135,8 +150,11 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LstmLayerForward(
     const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
     const torch::Tensor& w_ih, const torch::Tensor& w_hh, const torch::Tensor& b_ih,
-    const torch::Tensor& b_hh) {
-  auto out = LstmLayerFunction::apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh);
+    const torch::Tensor& b_hh, const torch::Tensor& recurrent_mask) {
+  // Autograd functions take defined tensors only: an empty one stands for no mask.
+  auto out = LstmLayerFunction::apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh,
+                                      recurrent_mask.defined() ? recurrent_mask
+                                                               : torch::empty({0}, x.options()));
   return {out[0], out[1], out[2]};
 }
 

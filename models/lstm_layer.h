@@ -18,10 +18,17 @@ namespace rnnprune {
 // Runs one LSTM layer. x [T, B, I], h0 and c0 [B, H], w_ih [4H, I], w_hh [4H, H], b_ih and
 // b_hh [4H]; all float32 on CPU (checked: throws c10::Error otherwise). Returns
 // (y [T, B, H], h_T [B, H], c_T [B, H]). Differentiable with respect to every input.
+//
+// `recurrent_mask` [B, H] (optional; undefined = none) multiplies the previous hidden state where
+// the recurrence reads it, per sequence: the recurrent term becomes (m * h_{t-1}) W_hh^T for
+// every step, h0 included, while y, h_T and c_T stay the cell's own. With a hidden neuron's
+// outputs gated by the caller as well (m * y), this is a per-sequence gate on that neuron
+// (Louizos et al. 2018 sample their gates per example); one mask row shared by the batch equals
+// scaling the columns of W_hh. Differentiable with respect to the mask too.
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LstmLayerForward(
     const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& c0,
     const torch::Tensor& w_ih, const torch::Tensor& w_hh, const torch::Tensor& b_ih,
-    const torch::Tensor& b_hh);
+    const torch::Tensor& b_hh, const torch::Tensor& recurrent_mask = torch::Tensor());
 
 }  // namespace rnnprune
 

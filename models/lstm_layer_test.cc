@@ -1,6 +1,8 @@
 #include "models/lstm_layer.h"
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "torch/torch.h"
@@ -47,6 +49,60 @@ TEST(LstmLayer, MatchesTorchLstmValuesAndGradients) {
   CheckAgainstTorchLstm(5, 3, 4, 6);
   CheckAgainstTorchLstm(7, 2, 9, 5);  // input wider than hidden
   CheckAgainstTorchLstm(35, 4, 16, 16);
+}
+
+// Reference for the recurrent mask: the cell written with LibTorch ops (autograd does the
+// backward), the recurrence reading m * h_{t-1}.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> MaskedReference(
+    const torch::Tensor& x, torch::Tensor h, torch::Tensor c, const torch::Tensor& w_ih,
+    const torch::Tensor& w_hh, const torch::Tensor& b_ih, const torch::Tensor& b_hh,
+    const torch::Tensor& m) {
+  std::vector<torch::Tensor> ys;
+  for (int64_t t = 0; t < x.size(0); ++t) {
+    auto g = torch::linear(x[t], w_ih, b_ih) + torch::linear(m * h, w_hh, b_hh);
+    auto parts = g.chunk(4, 1);
+    c = torch::sigmoid(parts[1]) * c + torch::sigmoid(parts[0]) * torch::tanh(parts[2]);
+    h = torch::sigmoid(parts[3]) * torch::tanh(c);
+    ys.push_back(h);
+  }
+  return {torch::stack(ys), h, c};
+}
+
+TEST(LstmLayer, RecurrentMaskValuesAndGradients) {
+  for (auto [t_len, b, in, hs] : {std::tuple<int64_t, int64_t, int64_t, int64_t>{1, 2, 3, 2},
+                                  {6, 3, 4, 5}, {35, 4, 16, 16}}) {
+    SCOPED_TRACE(testing::Message() << "T=" << t_len << " B=" << b << " H=" << hs);
+    torch::manual_seed(t_len + b + in + hs);
+    auto mk = [](torch::IntArrayRef s) { return (torch::rand(s) - 0.5).requires_grad_(); };
+    auto x = mk({t_len, b, in}), h0 = mk({b, hs}), c0 = mk({b, hs});
+    auto w_ih = mk({4 * hs, in}), w_hh = mk({4 * hs, hs}), b_ih = mk({4 * hs}),
+         b_hh = mk({4 * hs});
+    // Gates in [0, 1], some exactly 0 or 1, a different row per sequence.
+    auto m = torch::rand({b, hs}).mul_(1.4).sub_(0.2).clamp_(0, 1).requires_grad_();
+    std::vector<torch::Tensor> inputs = {x, h0, c0, w_ih, w_hh, b_ih, b_hh, m};
+    auto [y, h_t, c_t] = LstmLayerForward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, m);
+    auto [ry, rh, rc] = MaskedReference(x, h0, c0, w_ih, w_hh, b_ih, b_hh, m);
+    ExpectClose(y, ry, "y");
+    ExpectClose(h_t, rh, "h_T");
+    ExpectClose(c_t, rc, "c_T");
+    auto gy = torch::randn_like(y), gh = torch::randn_like(h_t), gc = torch::randn_like(c_t);
+    auto ours = torch::autograd::grad({(y * gy).sum() + (h_t * gh).sum() + (c_t * gc).sum()},
+                                      inputs);
+    auto theirs = torch::autograd::grad({(ry * gy).sum() + (rh * gh).sum() + (rc * gc).sum()},
+                                        inputs);
+    const char* names[] = {"dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh", "dmask"};
+    for (size_t k = 0; k < inputs.size(); ++k) ExpectClose(ours[k], theirs[k], names[k]);
+  }
+  // One row for the whole batch equals scaling W_hh's columns.
+  torch::manual_seed(9);
+  auto x = torch::rand({5, 3, 4}), z = torch::zeros({3, 6}), w_ih = torch::rand({24, 4}) - 0.5,
+       w_hh = torch::rand({24, 6}) - 0.5, bias = torch::rand({24});
+  auto row = torch::rand({6});
+  auto masked = LstmLayerForward(x, z + 0.3, z, w_ih, w_hh, bias, bias, row.expand({3, 6}));
+  auto scaled = LstmLayerForward(x, z + 0.3, z, w_ih, w_hh * row, bias, bias);
+  ExpectClose(std::get<0>(masked), std::get<0>(scaled), "shared row");
+  EXPECT_THROW(LstmLayerForward(x, z, z, w_ih, w_hh, bias, bias, torch::ones({3, 5})),
+               c10::Error);
 }
 
 TEST(LstmLayer, OnlySomeOutputsUsed) {

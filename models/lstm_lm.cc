@@ -249,6 +249,38 @@ LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
   return {x, decoder_weight, decoder_bias};
 }
 
+LmOutput LstmLmImpl::RunWithNeuronGates(const torch::Tensor& input, LstmState* state,
+                                        const std::vector<torch::Tensor>& input_gates,
+                                        const std::vector<torch::Tensor>& hidden_gates) {
+  TORCH_CHECK(input.dim() == 2, "LstmLm: input must be [T, B], got ", input.sizes());
+  const size_t layers = layers_.size();
+  TORCH_CHECK(state != nullptr && state->h.size() == layers && state->c.size() == layers,
+              "LstmLm: state must hold one (h, c) per layer (", layers, ")");
+  TORCH_CHECK(input_gates.size() == layers && hidden_gates.size() == layers,
+              "LstmLm: one input and one hidden gate tensor per layer (", layers, ")");
+  const int64_t batch = input.size(1);
+  const double p = config_.dropout;
+  const bool train = is_training();
+  torch::Tensor x = torch::dropout(torch::embedding(embedding_->weight, input), p, train);
+  for (size_t l = 0; l < layers; ++l) {
+    const LstmLayerWeights& w = layers_[l];
+    if (x.size(2) > w.w_ih.size(1)) x = x.narrow(2, 0, w.w_ih.size(1));
+    const int64_t hs = w.w_hh.size(1);
+    TORCH_CHECK(input_gates[l].sizes() == torch::IntArrayRef({batch, w.w_ih.size(1)}) &&
+                    hidden_gates[l].sizes() == torch::IntArrayRef({batch, hs}),
+                "LstmLm: gates of layer ", l + 1, " must be [B, I] = [", batch, ", ",
+                w.w_ih.size(1), "] and [B, H] = [", batch, ", ", hs, "], got ",
+                input_gates[l].sizes(), " and ", hidden_gates[l].sizes());
+    x = x * input_gates[l].unsqueeze(0);
+    auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih,
+                                w.w_hh, w.b_ih, w.b_hh, hidden_gates[l]);
+    x = torch::dropout(std::get<0>(out), p, train) * hidden_gates[l].unsqueeze(0);
+    state->h[l] = std::get<1>(out).unsqueeze(0);
+    state->c[l] = std::get<2>(out).unsqueeze(0);
+  }
+  return {x, decoder_->weight, decoder_->bias};
+}
+
 LstmLm CloneLstmLm(const LstmLm& model) {
   LstmLm copy(model->config());
   torch::NoGradGuard no_grad;

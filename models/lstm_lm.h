@@ -94,6 +94,18 @@ class LstmLmImpl : public torch::nn::Module {
                    const std::vector<LstmLayerWeights>& layers,
                    const torch::Tensor& decoder_weight, const torch::Tensor& decoder_bias);
 
+  // Same as Run(), with per-sequence multiplicative gates on the neurons (Wen et al. 2020's z_x
+  // and z_h, sampled per example as Louizos et al. 2018 sample theirs): input_gates[l] [B, I_l]
+  // multiplies layer l's input; hidden_gates[l] [B, H_l] multiplies hidden unit k's output
+  // wherever it is read: the layer's own recurrence (LstmLayerForward's recurrent_mask, h0
+  // included), the next layer's input and the decoder. One row per sequence of the batch, the
+  // same over the window's T steps; gates with identical rows equal the gates folded into the
+  // weights as column scalings (RunWith). The returned state is the cells' own (ungated).
+  // Throws c10::Error for gates of the wrong count or shape.
+  LmOutput RunWithNeuronGates(const torch::Tensor& input, LstmState* state,
+                              const std::vector<torch::Tensor>& input_gates,
+                              const std::vector<torch::Tensor>& hidden_gates);
+
   // All-zero state for batch size `batch` on the parameters' device.
   LstmState InitialState(int64_t batch) const;
 

@@ -112,6 +112,54 @@ TEST(LstmLm, DropoutOnlyInTraining) {
   EXPECT_FALSE(torch::equal(m->forward(input, &s3), m->forward(input, &s4)));
 }
 
+// Per-sequence neuron gates: with one row for the whole batch they equal the gates folded into
+// the weights as column scalings; with a row per sequence, each sequence runs as if alone with
+// its own gates.
+TEST(LstmLm, NeuronGatesPerSequence) {
+  torch::manual_seed(21);
+  LstmLm model(Tiny());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const int64_t b = 3;
+  const torch::Tensor input = torch::randint(0, 11, {6, b}, torch::kInt64);
+  const auto gate = [](int64_t n) { return torch::rand({n}).mul_(1.4).sub_(0.2).clamp_(0, 1); };
+  const std::vector<torch::Tensor> in_rows = {gate(6), gate(7)}, hid_rows = {gate(7), gate(5)};
+  // Folded into the weights: W_ih^l columns * z_x^l (* z_h^{l-1}), W_hh^l columns * z_h^l,
+  // decoder columns * z_h^L.
+  std::vector<LstmLayerWeights> folded;
+  for (int64_t l = 0; l < 2; ++l) {
+    const LstmLayerWeights& w = model->layer(l);
+    const torch::Tensor in_scale = l == 0 ? in_rows[0] : in_rows[1] * hid_rows[0];
+    folded.push_back({w.w_ih * in_scale, w.w_hh * hid_rows[l], w.b_ih, w.b_hh});
+  }
+  LstmState s1 = model->InitialState(b), s2 = model->InitialState(b);
+  const torch::Tensor want =
+      model->RunWith(input, &s1, model->embedding_weight(), folded,
+                     model->decoder_weight() * hid_rows[1], model->decoder_bias())
+          .Logits();
+  std::vector<torch::Tensor> in_b, hid_b;
+  for (int64_t l = 0; l < 2; ++l) {
+    in_b.push_back(in_rows[l].expand({b, -1}));
+    hid_b.push_back(hid_rows[l].expand({b, -1}));
+  }
+  const torch::Tensor got = model->RunWithNeuronGates(input, &s2, in_b, hid_b).Logits();
+  EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5)) << (got - want).abs().max();
+
+  // A different row per sequence: sequence 1 alone with its row gives its slice.
+  std::vector<torch::Tensor> in_var, hid_var;
+  for (int64_t n : {6, 7}) in_var.push_back(torch::stack({gate(n), gate(n), gate(n)}));
+  for (int64_t n : {7, 5}) hid_var.push_back(torch::stack({gate(n), gate(n), gate(n)}));
+  LstmState all = model->InitialState(b), one = model->InitialState(1);
+  const torch::Tensor batch_out = model->RunWithNeuronGates(input, &all, in_var, hid_var).Logits();
+  std::vector<torch::Tensor> in_1, hid_1;
+  for (const auto& t : in_var) in_1.push_back(t.narrow(0, 1, 1));
+  for (const auto& t : hid_var) hid_1.push_back(t.narrow(0, 1, 1));
+  const torch::Tensor alone =
+      model->RunWithNeuronGates(input.narrow(1, 1, 1), &one, in_1, hid_1).Logits();
+  EXPECT_TRUE(torch::allclose(batch_out.narrow(1, 1, 1), alone, 1e-5, 1e-5));
+  EXPECT_THROW(model->RunWithNeuronGates(input, &all, {in_var[0]}, hid_var), c10::Error);
+}
+
 TEST(LstmLm, CloneIsDeep) {
   LstmLm m(Tiny());
   LstmLm c = CloneLstmLm(m);
