@@ -174,7 +174,7 @@ TEST(MagnitudePruning, FollowsTheCubicScheduleAndReachesTheTarget) {
   MethodOptions o;
   o.config = Config();
   o.sparsity = 0.9;
-  o.total_steps = 100;  // pruning ends at step 75, mask updates every 3 steps
+  o.total_steps = 75;  // the search phase: pruning ends at step 75, mask updates every 3 steps
   auto mag = Make("magnitude", o);
   ASSERT_NE(mag, nullptr);
   ASSERT_TRUE(mag->Begin(model).ok());
@@ -185,7 +185,9 @@ TEST(MagnitudePruning, FollowsTheCubicScheduleAndReachesTheTarget) {
   for (int t = 1; t <= 30; ++t) mag->AfterStep(model, 0.25);
   // s_30 = 0.9 (1 - (1 - 30/75)^3) = 0.7056, rounded to whole weights of the [20, 5] matrix.
   EXPECT_NEAR(sparsity(), 0.9 * (1 - std::pow(1 - 30.0 / 75.0, 3)), 1.0 / 100);
-  for (int t = 31; t <= 100; ++t) mag->AfterStep(model, 0.25);
+  for (int t = 31; t <= 75; ++t) mag->AfterStep(model, 0.25);
+  EXPECT_NEAR(sparsity(), 0.9, 1.0 / 100);
+  for (int t = 76; t <= 100; ++t) mag->AfterStep(model, 0.25);  // past the schedule: held
   EXPECT_NEAR(sparsity(), 0.9, 1.0 / 100);
   auto s = mag->Finish(model);
   ASSERT_TRUE(s.ok());
@@ -201,7 +203,7 @@ TEST(MagnitudePruning, PrunedWeightsStayPrunedWhenTrainingMovesThem) {
   MethodOptions o;
   o.config = Config();
   o.sparsity = 0.8;
-  o.total_steps = 40;  // pruning ends at step 30, mask updates every step
+  o.total_steps = 40;  // pruning ends at step 40, mask updates every 2 steps
   auto mag = Make("magnitude", o);
   ASSERT_NE(mag, nullptr);
   ASSERT_TRUE(mag->Begin(model).ok());
@@ -286,6 +288,51 @@ TEST(L1Lasso, SoftThresholdsOnlyTheLstmWeights) {
   EXPECT_EQ(model->layer(0).b_ih.eq(0).sum().item<int64_t>(), 0);
   EXPECT_EQ(model->decoder_weight().eq(0).sum().item<int64_t>(), 0);
   EXPECT_EQ(model->embedding_weight().eq(0).sum().item<int64_t>(), 0);
+}
+
+// One penalty scale for every method (pruning/method.h PenaltyScale): one epoch of Lasso's
+// proximal steps at lr 1 shrinks a weight by lambda / batch size, whatever the data size (the
+// same as the gradient of lambda * |w| / N summed over the epoch's N tokens, per sequence).
+TEST(L1Lasso, ShrinkPerEpochIsTheSameForTwoDataSizes) {
+  const int64_t batch = 4, bptt = 10;
+  for (int64_t rows : {101, 401}) {
+    SCOPED_TRACE(rows);
+    MethodOptions o;
+    o.config = Config();
+    o.lambda = 3.0;
+    o.penalty_scale = PenaltyScale(rows * batch, batch, bptt);
+    auto lasso = Make("lasso", o);
+    ASSERT_NE(lasso, nullptr);
+    LstmLm model(Config());
+    {
+      torch::NoGradGuard no_grad;
+      model->mutable_layer(0).w_hh.fill_(1.0);
+    }
+    const int64_t windows = (rows - 1) / bptt;
+    for (int64_t w = 0; w < windows; ++w) lasso->AfterStep(model, /*learning_rate=*/1.0);
+    EXPECT_NEAR(model->layer(0).w_hh[0][0].item<double>(), 1.0 - 3.0 / batch, 1e-5);
+  }
+}
+
+TEST(StructuredMagnitude, TargetsOfTheUpperInputsChooseAmongKeptUnits) {
+  torch::manual_seed(12);
+  LstmLm model(Config());
+  MethodOptions o;
+  o.config = Config();
+  o.target_sizes = {4, 3, 5, 4};  // E, I2, H1, H2
+  auto sm = Make("structured_magnitude", o);
+  ASSERT_NE(sm, nullptr);
+  ASSERT_TRUE(sm->Begin(model).ok());
+  auto s = sm->Finish(model);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->neurons.KeptHidden(), (std::vector<int64_t>{5, 4}));
+  EXPECT_EQ(s->neurons.KeptInputs(), (std::vector<int64_t>{4, 3}));
+  // Layer 2 reads only units layer 1 keeps.
+  EXPECT_EQ((s->neurons.input[1].gt(0) & s->neurons.hidden[0].eq(0)).sum().item<int64_t>(), 0);
+  auto compacted = Compact(model, s->neurons);
+  ASSERT_TRUE(compacted.ok()) << compacted.status();
+  EXPECT_EQ(compacted->model->config().InputSize(1), 3);
+  EXPECT_EQ(compacted->model->config().embedding_size, 4);
 }
 
 }  // namespace

@@ -1,23 +1,26 @@
-// Conformance suite: every registered pruning method (pruning/ and baselines/), run a few steps
-// on the tiny PTB fixture, must train without NaN, yield a valid final structure and survive an
-// exact compaction round trip (structured: the compacted dense model's logits equal the gated
-// model's; unstructured: the CSR matrices convert back to the masked weights bit for bit and the
-// CSR inference path gives the dense-with-zeros model's outputs). A method added with one file
+// Conformance suite: every registered pruning method (pruning/ and baselines/), run through the
+// pruning protocol (pruning/protocol.h: a few search steps, compaction, recovery steps) on a
+// synthetic stream, must train without NaN, yield a valid final structure and survive an exact
+// compaction round trip (structured: the compacted model agrees with the gated one before the
+// recovery; unstructured: the CSR matrices convert back to the masked weights bit for bit and
+// the CSR inference path gives the dense-with-zeros model's outputs). A method added with one file
 // and one registration line is picked up here without editing this file.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 
 #include "baselines/conformance_fixture.h"
-#include "datasets/ptb.h"
 #include "gtest/gtest.h"
 #include "models/sparse_lstm.h"
 #include "pruning/compaction.h"
 #include "pruning/method.h"
 #include "pruning/neuron_mask.h"
+#include "pruning/protocol.h"
+#include "pruning/protocol_testing.h"
 #include "pruning/trainer.h"
 #include "torch/torch.h"
 
@@ -26,84 +29,74 @@ namespace {
 
 class Conformance : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(Conformance, TrainsAndYieldsAStructureThatRoundTrips) {
+TEST_P(Conformance, RunsTheProtocolAndYieldsAStructureThatRoundTrips) {
   torch::set_num_threads(1);
-  PtbLoadOptions lo;
-  lo.verify_checksums = false;
-  auto corpus = LoadPtb("datasets/testdata/tiny_ptb", lo);
-  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  const int64_t vocab = 20;
+  const torch::Tensor stream = ConformanceStream(vocab);
+  const torch::Tensor train = stream.narrow(0, 0, 1200), valid = stream.narrow(0, 1200, 50);
   auto info = GetPruningMethodInfo(GetParam());
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_FALSE(info->description.empty());
 
   torch::manual_seed(3);
-  const LstmLmConfig config = ConformanceModelConfig(corpus->vocab.size());
+  const LstmLmConfig config = ConformanceModelConfig(vocab);
   LstmLm model(config);
   const MethodOptions options = ConformanceMethodOptions(config, 12);
   auto method = CreatePruningMethod(GetParam(), options);
   ASSERT_TRUE(method.ok()) << method.status();
-  ASSERT_TRUE((*method)->Begin(model).ok());
+  EXPECT_TRUE((*method)->RecordedOptions().is_object());
 
-  TrainOptions to;
-  to.schedule.epochs = 2;
-  to.schedule.batch_size = 4;
-  to.schedule.bptt = 8;
-  to.schedule.learning_rate = 0.5;
-  to.max_steps_per_epoch = options.total_steps / 2;
-  to.eval_each_epoch = false;
-  to.log = [](const std::string&) {};
-  auto trained = Train(model, corpus->train, corpus->valid, to, method->get());
-  ASSERT_TRUE(trained.ok()) << trained.status();  // a NaN/Inf loss or gradient is an error
-  for (const EpochStats& e : trained->epochs) EXPECT_TRUE(std::isfinite(e.train_perplexity));
-  for (const torch::Tensor& p : model->parameters()) {
+  ProtocolOptions po = TinyTwoPhaseProtocol(/*bptt=*/8, options.total_steps, 4, 37);
+  po.agreement_tokens = 40;
+  po.log = [](const std::string&) {};
+  // A NaN/Inf loss or gradient is an error; so is a compaction that disagrees with the gates.
+  auto r = RunPruningProtocol(model, **method, train, valid, po);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->collapsed.empty()) << r->collapsed;
+  EXPECT_EQ(r->structured, info->structured);
+  for (const EpochStats& e : r->search.epochs) EXPECT_TRUE(std::isfinite(e.train_perplexity));
+  for (const torch::Tensor& p : r->model->parameters()) {
     EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
   }
-
-  auto structure = (*method)->Finish(model);
-  ASSERT_TRUE(structure.ok()) << structure.status();
-  ASSERT_TRUE(ValidateStructure(model, *structure).ok()) << ValidateStructure(model, *structure);
-  EXPECT_EQ(structure->structured, info->structured);
-
-  model->eval();
+  LstmLm final_model = r->model;
   torch::NoGradGuard no_grad;
   const torch::Tensor input = torch::randint(0, config.vocab_size, {9, 3}, torch::kInt64);
-  if (structure->structured || !structure->has_weight_masks()) {
-    const NeuronMask mask =
-        structure->structured ? structure->neurons : NeuronMask::AllOpen(config);
-    auto compacted = Compact(model, mask);
-    ASSERT_TRUE(compacted.ok()) << compacted.status();
-    LstmState s1 = model->InitialState(3), s2 = compacted->model->InitialState(3);
-    const torch::Tensor gated = RunGated(model, mask, input, &s1).Logits();
-    const torch::Tensor small = compacted->model->Run(input, &s2).Logits();
-    EXPECT_TRUE(torch::allclose(gated, small, 1e-5, 1e-5))
-        << (gated - small).abs().max().item<float>();
+  if (r->structured) {
+    // Compacted before the recovery (the agreement check ran on the gated model).
+    EXPECT_EQ(r->agreement["tokens"], 40);
+    EXPECT_EQ(r->model->config().hidden_sizes, r->kept_hidden_sizes);
     if (info->setting == SettingKind::kTargetSizes) {
       // Methods given target sizes reach them.
-      EXPECT_LT(compacted->model->config().NumParameters(), config.NumParameters());
+      EXPECT_LT(r->model->config().NumParameters(), config.NumParameters());
     }
-  } else {
-    auto sparse = SparseLstmLm::FromDense(model);
+  } else if (!r->weight_masks.empty()) {
+    PruningStructure s;
+    s.weight_masks = r->weight_masks;
+    ASSERT_TRUE(ValidateStructure(final_model, s).ok()) << ValidateStructure(final_model, s);
+    auto sparse = SparseLstmLm::FromDense(final_model);
     ASSERT_TRUE(sparse.ok()) << sparse.status();
     int64_t kept = 0;
-    for (int64_t l = 0; l < model->num_layers(); ++l) {
+    for (int64_t l = 0; l < final_model->num_layers(); ++l) {
       for (bool recurrent : {false, true}) {
         const std::string name = absl::StrCat("lstm", l, recurrent ? "_w_hh" : "_w_ih");
-        const torch::Tensor& mask = structure->weight_masks.at(name);
+        const torch::Tensor& mask = r->weight_masks.at(name);
         EXPECT_TRUE(torch::equal(sparse->DenseWeight(l, recurrent),
-                                 ParameterByName(model, name) * mask));
+                                 ParameterByName(final_model, name) * mask));
         kept += mask.sum().item<int64_t>();
       }
     }
     EXPECT_EQ(sparse->LstmNonZeros(), kept);
-    EXPECT_GT(WeightSparsity(*structure), 0.0);
-    LstmState s1 = model->InitialState(3), s2 = sparse->InitialState(3);
-    const torch::Tensor dense_out = model->Run(input, &s1).Logits();
+    EXPECT_GT(WeightSparsity(s), 0.0);
+    LstmState s1 = final_model->InitialState(3), s2 = sparse->InitialState(3);
+    const torch::Tensor dense_out = final_model->Run(input, &s1).Logits();
     const torch::Tensor sparse_out = sparse->Logits(sparse->Run(input, &s2));
     EXPECT_TRUE(torch::allclose(dense_out, sparse_out, 1e-5, 1e-5))
         << (dense_out - sparse_out).abs().max().item<float>();
     for (size_t l = 0; l < s1.h.size(); ++l) {
       EXPECT_TRUE(torch::allclose(s1.c[l], s2.c[l], 1e-5, 1e-5));
     }
+  } else {
+    EXPECT_EQ(r->model->config().hidden_sizes, config.hidden_sizes);  // the dense control
   }
 }
 
@@ -136,7 +129,26 @@ TEST(Registry, RejectsBadSettingsNamingTheField) {
             std::string::npos);
   o.target_sizes = {7, 11, 5};
   EXPECT_NE(std::string(CreatePruningMethod("random", o).status().message())
-                .find("target size 11 at position 1 must be in [1, 10]"),
+                .find("target size H1=11 must be in [1, 10]"),
+            std::string::npos);
+  // E:I2:H1:H2: layer 2 cannot read more units than layer 1 keeps.
+  o.target_sizes = {7, 9, 8, 5};
+  EXPECT_NE(std::string(CreatePruningMethod("structured_magnitude", o).status().message())
+                .find("target size I2 (at most H1)=9 must be in [1, 8]"),
+            std::string::npos);
+  o.target_sizes = {7, 5};
+  EXPECT_NE(std::string(CreatePruningMethod("random", o).status().message())
+                .find("must have 3 entries"),
+            std::string::npos);
+  o.target_sizes = {};
+  o.lambda = std::numeric_limits<double>::infinity();
+  EXPECT_NE(std::string(CreatePruningMethod("l0", o).status().message())
+                .find("lambda=inf must be finite and >= 0"),
+            std::string::npos);
+  o.lambda = 1;
+  o.penalty_scale = 0;
+  EXPECT_NE(std::string(CreatePruningMethod("lasso", o).status().message())
+                .find("penalty_scale=0 must be finite and > 0"),
             std::string::npos);
 }
 

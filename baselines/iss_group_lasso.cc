@@ -4,10 +4,12 @@
 // One group per hidden unit k of layer l, its intrinsic sparse structure (IssGroupSquaredNorms
 // in pruning/method.h): the unit's four gate rows of W_ih, W_hh and both biases, column k of
 // W_hh and column k of whatever reads h (the next layer's W_ih or the decoder). The objective
-// is the NLL plus
-//   lambda * sum_groups ||w_g||_2      (per BPTT window, like the L0 penalty)
+// is the mean NLL per token plus
+//   (lambda / N) * sum_groups ||w_g||_2   (N: training tokens of an epoch; the one penalty
+//                                          scale of every method, pruning/method.h PenaltyScale)
 // optimised by proximal SGD: the SGD step on the NLL, then the proximal operator of the group
-// penalty, the group soft-threshold w_g <- w_g * max(0, 1 - lr * lambda / ||w_g||) (Parikh &
+// penalty, the group soft-threshold w_g <- w_g * max(0, 1 - lr * s * lambda / ||w_g||), with
+// s = penalty_scale = BPTT / N the factor of the trainer's summed-over-the-window loss (Parikh &
 // Boyd, "Proximal Algorithms" 2014, Section 6.5.4). The groups overlap (W_hh[gH + j, k] is in
 // unit j's rows and unit k's column; the next layer's W_ih column k also lies in that layer's
 // rows), so the scalings are applied group by group from norms taken before the step, the usual
@@ -17,8 +19,8 @@
 //
 // Why proximal and not the penalty's subgradient in the loss: measured on the default preset
 // (Zaremba small, 400 fine-tuning steps), the subgradient form shrank groups but left them
-// non-zero: lambda 0.1 removed no unit (test perplexity 142), lambda 0.3 removed 13 + 5 units
-// at test perplexity 322. The proximal step reaches exact zeros for the same objective.
+// non-zero: lambda 0.1 per window (about 2,700 on today's per-token scale) removed no unit
+// (test perplexity 142), lambda 0.3 removed 13 + 5 units at test perplexity 322. The proximal step reaches exact zeros for the same objective.
 //
 // A group that is entirely zero removes its hidden unit; the shared compaction
 // (pruning/compaction.h) removes it physically. The embedding is not grouped (ISS prunes hidden
@@ -41,10 +43,10 @@ class IssGroupLasso : public PruningMethod {
     const int64_t layers = model->num_layers();
     const std::vector<torch::Tensor> norms = IssGroupSquaredNorms(model);
     for (int64_t l = 0; l < layers; ++l) {
-      // scale_k = max(0, 1 - lr * lambda / ||w_g||), 0 for an all-zero group.
+      // scale_k = max(0, 1 - lr * penalty_scale * lambda / ||w_g||), 0 for an all-zero group.
       const torch::Tensor norm = norms[static_cast<size_t>(l)].sqrt();
-      const torch::Tensor scale =
-          (1.0 - learning_rate * options_.lambda / norm.clamp_min(1e-30)).clamp_min(0.0);
+      const double shrink = learning_rate * options_.penalty_scale * options_.lambda;
+      const torch::Tensor scale = (1.0 - shrink / norm.clamp_min(1e-30)).clamp_min(0.0);
       LstmLayerWeights& w = model->mutable_layer(l);
       const int64_t h = w.w_hh.size(1);
       const torch::Tensor rows = scale.repeat({4});  // gate rows k, H + k, 2H + k, 3H + k

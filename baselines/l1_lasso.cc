@@ -1,8 +1,9 @@
-// L1 Lasso (unstructured): the NLL plus lambda * sum |w| over the LSTM weight matrices (W_ih and
-// W_hh of every layer; Tibshirani 1996; the unstructured baseline of Wen et al. 2018 and 2020),
-// per BPTT window like the other penalties. Optimised by proximal SGD: after the SGD step on the
-// NLL, the soft-threshold w <- sign(w) max(|w| - lr * lambda, 0) (the proximal operator of the
-// L1 norm), then weights with |w| < zero_threshold are set to exactly 0 (the same rule as the
+// L1 Lasso (unstructured): the mean NLL per token plus (lambda / N) * sum |w| over the LSTM
+// weight matrices (W_ih and W_hh of every layer; Tibshirani 1996; the unstructured baseline of
+// Wen et al. 2018 and 2020), N the training tokens of an epoch (the penalty scale of every
+// method, pruning/method.h PenaltyScale). Optimised by proximal SGD: after the SGD step on the
+// NLL, the soft-threshold w <- sign(w) max(|w| - lr * s * lambda, 0) with s = penalty_scale
+// (the proximal operator of the L1 norm), then weights with |w| < zero_threshold are set to exactly 0 (the same rule as the
 // ISS baseline). The final structure is the pattern of non-zeros: irregular sparsity, timed
 // both in CSR form and as dense matrices with zeros.
 #include <memory>
@@ -22,7 +23,7 @@ class L1Lasso : public PruningMethod {
   void AfterStep(LstmLm& model, double learning_rate) override {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> weights;
-    const double shrink = learning_rate * options_.lambda;
+    const double shrink = learning_rate * options_.penalty_scale * options_.lambda;
     for (const std::string& name : LstmWeightNames(model)) {
       torch::Tensor w = ParameterByName(model, name);
       w.copy_(w.sign() * (w.abs() - shrink).clamp_min(0.0));

@@ -1,10 +1,10 @@
 // Gradual magnitude pruning (unstructured): Zhu and Gupta, "To prune, or not to prune:
 // exploring the efficacy of pruning for model compression", arXiv 1710.01878 (2017), eq. (1):
 //   s_t = s_f + (s_i - s_f) (1 - (t - t0) / (n dt))^3   for t in {t0, t0 + dt, ..., t0 + n dt}
-// with s_i = 0, t0 = 0, the final sparsity s_f from the setting, and the pruning ending at 75%
-// of the run's optimizer steps (t0 + n dt = round(0.75 * total_steps), at least 1) so that the
-// last quarter recovers with the final mask; the mask is updated every dt steps, dt =
-// max(1, (t0 + n dt) / 20) (about 20 pruning events). At each update, every LSTM weight matrix
+// with s_i = 0, t0 = 0, the final sparsity s_f from the setting, and the pruning ending with
+// the search phase of the protocol (t0 + n dt = total_steps, pruning/protocol.h), whose
+// recovery phase then fine-tunes with the final mask; the mask is updated every dt steps,
+// dt = max(1, (t0 + n dt) / 20) (about 20 pruning events). At each update, every LSTM weight matrix
 // (W_ih and W_hh of each layer, the same sparsity for each, as in Zhu and Gupta) keeps its
 // largest |w|; after every step the weights are multiplied by their masks, so pruned weights
 // stay exactly 0. Biases, embedding and decoder are not pruned.
@@ -24,7 +24,7 @@ namespace {
 class MagnitudePruning : public PruningMethod {
  public:
   explicit MagnitudePruning(const MethodOptions& o) : options_(o) {
-    end_ = std::max<int64_t>(1, std::llround(0.75 * static_cast<double>(o.total_steps)));
+    end_ = std::max<int64_t>(1, o.total_steps);
     dt_ = std::max<int64_t>(1, end_ / 20);
   }
 

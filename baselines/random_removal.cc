@@ -1,11 +1,13 @@
 // Random neuron removal, a sanity floor: keeps a uniformly random subset of each layer's hidden
-// neurons and of the embedding dimensions, of the target sizes (by default those the L0 runs
+// neurons, of the embedding dimensions and, when the targets fix them, of the inputs of layers
+// l >= 2 among the kept units below, of the target sizes (by default those the L0 runs
 // reached), drawn from the run's seed, then fine-tunes like every other method. A structured
 // method that does not beat it has learned nothing about which neurons matter.
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "common/status_macros.h"
 #include "pruning/method.h"
 #include "torch/torch.h"
 
@@ -18,12 +20,16 @@ class RandomRemoval : public FixedNeuronMaskMethod {
 
  protected:
   absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
-    torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(options_.seed);
     const LstmLmConfig& c = model->config();
-    torch::Tensor embedding_scores = torch::rand({c.embedding_size}, gen);
-    std::vector<torch::Tensor> hidden_scores;
-    for (int64_t h : c.hidden_sizes) hidden_scores.push_back(torch::rand({h}, gen));
-    return MaskKeepingLargest(c, embedding_scores, hidden_scores, options_.target_sizes);
+    ASSIGN_OR_RETURN(TargetSizes targets, TargetSizes::Parse(options_.target_sizes, c));
+    torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(options_.seed);
+    NeuronScores scores;
+    scores.embedding = torch::rand({c.embedding_size}, gen);
+    for (int64_t h : c.hidden_sizes) scores.hidden.push_back(torch::rand({h}, gen));
+    for (size_t l = 1; l < c.hidden_sizes.size(); ++l) {
+      scores.inputs.push_back(torch::rand({c.hidden_sizes[l - 1]}, gen));
+    }
+    return MaskKeepingLargest(c, scores, targets);
   }
 
  private:

@@ -1,19 +1,22 @@
-// Resume conformance: for every registered pruning method, a fine-tuning run stopped mid-epoch
-// and resumed from its training checkpoint (the way a restarted job would: a fresh starting
-// model, a fresh method, Begin, then Train with resume) ends with the same parameters, bit for
-// bit, and the same final structure as a run that was not stopped. A method whose training
-// depends on state of its own (a step counter, masks) must save it through
-// TrainingHooks::SaveTrainingState for this to pass.
+// Resume conformance: for every registered pruning method, a run of the pruning protocol
+// (pruning/protocol.h) stopped mid-way through its search phase, or through its recovery phase,
+// and started again the way a restarted job would (a fresh starting model, a fresh method, the
+// same files) ends with the same parameters, bit for bit, the same final structure and the same
+// gate statistics as a run that was not stopped. A method whose training depends on state of
+// its own (a step counter, masks) must save it through TrainingHooks::SaveTrainingState, and an
+// optimiser of its own through ExtraOptimizer, for this to pass.
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "baselines/conformance_fixture.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pruning/interrupting_hooks.h"
 #include "pruning/method.h"
-#include "pruning/trainer.h"
-#include "pruning/training_checkpoint.h"
+#include "pruning/protocol.h"
+#include "pruning/protocol_testing.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -24,100 +27,88 @@ std::string TmpPath(const std::string& name) {
   return std::string(d ? d : "/tmp") + "/" + name;
 }
 
-struct Job {
-  LstmLm model{nullptr};
-  std::unique_ptr<PruningMethod> method;
-};
+// Throws (as a crash would stop the process) at the `n`-th training progress line after the
+// protocol announced `phase`.
+std::function<void(const std::string&)> CrashAt(const std::string& phase, int n) {
+  auto seen = std::make_shared<bool>(false);
+  auto count = std::make_shared<int>(0);
+  return [=](const std::string& line) {
+    if (line.rfind(phase, 0) == 0) *seen = true;
+    if (*seen && line.rfind("epoch ", 0) == 0 && ++*count == n) {
+      throw std::runtime_error("simulated crash");
+    }
+  };
+}
 
 class ResumeConformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     torch::set_num_threads(1);
-    // A repeated pattern with 10% noise (38 windows of 8 at batch 4), from its own generator.
-    torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(11);
-    const torch::Tensor base = torch::arange(0, 1250, torch::kInt64).remainder(9);
-    const torch::Tensor noise = torch::randint(0, kVocab, {1250}, gen, torch::kInt64);
-    const torch::Tensor stream = torch::where(torch::rand({1250}, gen) < 0.1, noise, base);
+    const torch::Tensor stream = ConformanceStream(kVocab);
     train_ = stream.narrow(0, 0, 1200);
+    valid_ = stream.narrow(0, 1200, 50);
     config_ = ConformanceModelConfig(kVocab);
-    options_ = ConformanceMethodOptions(config_, 16);
+    options_ = ConformanceMethodOptions(config_, 10);
   }
 
-  // The starting model and the method after Begin, as a (re)started job builds them.
-  Job Start() {
-    Job r;
+  // Runs the protocol from a fresh starting model and method, as a (re)started job would.
+  absl::StatusOr<ProtocolResult> Run(const std::string& base, bool resume,
+                                     std::function<void(const std::string&)> log) {
     torch::manual_seed(3);
-    r.model = LstmLm(config_);
+    LstmLm start(config_);
     auto method = CreatePruningMethod(GetParam(), options_);
-    EXPECT_TRUE(method.ok()) << method.status();
-    r.method = *std::move(method);
-    EXPECT_TRUE(r.method->Begin(r.model).ok());
-    return r;
-  }
-
-  TrainOptions Options(const std::string& path) const {
-    TrainOptions to;
-    to.schedule.epochs = 2;
-    to.schedule.decay_after_epochs = 1;
-    to.schedule.batch_size = 4;
-    to.schedule.bptt = 8;
-    to.schedule.learning_rate = 0.5;
-    to.max_steps_per_epoch = options_.total_steps / 2;
-    to.eval_each_epoch = false;
-    to.log = [](const std::string&) {};
-    to.checkpoint_path = path;
-    to.checkpoint_every_steps = 3;
-    to.config_hash = "conformance-" + GetParam();
-    return to;
+    if (!method.ok()) return method.status();
+    method_ = *std::move(method);
+    ProtocolOptions o = TinyTwoPhaseProtocol(/*bptt=*/8, 10, 8, 37);
+    o.diagnostics_every_steps = 3;
+    o.agreement_tokens = 40;
+    o.checkpoint_base = TmpPath(GetParam() + "_" + base);
+    o.checkpoint_every_steps = 3;
+    o.resume = resume;
+    o.config_hash = "conformance-" + GetParam();
+    o.seed = 7;
+    o.log = log ? log : [](const std::string&) {};
+    return RunPruningProtocol(start, *method_, train_, valid_, o);
   }
 
   static constexpr int64_t kVocab = 20;
-  torch::Tensor train_;
+  torch::Tensor train_, valid_;
   LstmLmConfig config_;
   MethodOptions options_;
+  std::unique_ptr<PruningMethod> method_;
 };
 
-TEST_P(ResumeConformance, InterruptedRunResumesBitIdentically) {
-  Job a = Start();
-  ASSERT_TRUE(Train(a.model, train_, torch::Tensor(),
-                    Options(TmpPath(GetParam() + "_a.ckpt")), a.method.get())
-                  .ok());
-  auto structure_a = a.method->Finish(a.model);
-  ASSERT_TRUE(structure_a.ok()) << structure_a.status();
+TEST_P(ResumeConformance, KilledInEitherPhaseResumesBitIdentically) {
+  auto a = Run("a", false, nullptr);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->collapsed.empty());
+  for (const std::string phase : {"search phase", "recovery phase"}) {
+    SCOPED_TRACE(phase);
+    const std::string name = phase == "search phase" ? "search" : "recovery";
+    // Stopped after step 5 of the phase: its checkpoint of step 3 is left.
+    auto b = Run(name, false, CrashAt(phase, 5));
+    ASSERT_FALSE(b.ok());
+    EXPECT_THAT(std::string(b.status().message()), ::testing::HasSubstr("simulated crash"));
+    auto c = Run(name, true, nullptr);
+    ASSERT_TRUE(c.ok()) << c.status();
+    const TrainResult& resumed = phase == "search phase" ? c->search : c->recovery;
+    EXPECT_TRUE(resumed.resumed);
+    EXPECT_EQ(resumed.resumed_at_global_step, 3);
 
-  // Stopped at step 11 (epoch 2, step 3): the checkpoint of global step 9 is left.
-  const std::string path = TmpPath(GetParam() + "_b.ckpt");
-  {
-    Job b = Start();
-    InterruptingHooks interrupt(b.method.get(), 11, path);
-    ASSERT_FALSE(Train(b.model, train_, torch::Tensor(), Options(path), &interrupt).ok());
-  }
-  Job c = Start();
-  TrainOptions resume = Options(path);
-  resume.resume = true;
-  auto trained = Train(c.model, train_, torch::Tensor(), resume, c.method.get());
-  ASSERT_TRUE(trained.ok()) << trained.status();
-  EXPECT_EQ(trained->resumed_at_global_step, 9);
-  auto structure_c = c.method->Finish(c.model);
-  ASSERT_TRUE(structure_c.ok()) << structure_c.status();
-
-  const auto pa = a.model->named_parameters();
-  const auto pc = c.model->named_parameters();
-  for (size_t i = 0; i < pa.size(); ++i) {
-    EXPECT_TRUE(torch::equal(pa[i].value(), pc[i].value())) << pa[i].key();
-  }
-  const auto ea = a.method->ExtraParameters();
-  const auto ec = c.method->ExtraParameters();
-  ASSERT_EQ(ea.size(), ec.size());
-  for (size_t i = 0; i < ea.size(); ++i) EXPECT_TRUE(torch::equal(ea[i], ec[i])) << i;
-  EXPECT_EQ(structure_a->structured, structure_c->structured);
-  for (size_t l = 0; l < structure_a->neurons.hidden.size(); ++l) {
-    EXPECT_TRUE(torch::equal(structure_a->neurons.hidden[l], structure_c->neurons.hidden[l]));
-    EXPECT_TRUE(torch::equal(structure_a->neurons.input[l], structure_c->neurons.input[l]));
-  }
-  ASSERT_EQ(structure_a->weight_masks.size(), structure_c->weight_masks.size());
-  for (const auto& [name, mask] : structure_a->weight_masks) {
-    EXPECT_TRUE(torch::equal(mask, structure_c->weight_masks.at(name))) << name;
+    const auto pa = a->model->named_parameters();
+    const auto pc = c->model->named_parameters();
+    ASSERT_EQ(pa.size(), pc.size());
+    for (size_t i = 0; i < pa.size(); ++i) {
+      EXPECT_TRUE(torch::equal(pa[i].value(), pc[i].value())) << pa[i].key();
+    }
+    EXPECT_EQ(c->structured, a->structured);
+    EXPECT_EQ(c->kept_input_sizes, a->kept_input_sizes);
+    EXPECT_EQ(c->kept_hidden_sizes, a->kept_hidden_sizes);
+    EXPECT_EQ(c->search.diagnostics, a->search.diagnostics);
+    ASSERT_EQ(c->weight_masks.size(), a->weight_masks.size());
+    for (const auto& [w, mask] : a->weight_masks) {
+      EXPECT_TRUE(torch::equal(mask, c->weight_masks.at(w))) << w;
+    }
   }
 }
 

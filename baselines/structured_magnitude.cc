@@ -1,14 +1,16 @@
 // Structured magnitude pruning: ranks the hidden neurons of each layer by the L2 norm of their
 // ISS group (Wen et al., ICLR 2018; IssGroupSquaredNorms in pruning/method.h) and the embedding
-// dimensions by the L2 norm of the weights they feed (embedding column and W_ih^0 column), keeps
-// the largest down to the target sizes (by default those the L0 runs reached), then fine-tunes
-// with the others removed. One-shot magnitude criterion at neuron granularity, in the spirit of
+// dimensions by the L2 norm of the weights they feed (embedding column and W_ih^0 column), and,
+// when the targets fix them, the inputs of layers l >= 2 by the L2 norm of their W_ih^l
+// column; keeps the largest down to the target sizes (by default those the L0 runs reached),
+// then fine-tunes the compacted model. One-shot magnitude criterion at neuron granularity, in the spirit of
 // Li et al., "Pruning Filters for Efficient ConvNets", ICLR 2017.
 //
 // This file is the worked example of baselines/README.md: one file, one registration line.
 #include <memory>
 #include <vector>
 
+#include "common/status_macros.h"
 #include "pruning/method.h"
 #include "torch/torch.h"
 
@@ -21,9 +23,14 @@ class StructuredMagnitude : public FixedNeuronMaskMethod {
 
  protected:
   absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
+    ASSIGN_OR_RETURN(TargetSizes targets,
+                     TargetSizes::Parse(options_.target_sizes, model->config()));
     torch::NoGradGuard no_grad;
-    return MaskKeepingLargest(model->config(), EmbeddingDimSquaredNorms(model),
-                              IssGroupSquaredNorms(model), options_.target_sizes);
+    NeuronScores scores;
+    scores.embedding = EmbeddingDimSquaredNorms(model);
+    scores.hidden = IssGroupSquaredNorms(model);
+    scores.inputs = UpperInputSquaredNorms(model);
+    return MaskKeepingLargest(model->config(), scores, targets);
   }
 
  private:

@@ -60,23 +60,34 @@ ABSL_FLAG(std::string, device, "cpu", "cpu | cuda (cuda needs a CUDA build of Li
 ABSL_FLAG(std::vector<std::string>, methods, {},
           "comma-separated pruning methods to run after the dense model (default: the preset's "
           "list, i.e. every registered method; see baselines/README.md): dense (the control: "
-          "same fine-tuning, no pruning), l0, iss, lasso, magnitude, structured_magnitude, "
+          "same budget, no pruning), l0, l0_speed, iss, lasso, magnitude, structured_magnitude, "
           "random, ...");
 ABSL_FLAG(std::vector<std::string>, settings, {},
           "per-method settings, METHOD=V1/V2/..., comma-separated, e.g. "
-          "iss=1e-3/3e-3,magnitude=0.9,random=40:200:100 (lambdas, sparsities in [0, 1), or "
-          "target sizes E:H1:H2); default: the preset's, else each method's registered defaults; "
-          "target-size methods default to the sizes the l0 runs reached");
+          "iss=1000/3000,magnitude=0.9,random=40:200:100 (lambdas, sparsities in [0, 1), or "
+          "target sizes E:H1:H2 or E:I2:H1:H2); default: the preset's, else each method's "
+          "registered defaults; target-size methods default to the sizes the L0 runs reached. "
+          "Every lambda (l0, l0_speed, iss, lasso) is per epoch of training tokens: lambda * R / "
+          "N is added to the mean NLL per token (nats), N = the training tokens of one epoch "
+          "(Louizos et al. 2018, Eq. 3), so a setting keeps its meaning across data and presets");
 ABSL_FLAG(double, zero_threshold, 1e-4,
           "ISS group Lasso and L1 Lasso: weights with |w| below this are set to 0 after each "
           "step (Wen et al. 2018)");
 ABSL_FLAG(std::vector<std::string>, l0_lambdas, {},
-          "L0 neuron selection: comma-separated lambdas of the hidden gates (default: the "
-          "preset's list); per BPTT window, see pruning/l0_neuron_selection.h");
+          "L0 neuron selection (l0, l0_speed): comma-separated lambdas of the hidden gates "
+          "(default: the preset's list), per epoch of training tokens (see --settings)");
+ABSL_FLAG(double, l0_embedding_lambda_ratio, 1.0,
+          "lambda of the embedding gates (inputs of layer 1) = this * the hidden gates' lambda");
 ABSL_FLAG(double, l0_input_lambda_ratio, 1.0,
-          "lambda of the input gates = this * the hidden gates' lambda");
+          "lambda of the input gates of layers 2..L = this * the hidden gates' lambda");
 ABSL_FLAG(double, l0_init_keep, 0.95,
           "initial keep probability of every gate, in (0, 1); 0.95 starts every gate open");
+ABSL_FLAG(double, l0_gate_learning_rate, 0.5,
+          "Adam's learning rate for the gates' log_alpha (Louizos et al. 2018; chosen on the "
+          "valid split, README.md)");
+ABSL_FLAG(bool, evaluate_test, true,
+          "evaluate the test split; --noevaluate_test for sweeps that choose settings on the "
+          "valid split (their records hold no test perplexity)");
 ABSL_FLAG(std::string, l0_mode, "finetune",
           "finetune (from the dense checkpoint, gates open) | scratch (gates from step 1)");
 
@@ -125,8 +136,11 @@ int main(int argc, char** argv) {
     o.settings[kv[0]] = absl::StrSplit(kv[1], '/');
   }
   o.zero_threshold = absl::GetFlag(FLAGS_zero_threshold);
+  o.l0_embedding_lambda_ratio = absl::GetFlag(FLAGS_l0_embedding_lambda_ratio);
   o.l0_input_lambda_ratio = absl::GetFlag(FLAGS_l0_input_lambda_ratio);
   o.l0_init_keep = absl::GetFlag(FLAGS_l0_init_keep);
+  o.l0_gate_learning_rate = absl::GetFlag(FLAGS_l0_gate_learning_rate);
+  o.evaluate_test = absl::GetFlag(FLAGS_evaluate_test);
   o.l0_mode = absl::GetFlag(FLAGS_l0_mode);
   o.force = absl::GetFlag(FLAGS_force);
   o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every_steps);

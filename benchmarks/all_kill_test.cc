@@ -1,14 +1,16 @@
-// The suite's kill test (issue 7, item 1): the main job //benchmarks:all on the smoke preset (real
-// PTB, task ptb, the dense model and one L0 run, one thread) is run once without interruption (A)
-// and once (B) killed twice with SIGKILL, each time as soon as a training checkpoint is on disk,
-// mid-epoch:
+// The suite's kill test (issue 7, item 1; issue 14): the main job //benchmarks:all on the smoke
+// preset (real PTB, task ptb, the dense model and one L0 run, one thread) is run once without
+// interruption (A) and once (B) killed three times with SIGKILL, each time as soon as a training
+// checkpoint is on disk, mid-epoch:
 //   B1: killed during the dense model's training;
 //   B2: re-run; resumes the dense training from its checkpoint, finishes and records it, and is
-//       killed during the L0 run's fine-tuning;
-//   B3: re-run; re-uses the finished dense run (config hash), resumes the L0 run and ends.
-// B's results must equal A's bit for bit: perplexities, per-epoch training perplexities, kept
-// sizes. The same for the squad task (BiDAF), killed once mid-epoch. Skipped when the data
-// folder is absent.
+//       killed during the L0 run's search phase;
+//   B3: re-run; re-uses the finished dense run (config hash), resumes the L0 search, compacts,
+//       and is killed during the recovery phase (pruning/protocol.h);
+//   B4: re-run; reads the searched model back, resumes the recovery and ends.
+// B's results must equal A's bit for bit: perplexities, per-phase training perplexities, gate
+// statistics, kept sizes. The same for the squad task (BiDAF), killed once mid-epoch. Skipped
+// when the data folder is absent.
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -32,8 +34,9 @@ using ::testing::HasSubstr;
 using json = nlohmann::json;
 
 constexpr int kDenseSteps = 60;     // the smoke preset's BPTT windows of dense training
-constexpr int kFinetuneSteps = 20;  // and of each method's fine-tuning
-constexpr int kCheckpointEvery = 8;
+constexpr int kSearchSteps = 15;    // and of each method's search phase
+constexpr int kRecoverySteps = 5;   // and recovery phase
+constexpr int kCheckpointEvery = 3;
 
 std::string AllBinary() {
   return std::string(std::getenv("TEST_SRCDIR")) + "/rnnprune/benchmarks/all";
@@ -44,7 +47,9 @@ std::vector<std::string> Args(const std::string& data_dir, const std::string& na
           "--preset=smoke",
           "--tasks=ptb",
           "--methods=l0",
-          "--settings=l0=1.5e-3",
+          "--settings=l0=1",
+          // The default gate rate (0.5) closes every gate in the smoke preset's 15 steps.
+          "--l0_gate_learning_rate=0.02",
           "--threads=1",
           "--seed=5",
           "--checkpoint_every_steps=" + std::to_string(kCheckpointEvery),
@@ -56,8 +61,8 @@ std::vector<std::string> Args(const std::string& data_dir, const std::string& na
 std::string DenseCkpt(const std::string& name) {
   return TestTmpPath(name + "/runs/ptb_smoke_small_dense.pt.train.ckpt");
 }
-std::string L0Ckpt(const std::string& name) {
-  return TestTmpPath(name + "/runs/ptb_smoke_small_l0_1.5e-3.train.ckpt");
+std::string L0File(const std::string& name, const std::string& suffix) {
+  return TestTmpPath(name + "/runs/ptb_smoke_small_l0_1" + suffix);
 }
 
 // The results file's records by method.
@@ -89,7 +94,16 @@ void KillWhenWritten(const std::string& data, const std::string& log, const std:
   EXPECT_LT(left->progress.step, steps_in_epoch) << "the checkpoint left is not mid-epoch";
 }
 
-TEST(AllKill, SuiteKilledTwiceMidEpochResumesToTheSameResults) {
+// The per-epoch training perplexities and steps of one phase of a record, or the dense run's.
+std::vector<std::pair<double, int64_t>> Curve(const json& epochs) {
+  std::vector<std::pair<double, int64_t>> out;
+  for (const json& e : epochs) {
+    out.emplace_back(e["train_perplexity"].get<double>(), e["steps"].get<int64_t>());
+  }
+  return out;
+}
+
+TEST(AllKill, SuiteKilledInEveryPhaseResumesToTheSameResults) {
   const std::string data = TestDataDir("ptb/ptb.train.txt");
   if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
   ::setenv("OMP_NUM_THREADS", "1", 1);
@@ -105,30 +119,42 @@ TEST(AllKill, SuiteKilledTwiceMidEpochResumesToTheSameResults) {
   if (HasFatalFailure()) return;
   EXPECT_FALSE(PathExists(TestTmpPath("b/reports/results/ptb_smoke.jsonl")));
 
-  // B2: resumes the dense training, records it, is killed during the L0 fine-tuning.
-  KillWhenWritten(data, "b2.log", L0Ckpt("b"), kFinetuneSteps);
+  // B2: resumes the dense training, records it, is killed during the L0 search phase.
+  KillWhenWritten(data, "b2.log", L0File("b", ".search.train.ckpt"), kSearchSteps);
   if (HasFatalFailure()) return;
-  const std::string b2 = ReadFile(TestTmpPath("b2.log")).value_or("");
-  EXPECT_THAT(b2, HasSubstr("resuming from"));
+  EXPECT_THAT(ReadFile(TestTmpPath("b2.log")).value_or(""), HasSubstr("resuming from"));
   EXPECT_FALSE(PathExists(DenseCkpt("b"))) << "the finished dense run's training checkpoint stays";
   const std::map<std::string, json> after_b2 = Records("b");
   ASSERT_EQ(after_b2.size(), 1u) << "B2 should have recorded the dense run only";
   EXPECT_TRUE(after_b2.at("dense").contains("resumed_at_step"));
 
-  // B3: re-uses the dense run, resumes the L0 run and ends.
-  ASSERT_EQ(RunToEndForTest(Args(data, "b"), TestTmpPath("b3.log")), 0)
-      << ReadFile(TestTmpPath("b3.log")).value_or("");
+  // B3: re-uses the dense run, resumes the search, is killed during the recovery phase.
+  KillWhenWritten(data, "b3.log", L0File("b", ".recovery.train.ckpt"), kRecoverySteps);
+  if (HasFatalFailure()) return;
   const std::string b3 = ReadFile(TestTmpPath("b3.log")).value_or("");
   EXPECT_THAT(b3, HasSubstr("re-using the finished run"));
   EXPECT_THAT(b3, HasSubstr("resuming from"));
-  EXPECT_FALSE(PathExists(L0Ckpt("b")));
+  EXPECT_TRUE(PathExists(L0File("b", ".searched.pt")));
+  EXPECT_FALSE(PathExists(L0File("b", ".search.train.ckpt")));
+
+  // B4: reads the searched model back, resumes the recovery and ends.
+  ASSERT_EQ(RunToEndForTest(Args(data, "b"), TestTmpPath("b4.log")), 0)
+      << ReadFile(TestTmpPath("b4.log")).value_or("");
+  const std::string b4 = ReadFile(TestTmpPath("b4.log")).value_or("");
+  EXPECT_THAT(b4, HasSubstr("search phase: done before, read back from"));
+  EXPECT_THAT(b4, HasSubstr("resuming from"));
+  for (const char* left : {".searched.pt", ".recovery.train.ckpt", ".search.train.ckpt"}) {
+    EXPECT_FALSE(PathExists(L0File("b", left))) << left;
+  }
 
   const std::map<std::string, json> b = Records("b");
   ASSERT_EQ(b.size(), 2u);
   EXPECT_TRUE(b.at("dense").value("reused", false));
   EXPECT_FALSE(b.at("l0").value("reused", false));
   EXPECT_GT(b.at("dense")["resumed_at_step"].get<int64_t>(), 0);
-  EXPECT_GT(b.at("l0")["resumed_at_step"].get<int64_t>(), 0);
+  EXPECT_TRUE(b.at("l0")["search"]["resumed"].get<bool>());
+  EXPECT_TRUE(b.at("l0")["recovery"]["resumed"].get<bool>());
+  EXPECT_GT(b.at("l0")["resumed_at_step"].get<int64_t>(), kSearchSteps);
   EXPECT_FALSE(a.at("dense").contains("resumed_at_step"));
   EXPECT_FALSE(a.at("l0").contains("resumed_at_step"));
   for (const std::string method : {"dense", "l0"}) {
@@ -139,17 +165,17 @@ TEST(AllKill, SuiteKilledTwiceMidEpochResumesToTheSameResults) {
     // Bit-identical: exact double comparisons.
     EXPECT_EQ(rb["valid_perplexity"].get<double>(), ra["valid_perplexity"].get<double>());
     EXPECT_EQ(rb["test_perplexity"].get<double>(), ra["test_perplexity"].get<double>());
-    ASSERT_EQ(rb["epochs"].size(), ra["epochs"].size());
-    for (size_t e = 0; e < ra["epochs"].size(); ++e) {
-      EXPECT_EQ(rb["epochs"][e]["train_perplexity"].get<double>(),
-                ra["epochs"][e]["train_perplexity"].get<double>());
-      EXPECT_EQ(rb["epochs"][e]["steps"], ra["epochs"][e]["steps"]);
-    }
   }
+  EXPECT_EQ(Curve(b.at("dense")["epochs"]), Curve(a.at("dense")["epochs"]));
+  for (const char* phase : {"search", "recovery"}) {
+    EXPECT_EQ(Curve(b.at("l0")[phase]["epochs"]), Curve(a.at("l0")[phase]["epochs"])) << phase;
+  }
+  EXPECT_EQ(b.at("l0")["search"]["diagnostics"], a.at("l0")["search"]["diagnostics"]);
   EXPECT_EQ(b.at("l0")["kept_input_sizes"], a.at("l0")["kept_input_sizes"]);
   EXPECT_EQ(b.at("l0")["kept_hidden_sizes"], a.at("l0")["kept_hidden_sizes"]);
+  EXPECT_EQ(b.at("l0")["agreement_check"], a.at("l0")["agreement_check"]);
   std::cout << "dense valid perplexity " << a.at("dense")["valid_perplexity"] << ", l0 "
-            << a.at("l0")["valid_perplexity"] << " (uninterrupted and killed twice)\n";
+            << a.at("l0")["valid_perplexity"] << " (uninterrupted and killed three times)\n";
 }
 
 // The squad task (smoke preset: BiDAF d 10, one epoch of 10 batches; a checkpoint every 4) killed

@@ -15,13 +15,16 @@ std::vector<Preset> AllPresets() {
   p[0].configs = {"small"};
   p[0].epochs = 1;
   p[0].max_steps_per_epoch = 60;
-  p[0].settings["l0"] = {"1.5e-3", "2e-3"};
-  p[0].settings["iss"] = {"0.3"};
-  p[0].settings["lasso"] = {"1e-3"};
+  p[0].settings["l0"] = {"0.5", "1"};
+  p[0].settings["l0_speed"] = {"1"};
+  p[0].settings["iss"] = {"3000"};
+  p[0].settings["lasso"] = {"100"};
   p[0].settings["magnitude"] = {"0.9"};
-  // 20 steps of L0 barely move the gates: fixed sizes exercise the size-taking methods.
+  // 15 steps of L0 barely move the gates: fixed sizes exercise the size-taking methods.
   p[0].target_sizes = {"120:150:100"};
-  p[0].finetune_max_steps_per_epoch = 20;
+  p[0].search_steps = 15;
+  p[0].recovery_steps = 5;
+  p[0].diagnostics_every_steps = 5;
   p[0].max_eval_tokens = 3000;
   p[0].timing_repeats = 5;
   p[0].speed_min_time = 0.01;
@@ -44,11 +47,13 @@ std::vector<Preset> AllPresets() {
   p[1].description = "Zaremba small, 1 full epoch on PTB (lr 1.0)";
   p[1].configs = {"small"};
   p[1].epochs = 1;
-  p[1].settings["l0"] = {"1e-4", "2e-4"};
-  p[1].settings["iss"] = {"0.1"};
-  p[1].settings["lasso"] = {"3e-3"};
+  p[1].settings["l0"] = {"1", "3"};
+  p[1].settings["l0_speed"] = {"3"};
+  p[1].settings["iss"] = {"2000"};
+  p[1].settings["lasso"] = {"80"};
   p[1].settings["magnitude"] = {"0.9"};
-  p[1].finetune_max_steps_per_epoch = 300;
+  p[1].search_steps = 200;
+  p[1].recovery_steps = 100;
   p[1].budget = "about 20 minutes";
   // SQuAD: as the default preset (set below).
 
@@ -59,15 +64,15 @@ std::vector<Preset> AllPresets() {
   p[2].configs = {"small"};
   p[2].epochs = 4;
   p[2].decay_after_epochs = 2;
-  // Measured on this preset's dense checkpoint with 400 fine-tuning steps (see README.md):
-  // l0 1e-4 -> H2 = 160, 2e-4 -> H2 = 25; iss 0.05 removes nothing, 0.1 -> H1 = 71;
-  // lasso 1e-3 -> 15% sparsity.
-  p[2].settings["l0"] = {"1e-4", "1.5e-4"};
-  p[2].settings["iss"] = {"0.07", "0.1"};
-  p[2].settings["lasso"] = {"3e-3"};
-  p[2].settings["magnitude"] = {"0.9"};
-  p[2].finetune_max_steps_per_epoch = 400;
-  p[2].budget = "about 25 minutes";
+  // Chosen on the valid split by the sweeps of README.md ("Choosing the settings").
+  p[2].settings["l0"] = {"0.1", "0.25", "0.5", "1"};
+  p[2].settings["l0_speed"] = {"1"};
+  p[2].settings["iss"] = {"1000", "2000", "3000"};
+  p[2].settings["lasso"] = {"30"};
+  p[2].settings["magnitude"] = {"0.8", "0.9"};
+  p[2].search_steps = 400;
+  p[2].recovery_steps = 200;
+  p[2].budget = "about 60 minutes";
   // One epoch of the 8,595 local training questions (269 batches of 32) at d = 50: about 2
   // minutes of the job's 30 on 2 cores (91 questions/s measured at a348d83).
   p[2].squad_hidden_size = 50;
@@ -86,13 +91,15 @@ std::vector<Preset> AllPresets() {
   p[3].name = "small";
   p[3].description = "Zaremba small, the full published schedule (13 epochs, halving after 4)";
   p[3].configs = {"small"};
-  // Not tuned on this preset (scaled from the default's for the longer fine-tuning).
-  p[3].settings["l0"] = {"2e-5", "5e-5", "1e-4", "2e-4"};
-  p[3].settings["iss"] = {"0.01", "0.03"};
-  p[3].settings["lasso"] = {"3e-4", "1e-3"};
-  p[3].settings["magnitude"] = {"0.8", "0.9", "0.95"};
-  p[3].finetune_epochs = 2;
-  p[3].budget = "about 4 hours";
+  // The default's settings: lambdas per epoch of training tokens keep their meaning here.
+  p[3].settings["l0"] = {"0.1", "0.25", "0.5", "1"};
+  p[3].settings["l0_speed"] = {"1"};
+  p[3].settings["iss"] = {"1000", "2000", "3000"};
+  p[3].settings["lasso"] = {"30"};
+  p[3].settings["magnitude"] = {"0.8", "0.9"};
+  p[3].search_epochs = 1;
+  p[3].recovery_epochs = 1;
+  p[3].budget = "about 2 hours (estimated, not run)";
   // SQuAD: the paper's sizes, 3 epochs of the local training set with Adam (not measured).
   p[3].squad_epochs = 3;
   p[3].squad_optimizer = "adam";
@@ -106,11 +113,13 @@ std::vector<Preset> AllPresets() {
       "for a machine with time or a GPU";
   p[4].configs = {"medium", "large"};
   // Not tuned (no run of this preset has been made on 2 cores).
-  p[4].settings["l0"] = {"1e-5", "3e-5", "1e-4"};
-  p[4].settings["iss"] = {"0.003", "0.01"};
-  p[4].settings["lasso"] = {"1e-4", "3e-4"};
+  p[4].settings["l0"] = {"0.5", "1", "2", "4"};
+  p[4].settings["l0_speed"] = {"1", "4"};
+  p[4].settings["iss"] = {"1000", "3000"};
+  p[4].settings["lasso"] = {"30", "80"};
   p[4].settings["magnitude"] = {"0.8", "0.9", "0.95"};
-  p[4].finetune_epochs = 5;
+  p[4].search_epochs = 3;
+  p[4].recovery_epochs = 2;
   p[4].budget = "days on 2 cores";
   // SQuAD: the paper's sizes and schedule (Preset's defaults: d 100, batch 60, 12 epochs,
   // AdaDelta lr 0.5, EMA 0.999, no answer-length cap).

@@ -19,18 +19,28 @@ struct Preset {
   int decay_after_epochs = 0;      // 0: the published schedule's; else lr decays after this epoch
   int64_t max_steps_per_epoch = 0; // 0: whole epochs
   std::string budget;              // wall time of the PTB stage on 2 cores, as measured
-  // Pruning methods (pruning/method.h), each fine-tuning the dense checkpoint with the same
-  // budget: the default --methods list and, per method, its settings (lambdas or sparsities;
-  // methods not listed here use their registered defaults; target-size methods use the sizes
-  // the L0 runs reached).
+  // Pruning methods (pruning/method.h), each run on the dense checkpoint with the same
+  // protocol and budget: the default --methods list and, per method, its settings (lambdas per
+  // epoch of training tokens, or sparsities; methods not listed here use their registered
+  // defaults; target-size methods use the sizes the L0 runs reached).
   std::vector<std::string> methods;
   std::map<std::string, std::vector<std::string>> settings;  // as in --settings
-  // Target sizes "E:H1:H2" for every size-taking method without its own entry in `settings`
-  // (empty: the sizes the l0 runs reach).
+  // Target sizes "E:H1:H2" or "E:I2:H1:H2" for every size-taking method without its own entry
+  // in `settings` (empty: the sizes the L0 runs reach).
   std::vector<std::string> target_sizes;
-  int finetune_epochs = 1;
-  int64_t finetune_max_steps_per_epoch = 0;  // 0: whole epochs
-  double finetune_learning_rate = 0.25;      // constant over the fine-tuning
+  // The pruning protocol (pruning/protocol.h), the same for every method: a search phase of S
+  // optimizer steps (the method's own training) at a constant search_learning_rate, then a
+  // recovery phase of M steps (plain fine-tuning of the final network) at a constant
+  // recovery_learning_rate, on the training windows that follow. Each phase is given in steps
+  // (*_steps) or in whole epochs of the training split (*_epochs > 0; the other must be 0).
+  int64_t search_steps = 0;
+  int search_epochs = 0;
+  int64_t recovery_steps = 0;
+  int recovery_epochs = 0;
+  double search_learning_rate = 0.25;
+  double recovery_learning_rate = 0.25;
+  // Gate statistics (and any method's Diagnostics) every this many search steps.
+  int64_t diagnostics_every_steps = 100;
   // > 0: the pruned models' valid/test perplexities use only the first this-many tokens (smoke
   // only; labelled in the results). 0: whole splits.
   int64_t max_eval_tokens = 0;

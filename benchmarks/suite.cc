@@ -36,11 +36,11 @@
 #include "models/checkpoint.h"
 #include "models/engines/engine.h"
 #include "models/lstm_lm.h"
-#include "models/zaremba.h"
-#include "pruning/compaction.h"
-#include "pruning/l0_neuron_selection.h"
-#include "pruning/method.h"
 #include "models/sparse_lstm.h"
+#include "models/zaremba.h"
+#include "pruning/agreement.h"
+#include "pruning/method.h"
+#include "pruning/protocol.h"
 #include "pruning/trainer.h"
 #include "reports/results.h"
 #include "torch/cuda.h"
@@ -50,21 +50,6 @@ namespace rnnprune {
 namespace {
 
 using json = nlohmann::json;
-
-json EpochsToJson(const TrainResult& r) {
-  json out = json::array();
-  for (const EpochStats& e : r.epochs) {
-    out.push_back({{"epoch", e.epoch},
-                   {"learning_rate", e.learning_rate},
-                   {"steps", e.steps},
-                   {"tokens", e.tokens},
-                   {"train_perplexity", e.train_perplexity},
-                   {"valid_perplexity", e.valid_perplexity},
-                   {"train_seconds", e.train_seconds},
-                   {"tokens_per_second", e.tokens_per_second}});
-  }
-  return out;
-}
 
 json ScheduleToJson(const ZarembaSchedule& s) {
   return {{"learning_rate", s.learning_rate}, {"lr_decay", s.lr_decay},
@@ -208,12 +193,16 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   if (preset.epochs > 0) cfg.schedule.epochs = preset.epochs;
   if (preset.decay_after_epochs > 0) cfg.schedule.decay_after_epochs = preset.decay_after_epochs;
   cfg.model.vocab_size = corpus.vocab.size();
-  const std::string hash = ConfigHash(
-      {{"task", "ptb"}, {"run", "dense"}, {"preset", preset.name}, {"config_name", config_name},
-       {"model", json::parse(cfg.model.ToJson())}, {"schedule", ScheduleToJson(cfg.schedule)},
-       {"max_steps_per_epoch", preset.max_steps_per_epoch}, {"seed", o.seed},
-       {"data_sha256", corpus_sha256}, {"max_eval_tokens", preset.max_eval_tokens},
-       {"dense_checkpoint", o.dense_checkpoint}, {"numerics_version", kPtbNumericsVersion}});
+  json identity = {
+      {"task", "ptb"}, {"run", "dense"}, {"preset", preset.name}, {"config_name", config_name},
+      {"model", json::parse(cfg.model.ToJson())}, {"schedule", ScheduleToJson(cfg.schedule)},
+      {"max_steps_per_epoch", preset.max_steps_per_epoch}, {"seed", o.seed},
+      {"data_sha256", corpus_sha256}, {"max_eval_tokens", preset.max_eval_tokens},
+      {"dense_checkpoint", o.dense_checkpoint}, {"numerics_version", kPtbNumericsVersion}};
+  // A --noevaluate_test record holds no test perplexity: its hash differs. (The default adds
+  // nothing, so that records written before the flag existed keep their hash.)
+  if (!o.evaluate_test) identity["evaluate_test"] = false;
+  const std::string hash = ConfigHash(identity);
   if (std::optional<json> reused = Reusable(previous, hash)) {
     o.log(absl::StrFormat("[ptb/%s] dense %s: re-using the finished run of %s (config hash %s; "
                           "--force recomputes)",
@@ -261,16 +250,21 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
     dense_training_ckpt = training_ckpt;  // removed once the record is written
   }
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, cfg.schedule.bptt));
-  ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt));
+  EvalResult test;  // not evaluated with --noevaluate_test (sweeps)
+  if (o.evaluate_test) {
+    ASSIGN_OR_RETURN(test, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt));
+  }
   // Smoke presets evaluate pruned models on the first tokens of each split only: score the
   // parent on the same tokens too, so that the comparison uses one token set.
   EvalResult test_subset;
-  if (preset.max_eval_tokens > 0) {
+  if (preset.max_eval_tokens > 0 && o.evaluate_test) {
     ASSIGN_OR_RETURN(test_subset, EvaluatePerplexity(model, corpus.test, 1, cfg.schedule.bptt,
                                                      preset.max_eval_tokens));
   }
-  o.log(absl::StrFormat("[ptb/%s] dense %s: valid ppl %.2f, test ppl %.2f (batch 1, %.1f s)",
-                        preset.name, config_name, valid.perplexity, test.perplexity,
+  o.log(absl::StrFormat("[ptb/%s] dense %s: valid ppl %.2f, test ppl %s (batch 1, %.1f s)",
+                        preset.name, config_name, valid.perplexity,
+                        o.evaluate_test ? absl::StrFormat("%.2f", test.perplexity)
+                                        : std::string("not evaluated"),
                         valid.seconds + test.seconds));
   DenseRun run;
   ASSIGN_OR_RETURN(run.timing, TimeInference(model, preset.timing_repeats));
@@ -298,38 +292,39 @@ absl::StatusOr<DenseRun> RunPtbDense(const SuiteOptions& o, const Preset& preset
   r["train_seconds"] = tr.train_seconds;
   r["train_tokens_per_second"] = tr.tokens_per_second;
   r["valid_perplexity"] = valid.perplexity;
-  r["test_perplexity"] = test.perplexity;
-  r["eval_tokens"] = {{"valid", valid.tokens}, {"test", test.tokens}};
-  if (preset.max_eval_tokens > 0) {
+  r["valid_nll_nats_per_token"] = valid.mean_nll_nats;
+  r["eval_tokens"] = {{"valid", valid.tokens}};
+  if (o.evaluate_test) {
+    r["test_perplexity"] = test.perplexity;
+    r["test_nll_nats_per_token"] = test.mean_nll_nats;
+    r["eval_tokens"]["test"] = test.tokens;
+  } else {
+    r["test_not_evaluated"] = "--noevaluate_test (a sweep choosing settings on valid)";
+  }
+  if (preset.max_eval_tokens > 0 && o.evaluate_test) {
     r["test_perplexity_first_tokens"] = {{"tokens", test_subset.tokens},
                                          {"perplexity", test_subset.perplexity}};
   }
-  r["valid_nll_nats_per_token"] = valid.mean_nll_nats;
-  r["test_nll_nats_per_token"] = test.mean_nll_nats;
   r["eval_protocol"] = "batch 1, BPTT 35, state carried over the whole split";
-  r["epochs"] = EpochsToJson(tr);
+  r["epochs"] = TrainResultToJson(tr)["epochs"];
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   return run;
 }
+
+// Tokens of the valid split on which the structure's reference forward (gates or CSR) and the
+// pruned model actually timed and evaluated must give the same perplexity.
+constexpr int64_t kAgreementTokens = 5000;
+
+// The unit every lambda is given in (records, --help, README).
+constexpr char kLambdaUnit[] =
+    "per epoch of training tokens: lambda * R / N is added to the mean NLL per token (nats), "
+    "N = the training tokens of one epoch (Louizos et al. 2018, Eq. 3)";
 
 // One run of a method: its numeric setting (kLambda / kSparsity) or target sizes.
 struct RunSetting {
   double value = 0;
   std::vector<int64_t> sizes;  // kTargetSizes: [E, H_0, ..., H_{L-1}]
   std::string label;           // for logs, file names and the report ("1e-4", "21:200:68")
-};
-
-// Evaluation through the final structure without compaction: the structure's neuron mask
-// applied as scaled weights (the reference the compacted model must match).
-class GatedForward : public TrainingHooks {
- public:
-  explicit GatedForward(NeuronMask mask) : mask_(std::move(mask)) {}
-  LmOutput Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) override {
-    return RunGated(model, mask_, input, state);
-  }
-
- private:
-  NeuronMask mask_;
 };
 
 // Evaluation through the CSR inference path (the model argument is ignored).
@@ -348,45 +343,195 @@ class CsrForward : public TrainingHooks {
   std::shared_ptr<const SparseLstmLm> sparse_;
 };
 
-// Tokens of the valid split on which the structure's reference forward (gates or CSR) and the
-// pruned model actually timed and evaluated must give the same perplexity.
-constexpr int64_t kAgreementTokens = 5000;
+// The methods --l0_* and --l0_mode apply to.
+bool IsL0Method(const std::string& name) { return name == "l0" || name == "l0_speed"; }
 
-// Returns {"tokens", "reference_perplexity", "perplexity"} for the record.
-absl::StatusOr<json> CheckAgreement(const std::string& what, const std::string& reference_name,
-                                    LstmLm& reference_model, TrainingHooks* reference,
-                                    LstmLm& pruned, TrainingHooks* pruned_hooks,
-                                    const torch::Tensor& valid, int64_t bptt) {
-  const int64_t n = std::min<int64_t>(kAgreementTokens, valid.size(0));
-  ASSIGN_OR_RETURN(EvalResult a, EvaluatePerplexity(reference_model, valid, 1, bptt, n, reference));
-  ASSIGN_OR_RETURN(EvalResult b, EvaluatePerplexity(pruned, valid, 1, bptt, n, pruned_hooks));
-  const double gap = std::abs(a.perplexity - b.perplexity) / a.perplexity;
-  if (gap > 1e-3) {
-    return absl::InternalError(absl::StrFormat(
-        "%s: perplexity %.4f of the pruned model differs from %.4f of its reference by %.2g "
-        "relative on the first %d valid tokens; compaction or the sparse path is wrong",
-        what, b.perplexity, a.perplexity, gap, n));
+// The protocol's two phases for `preset` on this corpus, with their lengths in steps.
+struct Phases {
+  PhaseOptions search, recovery;
+  int64_t search_steps = 0, recovery_steps = 0;
+};
+
+absl::StatusOr<Phases> PresetPhases(const Preset& preset, const ZarembaConfig& dense,
+                                    bool scratch, const PtbCorpus& corpus) {
+  const ZarembaSchedule& sch = dense.schedule;
+  ASSIGN_OR_RETURN(torch::Tensor batched, Batchify(corpus.train, sch.batch_size));
+  const int64_t windows = NumBpttWindows(batched, sch.bptt);
+  ZarembaSchedule constant = sch;
+  constant.lr_decay = 1.0;
+  Phases p;
+  int64_t offset = 0;
+  if (scratch) {
+    // From scratch: the dense run's whole schedule, the method active from the first step.
+    p.search.schedule = sch;
+    p.search.max_steps_per_epoch = preset.max_steps_per_epoch;
+    const int64_t per_epoch = preset.max_steps_per_epoch > 0
+                                  ? std::min(windows, preset.max_steps_per_epoch)
+                                  : windows;
+    p.search_steps = per_epoch * sch.epochs;
+    offset = per_epoch;
+  } else {
+    p.search_steps =
+        preset.search_epochs > 0 ? preset.search_epochs * windows : preset.search_steps;
+    constant.learning_rate = preset.search_learning_rate;
+    ASSIGN_OR_RETURN(p.search, LayOutPhase(constant, p.search_steps, 0, windows));
+    offset = p.search_steps;
   }
-  return json{{"reference", reference_name},
-              {"tokens", n},
-              {"reference_perplexity", a.perplexity},
-              {"perplexity", b.perplexity}};
+  p.recovery_steps =
+      preset.recovery_epochs > 0 ? preset.recovery_epochs * windows : preset.recovery_steps;
+  constant.learning_rate = preset.recovery_learning_rate;
+  if (p.recovery_steps > 0) {
+    ASSIGN_OR_RETURN(p.recovery, LayOutPhase(constant, p.recovery_steps, offset, windows));
+  } else {
+    p.recovery.schedule = constant;
+    p.recovery.schedule.epochs = 0;  // no recovery phase
+  }
+  return p;
 }
 
-// Fine-tunes the dense checkpoint (or, for l0 --l0_mode=scratch, trains from scratch) with the
-// method `name` at one setting; then removes what the final structure allows (compaction for
-// structured methods, CSR for unstructured ones), evaluates, exports and times the result
-// against the dense parent.
+json PhaseToJson(const PhaseOptions& p, int64_t steps) {
+  return {{"steps", steps},
+          {"schedule", ScheduleToJson(p.schedule)},
+          {"first_window", p.first_window},
+          {"max_steps_per_epoch", p.max_steps_per_epoch}};
+}
+
+// What a method is created from in this suite.
+MethodOptions SuiteMethodOptions(const SuiteOptions& o, const LstmLmConfig& config,
+                                 const RunSetting& setting, int64_t search_steps,
+                                 double penalty_scale) {
+  MethodOptions mo;
+  mo.config = config;
+  mo.lambda = setting.value;
+  mo.sparsity = setting.value;
+  mo.target_sizes = setting.sizes;
+  mo.penalty_scale = penalty_scale;
+  // Gradual schedules (magnitude pruning) are laid out over the search phase.
+  mo.total_steps = std::max<int64_t>(1, search_steps);
+  mo.seed = static_cast<uint64_t>(o.seed);
+  mo.zero_threshold = o.zero_threshold;
+  mo.l0_embedding_lambda_ratio = o.l0_embedding_lambda_ratio;
+  mo.l0_input_lambda_ratio = o.l0_input_lambda_ratio;
+  mo.l0_init_keep = o.l0_init_keep;
+  mo.l0_gate_learning_rate = o.l0_gate_learning_rate;
+  return mo;
+}
+
+// The record's fields of the final structure (sizes, parameters, multiply-adds, agreement).
+void AddStructureFields(const ProtocolResult& pr, const LstmLmConfig& dense, json* r) {
+  if (pr.structured) {
+    (*r)["kept_input_sizes"] = pr.kept_input_sizes;
+    (*r)["kept_hidden_sizes"] = pr.kept_hidden_sizes;
+    (*r)["agreement_check"] = pr.agreement;
+  }
+  if (!pr.model.is_empty()) {
+    const LstmLmConfig& c = pr.model->config();
+    (*r)["sizes"] = SizesJson(c);
+    (*r)["model"] = json::parse(c.ToJson());
+    (*r)["num_parameters"] = pr.structured ? c.NumParameters() : CountNonZeroParameters(pr.model);
+    (*r)["multiply_adds_per_token"] = c.MultiplyAddsPerToken();
+  }
+  (*r)["dense_sizes"] = SizesJson(dense);
+}
+
+// Unstructured results: the CSR form of the LSTM matrices, checked against the dense model with
+// zeros, with its sizes in the record.
+absl::StatusOr<std::shared_ptr<const SparseLstmLm>> CsrOf(const ProtocolResult& pr,
+                                                          const std::string& tag,
+                                                          const torch::Tensor& valid,
+                                                          int64_t bptt, json* r) {
+  LstmLm model = pr.model;
+  ASSIGN_OR_RETURN(SparseLstmLm csr, SparseLstmLm::FromDense(model));
+  auto sparse = std::make_shared<const SparseLstmLm>(std::move(csr));
+  CsrForward csr_forward(sparse);
+  ASSIGN_OR_RETURN((*r)["agreement_check"],
+                   CheckAgreement(tag, "dense model with zeros (CSR path checked)", model,
+                                  nullptr, model, &csr_forward, valid, bptt));
+  PruningStructure s;
+  s.weight_masks = pr.weight_masks;
+  (*r)["weight_sparsity"] = WeightSparsity(s);
+  (*r)["lstm_nonzeros"] = sparse->LstmNonZeros();
+  (*r)["lstm_csr_bytes"] = sparse->LstmCsrBytes();
+  (*r)["lstm_dense_bytes"] = sparse->LstmDenseBytes();
+  // Only the non-zeros of the LSTM matrices need a multiply-add; the decoder is dense.
+  const LstmLmConfig& c = model->config();
+  (*r)["multiply_adds_per_token"] = sparse->LstmNonZeros() + c.vocab_size * c.hidden_sizes.back();
+  return std::shared_ptr<const SparseLstmLm>(sparse);
+}
+
+// Times the dense parent, the pruned model and its CSR form (when given) side by side.
+absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, const DenseRun& dense,
+                               LstmLm& pruned, std::shared_ptr<const SparseLstmLm> sparse,
+                               json* r) {
+  ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
+  ASSIGN_OR_RETURN(InferenceRunner parent_runner,
+                   EngineRunner(kDefaultInferenceEngine, parent.model));
+  ASSIGN_OR_RETURN(InferenceRunner pruned_runner, EngineRunner(kDefaultInferenceEngine, pruned));
+  std::vector<InferenceRunner> runners = {parent_runner, pruned_runner};
+  if (sparse) runners.push_back(CsrRunner(sparse));
+  const std::vector<InferenceTiming> t = TimeRunnersSideBySide(runners, preset.timing_repeats);
+  (*r)["dense_inference_ms_per_token"] = t[0].ToJson();
+  (*r)["inference_ms_per_token"] = t[1].ToJson();
+  (*r)["speedup"] = Speedups(t[0], t[1]);
+  if (sparse) {
+    (*r)["csr_inference_ms_per_token"] = t[2].ToJson();
+    (*r)["csr_speedup"] = Speedups(t[0], t[2]);
+  }
+  (*r)["timing_protocol"] = absl::StrCat(
+      "median of ", preset.timing_repeats, " calls of 35 tokens each, the dense parent and the "
+      "pruned model", sparse ? " (dense with zeros, and CSR through Eigen)" : "",
+      " interleaved call by call in one process, inference engine '", kDefaultInferenceEngine,
+      "' (reports/speed.md), ", o.threads, " threads");
+  (*r)["inference_engine"] = kDefaultInferenceEngine;
+  return absl::OkStatus();
+}
+
+// Valid (and, unless --noevaluate_test, test) perplexity of the final model.
+absl::Status EvaluateFinal(const SuiteOptions& o, const Preset& preset, LstmLm& model,
+                           const PtbCorpus& corpus, int64_t bptt, json* r) {
+  const int64_t max_tokens = preset.max_eval_tokens;
+  ASSIGN_OR_RETURN(EvalResult valid,
+                   EvaluatePerplexity(model, corpus.valid, 1, bptt, max_tokens));
+  (*r)["valid_perplexity"] = valid.perplexity;
+  (*r)["eval_tokens"] = {{"valid", valid.tokens}};
+  if (o.evaluate_test) {
+    ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, bptt, max_tokens));
+    (*r)["test_perplexity"] = test.perplexity;
+    (*r)["eval_tokens"]["test"] = test.tokens;
+  } else {
+    (*r)["test_not_evaluated"] = "--noevaluate_test (a sweep choosing settings on valid)";
+  }
+  (*r)["eval_protocol"] = max_tokens > 0
+                              ? absl::StrCat("batch 1, BPTT 35, state carried, first ", max_tokens,
+                                             " tokens of each split only (smoke)")
+                              : "batch 1, BPTT 35, state carried over the whole split";
+  return absl::OkStatus();
+}
+
+// Runs the method `name` at one setting on the dense checkpoint (or, for L0 with
+// --l0_mode=scratch, from scratch) with the pruning protocol (pruning/protocol.h); then
+// evaluates, exports and times the result against the dense parent. `temporaries` receives the
+// run's intermediate files, to remove once the record is written.
 absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                                   const DenseRun& dense, const std::string& name,
                                   const PruningMethodInfo& method_info,
                                   const RunSetting& setting, const PtbCorpus& corpus,
                                   const PreviousRuns& previous, const RunInfo& info,
-                                  std::string* training_checkpoint) {
+                                  std::vector<std::string>* temporaries) {
   const absl::Time start = absl::Now();
   const std::string& config_name = dense.config.name;
   const std::string tag = absl::StrCat(preset.name, "/", name, " ", setting.label);
-  const bool scratch = name == "l0" && o.l0_mode == "scratch";
+  const bool scratch = IsL0Method(name) && o.l0_mode == "scratch";
+  ASSIGN_OR_RETURN(Phases phases, PresetPhases(preset, dense.config, scratch, corpus));
+  const ZarembaSchedule& sch = dense.config.schedule;
+  const double penalty_scale = PenaltyScale(corpus.train.size(0), sch.batch_size, sch.bptt);
+  ASSIGN_OR_RETURN(std::unique_ptr<PruningMethod> method,
+                   CreatePruningMethod(name, SuiteMethodOptions(o, dense.config.model, setting,
+                                                                phases.search_steps,
+                                                                penalty_scale)));
+  const json protocol = {{"search", PhaseToJson(phases.search, phases.search_steps)},
+                         {"recovery", PhaseToJson(phases.recovery, phases.recovery_steps)},
+                         {"diagnostics_every_steps", preset.diagnostics_every_steps}};
   json identity = {{"task", "ptb"},
                    {"run", "method"},
                    {"parent_config_hash", dense.config_hash},
@@ -395,17 +540,13 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
                    {"setting_value", setting.value},
                    {"target_sizes", setting.sizes},
                    {"zero_threshold", o.zero_threshold},
+                   {"method_options", method->RecordedOptions()},
+                   {"protocol", protocol},
                    {"seed", o.seed},
-                   {"finetune", {{"epochs", preset.finetune_epochs},
-                                 {"max_steps_per_epoch", preset.finetune_max_steps_per_epoch},
-                                 {"learning_rate", preset.finetune_learning_rate}}},
                    {"max_eval_tokens", preset.max_eval_tokens},
+                   {"evaluate_test", o.evaluate_test},
                    {"numerics_version", kPtbNumericsVersion}};
-  if (name == "l0") {
-    identity["l0"] = {{"input_lambda_ratio", o.l0_input_lambda_ratio},
-                      {"init_keep", o.l0_init_keep},
-                      {"mode", o.l0_mode}};
-  }
+  if (scratch) identity["l0_mode"] = o.l0_mode;
   const std::string hash = ConfigHash(identity);
   if (std::optional<json> reused = Reusable(previous, hash)) {
     o.log(absl::StrFormat("[ptb/%s] re-using the finished run of %s (config hash %s; --force "
@@ -426,150 +567,81 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
     ASSIGN_OR_RETURN(LstmLmCheckpoint ckpt, LoadLstmLm(dense.checkpoint));
     model = ckpt.model;
   }
-  TrainOptions to;
-  to.schedule = dense.config.schedule;
-  if (scratch) {
-    // From scratch: the dense run's whole schedule, the method active from the first step.
-    to.max_steps_per_epoch = preset.max_steps_per_epoch;
-  } else {
-    // The same fine-tuning budget for every method: constant lr, same steps.
-    to.schedule.learning_rate = preset.finetune_learning_rate;
-    to.schedule.lr_decay = 1.0;
-    to.schedule.epochs = preset.finetune_epochs;
-    to.max_steps_per_epoch = preset.finetune_max_steps_per_epoch;
-  }
-  to.eval_each_epoch = false;
-  to.log = o.log;
-  ASSIGN_OR_RETURN(torch::Tensor batched, Batchify(corpus.train, to.schedule.batch_size));
-  int64_t steps_per_epoch = NumBpttWindows(batched, to.schedule.bptt);
-  if (to.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, to.max_steps_per_epoch);
-
-  MethodOptions mo;
-  mo.config = dense.config.model;
-  mo.lambda = setting.value;
-  mo.sparsity = setting.value;
-  mo.target_sizes = setting.sizes;
-  mo.total_steps = steps_per_epoch * to.schedule.epochs;
-  mo.seed = static_cast<uint64_t>(o.seed);
-  mo.zero_threshold = o.zero_threshold;
-  mo.l0_input_lambda_ratio = o.l0_input_lambda_ratio;
-  mo.l0_init_keep = o.l0_init_keep;
-  ASSIGN_OR_RETURN(std::unique_ptr<PruningMethod> method, CreatePruningMethod(name, mo));
-  o.log(absl::StrFormat("[ptb/%s] %s: %d steps (%s)", tag, method_info.description,
-                        mo.total_steps,
-                        scratch ? "from scratch" : "fine-tuning the dense checkpoint"));
-  RETURN_IF_ERROR(method->Begin(model));
-  const std::string training_ckpt = base + ".train.ckpt";
-  *training_checkpoint = training_ckpt;  // the caller removes it once the record is written
-  AddTrainingCheckpoint(o, training_ckpt, hash, &to);
-  ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, method.get()));
-  ASSIGN_OR_RETURN(PruningStructure structure, method->Finish(model));
-  RETURN_IF_ERROR(ValidateStructure(model, structure));
+  o.log(absl::StrFormat("[ptb/%s] %s: search %d steps, recovery %d steps (%s)", tag,
+                        method_info.description, phases.search_steps, phases.recovery_steps,
+                        scratch ? "from scratch" : "from the dense checkpoint"));
+  ProtocolOptions po;
+  po.search = phases.search;
+  po.recovery = phases.recovery;
+  po.diagnostics_every_steps = preset.diagnostics_every_steps;
+  po.agreement_tokens = kAgreementTokens;
+  po.checkpoint_base = base;
+  po.checkpoint_every_steps = o.checkpoint_every_steps;
+  po.resume = !o.force;
+  po.config_hash = hash;
+  po.seed = static_cast<uint64_t>(o.seed);
+  po.log = [&o, &tag](const std::string& line) { o.log(absl::StrCat("[ptb/", tag, "] ", line)); };
+  *temporaries = ProtocolFiles(base);
+  ASSIGN_OR_RETURN(ProtocolResult pr,
+                   RunPruningProtocol(model, *method, corpus.train, corpus.valid, po));
 
   json r;
   r["task"] = "ptb";
   r["config_hash"] = hash;
   r["parent_config_hash"] = dense.config_hash;
-  if (tr.resumed) r["resumed_at_step"] = tr.resumed_at_global_step;
+  if (pr.search.resumed) r["resumed_at_step"] = pr.search.resumed_at_global_step;
+  if (pr.recovery.resumed) {
+    r["resumed_at_step"] = phases.search_steps + pr.recovery.resumed_at_global_step;
+  }
+  if (pr.search_reused) r["search_read_back"] = true;
   r["method"] = name;
   r["method_description"] = method_info.description;
-  r["structured"] = structure.structured;
+  r["structured"] = pr.structured;
   r["setting_kind"] = SettingKindName(method_info.setting);
   r["setting"] = setting.label;
   if (method_info.setting == SettingKind::kLambda || method_info.setting == SettingKind::kSparsity) {
     r["setting_value"] = setting.value;
   }
-  if (!setting.sizes.empty()) r["target_sizes"] = setting.sizes;
-  if (name == "l0") {
-    r["lambda_input"] = setting.value * o.l0_input_lambda_ratio;
-    r["lambda_hidden"] = setting.value;
-    r["l0_mode"] = o.l0_mode;
-    r["l0_init_keep"] = o.l0_init_keep;
+  if (method_info.setting == SettingKind::kLambda) {
+    r["lambda_unit"] = kLambdaUnit;
+    r["penalty_scale"] = penalty_scale;
   }
+  if (!setting.sizes.empty()) r["target_sizes"] = setting.sizes;
+  r["method_options"] = method->RecordedOptions();
+  if (scratch) r["l0_mode"] = o.l0_mode;
   r["zero_threshold"] = o.zero_threshold;
   r["preset"] = preset.name;
   r["config_name"] = config_name;
-  r["schedule"] = ScheduleToJson(to.schedule);
-  r["max_steps_per_epoch"] = to.max_steps_per_epoch;
-  r["train_steps"] = mo.total_steps;
-  r["epochs"] = EpochsToJson(tr);
+  r["protocol"] = protocol;
+  r["structure_fixed_at_start"] = method->StructureFixedAtStart();
+  r["train_steps"] = phases.search_steps + phases.recovery_steps;
+  r["search"] = TrainResultToJson(pr.search);
+  r["recovery"] = TrainResultToJson(pr.recovery);
   r["parent_checkpoint"] = scratch ? std::string("(trained from scratch)") : dense.checkpoint;
-  r["dense_sizes"] = SizesJson(dense.config.model);
-  r["train_tokens"] = tr.tokens;
-  r["train_tokens_per_second"] = tr.tokens_per_second;
+  r["train_tokens"] = pr.search.tokens + pr.recovery.tokens;
+  r["train_seconds"] = pr.search.train_seconds + pr.recovery.train_seconds;
+  r["train_tokens_per_second"] =
+      r["train_tokens"].get<double>() / std::max(r["train_seconds"].get<double>(), 1e-9);
   AddProvenance(o, info, &r);
-  if (structure.structured) {
-    r["kept_input_sizes"] = structure.neurons.KeptInputs();
-    r["kept_hidden_sizes"] = structure.neurons.KeptHidden();
+  AddStructureFields(pr, dense.config.model, &r);
+  if (!pr.collapsed.empty()) {
+    // Too strong a penalty can close every neuron of a layer: no network is left. Record it
+    // (it is a result about this setting) and go on with the others.
+    o.log(absl::StrFormat("[ptb/%s] %s", tag, pr.collapsed));
+    r["collapsed"] = pr.collapsed;
+    r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+    return r;
   }
-
-  const int64_t bptt = dense.config.schedule.bptt;
-  // The model that is evaluated and timed, and the extra CSR path of unstructured methods.
-  LstmLm pruned{nullptr};
+  LstmLm pruned = pr.model;
   std::shared_ptr<const SparseLstmLm> sparse;
-  json sizes;
-  if (structure.structured) {
-    absl::StatusOr<CompactionResult> compacted = Compact(model, structure.neurons);
-    // Compact's "every ... neuron is closed" errors mean no network is left; others are bugs.
-    if (!compacted.ok() && !absl::StrContains(compacted.status().message(), "is closed")) {
-      return compacted.status();
-    }
-    if (!compacted.ok()) {
-      // Too strong a penalty can close every neuron of a layer: no network is left. Record it
-      // (it is a result about this setting) and go on with the others.
-      o.log(absl::StrFormat("[ptb/%s] %s", tag, compacted.status().message()));
-      r["collapsed"] = std::string(compacted.status().message());
-      r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
-      return r;
-    }
-    pruned = compacted->model;
-    GatedForward gated(structure.neurons);
-    ASSIGN_OR_RETURN(r["agreement_check"],
-                     CheckAgreement(tag, "gated model (neuron mask as scaled weights)", model,
-                                    &gated, pruned, nullptr, corpus.valid, bptt));
-    sizes = SizesJson(pruned->config());
-    r["num_parameters"] = pruned->config().NumParameters();
-    r["multiply_adds_per_token"] = pruned->config().MultiplyAddsPerToken();
-  } else {
-    pruned = model;
-    pruned->eval();
-    sizes = SizesJson(dense.config.model);
-    r["num_parameters"] = CountNonZeroParameters(model);
-    if (structure.has_weight_masks()) {
-      ASSIGN_OR_RETURN(SparseLstmLm csr, SparseLstmLm::FromDense(model));
-      sparse = std::make_shared<const SparseLstmLm>(std::move(csr));
-      CsrForward csr_forward(sparse);
-      // Reference: the dense model with zeros; checked: the CSR path.
-      ASSIGN_OR_RETURN(r["agreement_check"],
-                       CheckAgreement(tag, "dense model with zeros (CSR path checked)", model,
-                                      nullptr, model, &csr_forward, corpus.valid, bptt));
-      const LstmLmConfig& c = dense.config.model;
-      r["weight_sparsity"] = WeightSparsity(structure);
-      r["lstm_nonzeros"] = sparse->LstmNonZeros();
-      r["lstm_csr_bytes"] = sparse->LstmCsrBytes();
-      r["lstm_dense_bytes"] = sparse->LstmDenseBytes();
-      // Only the non-zeros of the LSTM matrices need a multiply-add; the decoder is dense.
-      r["multiply_adds_per_token"] = sparse->LstmNonZeros() + c.vocab_size * c.hidden_sizes.back();
-    } else {
-      r["multiply_adds_per_token"] = dense.config.model.MultiplyAddsPerToken();
-    }
+  if (!pr.weight_masks.empty()) {
+    ASSIGN_OR_RETURN(sparse, CsrOf(pr, tag, corpus.valid, sch.bptt, &r));
   }
-  r["sizes"] = sizes;
-  r["model"] = json::parse(pruned->config().ToJson());
-  const int64_t max_tokens = preset.max_eval_tokens;
-  ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(pruned, corpus.valid, 1, bptt, max_tokens));
-  ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(pruned, corpus.test, 1, bptt, max_tokens));
-  r["valid_perplexity"] = valid.perplexity;
-  r["test_perplexity"] = test.perplexity;
-  r["eval_tokens"] = {{"valid", valid.tokens}, {"test", test.tokens}};
-  r["eval_protocol"] = max_tokens > 0
-                           ? absl::StrCat("batch 1, BPTT 35, state carried, first ", max_tokens,
-                                          " tokens of each split only (smoke)")
-                           : "batch 1, BPTT 35, state carried over the whole split";
+  RETURN_IF_ERROR(EvaluateFinal(o, preset, pruned, corpus, sch.bptt, &r));
 
   // Export: the pruned model (compacted, or dense with exact zeros) and a JSON description.
-  json meta = {{"method", name}, {"setting", setting.label}, {"structured", structure.structured},
-               {"parent", r["parent_checkpoint"]}, {"sizes", sizes},
+  json meta = {{"method", name}, {"setting", setting.label}, {"structured", pr.structured},
+               {"parent", r["parent_checkpoint"]}, {"sizes", r["sizes"]},
                {"num_parameters", r["num_parameters"]},
                {"multiply_adds_per_token", r["multiply_adds_per_token"]},
                {"inference_engine", kDefaultInferenceEngine}};
@@ -579,33 +651,12 @@ absl::StatusOr<json> RunPtbMethod(const SuiteOptions& o, const Preset& preset,
   r["checkpoint"] = base + ".pt";
   r["export_json"] = base + ".json";
 
-  // Speed: the dense parent and the pruned model (and its CSR form), side by side.
-  ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
-  ASSIGN_OR_RETURN(InferenceRunner parent_runner,
-                   EngineRunner(kDefaultInferenceEngine, parent.model));
-  ASSIGN_OR_RETURN(InferenceRunner pruned_runner, EngineRunner(kDefaultInferenceEngine, pruned));
-  std::vector<InferenceRunner> runners = {parent_runner, pruned_runner};
-  if (sparse) runners.push_back(CsrRunner(sparse));
-  const std::vector<InferenceTiming> t = TimeRunnersSideBySide(runners, preset.timing_repeats);
-  r["dense_inference_ms_per_token"] = t[0].ToJson();
-  r["inference_ms_per_token"] = t[1].ToJson();
-  r["speedup"] = Speedups(t[0], t[1]);
-  if (sparse) {
-    r["csr_inference_ms_per_token"] = t[2].ToJson();
-    r["csr_speedup"] = Speedups(t[0], t[2]);
-  }
-  r["timing_protocol"] = absl::StrCat(
-      "median of ", preset.timing_repeats, " calls of 35 tokens each, the dense parent and the "
-      "pruned model", sparse ? " (dense with zeros, and CSR through Eigen)" : "",
-      " interleaved call by call in one process, inference engine '", kDefaultInferenceEngine,
-      "' (reports/speed.md), ", o.threads, " threads");
-  r["inference_engine"] = kDefaultInferenceEngine;
+  RETURN_IF_ERROR(TimeAgainstParent(o, preset, dense, pruned, sparse, &r));
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   o.log(absl::StrFormat(
-      "[ptb/%s] sizes %s, %d parameters; test ppl %.2f; speedup (whole model, batch 1) %.2fx%s",
-      tag, absl::StrJoin(pruned->config().hidden_sizes, "/"),
-      r["num_parameters"].get<int64_t>(), test.perplexity, t[0].model_b1_ms / t[1].model_b1_ms,
-      sparse ? absl::StrFormat(", CSR %.2fx", t[0].model_b1_ms / t[2].model_b1_ms) : ""));
+      "[ptb/%s] sizes %s, %d parameters; valid ppl %.2f; speedup (LSTM, batch 1) %.2fx", tag,
+      absl::StrJoin(pruned->config().hidden_sizes, "/"), r["num_parameters"].get<int64_t>(),
+      r["valid_perplexity"].get<double>(), r["speedup"].value("lstm_b1", 0.0)));
   return r;
 }
 
@@ -630,9 +681,9 @@ absl::StatusOr<RunSetting> ParseSetting(const std::string& name, SettingKind kin
   return s;
 }
 
-// The settings of method `name` for this suite: --settings, else --l0_lambdas (l0), else the
-// preset's, else (target sizes) the sizes the successful l0 runs reached, else the registered
-// defaults.
+// The settings of method `name` for this suite: --settings, else --l0_lambdas (l0, l0_speed),
+// else the preset's, else (target sizes) the sizes the successful runs of the methods whose
+// sizes are targets (L0) reached, else the registered defaults.
 absl::StatusOr<std::vector<RunSetting>> ResolveSettings(const SuiteOptions& o,
                                                         const Preset& preset,
                                                         const std::string& name,
@@ -647,7 +698,7 @@ absl::StatusOr<std::vector<RunSetting>> ResolveSettings(const SuiteOptions& o,
   };
   if (auto it = o.settings.find(name); it != o.settings.end()) {
     texts = it->second;
-  } else if (name == "l0" && !o.l0_lambdas.empty()) {
+  } else if (IsL0Method(name) && !o.l0_lambdas.empty()) {
     add_values(o.l0_lambdas);
   } else if (auto p = preset.settings.find(name); p != preset.settings.end()) {
     texts = p->second;
@@ -655,12 +706,16 @@ absl::StatusOr<std::vector<RunSetting>> ResolveSettings(const SuiteOptions& o,
     texts = preset.target_sizes;
   } else if (info.setting == SettingKind::kTargetSizes) {
     for (const json& r : done) {
-      // Only this config's l0 runs: a preset may train several configs.
-      if (r.value("method", "") != "l0" || r.contains("collapsed") || !r.contains("sizes") ||
-          r.value("config_name", "") != config_name) {
+      // Only this config's runs of methods whose sizes are targets (L0): a preset may train
+      // several configs.
+      absl::StatusOr<PruningMethodInfo> source = GetPruningMethodInfo(r.value("method", ""));
+      if (!source.ok() || !source->sizes_are_targets || r.contains("collapsed") ||
+          !r.contains("sizes") || r.value("config_name", "") != config_name) {
         continue;
       }
-      std::vector<int64_t> sizes = {r["sizes"]["embedding_size"].get<int64_t>()};
+      // E:I2:..:IL:H1:..:HL, so that the inputs of the upper layers match too.
+      const std::vector<int64_t> inputs = r["sizes"]["input_sizes"].get<std::vector<int64_t>>();
+      std::vector<int64_t> sizes = inputs;
       for (int64_t h : r["sizes"]["hidden_sizes"].get<std::vector<int64_t>>()) sizes.push_back(h);
       const std::string text = absl::StrJoin(sizes, ":");
       if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(text);
@@ -771,7 +826,10 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
     const std::vector<std::string> run = !o.methods.empty()       ? o.methods
                                          : !preset.methods.empty() ? preset.methods
                                                                    : RegisteredPruningMethods();
-    const bool runs_l0 = std::find(run.begin(), run.end(), "l0") != run.end();
+    const bool runs_l0 = std::any_of(run.begin(), run.end(), [](const std::string& m) {
+      absl::StatusOr<PruningMethodInfo> info = GetPruningMethodInfo(m);
+      return info.ok() && info->sizes_are_targets;
+    });
     for (const auto& [m, values] : o.settings) {
       if (std::find(run.begin(), run.end(), m) == run.end()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -833,13 +891,22 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
         absl::StrCat("--zero_threshold=", o.zero_threshold, " must be >= 0"));
   }
   for (double l : o.l0_lambdas) {
-    if (!(l >= 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("--l0_lambdas: ", l, " must be >= 0"));
+    if (!(l >= 0 && std::isfinite(l))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--l0_lambdas: ", l, " must be finite and >= 0"));
     }
   }
-  if (!(o.l0_input_lambda_ratio >= 0)) {
+  for (const auto& [flag, ratio] :
+       {std::pair<const char*, double>{"l0_embedding_lambda_ratio", o.l0_embedding_lambda_ratio},
+        {"l0_input_lambda_ratio", o.l0_input_lambda_ratio}}) {
+    if (!(ratio >= 0 && std::isfinite(ratio))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, "=", ratio, " must be finite and >= 0"));
+    }
+  }
+  if (!(o.l0_gate_learning_rate > 0 && std::isfinite(o.l0_gate_learning_rate))) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--l0_input_lambda_ratio=", o.l0_input_lambda_ratio, " must be >= 0"));
+        "--l0_gate_learning_rate=", o.l0_gate_learning_rate, " must be finite and > 0"));
   }
   if (!(o.l0_init_keep > 0 && o.l0_init_keep < 1)) {
     return absl::InvalidArgumentError(
@@ -948,12 +1015,12 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
                                   preset.name, name, name));
           }
           for (const RunSetting& setting : settings) {
-            std::string training_checkpoint;
+            std::vector<std::string> temporaries;
             ASSIGN_OR_RETURN(json r, RunPtbMethod(o, preset, dense, name, method_info, setting,
-                                                  corpus, previous, info, &training_checkpoint));
+                                                  corpus, previous, info, &temporaries));
             ptb_runs.push_back(std::move(r));
             RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(ptb_runs, earlier)));
-            if (!training_checkpoint.empty()) std::remove(training_checkpoint.c_str());
+            for (const std::string& f : temporaries) std::remove(f.c_str());
           }
         }
       }

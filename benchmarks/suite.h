@@ -37,12 +37,19 @@ struct SuiteOptions {
   std::vector<std::string> methods;
   std::map<std::string, std::vector<std::string>> settings;
   double zero_threshold = 1e-4;  // Lasso-type methods: |w| below it is set to 0 after each step
-  // L0 neuron selection. Empty l0_lambdas = the preset's list. Each lambda is the hidden gates'
-  // lambda; the input gates get lambda * l0_input_lambda_ratio.
+  // L0 neuron selection (l0, l0_speed). Empty l0_lambdas = the preset's list. Each lambda is
+  // the hidden gates', per epoch of training tokens (pruning/method.h PenaltyScale); the
+  // embedding gates get lambda * l0_embedding_lambda_ratio, the input gates of layers 2..L
+  // lambda * l0_input_lambda_ratio. log_alpha is trained by Adam at l0_gate_learning_rate.
   std::vector<double> l0_lambdas;
+  double l0_embedding_lambda_ratio = 1.0;
   double l0_input_lambda_ratio = 1.0;
   double l0_init_keep = 0.95;           // initial keep probability of every gate, in (0, 1)
+  double l0_gate_learning_rate = 0.5;  // > 0
   std::string l0_mode = "finetune";     // "finetune" (from the dense checkpoint) or "scratch"
+  // False: no test perplexity is computed or recorded (sweeps that choose settings on the
+  // valid split never see the test split).
+  bool evaluate_test = true;
   // Reuse and resume (see RunSuite): false re-uses finished runs whose config hash matches a
   // record of the results file and resumes interrupted ones from their training checkpoints;
   // true recomputes everything.
@@ -71,10 +78,12 @@ absl::Status ValidatePresetAndTasks(const SuiteOptions& options);
 // loaded from options.dense_checkpoint, then evaluated on valid and test (batch 1, BPTT 35,
 // state carried). Then every method (options.methods, else the preset's list, else every
 // registered method; size-taking methods last), at each of its settings (--settings, else
-// --l0_lambdas for l0, else the preset's, else for size-taking methods the sizes this config's
-// l0 runs reached, else the registered defaults), fine-tunes that checkpoint with the same
-// budget. Structured results are compacted, unstructured ones converted to CSR; each is checked
-// against its uncompacted reference on the first 5,000 valid tokens, evaluated, exported to
+// --l0_lambdas for l0 and l0_speed, else the preset's, else for size-taking methods the sizes
+// this config's L0 runs reached, else the registered defaults), is run on that checkpoint with
+// the pruning protocol (pruning/protocol.h: the preset's search and recovery phases, the same
+// for every method). Structured results are compacted (checked against the gated model on the
+// first 5,000 valid tokens before the recovery phase), unstructured ones also converted to CSR
+// (checked likewise against the dense model with zeros); each is evaluated, exported to
 // <output_dir>/ptb_<preset>_<config>_<method>_<setting>.pt and .json (':' in the setting
 // becomes '-') and timed side by side with the dense parent. Writes
 // <reports_dir>/results/ptb_<preset>.jsonl after every run (MergeResults: this invocation's

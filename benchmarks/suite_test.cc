@@ -1,6 +1,7 @@
 #include "benchmarks/suite.h"
 
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,7 @@ TEST(Suite, RejectsBadOptionsByName) {
   o = Smoke("bad");
   o.settings["random"] = {"200:300:10"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
-              HasSubstr("target size 300 at position 1 must be in [1, 200]"));
+              HasSubstr("target size H1=300 must be in [1, 200]"));
   o = Smoke("bad");
   o.settings["dense"] = {"1"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("takes no setting"));
@@ -110,6 +111,19 @@ TEST(Suite, RejectsBadOptionsByName) {
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
               HasSubstr("--l0_input_lambda_ratio=-0.5"));
   o = Smoke("bad");
+  o.l0_embedding_lambda_ratio = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--l0_embedding_lambda_ratio=nan must be finite and >= 0"));
+  o = Smoke("bad");
+  o.l0_gate_learning_rate = 0;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--l0_gate_learning_rate=0 must be finite and > 0"));
+  o = Smoke("bad");
+  o.methods = {"l0"};
+  o.settings["l0"] = {"inf"};  // refused at start, not after minutes of training
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("lambda=inf must be finite"));
+  o = Smoke("bad");
   o.l0_init_keep = 0;
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=0"));
   o = Smoke("bad");
@@ -135,7 +149,10 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
     SuiteOptions o = Smoke(i == 0 ? "a" : "b");
     o.data_dir = data;
     o.methods = {"l0", "magnitude", "structured_magnitude"};
-    o.settings["l0"] = {"1.5e-3", "2e-3"};
+    o.settings["l0"] = {"0.5", "1"};
+    // The default gate rate (0.5, for 400 search steps) closes every embedding gate within
+    // the smoke preset's 15; this test needs L0 runs that keep a network.
+    o.l0_gate_learning_rate = 0.02;
     o.settings["magnitude"] = {"0.9"};
     o.settings["structured_magnitude"] = {"120:150:100"};
     auto runs = RunSuite(o);
@@ -156,7 +173,14 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
     for (size_t k = 1; k < runs->size(); ++k) {
       const auto& m = (*runs)[k];
       EXPECT_EQ(m["method"], want[k]);
-      EXPECT_EQ(m["train_steps"], 20);  // the same fine-tuning budget for every method
+      // The same protocol and budget for every method: 15 search steps, then 5 of recovery on
+      // the next windows.
+      EXPECT_EQ(m["train_steps"], 20);
+      EXPECT_EQ(m["protocol"]["search"]["steps"], 15);
+      EXPECT_EQ(m["protocol"]["recovery"]["steps"], 5);
+      EXPECT_EQ(m["protocol"]["recovery"]["first_window"], 15);
+      EXPECT_EQ(m["search"]["epochs"][0]["steps"], 15);
+      EXPECT_EQ(m["recovery"]["epochs"][0]["steps"], 5);
       if (m.contains("collapsed")) {
         method_test[i].push_back(-1);
         continue;
@@ -170,6 +194,15 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
       EXPECT_TRUE(PathExists(m["export_json"].get<std::string>()));
       method_test[i].push_back(m["test_perplexity"].get<double>());
     }
+    // L0: the penalty's unit and scale, its options and its gate statistics (every 5 steps).
+    const auto& l0 = (*runs)[1];
+    EXPECT_THAT(l0["lambda_unit"].get<std::string>(), HasSubstr("per epoch of training tokens"));
+    EXPECT_NEAR(l0["penalty_scale"].get<double>(), 35.0 / 929560, 1e-6 * 35.0 / 929560);
+    EXPECT_EQ(l0["method_options"]["gate_optimizer"], "adam");
+    EXPECT_EQ(l0["method_options"]["gate_cost"], "weights");
+    ASSERT_EQ(l0["search"]["diagnostics"].size(), 4u);  // steps 0, 5, 10, 15
+    EXPECT_EQ(l0["search"]["diagnostics"][3]["step"], 15);
+    EXPECT_EQ(l0["search"]["diagnostics"][3]["gate_sets"][0]["set"], "E");
     const auto& mag = (*runs)[3];
     EXPECT_NEAR(mag["weight_sparsity"].get<double>(), 0.9, 1e-3);
     EXPECT_TRUE(mag.contains("csr_speedup"));
@@ -184,6 +217,10 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
     EXPECT_THAT(*md, HasSubstr("| smoke | magnitude | 0.9 |"));
     EXPECT_TRUE(PathExists(o.output_dir + "/ptb_smoke_small_dense.pt"));
     EXPECT_TRUE(PathExists(o.reports_dir + "/ptb_tradeoff_smoke.svg"));
+    EXPECT_TRUE(PathExists(o.reports_dir + "/ptb_gates_smoke.svg"));
+    EXPECT_THAT(*md, HasSubstr("### Who wins, preset `smoke`"));
+    // The run's intermediate files are gone once its record is written.
+    EXPECT_FALSE(PathExists(o.output_dir + "/ptb_smoke_small_l0_0.5.searched.pt"));
   }
   EXPECT_EQ(valid[0], valid[1]);
   EXPECT_EQ(test[0], test[1]);
@@ -331,15 +368,20 @@ TEST(Suite, L0FromScratchRunsOnRealPtb) {
   o.data_dir = data;
   o.l0_mode = "scratch";
   o.methods = {"l0"};
-  o.l0_lambdas = {1e-6};
+  o.l0_lambdas = {0.1};
   o.l0_input_lambda_ratio = 0.5;
+  o.l0_gate_learning_rate = 0.02;  // the default (0.5) closes every gate in 60 steps
   auto runs = RunSuite(o);
   ASSERT_TRUE(runs.ok()) << runs.status();
   ASSERT_EQ(runs->size(), 2u);  // dense + l0
   const auto& r = (*runs)[1];
+  ASSERT_FALSE(r.contains("collapsed")) << r["collapsed"];
   EXPECT_EQ(r["l0_mode"], "scratch");
-  EXPECT_DOUBLE_EQ(r["lambda_input"].get<double>(), 0.5e-6);
-  EXPECT_EQ(r["epochs"][0]["steps"], 60);  // the dense run's schedule, not the fine-tuning one
+  EXPECT_DOUBLE_EQ(r["method_options"]["lambda_input"].get<double>(), 0.05);
+  // The search phase is the dense run's schedule; the recovery reads the windows after it.
+  EXPECT_EQ(r["search"]["epochs"][0]["steps"], 60);
+  EXPECT_EQ(r["recovery"]["epochs"][0]["steps"], 5);
+  EXPECT_EQ(r["protocol"]["recovery"]["first_window"], 60);
   EXPECT_NEAR(r["agreement_check"]["perplexity"].get<double>(),
               r["agreement_check"]["reference_perplexity"].get<double>(),
               1e-3 * r["test_perplexity"].get<double>());

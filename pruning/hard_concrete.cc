@@ -34,8 +34,14 @@ absl::StatusOr<HardConcreteGates> HardConcreteGates::Create(int64_t n,
 }
 
 torch::Tensor HardConcreteGates::Sample() const {
+  return Sample(1).squeeze(0);
+}
+
+torch::Tensor HardConcreteGates::Sample(int64_t batch) const {
   const auto& o = options_;
-  torch::Tensor u = torch::rand_like(log_alpha_.detach()) * (1 - 2 * o.eps) + o.eps;
+  torch::Tensor u = torch::rand({batch, size()}, log_alpha_.options().requires_grad(false)) *
+                        (1 - 2 * o.eps) +
+                    o.eps;
   torch::Tensor s = torch::sigmoid((torch::log(u) - torch::log1p(-u) + log_alpha_) / o.beta);
   return torch::clamp(s * (o.zeta - o.gamma) + o.gamma, 0.0, 1.0);
 }

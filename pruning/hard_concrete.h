@@ -41,6 +41,8 @@ class HardConcreteGates {
   //   z = min(1, max(0, s (zeta - gamma) + gamma)).
   // Draws from the global torch RNG.
   torch::Tensor Sample() const;
+  // `batch` independent samples, one per example (as Louizos et al. sample theirs): [batch, n].
+  torch::Tensor Sample(int64_t batch) const;
 
   // The test-time gate z_hat [n] (Louizos et al., Eq. 13):
   //   z_hat = min(1, max(0, sigmoid(log_alpha) (zeta - gamma) + gamma)).

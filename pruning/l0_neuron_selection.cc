@@ -1,19 +1,34 @@
 #include "pruning/l0_neuron_selection.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
 
+std::string GateCostName(GateCost cost) {
+  return cost == GateCost::kWeights ? "weights" : "multiply_adds";
+}
+
 absl::Status L0Options::Validate() const {
-  if (!(lambda_input >= 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("lambda_input=", lambda_input, " must be >= 0"));
+  const std::pair<const char*, double> lambdas[] = {{"lambda_embedding", lambda_embedding},
+                                                    {"lambda_input", lambda_input},
+                                                    {"lambda_hidden", lambda_hidden}};
+  for (const auto& [name, value] : lambdas) {
+    if (!(value >= 0 && std::isfinite(value))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, "=", value, " must be finite and >= 0"));
+    }
   }
-  if (!(lambda_hidden >= 0)) {
+  if (!(penalty_scale > 0 && std::isfinite(penalty_scale))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("lambda_hidden=", lambda_hidden, " must be >= 0"));
+        absl::StrCat("penalty_scale=", penalty_scale, " must be finite and > 0"));
+  }
+  if (!(gate_learning_rate > 0 && std::isfinite(gate_learning_rate))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "gate_learning_rate=", gate_learning_rate, " must be finite and > 0"));
   }
   return gates.Validate();
 }
@@ -22,8 +37,9 @@ absl::StatusOr<std::unique_ptr<L0NeuronSelection>> L0NeuronSelection::Create(
     const LstmLmConfig& config, const L0Options& options) {
   RETURN_IF_ERROR(options.Validate());
   RETURN_IF_ERROR(config.Validate());
-  std::unique_ptr<L0NeuronSelection> s(
-      new L0NeuronSelection(options, CountGateWeights(config)));
+  GateWeightCounts costs = options.cost == GateCost::kWeights ? CountGateWeights(config)
+                                                              : CountGateMultiplyAdds(config);
+  std::unique_ptr<L0NeuronSelection> s(new L0NeuronSelection(options, std::move(costs)));
   for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
     ASSIGN_OR_RETURN(HardConcreteGates in,
                      HardConcreteGates::Create(config.InputSize(l), options.gates));
@@ -32,13 +48,15 @@ absl::StatusOr<std::unique_ptr<L0NeuronSelection>> L0NeuronSelection::Create(
     s->input_gates_.push_back(std::move(in));
     s->hidden_gates_.push_back(std::move(hid));
   }
+  s->adam_ = std::make_unique<torch::optim::Adam>(
+      s->ExtraParameters(), torch::optim::AdamOptions(options.gate_learning_rate));
   return s;
 }
 
-NeuronMask L0NeuronSelection::SampleMask() const {
+NeuronMask L0NeuronSelection::SampleMask(int64_t batch) const {
   NeuronMask m;
-  for (const auto& g : input_gates_) m.input.push_back(g.Sample());
-  for (const auto& g : hidden_gates_) m.hidden.push_back(g.Sample());
+  for (const auto& g : input_gates_) m.input.push_back(g.Sample(batch));
+  for (const auto& g : hidden_gates_) m.hidden.push_back(g.Sample(batch));
   return m;
 }
 
@@ -52,22 +70,27 @@ NeuronMask L0NeuronSelection::DeterministicMask() const {
 
 LmOutput L0NeuronSelection::Forward(LstmLm& model, const torch::Tensor& input,
                                     LstmState* state) {
-  const NeuronMask mask = model->is_training() ? SampleMask() : DeterministicMask();
-  return RunGated(model, mask, input, state);
+  if (!model->is_training()) return RunGated(model, DeterministicMask(), input, state);
+  const NeuronMask z = SampleMask(input.size(1));
+  return model->RunWithNeuronGates(input, state, z.input, z.hidden);
 }
 
-torch::Tensor L0NeuronSelection::WeightedL0(bool input) const {
-  const auto& sets = input ? input_gates_ : hidden_gates_;
-  const auto& counts = input ? counts_.input : counts_.hidden;
-  torch::Tensor total = torch::zeros({});
-  for (size_t l = 0; l < sets.size(); ++l) {
-    total = total + static_cast<double>(counts[l]) * sets[l].ProbabilityNonZero().sum();
-  }
-  return total;
+double L0NeuronSelection::InputLambda(size_t layer) const {
+  return layer == 0 ? options_.lambda_embedding : options_.lambda_input;
+}
+
+torch::Tensor L0NeuronSelection::WeightedL0(const HardConcreteGates& gates, int64_t cost,
+                                            double lambda) const {
+  return (lambda * static_cast<double>(cost)) * gates.ProbabilityNonZero().sum();
 }
 
 torch::Tensor L0NeuronSelection::Penalty(LstmLm& model) {
-  return options_.lambda_input * WeightedL0(true) + options_.lambda_hidden * WeightedL0(false);
+  torch::Tensor total = torch::zeros({});
+  for (size_t l = 0; l < hidden_gates_.size(); ++l) {
+    total = total + WeightedL0(input_gates_[l], costs_.input[l], InputLambda(l)) +
+            WeightedL0(hidden_gates_[l], costs_.hidden[l], options_.lambda_hidden);
+  }
+  return options_.penalty_scale * total;
 }
 
 std::vector<torch::Tensor> L0NeuronSelection::ExtraParameters() {
@@ -75,6 +98,50 @@ std::vector<torch::Tensor> L0NeuronSelection::ExtraParameters() {
   for (auto& g : input_gates_) p.push_back(g.log_alpha());
   for (auto& g : hidden_gates_) p.push_back(g.log_alpha());
   return p;
+}
+
+void L0NeuronSelection::AfterStep(LstmLm& model, double learning_rate) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& t : ExtraParameters()) t.clamp_(kMinLogAlpha, kMaxLogAlpha);
+}
+
+nlohmann::json L0NeuronSelection::Diagnostics(const LstmLm& model) {
+  torch::NoGradGuard no_grad;
+  nlohmann::json sets = nlohmann::json::array();
+  double total = 0;
+  const auto describe = [&](const std::string& name, const HardConcreteGates& g, int64_t cost) {
+    const torch::Tensor z = g.Deterministic();
+    const double expected = g.ProbabilityNonZero().sum().item<double>();
+    total += expected * static_cast<double>(cost);
+    sets.push_back({{"set", name},
+                    {"size", g.size()},
+                    {"closed", z.eq(0).sum().item<int64_t>()},
+                    {"partial", (z.gt(0) & z.lt(1)).sum().item<int64_t>()},
+                    {"open", z.eq(1).sum().item<int64_t>()},
+                    {"mean_log_alpha", g.log_alpha().mean().item<double>()},
+                    {"expected_l0", expected},
+                    {"expected_cost", expected * static_cast<double>(cost)}});
+  };
+  describe("E", input_gates_[0], costs_.input[0]);
+  for (size_t l = 1; l < input_gates_.size(); ++l) {
+    describe(absl::StrCat("I", l + 1), input_gates_[l], costs_.input[l]);
+  }
+  for (size_t l = 0; l < hidden_gates_.size(); ++l) {
+    describe(absl::StrCat("H", l + 1), hidden_gates_[l], costs_.hidden[l]);
+  }
+  return {{"gate_sets", sets}, {"expected_cost", total}};
+}
+
+nlohmann::json L0NeuronSelection::RecordedOptions() const {
+  return {{"lambda_embedding", options_.lambda_embedding},
+          {"lambda_input", options_.lambda_input},
+          {"lambda_hidden", options_.lambda_hidden},
+          {"penalty_scale", options_.penalty_scale},
+          {"gate_cost", GateCostName(options_.cost)},
+          {"gate_optimizer", "adam"},
+          {"gate_learning_rate", options_.gate_learning_rate},
+          {"log_alpha_clamp", {kMinLogAlpha, kMaxLogAlpha}},
+          {"init_keep_probability", options_.gates.init_keep_probability}};
 }
 
 absl::StatusOr<PruningStructure> L0NeuronSelection::Finish(LstmLm& model) {
@@ -86,21 +153,51 @@ absl::StatusOr<PruningStructure> L0NeuronSelection::Finish(LstmLm& model) {
 
 double L0NeuronSelection::ExpectedL0() const {
   torch::NoGradGuard no_grad;
-  return (WeightedL0(true) + WeightedL0(false)).item<double>();
+  double total = 0;
+  for (size_t l = 0; l < hidden_gates_.size(); ++l) {
+    total += WeightedL0(input_gates_[l], costs_.input[l], 1.0).item<double>() +
+             WeightedL0(hidden_gates_[l], costs_.hidden[l], 1.0).item<double>();
+  }
+  return total;
 }
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
-    "l0",
-    "L0 neuron selection with hard concrete gates on input and hidden neurons (Wen et al. 2020)",
-    /*structured=*/true, SettingKind::kLambda, {5e-5, 1e-4},
-    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      L0Options lo;
-      lo.lambda_hidden = o.lambda;
-      lo.lambda_input = o.lambda * o.l0_input_lambda_ratio;
-      lo.gates.init_keep_probability = o.l0_init_keep;
-      ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m,
-                       L0NeuronSelection::Create(o.config, lo));
-      return std::unique_ptr<PruningMethod>(std::move(m));
-    }}));
+namespace {
+
+// The registry entry of the L0 method weighting its gates by `cost`.
+PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::string& description) {
+  PruningMethodInfo info;
+  info.name = name;
+  info.description = description;
+  info.structured = true;
+  info.setting = SettingKind::kLambda;
+  info.default_settings = {1.0, 3.0};
+  info.sizes_are_targets = true;
+  info.create = [cost](const MethodOptions& o)
+      -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+    L0Options lo;
+    lo.lambda_hidden = o.lambda;
+    lo.lambda_embedding = o.lambda * o.l0_embedding_lambda_ratio;
+    lo.lambda_input = o.lambda * o.l0_input_lambda_ratio;
+    lo.penalty_scale = o.penalty_scale;
+    lo.cost = cost;
+    lo.gate_learning_rate = o.l0_gate_learning_rate;
+    lo.gates.init_keep_probability = o.l0_init_keep;
+    ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m,
+                     L0NeuronSelection::Create(o.config, lo));
+    return std::unique_ptr<PruningMethod>(std::move(m));
+  };
+  return info;
+}
+
+}  // namespace
+
+RNNPRUNE_REGISTER_PRUNING_METHOD(L0Info(
+    "l0", GateCost::kWeights,
+    "L0 neuron selection, hard concrete gates on input and hidden neurons, each weighted by "
+    "the weights it removes (Wen et al. 2020)"));
+RNNPRUNE_REGISTER_PRUNING_METHOD(L0Info(
+    "l0_speed", GateCost::kMultiplyAdds,
+    "L0 neuron selection as l0, each gate weighted by the multiply-adds per token it removes "
+    "(speed-aware; ours)"));
 
 }  // namespace rnnprune

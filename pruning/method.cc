@@ -1,8 +1,10 @@
 #include "pruning/method.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -96,9 +98,14 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": zero_threshold=", options.zero_threshold, " must be >= 0"));
   }
-  if (info.setting == SettingKind::kLambda && !(options.lambda >= 0)) {
+  if (info.setting == SettingKind::kLambda &&
+      !(options.lambda >= 0 && std::isfinite(options.lambda))) {
     return absl::InvalidArgumentError(
-        absl::StrCat(name, ": lambda=", options.lambda, " must be >= 0"));
+        absl::StrCat(name, ": lambda=", options.lambda, " must be finite and >= 0"));
+  }
+  if (!(options.penalty_scale > 0 && std::isfinite(options.penalty_scale))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": penalty_scale=", options.penalty_scale, " must be finite and > 0"));
   }
   if (info.setting == SettingKind::kSparsity &&
       !(options.sparsity >= 0 && options.sparsity < 1)) {
@@ -106,23 +113,48 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(
         absl::StrCat(name, ": sparsity=", options.sparsity, " must be in [0, 1)"));
   }
   if (info.setting == SettingKind::kTargetSizes) {
-    const LstmLmConfig& c = options.config;
-    const size_t want = c.hidden_sizes.size() + 1;
-    if (options.target_sizes.size() != want) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, ": target sizes [", absl::StrJoin(options.target_sizes, ","), "] must have ",
-          want, " entries: the embedding size, then one hidden size per layer"));
-    }
-    for (size_t i = 0; i < want; ++i) {
-      const int64_t dense = i == 0 ? c.embedding_size : c.hidden_sizes[i - 1];
-      if (options.target_sizes[i] < 1 || options.target_sizes[i] > dense) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            name, ": target size ", options.target_sizes[i], " at position ", i,
-            " must be in [1, ", dense, "] (the dense size)"));
-      }
+    absl::StatusOr<TargetSizes> targets = TargetSizes::Parse(options.target_sizes, options.config);
+    if (!targets.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", targets.status().message()));
     }
   }
   return info.create(options);
+}
+
+double PenaltyScale(int64_t stream_tokens, int64_t batch_size, int64_t bptt) {
+  const int64_t n = EpochTrainingTokens(stream_tokens, batch_size);
+  return n > 0 ? static_cast<double>(bptt) / static_cast<double>(n) : 0.0;
+}
+
+absl::StatusOr<TargetSizes> TargetSizes::Parse(const std::vector<int64_t>& sizes,
+                                               const LstmLmConfig& c) {
+  const size_t layers = c.hidden_sizes.size();
+  if (sizes.size() != layers + 1 && sizes.size() != 2 * layers) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target sizes [", absl::StrJoin(sizes, ","), "] must have ", layers + 1,
+        " entries (E, then one hidden size per layer) or ", 2 * layers,
+        " (E, the inputs of layers 2..", layers, ", then one hidden size per layer)"));
+  }
+  TargetSizes t;
+  t.embedding = sizes[0];
+  const size_t inputs = sizes.size() - 1 - layers;
+  t.inputs.assign(sizes.begin() + 1, sizes.begin() + 1 + inputs);
+  t.hidden.assign(sizes.begin() + 1 + inputs, sizes.end());
+  const auto check = [](const std::string& what, int64_t v, int64_t max) -> absl::Status {
+    if (v >= 1 && v <= max) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("target size ", what, "=", v, " must be in [1, ", max, "]"));
+  };
+  RETURN_IF_ERROR(check("E", t.embedding, c.embedding_size));
+  for (size_t l = 0; l < layers; ++l) {
+    RETURN_IF_ERROR(check(absl::StrCat("H", l + 1), t.hidden[l], c.hidden_sizes[l]));
+  }
+  for (size_t i = 0; i < t.inputs.size(); ++i) {
+    // I_{i+2} reads the kept units of layer i + 1.
+    RETURN_IF_ERROR(check(absl::StrCat("I", i + 2, " (at most H", i + 1, ")"), t.inputs[i],
+                          t.hidden[i]));
+  }
+  return t;
 }
 
 std::vector<std::string> LstmWeightNames(const LstmLm& model) {
@@ -231,28 +263,60 @@ void ZeroSmallWeights(const std::vector<torch::Tensor>& tensors, double threshol
   for (torch::Tensor t : tensors) t.masked_fill_(t.abs() < threshold, 0.0);
 }
 
-NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const torch::Tensor& embedding_scores,
-                              const std::vector<torch::Tensor>& hidden_scores,
-                              const std::vector<int64_t>& target_sizes) {
+std::vector<torch::Tensor> UpperInputSquaredNorms(const LstmLm& model) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms;
+  for (int64_t l = 1; l < model->num_layers(); ++l) {
+    norms.push_back(model->layer(l).w_ih.pow(2).sum(0));
+  }
+  return norms;
+}
+
+namespace {
+
+// [n] float32 with 1 at the `k` largest `scores` where `allowed` (bool, or undefined: all) and 0
+// elsewhere; equal scores keep the lower index first.
+torch::Tensor KeepLargest(const torch::Tensor& scores, int64_t k, const torch::Tensor& allowed) {
+  torch::Tensor s = scores.detach().to(torch::kFloat64);
+  if (allowed.defined()) {
+    s = s.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
+  }
+  const torch::Tensor order =
+      std::get<1>(s.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+  torch::Tensor m = torch::zeros({scores.size(0)}, torch::kFloat32);
+  m.index_fill_(0, order.narrow(0, 0, k), 1.0);
+  return m;
+}
+
+}  // namespace
+
+NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const NeuronScores& scores,
+                              const TargetSizes& targets) {
   const size_t layers = config.hidden_sizes.size();
-  TORCH_CHECK(hidden_scores.size() == layers && target_sizes.size() == layers + 1,
-              "MaskKeepingLargest: need one score tensor per layer and L + 1 target sizes");
-  auto keep = [](const torch::Tensor& scores, int64_t k) {
-    // Stable descending order: equal scores keep the lower index first.
-    torch::Tensor order = std::get<1>(scores.detach().to(torch::kFloat64).sort(
-        /*stable=*/true, /*dim=*/0, /*descending=*/true));
-    torch::Tensor m = torch::zeros({scores.size(0)}, torch::kFloat32);
-    m.index_fill_(0, order.narrow(0, 0, k), 1.0);
-    return m;
-  };
+  TORCH_CHECK(scores.hidden.size() == layers && targets.hidden.size() == layers,
+              "MaskKeepingLargest: need hidden scores and a target for each of ", layers,
+              " layers");
+  TORCH_CHECK(scores.embedding.size(0) == config.embedding_size, "MaskKeepingLargest: ",
+              "the embedding scores must have ", config.embedding_size, " entries");
   NeuronMask mask = NeuronMask::AllOpen(config);
-  TORCH_CHECK(embedding_scores.size(0) == config.embedding_size, "MaskKeepingLargest: ",
-              "embedding_scores must have ", config.embedding_size, " entries");
-  mask.input[0] = keep(embedding_scores, target_sizes[0]);
+  mask.input[0] = KeepLargest(scores.embedding, targets.embedding, {});
   for (size_t l = 0; l < layers; ++l) {
-    TORCH_CHECK(hidden_scores[l].size(0) == config.hidden_sizes[l], "MaskKeepingLargest: ",
-                "hidden_scores[", l, "] must have ", config.hidden_sizes[l], " entries");
-    mask.hidden[l] = keep(hidden_scores[l], target_sizes[l + 1]);
+    TORCH_CHECK(scores.hidden[l].size(0) == config.hidden_sizes[l], "MaskKeepingLargest: ",
+                "hidden scores of layer ", l + 1, " must have ", config.hidden_sizes[l],
+                " entries");
+    mask.hidden[l] = KeepLargest(scores.hidden[l], targets.hidden[l], {});
+  }
+  if (!targets.inputs.empty()) {
+    TORCH_CHECK(targets.inputs.size() == layers - 1 && scores.inputs.size() == layers - 1,
+                "MaskKeepingLargest: input targets and scores are needed for layers 2..",
+                layers);
+    for (size_t l = 1; l < layers; ++l) {
+      TORCH_CHECK(scores.inputs[l - 1].size(0) == config.hidden_sizes[l - 1],
+                  "MaskKeepingLargest: input scores of layer ", l + 1, " must have ",
+                  config.hidden_sizes[l - 1], " entries");
+      mask.input[l] = KeepLargest(scores.inputs[l - 1], targets.inputs[l - 1],
+                                  mask.hidden[l - 1].gt(0));
+    }
   }
   return mask;
 }

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
+#include "nlohmann/json.hpp"
 #include "pruning/neuron_mask.h"
 #include "pruning/trainer.h"
 #include "torch/types.h"
@@ -56,12 +57,28 @@ enum class SettingKind {
 // "none", "lambda", "sparsity", "target_sizes".
 std::string SettingKindName(SettingKind kind);
 
+// Converts a penalty strength lambda into the trainer's loss units. Every lambda (L0, ISS,
+// Lasso) is on one scale, that of Louizos et al. (2018, Eq. 3): the penalty lambda * R(theta)
+// is divided by N, the training tokens of one epoch, and added to the mean NLL per token, so
+// that one epoch adds lambda * R nats in all, whatever the data size or the preset. The
+// trainer's loss sums the NLL over the `bptt` steps of a window (Zaremba's normalisation, see
+// pruning/trainer.h), so a method adds penalty_scale * lambda * R to each window's loss, and a
+// proximal step shrinks by learning_rate * penalty_scale * lambda. Returns bptt / N, with
+// N = EpochTrainingTokens(stream_tokens, batch_size); 0 when the stream has no full epoch.
+double PenaltyScale(int64_t stream_tokens, int64_t batch_size, int64_t bptt);
+
 // Everything a method is created from.
 struct MethodOptions {
   LstmLmConfig config;        // the dense architecture being pruned
-  double lambda = 0;          // kLambda methods
+  // kLambda methods: the strength, per epoch of training tokens (see PenaltyScale), >= 0.
+  double lambda = 0;
+  // Factor from lambda * R to the trainer's loss of one window: PenaltyScale(...) of the run's
+  // data, > 0. The default 1 (lambda per window) is for tests.
+  double penalty_scale = 1.0;
   double sparsity = 0;        // kSparsity methods
-  // kTargetSizes methods: [E, H_0, ..., H_{L-1}], each in [1, dense size].
+  // kTargetSizes methods: [E, H_1, ..., H_L] or, to fix the inputs of the upper layers too,
+  // [E, I_2, ..., I_L, H_1, ..., H_L] (the order of the report's "E / I2 / H1 / H2"); each in
+  // [1, dense size], and I_l <= H_{l-1} (see TargetSizes).
   std::vector<int64_t> target_sizes;
   // Optimizer steps the run will take (Train's steps over all epochs): gradual schedules
   // (Zhu & Gupta) are laid out over it. > 0.
@@ -71,23 +88,49 @@ struct MethodOptions {
   // (Wen et al. 2018's rule; their code zeroes |w| < max(1e-4, 2 * weight decay), and we use no
   // weight decay).
   double zero_threshold = 1e-4;
-  // L0 neuron selection only: input gates get lambda * l0_input_lambda_ratio; every gate's
-  // initial keep probability.
+  // L0 neuron selection (l0, l0_speed) only. lambda is the hidden gates'; the embedding gates
+  // (inputs of layer 1) get lambda * l0_embedding_lambda_ratio and the input gates of layers
+  // 2..L lambda * l0_input_lambda_ratio. Every gate starts with keep probability l0_init_keep;
+  // log_alpha is trained by Adam at l0_gate_learning_rate (Louizos et al. 2018).
+  double l0_embedding_lambda_ratio = 1.0;
   double l0_input_lambda_ratio = 1.0;
   double l0_init_keep = 0.95;
+  double l0_gate_learning_rate = 0.5;
 };
 
-// A pruning method. Train() calls the TrainingHooks; the main job calls Begin before training
-// and Finish after it.
+// Target sizes of a size-taking method for a model of config `config` (dense sizes), from
+// MethodOptions::target_sizes: the embedding dims E', per layer l >= 2 the inputs I_l' it reads
+// of layer l-1's kept units (empty `inputs`: all of them), and the hidden sizes H_l'.
+struct TargetSizes {
+  int64_t embedding = 0;
+  std::vector<int64_t> inputs;  // I_2', ..., I_L' (empty: every kept unit of the layer below)
+  std::vector<int64_t> hidden;  // H_1', ..., H_L'
+  // Parses `sizes` (L + 1 or 2L entries, see MethodOptions::target_sizes). Errors:
+  // InvalidArgument naming the entry and the rule (count, range, I_l <= H_{l-1}').
+  static absl::StatusOr<TargetSizes> Parse(const std::vector<int64_t>& sizes,
+                                           const LstmLmConfig& config);
+};
+
+// A pruning method. Train() calls the TrainingHooks during the search phase of the pruning
+// protocol (pruning/protocol.h), which calls Begin before it and Finish after it.
 class PruningMethod : public TrainingHooks {
  public:
   // Called once before the first optimizer step with the model to be trained (e.g. to rank
   // neurons or to impose a fixed mask). Errors: the model does not match the options.
   virtual absl::Status Begin(LstmLm& model) { return absl::OkStatus(); }
   // The final structure of the trained `model` (see PruningStructure). Called after Begin and
-  // training; it may still change the model (e.g. apply the final weight masks). Errors:
-  // FailedPrecondition when Begin was required and not called.
+  // training (right after Begin for a method whose structure is fixed at the start); it may
+  // still change the model (e.g. apply the final weight masks). Errors: FailedPrecondition
+  // when Begin was required and not called.
   virtual absl::StatusOr<PruningStructure> Finish(LstmLm& model) = 0;
+  // True for methods that choose their final structure from the starting model in Begin and do
+  // not change it by training (structured magnitude, random removal): the protocol compacts the
+  // model at once and trains the compacted model for the whole budget.
+  virtual bool StructureFixedAtStart() const { return false; }
+  // The method's own options beyond its setting (e.g. L0's per-set lambdas, gate learning rate,
+  // gate cost), as a JSON object written into every record and into its config hash; {} when
+  // it has none.
+  virtual nlohmann::json RecordedOptions() const { return nlohmann::json::object(); }
 };
 
 // One entry of the registry.
@@ -102,6 +145,9 @@ struct PruningMethodInfo {
   // Builds the method. Receives options already checked by CreatePruningMethod (config valid,
   // setting in range for `setting`, total_steps >= 1); checks anything of its own.
   std::function<absl::StatusOr<std::unique_ptr<PruningMethod>>(const MethodOptions&)> create;
+  // Its runs' kept sizes are the default target sizes of the size-taking methods (kTargetSizes),
+  // so that those compare with it at identical sizes (the L0 methods).
+  bool sizes_are_targets = false;
 };
 
 // Adds `info` to the registry (called by RNNPRUNE_REGISTER_PRUNING_METHOD at static
@@ -163,24 +209,37 @@ torch::Tensor EmbeddingDimSquaredNorms(const LstmLm& model);
 // Sets every entry of each tensor with |w| < threshold to exactly 0, in place (no autograd).
 void ZeroSmallWeights(const std::vector<torch::Tensor>& tensors, double threshold);
 
-// The NeuronMask that keeps, in each set, the `target_sizes` neurons with the largest scores
-// and closes the others (ties broken by the lower index): embedding_scores [E] for the input
-// neurons of layer 0, hidden_scores[l] [H_l] for the hidden neurons of layer l; target_sizes =
-// [E', H_0', ..., H_{L-1}']. Input neurons of layers >= 1 stay open (they follow the hidden
-// neurons of the layer below). Throws c10::Error for mismatched sizes.
-NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const torch::Tensor& embedding_scores,
-                              const std::vector<torch::Tensor>& hidden_scores,
-                              const std::vector<int64_t>& target_sizes);
+// Scores of every neuron for MaskKeepingLargest: embedding [E] for the input neurons of layer
+// 1, hidden[l] [H_l] for the hidden neurons of layer l, and, when the targets fix the inputs of
+// the upper layers, inputs[l - 1] [H_{l-1}] for the input neurons of layer l >= 2.
+struct NeuronScores {
+  torch::Tensor embedding;
+  std::vector<torch::Tensor> hidden;
+  std::vector<torch::Tensor> inputs;  // may be empty when the targets have no inputs
+};
 
-// Base of the structured baselines that choose a fixed set of neurons before fine-tuning
-// (structured magnitude, random removal): Begin chooses the mask from the starting model,
-// Forward runs the model with it (closed neurons contribute nothing, so the fine-tuning adapts
-// the rest to their absence), Finish returns it.
+// The NeuronMask that keeps, in each set, the target number of neurons with the largest scores
+// and closes the others (ties broken by the lower index). The input neurons of layer l >= 2
+// are chosen among the hidden units kept in layer l-1 (the others are removed anyway); with no
+// input targets they all stay open. Throws c10::Error for mismatched sizes.
+NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const NeuronScores& scores,
+                              const TargetSizes& targets);
+
+// Squared L2 norm of the weights each input neuron of layer l >= 2 feeds: column j of
+// W_ih^l. One float32 tensor [H_{l-1}] per layer l >= 2 (L - 1 of them), not differentiable.
+std::vector<torch::Tensor> UpperInputSquaredNorms(const LstmLm& model);
+
+// Base of the structured baselines that choose a fixed set of neurons from the starting model
+// (structured magnitude, random removal): Begin chooses the mask, Finish returns it, and
+// StructureFixedAtStart tells the protocol (pruning/protocol.h) to compact the model at once and
+// train the compacted model for the whole budget. Forward (the model run with the mask as scaled
+// weights) serves a caller that trains the uncompacted model with Train directly.
 class FixedNeuronMaskMethod : public PruningMethod {
  public:
   absl::Status Begin(LstmLm& model) override;
   LmOutput Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) override;
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override;
+  bool StructureFixedAtStart() const override { return true; }
 
  protected:
   // The neurons to keep, chosen from the starting model.

@@ -91,4 +91,16 @@ GateWeightCounts CountGateWeights(const LstmLmConfig& c) {
   return n;
 }
 
+GateWeightCounts CountGateMultiplyAdds(const LstmLmConfig& c) {
+  GateWeightCounts n;
+  const size_t layers = c.hidden_sizes.size();
+  for (size_t l = 0; l < layers; ++l) {
+    const int64_t h = c.hidden_sizes[l], in = c.InputSize(l);
+    n.input.push_back(4 * h);
+    const int64_t consumer = l + 1 < layers ? 4 * c.hidden_sizes[l + 1] : c.vocab_size;
+    n.hidden.push_back(4 * in + 8 * h - 4 + consumer);
+  }
+  return n;
+}
+
 }  // namespace rnnprune

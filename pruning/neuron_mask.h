@@ -65,6 +65,14 @@ struct GateWeightCounts {
 };
 GateWeightCounts CountGateWeights(const LstmLmConfig& config);
 
+// Multiply-adds per token each gate removes from the forward pass (LstmLmConfig::
+// MultiplyAddsPerToken's count: the embedding lookup and the biases cost none), from the dense
+// sizes of `config`: the speed-aware cost of a gate.
+//   z_x^0[j]: 4 H_0 (column j of W_ih^0);   z_x^l[j] (l >= 1): 4 H_l;
+//   z_h^l[k]: 4 I_l + 8 H_l - 4 (rows of W_ih and W_hh, column of W_hh)
+//             + 4 H_{l+1} (next layer's column) or V (the decoder's column, last layer).
+GateWeightCounts CountGateMultiplyAdds(const LstmLmConfig& config);
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_PRUNING_NEURON_MASK_H_

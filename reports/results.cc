@@ -3,6 +3,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -16,6 +17,8 @@
 #include "common/status_macros.h"
 #include "reports/format.h"
 #include "reports/gnuplot.h"
+#include "reports/ptb_comparison.h"
+#include "reports/ptb_plots.h"
 #include "reports/published.h"
 
 namespace rnnprune {
@@ -33,6 +36,123 @@ std::string Sizes(const json& run) {
     parts.push_back(absl::StrCat("H=", absl::StrJoin(h, "/")));
   }
   return absl::StrJoin(parts, ", ");
+}
+
+// The search and recovery phases of a method run: steps, learning rate, training perplexity,
+// speed and time.
+std::string PhaseTable(const json& r) {
+  std::string md =
+      "\n| phase | steps | lr | train ppl | tokens/s | train time | resumed at step |\n"
+      "|---|---|---|---|---|---|---|\n";
+  for (const char* phase : {"search", "recovery"}) {
+    const json& t = r[phase];
+    int64_t steps = 0;
+    double nll_tokens = 0, log_ppl = 0, lr = 0;
+    for (const json& e : t.value("epochs", json::array())) {
+      steps += e.value("steps", int64_t{0});
+      const double tokens = e.value("tokens", 0.0);
+      log_ppl += std::log(std::max(e.value("train_perplexity", 1.0), 1e-300)) * tokens;
+      nll_tokens += tokens;
+      lr = e.value("learning_rate", 0.0);
+    }
+    absl::StrAppend(
+        &md, "| ", phase, " | ", steps, " | ", steps > 0 ? absl::StrFormat("%g", lr) : "-", " | ",
+        nll_tokens > 0 ? absl::StrFormat("%.2f", std::exp(log_ppl / nll_tokens)) : "-", " | ",
+        FieldNumber(t, "tokens_per_second", "%.0f"), " | ", FieldDuration(t, "train_seconds"),
+        " | ", t.value("resumed", false) ? FieldText(t, "resumed_at_global_step") : "-", " |\n");
+  }
+  return md;
+}
+
+// The gate statistics at the end of an L0 run's search phase, one line.
+std::string GateSummary(const json& r) {
+  if (!r.contains("search") || !r["search"].contains("diagnostics") ||
+      r["search"]["diagnostics"].empty()) {
+    return "";
+  }
+  const json& last = r["search"]["diagnostics"].back();
+  if (!last.contains("gate_sets")) return "";
+  std::vector<std::string> parts;
+  for (const json& g : last["gate_sets"]) {
+    parts.push_back(absl::StrCat(FieldText(g, "set"), " ", FieldText(g, "closed"), "/",
+                                 FieldText(g, "partial"), "/", FieldText(g, "open"),
+                                 " (mean log_alpha ", FieldNumber(g, "mean_log_alpha"), ")"));
+  }
+  return absl::StrCat("- gates after ", FieldText(last, "step"),
+                      " search steps, closed/partial/open (z_hat = 0 / in (0, 1) / = 1): ",
+                      absl::StrJoin(parts, "; "), "; ", r["search"]["diagnostics"].size(),
+                      " snapshots in the record\n");
+}
+
+// Presets of `runs` with method runs, in report order.
+std::vector<std::string> PresetsOf(const std::vector<json>& runs) {
+  std::vector<std::string> presets;
+  for (const json& r : runs) {
+    const std::string p = r.value("preset", "");
+    if (IsMethodRun(r) && std::find(presets.begin(), presets.end(), p) == presets.end()) {
+      presets.push_back(p);
+    }
+  }
+  return presets;
+}
+
+// One line on the protocol of `preset`'s method runs (from the first that records it).
+std::string ProtocolText(const std::vector<json>& runs, const std::string& preset) {
+  for (const json& r : runs) {
+    if (r.value("preset", "") != preset || !r.contains("protocol")) continue;
+    const json& p = r["protocol"];
+    return absl::StrCat(
+        "search phase S = ", FieldText(p["search"], "steps"), " steps at lr ",
+        FieldNumber(p["search"]["schedule"], "learning_rate", "%g"),
+        ", recovery phase M = ", FieldText(p["recovery"], "steps"), " steps at lr ",
+        FieldNumber(p["recovery"]["schedule"], "learning_rate", "%g"), " (batch ",
+        FieldText(p["search"]["schedule"], "batch_size"), ", BPTT ",
+        FieldText(p["search"]["schedule"], "bptt"), ", gradient norm clipped at ",
+        FieldNumber(p["search"]["schedule"], "max_grad_norm", "%g"),
+        "; the recovery reads the windows after the search's); L0 gate statistics every ",
+        FieldText(p, "diagnostics_every_steps"), " search steps");
+  }
+  return "";
+}
+
+// The "who wins" section of `preset`: L0 at its own sizes against the fixed-mask baselines,
+// every method near each L0 run's speed, the step costs and the plots.
+std::string WhoWins(const std::vector<json>& runs, const std::string& preset) {
+  const std::string at_sizes = RenderAtL0Sizes(runs, preset);
+  const std::string fastest = RenderFastestAtEachL0(runs, preset);
+  const std::string cost = RenderStepCost(runs, preset);
+  std::string md = absl::StrCat("\n### Who wins, preset `", preset, "`\n\n");
+  if (!at_sizes.empty()) {
+    absl::StrAppend(&md,
+                    "(a) At the sizes each L0 run reached: L0, structured magnitude and random "
+                    "removal with identical kept sizes (the baselines are given L0's sizes).\n\n",
+                    at_sizes, "\n");
+  }
+  if (!fastest.empty()) {
+    absl::StrAppend(
+        &md,
+        "(b) At each L0 run's speed: for every other method, among its runs whose LSTM batch-1 "
+        "speedup (fastest engine: the default, or CSR for unstructured methods) is within "
+        "+-10% of the L0 run's, the one with the best valid perplexity, as test perplexity "
+        "(setting, speedup).\n\n",
+        fastest, "\n");
+  }
+  if (!cost.empty()) {
+    absl::StrAppend(&md,
+                    "The cost of a training step: training tokens/s of each run's search phase, "
+                    "and the dense control's tokens/s over it (how much more a step of the "
+                    "method costs; tokens/s of one run on a shared machine are noisy).\n\n",
+                    cost, "\n");
+  }
+  absl::StrAppend(&md, "Plots: `ptb_tradeoff_", preset,
+                  ".svg` (test perplexity against measured LSTM batch-1 speedup, every run and "
+                  "each method's Pareto front)",
+                  at_sizes.empty() ? std::string()
+                                   : absl::StrCat(", `ptb_gates_", preset,
+                                                  ".svg` (kept neurons per gate set against "
+                                                  "search steps, one panel per L0 run)"),
+                  ".\n");
+  return md;
 }
 
 }  // namespace
@@ -80,12 +200,16 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                   "|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const json& r : runs) {
     if (r.value("method", "") != "dense" || r.contains("parent_checkpoint")) continue;
-    const int epochs = r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0;
+    // A parent loaded with --dense_checkpoint was not trained by this run.
+    const bool loaded = r.contains("loaded_from");
+    const std::string epochs =
+        loaded ? "loaded"
+               : absl::StrCat(r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0);
     absl::StrAppend(
         &md, "| ", FieldText(r, "preset"), " | ", FieldText(r, "config_name"), " | ", Sizes(r),
         " | ", FieldText(r, "method"), " | ", epochs, " | ", FieldNumber(r, "valid_perplexity"),
-        " | ", FieldNumber(r, "test_perplexity"), " | ",
-        FieldNumber(r, "train_tokens_per_second", "%.0f"), " | ",
+        " | ", r.contains("test_not_evaluated") ? "-" : FieldNumber(r, "test_perplexity"), " | ",
+        loaded ? "-" : FieldNumber(r, "train_tokens_per_second", "%.0f"), " | ",
         r.contains("wall_seconds") ? HumanDuration(r["wall_seconds"].get<double>()) : "?", " | ",
         FieldText(r, "threads"), " | ", FieldText(r, "seed"), " |\n");
   }
@@ -94,10 +218,22 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
   // Every pruning method side by side: one row per (method, setting), grouped by preset.
   absl::StrAppend(
       &md, "\n## Pruning methods side by side\n\n",
-      "Every method fine-tunes the same dense checkpoint with the same budget (same steps, same "
-      "constant learning rate; see each run's section); `dense (control)` is that fine-tuning "
-      "with no pruning. Structured methods are compacted into a smaller dense LSTM (kept sizes "
-      "E = embedding dims, I2 = inputs of layer 2, H1 / H2 = hidden units); unstructured ones "
+      "Every method starts from the same dense checkpoint and runs the same protocol "
+      "(pruning/protocol.h), with the same budget of optimizer steps on the same training "
+      "windows at the same learning rates (each preset's protocol is stated below): a *search* "
+      "phase of S steps (the method's own training: gates, penalties, pruning schedule), then a "
+      "*recovery* phase of M steps of plain fine-tuning of exactly the network that is deployed "
+      "(no penalty, no gates). Structured methods are compacted after the search, and the "
+      "compacted model gets the recovery steps; unstructured ones keep their mask through them; "
+      "structured magnitude and random removal fix their neurons from the dense weights at "
+      "step 0 and train the compacted model for all S + M steps; `dense (control)` trains S + M "
+      "steps with no pruning. Every lambda is per epoch of training tokens: lambda * R / N is "
+      "added to the mean NLL per token (nats), N = the training tokens of one epoch (Louizos et "
+      "al. 2018, Eq. 3), the same unit for L0, ISS and Lasso. `l0` weights each gate by the "
+      "weights it removes (the paper's L0), `l0_speed` by the multiply-adds per token it removes "
+      "(speed-aware, ours). Structured results are compacted into a smaller dense LSTM (kept "
+      "sizes E = embedding dims, I2 = inputs of layer 2, H1 / H2 = hidden units); unstructured "
+      "ones "
       "keep the dense shape with exact zeros (weight sparsity of the LSTM matrices) and are also "
       "run from CSR matrices. Parameters: those of the compacted model (structured), or the "
       "non-zeros (unstructured). Speedups are the dense parent's "
@@ -106,7 +242,13 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       "engine at batch 1, oneDNN at batch 20; models/engines/README.md; each run's timing "
       "protocol names it) and, for unstructured methods, by the CSR path: LSTM stack alone and "
       "whole model (with the 10k-word decoder), batch 1 and "
-      "batch 20.\n\n",
+      "batch 20. A test perplexity of `-` marks a run evaluated on valid only (a sweep).\n\n");
+  for (const std::string& preset : PresetsOf(runs)) {
+    const std::string protocol = ProtocolText(runs, preset);
+    if (!protocol.empty()) absl::StrAppend(&md, "- `", preset, "`: ", protocol, "\n");
+  }
+  absl::StrAppend(
+      &md, "\n",
       "| preset | method | setting | kept E / I2 / H1 / H2 | LSTM weight sparsity | "
       "parameters | mult-adds/token | valid ppl | test ppl | test tokens | speedup LSTM b1 | "
       "whole b1 | LSTM b20 | whole b20 | CSR LSTM b1 | CSR whole b1 | CSR LSTM b20 |\n"
@@ -145,8 +287,11 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
         &md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting, " | ", sizes, " | ",
         r.contains("weight_sparsity") ? FieldNumber(r, "weight_sparsity", "%.3f") : "-", " | ",
         params, " | ", macs, " | ", FieldNumber(r, "valid_perplexity"), " | ",
-        FieldNumber(r, "test_perplexity"), " | ",
-        r.contains("eval_tokens") ? FieldText(r["eval_tokens"], "test") : "?", " | ",
+        r.contains("test_not_evaluated") ? "-" : FieldNumber(r, "test_perplexity"), " | ",
+        r.contains("test_not_evaluated") ? "-"
+        : r.contains("eval_tokens")      ? FieldText(r["eval_tokens"], "test")
+                                         : "?",
+        " | ",
         FieldNumber(sp, "lstm_b1", "%.2fx"), " | ", FieldNumber(sp, "model_b1", "%.2fx"), " | ",
         FieldNumber(sp, "lstm_b20", "%.2fx"), " | ", FieldNumber(sp, "model_b20", "%.2fx"), " | ",
         csr.empty() ? "-" : FieldNumber(csr, "lstm_b1", "%.2fx"), " | ",
@@ -154,9 +299,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
         csr.empty() ? "-" : FieldNumber(csr, "lstm_b20", "%.2fx"), " |\n");
   }
   if (!any_method) absl::StrAppend(&md, "| (no runs yet) |||||||||||||||||\n");
-  absl::StrAppend(&md,
-                  "\nPlot: test perplexity against measured speedup (whole model, batch "
-                  "1), one series per method: `ptb_tradeoff_<preset>.svg`.\n");
+  for (const std::string& preset : PresetsOf(runs)) absl::StrAppend(&md, WhoWins(runs, preset));
 
   absl::StrAppend(&md, "\n## Published (not ours)\n\n",
                   "| model | architecture | valid ppl | test ppl | source |\n"
@@ -204,12 +347,27 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       absl::StrAppend(&md, "- model: `", r["model"].dump(),
                       "`; parameters: ", FieldText(r, "num_parameters"), "\n");
     }
-    absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?", "`",
-                    r.value("max_steps_per_epoch", 0) > 0
-                        ? absl::StrCat(" (each epoch capped at ",
-                                       r["max_steps_per_epoch"].get<int64_t>(), " steps)")
-                        : std::string(),
-                    "\n");
+    if (r.contains("protocol")) {
+      const json& p = r["protocol"];
+      absl::StrAppend(&md, "- protocol: search phase ", FieldText(p["search"], "steps"),
+                      " steps `", p["search"].value("schedule", json()).dump(),
+                      "` from window ", FieldText(p["search"], "first_window"),
+                      "; recovery phase ", FieldText(p["recovery"], "steps"), " steps `",
+                      p["recovery"].value("schedule", json()).dump(), "` from window ",
+                      FieldText(p["recovery"], "first_window"),
+                      r.value("structure_fixed_at_start", false)
+                          ? " (structure fixed at the start: the compacted model trains in both)"
+                          : "",
+                      "\n");
+    } else {
+      absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?",
+                      "`",
+                      r.value("max_steps_per_epoch", 0) > 0
+                          ? absl::StrCat(" (each epoch capped at ",
+                                         r["max_steps_per_epoch"].get<int64_t>(), " steps)")
+                          : std::string(),
+                      "\n");
+    }
     if (r.contains("loaded_from")) {
       absl::StrAppend(&md, "- not trained in this run: loaded from `", FieldText(r, "loaded_from"),
                       "` (--dense_checkpoint)\n");
@@ -224,13 +382,21 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       absl::StrAppend(&md, "- collapsed: ", FieldText(r, "collapsed"), " (no model to evaluate)\n");
     }
     if (r.contains("parent_checkpoint")) {
-      absl::StrAppend(&md, "- method: ", FieldText(r, "method_description"), "; fine-tuned from `",
+      absl::StrAppend(&md, "- method: ", FieldText(r, "method_description"), "; from `",
                       FieldText(r, "parent_checkpoint"), "` for ", FieldText(r, "train_steps"),
                       " steps",
                       r.contains("checkpoint")
                           ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`")
                           : std::string(),
                       "\n");
+      if (r.contains("method_options") && !r["method_options"].empty()) {
+        absl::StrAppend(&md, "- method options: `", r["method_options"].dump(), "`\n");
+      }
+      if (r.contains("lambda_unit")) {
+        absl::StrAppend(&md, "- lambda ", FieldText(r, "lambda_unit"), "; penalty scale (BPTT / N) ",
+                        FieldNumber(r, "penalty_scale", "%.4g"), "\n");
+      }
+      absl::StrAppend(&md, GateSummary(r));
     }
     if (r.contains("agreement_check")) {
       const json& a = r["agreement_check"];
@@ -242,6 +408,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     if (r.contains("timing_protocol")) {
       absl::StrAppend(&md, "- timing: ", FieldText(r, "timing_protocol"), "\n");
     }
+    if (r.contains("search") && r.contains("recovery")) absl::StrAppend(&md, PhaseTable(r));
     if (r.contains("epochs") && r["epochs"].is_array() && !r["epochs"].empty()) {
       absl::StrAppend(&md,
                       "\n| epoch | lr | train ppl | valid ppl | tokens/s | train time |\n"
@@ -259,64 +426,6 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     }
   }
   return md;
-}
-
-absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& preset,
-                             const std::string& svg_path) {
-  // Series: the dense parent, then one per method in order of appearance (and one more per
-  // unstructured method for its CSR timing). Each point: speedup, test ppl, setting label.
-  std::vector<std::pair<std::string, std::string>> series;  // title, points
-  auto add = [&](const std::string& title, const std::string& point) {
-    for (auto& [t, pts] : series) {
-      if (t == title) {
-        absl::StrAppend(&pts, point);
-        return;
-      }
-    }
-    series.emplace_back(title, point);
-  };
-  bool any_pruned = false;
-  for (const json& r : runs) {
-    if (r.value("preset", "") != preset || !r.contains("test_perplexity")) continue;
-    const double ppl = r["test_perplexity"].get<double>();
-    const std::string method = r.value("method", "");
-    if (!r.contains("parent_checkpoint")) {
-      // Smoke presets score pruned models on the first tokens only: use the parent's score on
-      // the same tokens when it is recorded.
-      double parent_ppl = ppl;
-      if (r.contains("test_perplexity_first_tokens")) {
-        parent_ppl = r["test_perplexity_first_tokens"].value("perplexity", ppl);
-      }
-      if (method == "dense") add("dense parent", absl::StrCat("1 ", parent_ppl, " -\n"));
-      continue;
-    }
-    if (!r.contains("speedup")) continue;
-    any_pruned = true;
-    std::string label =
-        r.contains("setting") ? FieldText(r, "setting") : FieldNumber(r, "lambda_hidden", "%g");
-    if (label.empty()) label = "-";
-    const std::string title = method == "dense" ? "dense (control)" : method;
-    add(title, absl::StrCat(r["speedup"].value("model_b1", 0.0), " ", ppl, " ", label, "\n"));
-    if (r.contains("csr_speedup")) {
-      add(title + " (CSR)",
-          absl::StrCat(r["csr_speedup"].value("model_b1", 0.0), " ", ppl, " ", label, "\n"));
-    }
-  }
-  if (!any_pruned) return absl::OkStatus();
-  std::string script =
-      absl::StrCat("set title 'PTB, preset ", preset, ": test perplexity vs measured speedup'\n",
-                   "set xlabel 'speedup over the dense parent (whole model, batch 1)'\n",
-                   "set ylabel 'test perplexity'\nset grid\nset key outside right\n",
-                   "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
-  std::string plots;
-  for (size_t i = 0; i < series.size(); ++i) {
-    absl::StrAppend(&script, "$s", i, " << EOD\n", series[i].second, "EOD\n");
-    absl::StrAppend(&plots, plots.empty() ? "plot " : ", \\\n     ", "$s", i,
-                    " using 1:2 with linespoints pt ", 5 + i, " ps 1.2 lc rgb '",
-                    kPlotColors[i % kNumPlotColors], "' title '", series[i].first, "'");
-  }
-  absl::StrAppend(&script, plots, "\n");
-  return RunGnuplotToSvg(script, svg_path, 900, 600);
 }
 
 absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
@@ -345,6 +454,8 @@ absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
   for (const std::string& p : presets) {
     RETURN_IF_ERROR(
         PlotPtbTradeoff(runs, p, absl::StrCat(reports_dir, "/ptb_tradeoff_", p, ".svg")));
+    RETURN_IF_ERROR(
+        PlotGateStatistics(runs, p, absl::StrCat(reports_dir, "/ptb_gates_", p, ".svg")));
   }
   return WriteFileAtomically(reports_dir + "/ptb.md", RenderPtbReport(runs));
 }

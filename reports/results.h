@@ -26,14 +26,9 @@ absl::Status WriteJsonLines(const std::string& path, const std::vector<nlohmann:
 // Zaremba et al. 2014 figures in a separate, labelled table. Records lacking a field show "?".
 std::string RenderPtbReport(const std::vector<nlohmann::json>& runs);
 
-// Plots test perplexity against measured speedup (whole model, batch 1) of preset `preset`'s
-// L0 runs, with the dense model at 1x, to `svg_path` with gnuplot (written atomically). Does
-// nothing when the preset has no L0 run. Errors: gnuplot missing or failing.
-absl::Status PlotPtbTradeoff(const std::vector<nlohmann::json>& runs, const std::string& preset,
-                             const std::string& svg_path);
-
 // Reads every `reports_dir`/results/ptb_*.jsonl and writes `reports_dir`/ptb.md atomically,
-// plus one ptb_tradeoff_<preset>.svg per preset with L0 runs.
+// plus per preset ptb_tradeoff_<preset>.svg (when it has timed method runs) and
+// ptb_gates_<preset>.svg (when its L0 runs have gate statistics); reports/ptb_plots.h.
 // Errors: unreadable or malformed result files (naming them), unwritable report.
 absl::Status RenderPtbReportFiles(const std::string& reports_dir);
 

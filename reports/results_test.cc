@@ -1,4 +1,5 @@
 #include "reports/results.h"
+#include "reports/ptb_plots.h"
 
 #include <cstdlib>
 #include <string>
@@ -75,6 +76,17 @@ json MakeMethodRun(const std::string& method, const std::string& setting, double
   return r;
 }
 
+TEST(Results, ALoadedParentAndASkippedTestSplitAreSaidSo) {
+  json r = MakeRun("default", 121.08, 0);
+  r.erase("test_perplexity");
+  r["loaded_from"] = "runs/ptb_default_small_dense.pt";
+  r["test_not_evaluated"] = "--noevaluate_test";
+  r["train_tokens_per_second"] = 0.0;
+  const std::string md = RenderPtbReport({r});
+  EXPECT_THAT(md, HasSubstr("| default | small | E=200, H=200/200 | dense | loaded | 121.08 | - | "
+                            "- | 12.1 min | 2 | 1 |"));
+}
+
 TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
   json magnitude = MakeMethodRun("magnitude", "0.9", 0.98, 135.5);
   magnitude["weight_sparsity"] = 0.9;
@@ -103,10 +115,39 @@ TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
             std::string::npos);
 }
 
-TEST(Results, TradeoffPlotHasOneSeriesPerMethod) {
+TEST(Results, MethodRunsShowTheProtocolPhasesAndGates) {
+  json l0 = MakeMethodRun("l0", "1", 1.8, 127.25);
+  const json schedule = {{"learning_rate", 0.25}, {"batch_size", 20}, {"bptt", 35},
+                         {"max_grad_norm", 5.0}};
+  l0["protocol"] = {{"search", {{"steps", 400}, {"first_window", 0}, {"schedule", schedule}}},
+                    {"recovery", {{"steps", 200}, {"first_window", 400}, {"schedule", schedule}}},
+                    {"diagnostics_every_steps", 100}};
+  const json sets = json::array({{{"set", "E"}, {"size", 200}, {"closed", 120}, {"partial", 5},
+                                  {"open", 75}, {"mean_log_alpha", -1.5}}});
+  l0["search"] = {{"epochs", {{{"steps", 400}, {"tokens", 280000}, {"learning_rate", 0.25},
+                               {"train_perplexity", 95.0}}}},
+                  {"tokens_per_second", 9000.0}, {"train_seconds", 31.0}, {"resumed", true},
+                  {"resumed_at_global_step", 200},
+                  {"diagnostics", {{{"step", 400}, {"gate_sets", sets}}}}};
+  l0["recovery"] = {{"epochs", {{{"steps", 200}, {"tokens", 140000}, {"learning_rate", 0.25},
+                                 {"train_perplexity", 80.0}}}},
+                    {"tokens_per_second", 11000.0}, {"train_seconds", 13.0}, {"resumed", false}};
+  l0.erase("epochs");
+  const std::string md = RenderPtbReport({MakeRun("default", 130.4, 125.6), l0});
+  EXPECT_THAT(md, HasSubstr("- `default`: search phase S = 400 steps at lr 0.25, recovery phase "
+                            "M = 200 steps at lr 0.25"));
+  EXPECT_THAT(md, HasSubstr("| search | 400 | 0.25 | 95.00 | 9000 | 31 s | 200 |"));
+  EXPECT_THAT(md, HasSubstr("| recovery | 200 | 0.25 | 80.00 | 11000 | 13 s | - |"));
+  EXPECT_THAT(md, HasSubstr("- protocol: search phase 400 steps"));
+  EXPECT_THAT(md, HasSubstr("E 120/5/75 (mean log_alpha -1.50)"));
+  EXPECT_THAT(md, HasSubstr("### Who wins, preset `default`"));
+  EXPECT_THAT(md, HasSubstr("| l0 1 | 150 / 120 / 140 / 90 | 2.50x |"));
+}
+
+TEST(Results, TradeoffPlotHasOneSeriesPerMethodWithItsFront) {
   const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
   json magnitude = MakeMethodRun("magnitude", "0.9", 0.98, 135.5);
-  magnitude["csr_speedup"] = {{"model_b1", 0.7}};
+  magnitude["csr_speedup"] = {{"lstm_b1", 0.7}};
   ASSERT_TRUE(PlotPtbTradeoff({MakeRun("default", 130.4, 125.6),
                                MakeMethodRun("l0", "0.0001", 1.8, 127.0),
                                MakeMethodRun("l0", "0.0002", 3.1, 131.0),
@@ -116,9 +157,36 @@ TEST(Results, TradeoffPlotHasOneSeriesPerMethod) {
   auto svg = ReadFile(dir + "/plot.svg");
   ASSERT_TRUE(svg.ok());
   EXPECT_THAT(*svg, HasSubstr("<svg"));
-  for (const char* title : {"dense parent", ">l0<", ">iss<", ">magnitude<", "magnitude (CSR)"}) {
+  for (const char* title : {"dense parent", ">l0<", ">iss<", ">magnitude<", "Pareto front",
+                            "LSTM speedup"}) {
     EXPECT_THAT(*svg, HasSubstr(title));
   }
+}
+
+TEST(Results, GatePlotHasOnePanelPerL0Run) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
+  json l0 = MakeMethodRun("l0", "1", 1.8, 127.0);
+  json sets = json::array();
+  for (const char* name : {"E", "I2", "H1", "H2"}) {
+    sets.push_back({{"set", name}, {"size", 200}, {"closed", 10}, {"partial", 0}, {"open", 190}});
+  }
+  l0["search"] = {{"diagnostics", {{{"step", 0}, {"gate_sets", sets}},
+                                   {{"step", 100}, {"gate_sets", sets}}}}};
+  json speed = l0;
+  speed["method"] = "l0_speed";
+  ASSERT_TRUE(PlotGateStatistics({MakeRun("default", 130.4, 125.6), l0, speed}, "default",
+                                 dir + "/gates.svg")
+                  .ok());
+  auto svg = ReadFile(dir + "/gates.svg");
+  ASSERT_TRUE(svg.ok());
+  for (const char* title : {"l0 1", "l0_speed 1", ">E<", ">I2<", ">H1<", ">H2<"}) {
+    EXPECT_THAT(*svg, HasSubstr(title));
+  }
+  // No L0 statistics: no plot, no error.
+  EXPECT_TRUE(PlotGateStatistics({MakeRun("default", 130.4, 125.6)}, "default",
+                                 dir + "/none.svg")
+                  .ok());
+  EXPECT_FALSE(PathExists(dir + "/none.svg"));
 }
 
 TEST(Results, RenderFilesWritesReport) {

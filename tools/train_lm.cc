@@ -57,7 +57,9 @@ ABSL_FLAG(int, batch_size, 20, "parallel streams");
 ABSL_FLAG(int, bptt, 35, "truncated BPTT length");
 ABSL_FLAG(std::string, method, "dense",
           "training hooks: dense (none), or a registered pruning method linked here (l0)");
-ABSL_FLAG(double, lambda, 1e-4, "the method's lambda (l0)");
+ABSL_FLAG(double, lambda, 1.0,
+          "the method's lambda (l0), per epoch of training tokens (pruning/method.h "
+          "PenaltyScale)");
 ABSL_FLAG(int64_t, max_eval_tokens, 0,
           "validate on the first N tokens of ptb.valid.txt (0: all), batch 1");
 ABSL_FLAG(std::string, out_json, "",
@@ -163,6 +165,7 @@ absl::Status Run() {
   MethodOptions mo;
   mo.config = model_config;
   mo.lambda = absl::GetFlag(FLAGS_lambda);
+  mo.penalty_scale = PenaltyScale(corpus.train.size(0), s.batch_size, s.bptt);
   mo.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   ASSIGN_OR_RETURN(torch::Tensor batched, Batchify(corpus.train, s.batch_size));
   const int64_t windows = NumBpttWindows(batched, s.bptt);

@@ -35,7 +35,7 @@ std::vector<std::string> Args(const std::string& data_dir, const std::string& me
       Binary(),
       "--data_dir=" + data_dir,
       "--method=" + method,
-      "--lambda=1e-3",
+      "--lambda=1",
       "--epochs=2",
       "--max_steps_per_epoch=60",
       "--checkpoint_every_steps=15",

@@ -1,0 +1,26 @@
+#include "pruning/protocol_testing.h"
+
+#include "gtest/gtest.h"
+#include "models/zaremba.h"
+
+namespace rnnprune {
+
+ProtocolOptions TinyTwoPhaseProtocol(int64_t bptt, int64_t search_steps, int64_t recovery_steps,
+                                     int64_t windows) {
+  ZarembaSchedule s;
+  s.batch_size = 4;
+  s.bptt = bptt;
+  s.lr_decay = 1.0;
+  s.learning_rate = 0.5;
+  ProtocolOptions o;
+  absl::StatusOr<PhaseOptions> search = LayOutPhase(s, search_steps, 0, windows);
+  EXPECT_TRUE(search.ok()) << search.status();
+  if (search.ok()) o.search = *search;
+  s.learning_rate = 0.25;
+  absl::StatusOr<PhaseOptions> recovery = LayOutPhase(s, recovery_steps, search_steps, windows);
+  EXPECT_TRUE(recovery.ok()) << recovery.status();
+  if (recovery.ok()) o.recovery = *recovery;
+  return o;
+}
+
+}  // namespace rnnprune
