@@ -27,19 +27,6 @@ std::string TmpPath(const std::string& name) {
   return std::string(d ? d : "/tmp") + "/" + name;
 }
 
-// Throws (as a crash would stop the process) at the `n`-th training progress line after the
-// protocol announced `phase`.
-std::function<void(const std::string&)> CrashAt(const std::string& phase, int n) {
-  auto seen = std::make_shared<bool>(false);
-  auto count = std::make_shared<int>(0);
-  return [=](const std::string& line) {
-    if (line.rfind(phase, 0) == 0) *seen = true;
-    if (*seen && line.rfind("epoch ", 0) == 0 && ++*count == n) {
-      throw std::runtime_error("simulated crash");
-    }
-  };
-}
-
 class ResumeConformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

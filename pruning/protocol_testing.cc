@@ -1,5 +1,8 @@
 #include "pruning/protocol_testing.h"
 
+#include <memory>
+#include <stdexcept>
+
 #include "gtest/gtest.h"
 #include "models/zaremba.h"
 
@@ -21,6 +24,17 @@ ProtocolOptions TinyTwoPhaseProtocol(int64_t bptt, int64_t search_steps, int64_t
   EXPECT_TRUE(recovery.ok()) << recovery.status();
   if (recovery.ok()) o.recovery = *recovery;
   return o;
+}
+
+std::function<void(const std::string&)> CrashAt(const std::string& phase, int n) {
+  auto seen = std::make_shared<bool>(false);
+  auto count = std::make_shared<int>(0);
+  return [=](const std::string& line) {
+    if (line.rfind(phase, 0) == 0) *seen = true;
+    if (*seen && line.rfind("epoch ", 0) == 0 && ++*count == n) {
+      throw std::runtime_error("simulated crash");
+    }
+  };
 }
 
 }  // namespace rnnprune

@@ -4,6 +4,8 @@
 #define RNNPRUNE_PRUNING_PROTOCOL_TESTING_H_
 
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "pruning/protocol.h"
 
@@ -16,6 +18,11 @@ namespace rnnprune {
 // (search_steps + recovery_steps <= windows); the test stops with a gtest failure otherwise.
 ProtocolOptions TinyTwoPhaseProtocol(int64_t bptt, int64_t search_steps, int64_t recovery_steps,
                                      int64_t windows);
+
+// A ProtocolOptions::log that simulates a crash: it throws std::runtime_error at the `n`-th
+// training progress line ("epoch ...") after the protocol logged a line starting with `phase`
+// (e.g. "recovery phase"), so that a test can resume from the files left behind.
+std::function<void(const std::string&)> CrashAt(const std::string& phase, int n);
 
 }  // namespace rnnprune
 
