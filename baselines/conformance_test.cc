@@ -21,7 +21,7 @@
 #include "pruning/neuron_mask.h"
 #include "pruning/protocol.h"
 #include "pruning/protocol_testing.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "torch/torch.h"
 
 namespace rnnprune {

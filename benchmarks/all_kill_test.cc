@@ -23,8 +23,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "pruning/squad_training_checkpoint.h"
-#include "pruning/training_checkpoint.h"
+#include "training/bidaf_training_checkpoint.h"
+#include "training/lm_training_checkpoint.h"
 #include "reports/results.h"
 
 namespace rnnprune {
@@ -86,7 +86,7 @@ void KillWhenWritten(const std::string& data, const std::string& log, const std:
       WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600));
   ASSERT_EQ(outcome, KillOutcome::kKilled)
       << "not killed while a run was training: " << ReadFile(TestTmpPath(log)).value_or("");
-  absl::StatusOr<TrainingCheckpoint> left = LoadTrainingCheckpoint(ckpt);
+  absl::StatusOr<LmTrainingCheckpoint> left = LoadLmTrainingCheckpoint(ckpt);
   ASSERT_TRUE(left.ok()) << left.status();
   std::cout << log << ": killed with " << ckpt << " at epoch " << left->progress.epoch
             << ", step " << left->progress.step << " on disk\n";

@@ -19,7 +19,7 @@
 #include "datasets/squad.h"
 #include "datasets/squad_split.h"
 #include "models/bidaf.h"
-#include "pruning/squad_trainer.h"
+#include "training/bidaf_trainer.h"
 #include "reports/squad_report.h"
 #include "torch/torch.h"
 

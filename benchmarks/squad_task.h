@@ -42,7 +42,7 @@ struct SquadTaskOptions {
   // force). true: everything is recomputed and an existing training checkpoint is replaced.
   bool force = false;
   // >= 0: a training checkpoint every this many optimizer steps (0 = only at epoch ends;
-  // pruning/squad_trainer.h BidafTrainOptions::checkpoint_every_steps).
+  // training/bidaf_trainer.h BidafTrainOptions::checkpoint_every_steps).
   int64_t checkpoint_every_steps = 200;
   std::string command;
   RunInfo run_info;

@@ -41,7 +41,7 @@
 #include "pruning/agreement.h"
 #include "pruning/method.h"
 #include "pruning/protocol.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "reports/results.h"
 #include "torch/cuda.h"
 #include "torch/torch.h"

@@ -1,7 +1,7 @@
 // Writes the seed corpus of //fuzz:training_checkpoint_fuzzer into the folder given as the only
 // argument: training checkpoints written by Train on the tiny run of fuzz/tiny_training_run.h
 // (mid-epoch, holding the carried LSTM state, and at epoch ends, without), then truncated and
-// byte-corrupted copies of the mid-epoch one. Prints what LoadTrainingCheckpoint says of each.
+// byte-corrupted copies of the mid-epoch one. Prints what LoadLmTrainingCheckpoint says of each.
 //   bazel run //fuzz:make_training_checkpoint_corpus -- $PWD/fuzz/corpus/training_checkpoint_fuzzer
 #include <algorithm>
 #include <cstdio>
@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "fuzz/tiny_training_run.h"
-#include "pruning/interrupting_hooks.h"
-#include "pruning/trainer.h"
-#include "pruning/training_checkpoint.h"
+#include "training/interrupting_hooks.h"
+#include "training/lm_trainer.h"
+#include "training/lm_training_checkpoint.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -71,7 +71,7 @@ int Main(const std::string& dir) {
   }
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
-    auto loaded = LoadTrainingCheckpoint(name);
+    auto loaded = LoadLmTrainingCheckpoint(name);
     std::printf("%s: %s\n", name.c_str(),
                 loaded.ok() ? absl::StrCat("loads (epoch ", loaded->progress.epoch, ", step ",
                                            loaded->progress.step, ")").c_str()

@@ -6,7 +6,7 @@
 #define RNNPRUNE_FUZZ_TINY_TRAINING_RUN_H_
 
 #include "models/lstm_lm.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 

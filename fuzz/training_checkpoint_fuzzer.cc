@@ -1,19 +1,19 @@
 // libFuzzer target for the training-checkpoint loader, the one `--resume` and the main job use:
-// the input is written to a temporary file, read with LoadTrainingCheckpoint and, when that
-// succeeds, restored into a live run (RestoreTrainingCheckpoint: the tiny model of
+// the input is parsed from memory with ParseLmTrainingCheckpoint (the bytes LoadLmTrainingCheckpoint
+// reads from a file) and, when that
+// succeeds, restored into a live run (RestoreLmTrainingCheckpoint: the tiny model of
 // fuzz/tiny_training_run.h, the trainer's SGD, torch's generator, the carried LSTM state).
 // Any input must give a Status or a restored run whose tensors have the model's shapes: a crash,
 // a sanitizer report, an escaped exception or a shape change is a finding. Seeds
 // (fuzz/corpus/training_checkpoint_fuzzer) are checkpoints written by Train on that model,
 // mid-epoch and at epoch ends, and corrupted copies, made by //fuzz:make_training_checkpoint_corpus.
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
 #include "fuzz/tiny_training_run.h"
-#include "pruning/training_checkpoint.h"
+#include "training/lm_training_checkpoint.h"
 #include "torch/torch.h"
 
 // As in checkpoint_fuzzer.cc: LibTorch has no frame pointers; unwind malloc stacks the slow way so
@@ -22,14 +22,9 @@ extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rnnprune;  // NOLINT
-  static const std::string* path =
-      new std::string(MakeFuzzTempDir("training_checkpoint_fuzzer") + "/input.ckpt");
-  {  // a plain write: WriteFileAtomically's fsync is slow
-    std::ofstream out(*path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-    FUZZ_CHECK(out.good());
-  }
-  auto ckpt = LoadTrainingCheckpoint(*path);
+  const std::string what = "fuzz input";
+  auto ckpt = ParseLmTrainingCheckpoint(
+      absl::string_view(reinterpret_cast<const char*>(data), size), what);
   if (!ckpt.ok()) return 0;
   FUZZ_CHECK(ckpt->rng_state.scalar_type() == torch::kUInt8 && ckpt->rng_state.dim() == 1);
   FUZZ_CHECK(ckpt->lstm_state.h.size() == ckpt->lstm_state.c.size());
@@ -43,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TrainingHooks hooks;
   const int64_t batch = TinyTrainingOptions().schedule.batch_size;
   LstmState state = model->InitialState(batch);
-  const absl::Status restored = RestoreTrainingCheckpoint(*ckpt, *path, model, hooks, sgd, &state);
+  const absl::Status restored = RestoreLmTrainingCheckpoint(*ckpt, what, model, hooks, sgd, &state);
   // Whatever happened, the model kept its shapes (restore copies into the live tensors).
   size_t i = 0;
   for (const auto& p : model->parameters()) FUZZ_CHECK(p.sizes().vec() == shapes[i++]);

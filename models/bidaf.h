@@ -32,7 +32,7 @@ namespace rnnprune {
 // What masked (padded) context positions get as start/end logits: softmax gives them exactly 0.
 inline constexpr float kBidafMaskedLogit = -1e30f;
 
-// A padded batch of questions with their contexts (see pruning/squad_batch.h to make one from
+// A padded batch of questions with their contexts (see training/squad_batch.h to make one from
 // SQuAD examples). Every tensor is on CPU; ids and answers are int64, masks bool. Id 0 is
 // padding in both vocabularies; a padded token's characters are all 0.
 struct BidafBatch {

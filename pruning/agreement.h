@@ -12,7 +12,7 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/neuron_mask.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "torch/types.h"
 
 namespace rnnprune {

@@ -28,7 +28,7 @@
 #include "pruning/hard_concrete.h"
 #include "pruning/method.h"
 #include "pruning/neuron_mask.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "torch/optim/adam.h"
 
 namespace rnnprune {

@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "pruning/compaction.h"
 #include "pruning/method.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "torch/torch.h"
 
 namespace rnnprune {

@@ -4,7 +4,7 @@
 //
 // A method is a set of TrainingHooks (what it adds to the loss, how it runs the forward pass,
 // what it does after each optimizer step) plus Begin (before the first step) and Finish (the
-// final structure). Every method is trained the same way by pruning/trainer.h: same data, same
+// final structure). Every method is trained the same way by training/lm_trainer.h: same data, same
 // optimizer, same number of fine-tuning steps from the same dense checkpoint.
 //
 // Adding a method: one .cc file in baselines/ that defines a PruningMethod subclass and ends
@@ -24,7 +24,7 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/neuron_mask.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "torch/types.h"
 
 namespace rnnprune {
@@ -62,7 +62,7 @@ std::string SettingKindName(SettingKind kind);
 // is divided by N, the training tokens of one epoch, and added to the mean NLL per token, so
 // that one epoch adds lambda * R nats in all, whatever the data size or the preset. The
 // trainer's loss sums the NLL over the `bptt` steps of a window (Zaremba's normalisation, see
-// pruning/trainer.h), so a method adds penalty_scale * lambda * R to each window's loss, and a
+// training/lm_trainer.h), so a method adds penalty_scale * lambda * R to each window's loss, and a
 // proximal step shrinks by learning_rate * penalty_scale * lambda. Returns bptt / N, with
 // N = EpochTrainingTokens(stream_tokens, batch_size); 0 when the stream has no full epoch.
 double PenaltyScale(int64_t stream_tokens, int64_t batch_size, int64_t bptt);

@@ -36,7 +36,7 @@
 #include "models/zaremba.h"
 #include "nlohmann/json.hpp"
 #include "pruning/method.h"
-#include "pruning/trainer.h"
+#include "training/lm_trainer.h"
 #include "torch/types.h"
 
 namespace rnnprune {

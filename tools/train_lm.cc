@@ -32,8 +32,8 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/method.h"
-#include "pruning/trainer.h"
-#include "pruning/training_checkpoint.h"
+#include "training/lm_trainer.h"
+#include "training/lm_training_checkpoint.h"
 #include "torch/torch.h"
 
 ABSL_FLAG(std::string, data_dir, "",

@@ -15,7 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "pruning/training_checkpoint.h"
+#include "training/lm_training_checkpoint.h"
 
 namespace rnnprune {
 namespace {
@@ -77,7 +77,7 @@ void KillMidEpochAndResume(const std::string& method) {
             KillOutcome::kKilled)
       << "B was not killed mid-run: " << ReadFile(TmpPath(b + "_killed.log")).value_or("");
   ASSERT_FALSE(PathExists(TmpPath(b + ".json"))) << "B finished before the kill";
-  absl::StatusOr<TrainingCheckpoint> left = LoadTrainingCheckpoint(ckpt);
+  absl::StatusOr<LmTrainingCheckpoint> left = LoadLmTrainingCheckpoint(ckpt);
   ASSERT_TRUE(left.ok()) << left.status();
   std::cout << method << ": killed with the checkpoint of epoch " << left->progress.epoch
             << " step " << left->progress.step << " (global step " << left->progress.global_step
