@@ -115,13 +115,6 @@ TrainingCheckpoint ToContainer(const BidafTrainingCheckpoint& c) {
   return out;
 }
 
-// The tensors of `group` (which must be present). Throws std::invalid_argument.
-const NamedTensors& Group(const TrainingCheckpoint& c, const std::string& group) {
-  auto it = c.groups.find(group);
-  if (it == c.groups.end()) throw std::invalid_argument(absl::StrCat("no tensor group '", group, "'"));
-  return it->second;
-}
-
 // Throws json exceptions or std::invalid_argument.
 BidafTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   BidafTrainingCheckpoint c;
@@ -136,19 +129,17 @@ BidafTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   if (c.ema_num_updates < 0) {
     throw std::invalid_argument(absl::StrCat("ema_num_updates=", c.ema_num_updates, " is negative"));
   }
-  const NamedTensors& losses = Group(in, "step_losses");
+  const NamedTensors& losses = RequiredGroup(in, "step_losses");
   if (losses.size() != 1 || losses[0].first != "nats" ||
       losses[0].second.scalar_type() != torch::kFloat64 || losses[0].second.dim() != 1) {
     throw std::invalid_argument("step_losses is not one float64 vector 'nats'");
   }
   const torch::Tensor l = losses[0].second.contiguous();
   c.progress.step_losses_nats.assign(l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
-  c.parameters = Group(in, "model");
-  c.buffers = Group(in, "buffer");
-  c.ema_shadows = Group(in, "ema");
-  auto weights = in.optimizers.find("weights");
-  if (weights == in.optimizers.end()) throw std::invalid_argument("no 'weights' optimiser state");
-  c.optimizer_state = weights->second;
+  c.parameters = RequiredGroup(in, "model");
+  c.buffers = RequiredGroup(in, "buffer");
+  c.ema_shadows = RequiredGroup(in, "ema");
+  c.optimizer_state = RequiredOptimizer(in, "weights");
   c.rng_state = in.rng_state;
   return c;
 }

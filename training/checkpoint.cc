@@ -228,6 +228,23 @@ absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& pat
   return ParseTrainingCheckpoint(bytes, trainer, path);
 }
 
+const NamedTensors& RequiredGroup(const TrainingCheckpoint& checkpoint, const std::string& group) {
+  auto it = checkpoint.groups.find(group);
+  if (it == checkpoint.groups.end()) {
+    throw std::invalid_argument(absl::StrCat("no tensor group '", group, "'"));
+  }
+  return it->second;
+}
+
+const std::string& RequiredOptimizer(const TrainingCheckpoint& checkpoint,
+                                     const std::string& role) {
+  auto it = checkpoint.optimizers.find(role);
+  if (it == checkpoint.optimizers.end()) {
+    throw std::invalid_argument(absl::StrCat("no '", role, "' optimiser state"));
+  }
+  return it->second;
+}
+
 std::string SerializeOptimizer(torch::optim::Optimizer& optimizer) {
   torch::serialize::OutputArchive archive;
   optimizer.save(archive);

@@ -80,6 +80,13 @@ absl::StatusOr<TrainingCheckpoint> ParseTrainingCheckpoint(absl::string_view byt
 absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& path,
                                                           absl::string_view trainer);
 
+// The tensors of `group` / the state of the optimiser `role` in `checkpoint`, which a trainer's
+// view requires. Throw std::invalid_argument naming what is missing (the views turn it into
+// InvalidArgument).
+const NamedTensors& RequiredGroup(const TrainingCheckpoint& checkpoint, const std::string& group);
+const std::string& RequiredOptimizer(const TrainingCheckpoint& checkpoint,
+                                     const std::string& role);
+
 // The bytes of a LibTorch archive holding `optimizer`'s state (Optimizer::save). Throws
 // c10::Error.
 std::string SerializeOptimizer(torch::optim::Optimizer& optimizer);

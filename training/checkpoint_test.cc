@@ -117,6 +117,14 @@ TEST(TrainingCheckpointContainer, BadStateIsRefusedBeforeAnythingIsWritten) {
   EXPECT_EQ(*ReadFile(path), good);
 }
 
+TEST(TrainingCheckpointContainer, RequiredPartsAreFoundOrNamedWhenMissing) {
+  const TrainingCheckpoint c = Example();
+  EXPECT_EQ(RequiredGroup(c, "model").size(), 2u);
+  EXPECT_EQ(RequiredOptimizer(c, "weights"), c.optimizers.at("weights"));
+  EXPECT_THROW(RequiredGroup(c, "absent"), std::invalid_argument);
+  EXPECT_THROW(RequiredOptimizer(c, "extra"), std::invalid_argument);
+}
+
 TEST(TrainingCheckpointContainer, NamedMismatchNamesTheFirstDifference) {
   const NamedTensors live = {{"a", torch::zeros({2})}, {"b", torch::zeros({3})}};
   EXPECT_EQ(NamedMismatch("parameters", live, live), "");

@@ -122,20 +122,13 @@ TrainingCheckpoint ToContainer(const LmTrainingCheckpoint& c) {
   return out;
 }
 
-// The tensors of `group` (which must be present). Throws std::invalid_argument.
-const NamedTensors& Group(const TrainingCheckpoint& c, const std::string& group) {
-  auto it = c.groups.find(group);
-  if (it == c.groups.end()) throw std::invalid_argument(absl::StrCat("no tensor group '", group, "'"));
-  return it->second;
-}
-
 // Throws json exceptions or std::invalid_argument.
 LmTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   LmTrainingCheckpoint c;
   c.config_hash = in.config_hash;
   c.progress = ProgressFromJson(in.progress);
-  c.model_parameters = Group(in, "model");
-  const NamedTensors& extra = Group(in, "extra");
+  c.model_parameters = RequiredGroup(in, "model");
+  const NamedTensors& extra = RequiredGroup(in, "extra");
   for (size_t i = 0; i < extra.size(); ++i) {
     if (extra[i].first != absl::StrCat(i)) {
       throw std::invalid_argument(absl::StrCat("extra parameter ", i, " is named '",
@@ -143,7 +136,7 @@ LmTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
     }
     c.extra_parameters.push_back(extra[i].second);
   }
-  const NamedTensors& lstm = Group(in, "lstm");
+  const NamedTensors& lstm = RequiredGroup(in, "lstm");
   for (size_t i = 0; i < lstm.size(); ++i) {
     const std::string want = absl::StrCat(i % 2 == 0 ? "h/" : "c/", i / 2);
     if (lstm[i].first != want) {
@@ -152,10 +145,8 @@ LmTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
     }
     (i % 2 == 0 ? c.lstm_state.h : c.lstm_state.c).push_back(lstm[i].second);
   }
-  for (const auto& [name, t] : Group(in, "hook")) c.hook_state[name] = t;
-  auto weights = in.optimizers.find("weights");
-  if (weights == in.optimizers.end()) throw std::invalid_argument("no 'weights' optimiser state");
-  c.optimizer_state = weights->second;
+  for (const auto& [name, t] : RequiredGroup(in, "hook")) c.hook_state[name] = t;
+  c.optimizer_state = RequiredOptimizer(in, "weights");
   if (auto extra_opt = in.optimizers.find("extra"); extra_opt != in.optimizers.end()) {
     c.extra_optimizer_state = extra_opt->second;
   }
