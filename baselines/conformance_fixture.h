@@ -35,7 +35,7 @@ inline MethodOptions ConformanceMethodOptions(const LstmLmConfig& config, int64_
   o.lambda = 1e-2;
   // The default gate rate (0.5, chosen for 400 search steps on PTB) closes a tiny model's
   // gates within these few steps; a slower one keeps L0's network alive here.
-  o.l0_gate_learning_rate = 0.02;
+  o.given_options["l0_gate_learning_rate"] = "0.02";
   o.sparsity = 0.6;
   o.target_sizes = {7, 6, 5};
   o.zero_threshold = 1e-3;

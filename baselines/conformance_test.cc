@@ -145,10 +145,52 @@ TEST(Registry, RejectsBadSettingsNamingTheField) {
   EXPECT_NE(std::string(CreatePruningMethod("l0", o).status().message())
                 .find("lambda=inf must be finite and >= 0"),
             std::string::npos);
+  // A method's own options are checked by the method's declared rule, naming the flag.
   o.lambda = 1;
+  o.given_options["l0_init_keep"] = "1";
+  EXPECT_NE(std::string(CreatePruningMethod("l0", o).status().message())
+                .find("--l0_init_keep=1 must be finite and in (0, 1)"),
+            std::string::npos);
+  o.given_options.clear();
   o.penalty_scale = 0;
   EXPECT_NE(std::string(CreatePruningMethod("lasso", o).status().message())
                 .find("penalty_scale=0 must be finite and > 0"),
+            std::string::npos);
+}
+
+// The options methods declare (pruning/method_option.h) reach the command line through the
+// registry, each flag once; a test-only baseline with a hyperparameter of its own, added in one
+// file (baselines/testing/uniform_fraction.cc), takes it.
+TEST(Registry, MethodsDeclareTheirOwnOptions) {
+  std::vector<std::string> flags;
+  for (const MethodOptionSpec& spec : RegisteredMethodOptions()) flags.push_back(spec.flag);
+  for (const char* want : {"l0_init_keep", "l0_gate_learning_rate", "l0_mode",
+                           "uniform_fraction_keep"}) {
+    EXPECT_EQ(std::count(flags.begin(), flags.end(), want), 1) << want;
+  }
+  const std::vector<std::string> settings_flags = RegisteredSettingsFlags();
+  EXPECT_NE(std::find(settings_flags.begin(), settings_flags.end(), "l0_lambdas"),
+            settings_flags.end());
+  EXPECT_FALSE(TrainsFromScratch("l0", {}).value());
+  EXPECT_TRUE(TrainsFromScratch("l0_speed", {{"l0_mode", "scratch"}}).value());
+  EXPECT_FALSE(TrainsFromScratch("iss", {{"l0_mode", "scratch"}}).value());
+
+  MethodOptions o = ConformanceMethodOptions(ConformanceModelConfig(20), 10);
+  o.given_options["uniform_fraction_keep"] = "0.25";
+  auto method = CreatePruningMethod("uniform_fraction", o);
+  ASSERT_TRUE(method.ok()) << method.status();
+  EXPECT_EQ((*method)->RecordedOptions(), (nlohmann::json{{"keep_fraction", 0.25}}));
+  LstmLm model(o.config);
+  ASSERT_TRUE((*method)->Begin(model).ok());
+  absl::StatusOr<PruningStructure> s = (*method)->Finish(model);
+  ASSERT_TRUE(s.ok()) << s.status();
+  // ceil(0.25 * 12) = 3 embedding dims, ceil(0.25 * 10) = 3 and ceil(0.25 * 8) = 2 hidden units.
+  EXPECT_EQ(s->neurons.input[0].count_nonzero().item<int64_t>(), 3);
+  EXPECT_EQ(s->neurons.hidden[0].count_nonzero().item<int64_t>(), 3);
+  EXPECT_EQ(s->neurons.hidden[1].count_nonzero().item<int64_t>(), 2);
+  o.given_options["uniform_fraction_keep"] = "0";
+  EXPECT_NE(std::string(CreatePruningMethod("uniform_fraction", o).status().message())
+                .find("--uniform_fraction_keep=0 must be finite and in (0, 1]"),
             std::string::npos);
 }
 

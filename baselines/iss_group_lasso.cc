@@ -91,11 +91,11 @@ class IssGroupLasso : public PruningMethod {
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
     "iss", "ISS group Lasso on LSTM hidden units, proximal SGD (Wen et al., ICLR 2018)",
     /*structured=*/true, SettingKind::kLambda, {0.01, 0.03},
     [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
       return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
-    }}));
+    }));
 
 }  // namespace rnnprune

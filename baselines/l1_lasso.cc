@@ -47,11 +47,11 @@ class L1Lasso : public PruningMethod {
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
     "lasso", "L1 Lasso on the LSTM weights, proximal SGD plus thresholding (unstructured)",
     /*structured=*/false, SettingKind::kLambda, {1e-4},
     [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
       return std::unique_ptr<PruningMethod>(new L1Lasso(o));
-    }}));
+    }));
 
 }  // namespace rnnprune

@@ -123,11 +123,11 @@ class MagnitudePruning : public PruningMethod {
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
     "magnitude", "gradual magnitude pruning of the LSTM weights (Zhu & Gupta 2017; unstructured)",
     /*structured=*/false, SettingKind::kSparsity, {0.8, 0.9, 0.95},
     [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
       return std::unique_ptr<PruningMethod>(new MagnitudePruning(o));
-    }}));
+    }));
 
 }  // namespace rnnprune

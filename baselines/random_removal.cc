@@ -22,14 +22,7 @@ class RandomRemoval : public FixedNeuronMaskMethod {
   absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
     const LstmLmConfig& c = model->config();
     ASSIGN_OR_RETURN(TargetSizes targets, TargetSizes::Parse(options_.target_sizes, c));
-    torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(options_.seed);
-    NeuronScores scores;
-    scores.embedding = torch::rand({c.embedding_size}, gen);
-    for (int64_t h : c.hidden_sizes) scores.hidden.push_back(torch::rand({h}, gen));
-    for (size_t l = 1; l < c.hidden_sizes.size(); ++l) {
-      scores.inputs.push_back(torch::rand({c.hidden_sizes[l - 1]}, gen));
-    }
-    return MaskKeepingLargest(c, scores, targets);
+    return MaskKeepingLargest(c, RandomNeuronScores(c, options_.seed), targets);
   }
 
  private:
@@ -38,11 +31,11 @@ class RandomRemoval : public FixedNeuronMaskMethod {
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
     "random", "random neuron removal to the target sizes, then fine-tuning (sanity floor)",
     /*structured=*/true, SettingKind::kTargetSizes, {},
     [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
       return std::unique_ptr<PruningMethod>(new RandomRemoval(o));
-    }}));
+    }));
 
 }  // namespace rnnprune

@@ -39,12 +39,12 @@ class StructuredMagnitude : public FixedNeuronMaskMethod {
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
     "structured_magnitude",
     "neurons ranked by the L2 norm of their ISS group, smallest removed, then fine-tuning",
     /*structured=*/true, SettingKind::kTargetSizes, {},
     [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
       return std::unique_ptr<PruningMethod>(new StructuredMagnitude(o));
-    }}));
+    }));
 
 }  // namespace rnnprune

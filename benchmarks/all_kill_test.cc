@@ -25,7 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "training/bidaf_training_checkpoint.h"
 #include "training/lm_training_checkpoint.h"
-#include "reports/results.h"
+#include "reporting/results.h"
 
 namespace rnnprune {
 namespace {
@@ -234,6 +234,27 @@ TEST(AllKill, SquadTaskKilledMidEpochResumesToTheSameResults) {
   EXPECT_EQ(b["f1"].get<double>(), a["f1"].get<double>());
   EXPECT_EQ(ReadFile(TestTmpPath("sb/runs/squad_smoke_predictions.json")).value_or("b"),
             ReadFile(TestTmpPath("sa/runs/squad_smoke_predictions.json")).value_or("a"));
+}
+
+// --help exits 0 and lists what the registries hold: every registered method (a new baseline
+// appears without editing the help), the options the methods declare, the presets and tasks,
+// then the suite's flags. Method options reach the job from the command line: a bad value is
+// refused at start, naming the flag (exit 2).
+TEST(AllBinary, HelpListsTheRegistriesAndMethodOptionsAreChecked) {
+  const std::string log = TestTmpPath("help.log");
+  ASSERT_EQ(RunToEndForTest({AllBinary(), "--help"}, log), 0);
+  const std::string help = ReadFile(log).value();
+  for (const char* want : {"structured_magnitude", "l0_speed", "--l0_init_keep", "--l0_lambdas",
+                           "smoke", "default", "ptb, squad, speed", "--threads", "--settings"}) {
+    EXPECT_THAT(help, HasSubstr(want));
+  }
+  const std::string bad = TestTmpPath("bad_option.log");
+  EXPECT_EQ(RunToEndForTest({AllBinary(), "--preset=smoke", "--l0_init_keep=1.5",
+                             "--reports_dir=" + TestTmpPath("bad/reports"),
+                             "--output_dir=" + TestTmpPath("bad/runs")},
+                            bad),
+            2);
+  EXPECT_THAT(ReadFile(bad).value(), HasSubstr("--l0_init_keep=1.5 must be finite and in (0, 1)"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <vector>
 
 #include "models/engines/engine.h"
@@ -86,6 +87,7 @@ std::vector<InferenceTiming> TimeRunnersSideBySide(const std::vector<InferenceRu
         double& field = b == 1 ? (whole ? out[k].model_b1_ms : out[k].lstm_b1_ms)
                                : (whole ? out[k].model_b20_ms : out[k].lstm_b20_ms);
         field = Median(ms[k]);
+        out[k].rounds[(b == 1 ? 0 : 2) + whole] = std::move(ms[k]);
       }
     }
   }
@@ -96,6 +98,54 @@ absl::StatusOr<InferenceTiming> TimeInference(LstmLm& model, int repeats) {
   absl::StatusOr<InferenceRunner> runner = EngineRunner(kDefaultInferenceEngine, model);
   if (!runner.ok()) return runner.status();
   return TimeRunnersSideBySide({*runner}, repeats)[0];
+}
+
+namespace {
+
+// Quantile q of `v` (linear interpolation between order statistics); 0 for an empty one.
+double Quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double at = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(at);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (at - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+// The per-round ratios dense / pruned of configuration `c`.
+std::vector<double> RoundRatios(const InferenceTiming& d, const InferenceTiming& p, int c) {
+  std::vector<double> ratios;
+  const size_t n = std::min(d.rounds[c].size(), p.rounds[c].size());
+  for (size_t i = 0; i < n; ++i) ratios.push_back(d.rounds[c][i] / p.rounds[c][i]);
+  return ratios;
+}
+
+}  // namespace
+
+nlohmann::json SpeedupSpread(const InferenceTiming& d, const InferenceTiming& p) {
+  nlohmann::json spread = nlohmann::json::object();
+  const char* names[] = {"lstm_b1", "model_b1", "lstm_b20", "model_b20"};
+  for (int c = 0; c < 4; ++c) {
+    const std::vector<double> ratios = RoundRatios(d, p, c);
+    spread[names[c]] = {Quantile(ratios, 0.25), Quantile(ratios, 0.75)};
+  }
+  return spread;
+}
+
+double RelativeLstmB1Spread(const InferenceTiming& d, const InferenceTiming& p) {
+  const std::vector<double> ratios = RoundRatios(d, p, 0);
+  const double median = Quantile(ratios, 0.5);
+  if (ratios.empty() || median <= 0) return 0;
+  return (Quantile(ratios, 0.75) - Quantile(ratios, 0.25)) / median;
+}
+
+double LoadAverage1Min() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return -1;
+  double load = -1;
+  if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+  std::fclose(f);
+  return load;
 }
 
 nlohmann::json Speedups(const InferenceTiming& d, const InferenceTiming& p) {

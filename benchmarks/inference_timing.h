@@ -21,6 +21,10 @@ namespace rnnprune {
 // throughput (call time / (35 * 20)).
 struct InferenceTiming {
   double lstm_b1_ms = 0, model_b1_ms = 0, lstm_b20_ms = 0, model_b20_ms = 0;
+  // Every recorded round's ms per token, per configuration in the order lstm_b1, model_b1,
+  // lstm_b20, model_b20 (the medians above are theirs); rounds of runners timed side by side
+  // are paired by index.
+  std::vector<double> rounds[4];
   nlohmann::json ToJson() const;
 };
 // Through the default inference engine (kDefaultInferenceEngine). Errors: the engine's.
@@ -48,6 +52,18 @@ std::vector<InferenceTiming> TimeRunnersSideBySide(const std::vector<InferenceRu
 
 // dense / pruned for each field: the speedup of `pruned` over `dense`.
 nlohmann::json Speedups(const InferenceTiming& dense, const InferenceTiming& pruned);
+
+// The spread of each speedup of Speedups: the interquartile range [q1, q3] of the per-round
+// ratios dense / pruned of two timings measured side by side (same rounds), as
+// {"lstm_b1": [q1, q3], "model_b1": ..., "lstm_b20": ..., "model_b20": ...}.
+nlohmann::json SpeedupSpread(const InferenceTiming& dense, const InferenceTiming& pruned);
+
+// (q3 - q1) / median of the per-round LSTM batch-1 ratios: the headline speedup's relative
+// spread; 0 without rounds.
+double RelativeLstmB1Spread(const InferenceTiming& dense, const InferenceTiming& pruned);
+
+// The 1-minute load average (/proc/loadavg); -1 when it cannot be read.
+double LoadAverage1Min();
 
 }  // namespace rnnprune
 

@@ -17,7 +17,7 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks/speed_suite.h"
 #include "common/data_dir.h"
-#include "reports/speed_report.h"
+#include "reporting/speed_report.h"
 
 ABSL_FLAG(std::string, shapes, "benchmarks/speed_shapes.json",
           "shapes file (relative to the workspace), see benchmarks/speed_shapes.h");

@@ -8,7 +8,7 @@
 
 #include "common/files.h"
 #include "gtest/gtest.h"
-#include "reports/speed_report.h"
+#include "reporting/speed_report.h"
 
 namespace rnnprune {
 namespace {

@@ -13,15 +13,16 @@
 #include "absl/strings/str_format.h"
 #include "common/config_hash.h"
 #include "common/files.h"
+#include "common/run_info.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "datasets/glove.h"
 #include "datasets/squad.h"
 #include "datasets/squad_split.h"
 #include "models/bidaf.h"
-#include "training/bidaf_trainer.h"
-#include "reports/squad_report.h"
+#include "reporting/squad_report.h"
 #include "torch/torch.h"
+#include "training/bidaf_trainer.h"
 
 namespace rnnprune {
 namespace {
@@ -46,31 +47,23 @@ absl::StatusOr<SquadDataset> LoadChecked(const std::string& path, const std::str
   return LoadSquad(path, lo);
 }
 
-}  // namespace
-
-absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
-  SquadTaskOptions o = options;
-  if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
-  const Preset& p = o.preset;
-  const std::string dev_path = o.data_dir + "/squad/dev-v1.1.json";
-  SquadLoadOptions lo;
-  lo.skip_bad_questions = true;  // counted and reported (skipped_questions)
-  ASSIGN_OR_RETURN(SquadDataset dev,
-                   LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
-  // GloVe: the file given, else the first found in the data folder; none for "none".
-  if (o.glove_path.empty()) {
-    for (const char* suffix : {"d.txt.gz", "d.txt", "d.first100.txt.gz"}) {
-      const std::string candidate =
-          absl::StrCat(o.data_dir, "/glove/glove.6B.", p.squad_word_dim, suffix);
-      if (access(candidate.c_str(), R_OK) == 0) {
-        o.glove_path = candidate;
-        break;
-      }
-    }
-  } else if (o.glove_path == "none") {
-    o.glove_path.clear();
+// The GloVe file the task reads: the one given, else the first of the data folder's that exists;
+// "" for "none" or when there is none (random word embeddings).
+std::string ResolveGlove(const SuiteOptions& o, const Preset& p) {
+  if (o.glove == "none") return "";
+  if (!o.glove.empty()) return o.glove;
+  for (const char* suffix : {"d.txt.gz", "d.txt", "d.first100.txt.gz"}) {
+    const std::string candidate =
+        absl::StrCat(o.data_dir, "/glove/glove.6B.", p.squad_word_dim, suffix);
+    if (access(candidate.c_str(), R_OK) == 0) return candidate;
   }
-  // Everything that determines the numbers: data, protocol, sizes, schedule, seed.
+  return "";
+}
+
+// The config hash over everything that determines the numbers: data, protocol, sizes,
+// schedule, seed.
+absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset& p,
+                                            const std::string& glove, const std::string& dev_path) {
   json identity = {{"task", "squad"},
                    {"preset", p.name},
                    {"hidden_size", p.squad_hidden_size},
@@ -86,75 +79,90 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
                    {"max_answer_tokens", p.squad_max_answer_tokens},
                    {"seed", o.seed},
                    // The file's name, not its folder: the same data re-used from another clone.
-                   {"glove", o.glove_path.substr(o.glove_path.find_last_of('/') + 1)}};
-  {
-    ASSIGN_OR_RETURN(std::string dev_bytes, ReadFile(dev_path));
-    identity["dev_sha256"] = Sha256Hex(dev_bytes);
-    if (!o.train_path.empty()) {
-      ASSIGN_OR_RETURN(std::string train_bytes, ReadFile(o.train_path));
-      identity["train_sha256"] = Sha256Hex(train_bytes);
-    }
+                   {"glove", glove.substr(glove.find_last_of('/') + 1)}};
+  ASSIGN_OR_RETURN(std::string dev_bytes, ReadFile(dev_path));
+  identity["dev_sha256"] = Sha256Hex(dev_bytes);
+  if (!o.squad_train.empty()) {
+    ASSIGN_OR_RETURN(std::string train_bytes, ReadFile(o.squad_train));
+    identity["train_sha256"] = Sha256Hex(train_bytes);
   }
-  const std::string hash = ConfigHash(identity);
-  const std::string record_path =
-      absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json");
-  if (!o.force && access(record_path.c_str(), R_OK) == 0) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(record_path));
-    json earlier = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (earlier.is_object() && earlier.value("config_hash", std::string()) == hash &&
-        access(earlier.value("predictions_path", std::string()).c_str(), R_OK) == 0) {
-      o.log(absl::StrCat("[squad] re-using the finished run of ",
-                         earlier.value("timestamp_utc", std::string("?")), " (config hash ",
-                         hash.substr(0, 12), "; --force recomputes)"));
-      earlier["reused"] = true;
-      RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
-      return earlier;
-    }
+  return ConfigHash(identity);
+}
+
+// The finished record at `record_path` when it has this config hash and its predictions still
+// exist (marked "reused"); nullopt otherwise (or with --force).
+absl::StatusOr<std::optional<json>> ReusableSquadRecord(const SuiteOptions& o,
+                                                        const std::string& record_path,
+                                                        const std::string& hash) {
+  if (o.force || access(record_path.c_str(), R_OK) != 0) return std::optional<json>();
+  ASSIGN_OR_RETURN(std::string text, ReadFile(record_path));
+  json earlier = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!earlier.is_object() || earlier.value("config_hash", std::string()) != hash ||
+      access(earlier.value("predictions_path", std::string()).c_str(), R_OK) != 0) {
+    return std::optional<json>();
   }
+  o.log(absl::StrCat("[squad] re-using the finished run of ",
+                     earlier.value("timestamp_utc", std::string("?")), " (config hash ",
+                     hash.substr(0, 12), "; --force recomputes)"));
+  earlier["reused"] = true;
+  return std::optional<json>(std::move(earlier));
+}
+
+// The questions trained on and evaluated: the official protocol (--squad_train, evaluated on
+// dev) or the local one (dev articles split by article).
+struct SquadData {
   SquadSplit split;
-  std::string train_source, eval_source = dev_path;
-  if (!o.train_path.empty()) {
-    ASSIGN_OR_RETURN(SquadDataset train, LoadSquad(o.train_path, lo));
-    split.protocol = "official";
-    split.train = std::move(train);
-    split.eval = std::move(dev);
-    train_source = o.train_path;
+  std::string train_source, eval_source;
+  int64_t skipped = 0;  // malformed questions skipped
+};
+
+absl::StatusOr<SquadData> LoadSquadData(const SuiteOptions& o, SquadDataset dev,
+                                        const std::string& dev_path, const SquadLoadOptions& lo) {
+  SquadData d;
+  d.eval_source = dev_path;
+  if (!o.squad_train.empty()) {
+    ASSIGN_OR_RETURN(SquadDataset train, LoadSquad(o.squad_train, lo));
+    d.split.protocol = "official";
+    d.split.train = std::move(train);
+    d.split.eval = std::move(dev);
+    d.train_source = o.squad_train;
   } else {
-    ASSIGN_OR_RETURN(split, SplitSquadLocal(dev));
-    train_source = absl::StrCat(dev_path, ", local split");
-    eval_source = absl::StrCat(dev_path, ", local split");
+    ASSIGN_OR_RETURN(d.split, SplitSquadLocal(dev));
+    d.train_source = absl::StrCat(dev_path, ", local split");
+    d.eval_source = absl::StrCat(dev_path, ", local split");
   }
-  const int64_t skipped = static_cast<int64_t>(split.train.skipped.size()) +
-                          (split.protocol == "official"
-                               ? static_cast<int64_t>(split.eval.skipped.size())
-                               : 0);
-  o.log(absl::StrFormat("[squad] protocol %s: training on %d articles, %d questions; "
-                        "evaluating on %d articles, %d questions; %d malformed questions skipped",
-                        split.protocol, split.train.articles.size(), split.train.num_questions,
-                        split.eval.articles.size(), split.eval.num_questions, skipped));
+  d.skipped =
+      static_cast<int64_t>(d.split.train.skipped.size()) +
+      (d.split.protocol == "official" ? static_cast<int64_t>(d.split.eval.skipped.size()) : 0);
+  o.log(
+      absl::StrFormat("[squad] protocol %s: training on %d articles, %d questions; "
+                      "evaluating on %d articles, %d questions; %d malformed questions skipped",
+                      d.split.protocol, d.split.train.articles.size(), d.split.train.num_questions,
+                      d.split.eval.articles.size(), d.split.eval.num_questions, d.skipped));
+  return d;
+}
 
-  // Vocabularies of the training data; evaluation words outside it are unknown.
-  const SquadVocab words = BuildWordVocab(split.train, 1);
-  const SquadVocab chars = BuildCharVocab(split.train, 1);
-  ASSIGN_OR_RETURN(std::vector<SquadExample> train,
-                   MakeSquadExamples(split.train, words, chars, kMaxWordChars));
-  ASSIGN_OR_RETURN(std::vector<SquadExample> eval,
-                   MakeSquadExamples(split.eval, words, chars, kMaxWordChars));
-  const int64_t eval_total = static_cast<int64_t>(eval.size());
-  if (p.squad_max_eval_questions > 0 && eval_total > p.squad_max_eval_questions) {
-    eval.resize(static_cast<size_t>(p.squad_max_eval_questions));
-  }
+// BiDAF of the preset's sizes over these vocabularies, its word embedding set from GloVe rows
+// where there are some, else seeded random rows (frozen when at least half come from GloVe).
+struct SquadModel {
+  BidafConfig config;
+  Bidaf model{nullptr};
+  std::string embedding_note;  // for the report
+};
 
-  // Word embeddings: GloVe rows where there are some, else seeded random rows.
+absl::StatusOr<SquadModel> BuildSquadModel(const SuiteOptions& o, const Preset& p,
+                                           const SquadVocab& words, const SquadVocab& chars,
+                                           const std::string& glove_path) {
   std::optional<GloveVectors> glove;
-  if (!o.glove_path.empty()) {
-    ASSIGN_OR_RETURN(GloveVectors g, LoadGlove(o.glove_path));
+  if (!glove_path.empty()) {
+    ASSIGN_OR_RETURN(GloveVectors g, LoadGlove(glove_path));
     glove = std::move(g);
   }
   ASSIGN_OR_RETURN(EmbeddingInit embedding,
                    MakeEmbedding(words.entries, glove ? &*glove : nullptr, p.squad_word_dim,
-                                 static_cast<uint64_t>(o.seed), o.glove_path));
-  BidafConfig config;
+                                 static_cast<uint64_t>(o.seed), glove_path));
+  SquadModel m;
+  BidafConfig& config = m.config;
   config.word_vocab_size = words.size();
   config.char_vocab_size = chars.size();
   config.word_dim = p.squad_word_dim;
@@ -165,20 +173,23 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   RETURN_IF_ERROR(config.Validate());
   std::string message = embedding.message;
   if (absl::StartsWith(message, "word embeddings: ")) message.erase(0, 17);
-  const std::string embedding_note = absl::StrCat(
-      message, config.freeze_word_embedding
-                             ? "; fixed during training (as the paper)"
-                             : "; trained (under half of the words come from GloVe)");
+  m.embedding_note =
+      absl::StrCat(message, config.freeze_word_embedding
+                                ? "; fixed during training (as the paper)"
+                                : "; trained (under half of the words come from GloVe)");
   o.log(absl::StrCat("[squad] ", words.size(), " words, ", chars.size(),
-                     " characters; word embeddings: ", embedding_note));
-
+                     " characters; word embeddings: ", m.embedding_note));
   torch::manual_seed(static_cast<uint64_t>(o.seed));
-  Bidaf model(config);
-  RETURN_IF_ERROR(model->SetWordEmbedding(
-      torch::from_blob(embedding.weights.data(), {words.size(), p.squad_word_dim},
-                       torch::kFloat32)
+  m.model = Bidaf(config);
+  RETURN_IF_ERROR(m.model->SetWordEmbedding(
+      torch::from_blob(embedding.weights.data(), {words.size(), p.squad_word_dim}, torch::kFloat32)
           .clone()));
+  return m;
+}
 
+// The trainer's options: the preset's schedule, resumable from the training checkpoint.
+BidafTrainOptions SquadTrainOptions(const SuiteOptions& o, const Preset& p,
+                                    const std::string& training_ckpt, const std::string& hash) {
   BidafTrainOptions to;
   to.epochs = p.squad_epochs;
   to.max_steps_per_epoch = p.squad_max_steps_per_epoch;
@@ -187,75 +198,120 @@ absl::StatusOr<json> RunSquadTask(const SquadTaskOptions& options) {
   to.learning_rate = p.squad_learning_rate;
   to.seed = static_cast<uint64_t>(o.seed);
   to.ema_decay = p.squad_ema_decay;
-  to.log = [&](const std::string& line) { o.log(absl::StrCat("[squad] ", line)); };
-  // Resumable training: the checkpoint lives next to the predictions until the record is out.
-  const std::string training_ckpt = absl::StrCat(o.output_dir, "/squad_", p.name, ".train.ckpt");
-  RETURN_IF_ERROR(MakeDirs(o.output_dir));
+  to.log = [log = o.log](const std::string& line) { log(absl::StrCat("[squad] ", line)); };
   to.checkpoint_path = training_ckpt;
   to.checkpoint_every_steps = o.checkpoint_every_steps;
   to.resume = !o.force;
   to.config_hash = hash;
-  ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(model, train, to));
+  return to;
+}
+
+// What the record says of the data, the model and the schedule.
+void AddSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words,
+                    const SquadVocab& chars, const SquadModel& m, const BidafTrainOptions& to,
+                    int64_t train_questions, int64_t eval_total, json* r) {
+  (*r)["budget"] = p.squad_budget;
+  (*r)["protocol"] = d.split.protocol;
+  (*r)["train_source"] = d.train_source;
+  (*r)["eval_source"] = d.eval_source;
+  (*r)["train_articles"] = d.split.train.articles.size();
+  (*r)["train_questions"] = train_questions;
+  (*r)["eval_articles"] = d.split.eval.articles.size();
+  (*r)["eval_questions_total"] = eval_total;
+  if (d.split.protocol == "local") (*r)["eval_titles"] = SquadLocalEvalTitles();
+  (*r)["skipped_questions"] = d.skipped;
+  (*r)["word_vocab"] = words.size();
+  (*r)["char_vocab"] = chars.size();
+  (*r)["embedding"] = m.embedding_note;
+  (*r)["config"] = json::parse(m.config.ToJson());
+  (*r)["parameters"] = m.config.NumParameters();
+  (*r)["trainable_parameters"] = m.config.NumTrainableParameters();
+  (*r)["optimizer"] = to.optimizer;
+  (*r)["learning_rate"] = to.EffectiveLearningRate();
+  (*r)["batch_size"] = to.batch_size;
+  (*r)["epochs"] = to.epochs;
+  (*r)["max_steps_per_epoch"] = to.max_steps_per_epoch;
+  (*r)["ema_decay"] = to.ema_decay;
+  (*r)["max_answer_tokens"] = m.config.max_answer_tokens;
+}
+
+// What the record says of training, evaluation and provenance.
+void AddOutcomeFields(const TaskContext& context, const BidafTrainResult& trained,
+                      const BidafEvalResult& evaluated, json* r) {
+  const SuiteOptions& o = context.options;
+  (*r)["steps"] = trained.steps;
+  if (trained.resumed) (*r)["resumed_at_step"] = trained.resumed_at_global_step;
+  std::vector<double> epoch_loss;
+  for (const BidafEpochStats& e : trained.epochs) epoch_loss.push_back(e.mean_loss_nats);
+  (*r)["epoch_loss"] = epoch_loss;
+  (*r)["train_seconds"] = trained.seconds;
+  (*r)["train_questions_per_s"] = trained.questions_per_second;
+  (*r)["eval_questions"] = evaluated.questions;
+  (*r)["exact_match"] = evaluated.exact_match;
+  (*r)["f1"] = evaluated.f1;
+  (*r)["eval_seconds"] = evaluated.seconds;
+  (*r)["eval_questions_per_s"] = evaluated.questions_per_second;
+  (*r)["eval_batch_size"] = kEvalBatchSize;
+  AddRunInfoFields(context.run_info, r);
+  (*r)["threads"] = o.threads;
+  (*r)["seed"] = o.seed;
+  (*r)["command"] = o.command;
+}
+
+}  // namespace
+
+absl::StatusOr<json> RunSquadTask(const TaskContext& context) {
+  SuiteOptions o = context.options;
+  if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+  const Preset& p = context.preset;
+  const std::string dev_path = o.data_dir + "/squad/dev-v1.1.json";
+  SquadLoadOptions lo;
+  lo.skip_bad_questions = true;  // counted and reported (skipped_questions)
+  ASSIGN_OR_RETURN(SquadDataset dev,
+                   LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
+  const std::string glove = ResolveGlove(o, p);
+  ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
+  const std::string record_path = absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json");
+  ASSIGN_OR_RETURN(std::optional<json> reused, ReusableSquadRecord(o, record_path, hash));
+  if (reused) {
+    RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
+    return *reused;
+  }
+  ASSIGN_OR_RETURN(SquadData data, LoadSquadData(o, std::move(dev), dev_path, lo));
+  // Vocabularies of the training data; evaluation words outside it are unknown.
+  const SquadVocab words = BuildWordVocab(data.split.train, 1);
+  const SquadVocab chars = BuildCharVocab(data.split.train, 1);
+  ASSIGN_OR_RETURN(std::vector<SquadExample> train,
+                   MakeSquadExamples(data.split.train, words, chars, kMaxWordChars));
+  ASSIGN_OR_RETURN(std::vector<SquadExample> eval,
+                   MakeSquadExamples(data.split.eval, words, chars, kMaxWordChars));
+  const int64_t eval_total = static_cast<int64_t>(eval.size());
+  if (p.squad_max_eval_questions > 0 && eval_total > p.squad_max_eval_questions) {
+    eval.resize(static_cast<size_t>(p.squad_max_eval_questions));
+  }
+  ASSIGN_OR_RETURN(SquadModel m, BuildSquadModel(o, p, words, chars, glove));
+  // Resumable training: the checkpoint lives next to the predictions until the record is out.
+  const std::string training_ckpt = absl::StrCat(o.output_dir, "/squad_", p.name, ".train.ckpt");
+  RETURN_IF_ERROR(MakeDirs(o.output_dir));
+  const BidafTrainOptions to = SquadTrainOptions(o, p, training_ckpt, hash);
+  ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(m.model, train, to));
   ASSIGN_OR_RETURN(BidafEvalResult evaluated,
-                   EvaluateBidaf(model, eval, kEvalBatchSize, config.max_answer_tokens));
+                   EvaluateBidaf(m.model, eval, kEvalBatchSize, m.config.max_answer_tokens));
   const std::string predictions_path =
       absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");
   RETURN_IF_ERROR(WritePredictionsJson(evaluated, predictions_path));
-  o.log(absl::StrFormat("[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s "
-                        "(%.1f questions/s), evaluation %.1f questions/s",
-                        evaluated.exact_match, evaluated.f1, evaluated.questions,
-                        trained.seconds, trained.questions_per_second,
-                        evaluated.questions_per_second));
-
+  o.log(
+      absl::StrFormat("[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s "
+                      "(%.1f questions/s), evaluation %.1f questions/s",
+                      evaluated.exact_match, evaluated.f1, evaluated.questions, trained.seconds,
+                      trained.questions_per_second, evaluated.questions_per_second));
   json r;
   r["task"] = "squad";
   r["config_hash"] = hash;
   r["preset"] = p.name;
-  r["budget"] = p.squad_budget;
-  r["protocol"] = split.protocol;
-  r["train_source"] = train_source;
-  r["eval_source"] = eval_source;
-  r["train_articles"] = split.train.articles.size();
-  r["train_questions"] = static_cast<int64_t>(train.size());
-  r["eval_articles"] = split.eval.articles.size();
-  r["eval_questions"] = evaluated.questions;
-  r["eval_questions_total"] = eval_total;
-  if (split.protocol == "local") r["eval_titles"] = SquadLocalEvalTitles();
-  r["skipped_questions"] = skipped;
-  r["word_vocab"] = words.size();
-  r["char_vocab"] = chars.size();
-  r["embedding"] = embedding_note;
-  r["config"] = json::parse(config.ToJson());
-  r["parameters"] = config.NumParameters();
-  r["trainable_parameters"] = config.NumTrainableParameters();
-  r["optimizer"] = to.optimizer;
-  r["learning_rate"] = to.EffectiveLearningRate();
-  r["batch_size"] = to.batch_size;
-  r["epochs"] = to.epochs;
-  r["max_steps_per_epoch"] = to.max_steps_per_epoch;
-  r["ema_decay"] = to.ema_decay;
-  r["steps"] = trained.steps;
-  if (trained.resumed) r["resumed_at_step"] = trained.resumed_at_global_step;
-  std::vector<double> epoch_loss;
-  for (const BidafEpochStats& e : trained.epochs) epoch_loss.push_back(e.mean_loss_nats);
-  r["epoch_loss"] = epoch_loss;
-  r["train_seconds"] = trained.seconds;
-  r["train_questions_per_s"] = trained.questions_per_second;
-  r["exact_match"] = evaluated.exact_match;
-  r["f1"] = evaluated.f1;
-  r["eval_seconds"] = evaluated.seconds;
-  r["eval_questions_per_s"] = evaluated.questions_per_second;
-  r["eval_batch_size"] = kEvalBatchSize;
-  r["max_answer_tokens"] = config.max_answer_tokens;
+  AddSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
+  AddOutcomeFields(context, trained, evaluated, &r);
   r["predictions_path"] = predictions_path;
-  r["git_commit"] = o.run_info.git_commit;
-  r["cpu_model"] = o.run_info.cpu_model;
-  r["logical_cpus"] = o.run_info.logical_cpus;
-  r["hostname"] = o.run_info.hostname;
-  r["timestamp_utc"] = o.run_info.timestamp_utc;
-  r["threads"] = o.threads;
-  r["seed"] = o.seed;
-  r["command"] = o.command;
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
   RETURN_IF_ERROR(WriteFileAtomically(record_path, r.dump(2) + "\n"));
   std::remove(training_ckpt.c_str());  // finished: the record and the predictions supersede it

@@ -20,11 +20,12 @@ namespace {
 
 using json = nlohmann::json;
 
-SquadTaskOptions SmokeOptions(const std::string& data_dir, const std::string& out) {
-  SquadTaskOptions o;
-  o.preset = *GetPreset("smoke");
-  o.preset.squad_max_steps_per_epoch = 3;
-  o.preset.squad_max_eval_questions = 50;
+TaskContext SmokeOptions(const std::string& data_dir, const std::string& out) {
+  TaskContext c;
+  c.preset = *GetPreset("smoke");
+  c.preset.squad_max_steps_per_epoch = 3;
+  c.preset.squad_max_eval_questions = 50;
+  SuiteOptions& o = c.options;
   o.data_dir = data_dir;
   o.reports_dir = out + "/reports";
   o.output_dir = out + "/runs";
@@ -33,7 +34,7 @@ SquadTaskOptions SmokeOptions(const std::string& data_dir, const std::string& ou
   o.command = "squad_task_test";
   o.log = [](const std::string&) {};
   EXPECT_TRUE(MakeDirs(o.output_dir).ok());
-  return o;
+  return c;
 }
 
 TEST(SquadTask, LocalProtocolWritesRecordPredictionsAndReport) {
@@ -77,7 +78,7 @@ TEST(SquadTask, ReusesAFinishedRunUnlessForced) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/reuse");
-  SquadTaskOptions o = SmokeOptions(data, out);
+  TaskContext o = SmokeOptions(data, out);
   absl::StatusOr<json> first = RunSquadTask(o);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(first->contains("reused"));
@@ -86,11 +87,11 @@ TEST(SquadTask, ReusesAFinishedRunUnlessForced) {
   EXPECT_EQ((*second)["reused"], true);
   EXPECT_EQ((*second)["timestamp_utc"], (*first)["timestamp_utc"]);
   EXPECT_EQ((*second)["f1"], (*first)["f1"]);
-  o.seed = 4;  // another run
+  o.options.seed = 4;  // another run
   absl::StatusOr<json> other = RunSquadTask(o);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_FALSE(other->contains("reused"));
-  o.force = true;
+  o.options.force = true;
   absl::StatusOr<json> forced = RunSquadTask(o);
   ASSERT_TRUE(forced.ok()) << forced.status();
   EXPECT_FALSE(forced->contains("reused"));
@@ -104,17 +105,17 @@ TEST(SquadTask, ResumesInterruptedTrainingBitIdentically) {
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   torch::set_num_threads(1);
   const std::string out_a = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_a");
-  SquadTaskOptions a = SmokeOptions(data, out_a);
-  a.checkpoint_every_steps = 1;
+  TaskContext a = SmokeOptions(data, out_a);
+  a.options.checkpoint_every_steps = 1;
   absl::StatusOr<json> ra = RunSquadTask(a);
   ASSERT_TRUE(ra.ok()) << ra.status();
   EXPECT_FALSE(ra->contains("resumed_at_step"));
   EXPECT_FALSE(PathExists(out_a + "/runs/squad_smoke.train.ckpt"));  // removed once recorded
 
   const std::string out_b = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_b");
-  SquadTaskOptions b = SmokeOptions(data, out_b);
-  b.checkpoint_every_steps = 1;
-  b.log = [](const std::string& line) {
+  TaskContext b = SmokeOptions(data, out_b);
+  b.options.checkpoint_every_steps = 1;
+  b.options.log = [](const std::string& line) {
     if (line.find("step 2/3") != std::string::npos) throw std::runtime_error("simulated crash");
   };
   absl::StatusOr<json> interrupted = RunSquadTask(b);
@@ -125,7 +126,7 @@ TEST(SquadTask, ResumesInterruptedTrainingBitIdentically) {
   EXPECT_FALSE(PathExists(out_b + "/reports/results/squad_smoke.json"));
 
   std::vector<std::string> log;
-  b.log = [&log](const std::string& line) { log.push_back(line); };
+  b.options.log = [&log](const std::string& line) { log.push_back(line); };
   absl::StatusOr<json> rb = RunSquadTask(b);
   ASSERT_TRUE(rb.ok()) << rb.status();
   EXPECT_EQ((*rb)["resumed_at_step"], 1);
@@ -146,22 +147,22 @@ TEST(SquadTask, RefusesATrainingCheckpointOfAnotherConfigurationUnlessForced) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stale");
-  SquadTaskOptions o = SmokeOptions(data, out);
-  o.checkpoint_every_steps = 1;
-  o.log = [](const std::string& line) {
+  TaskContext o = SmokeOptions(data, out);
+  o.options.checkpoint_every_steps = 1;
+  o.options.log = [](const std::string& line) {
     if (line.find("step 2/3") != std::string::npos) throw std::runtime_error("simulated crash");
   };
   ASSERT_FALSE(RunSquadTask(o).ok());
   const std::string ckpt = out + "/runs/squad_smoke.train.ckpt";
   ASSERT_TRUE(PathExists(ckpt));
-  o.log = [](const std::string&) {};
-  o.seed = 4;  // another configuration
+  o.options.log = [](const std::string&) {};
+  o.options.seed = 4;  // another configuration
   absl::StatusOr<json> refused = RunSquadTask(o);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find(ckpt), std::string::npos) << refused.status();
   EXPECT_TRUE(PathExists(ckpt));
-  o.force = true;
+  o.options.force = true;
   absl::StatusOr<json> forced = RunSquadTask(o);
   ASSERT_TRUE(forced.ok()) << forced.status();
   EXPECT_FALSE(forced->contains("resumed_at_step"));
@@ -179,9 +180,9 @@ TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/official");
   ASSERT_TRUE(MakeDirs(out).ok());
   ASSERT_TRUE(WriteFileAtomically(out + "/train.json", train.dump()).ok());
-  SquadTaskOptions o = SmokeOptions(data, out);
-  o.train_path = out + "/train.json";
-  o.glove_path = "none";
+  TaskContext o = SmokeOptions(data, out);
+  o.options.squad_train = out + "/train.json";
+  o.options.glove = "none";
   absl::StatusOr<json> r = RunSquadTask(o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)["protocol"], "official");

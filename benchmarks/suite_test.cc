@@ -1,5 +1,7 @@
 #include "benchmarks/suite.h"
 
+#include "benchmarks/ptb_task.h"
+
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -10,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "reports/results.h"
+#include "reporting/results.h"
 
 namespace rnnprune {
 namespace {
@@ -39,6 +41,11 @@ TEST(Suite, RejectsBadOptionsByName) {
   o = Smoke("bad");
   o.threads = 0;
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--threads=0"));
+  o.threads = 100000;  // used to start that many threads and stall the machine
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--threads=100000 must be at most 4 x the machine's"));
+  o.threads = MachineCores();
+  EXPECT_TRUE(ValidateSuiteOptions(o).ok());
   o = Smoke("bad");
   o.tasks = {"ptb", "mnist"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("unknown task 'mnist'"));
@@ -52,13 +59,14 @@ TEST(Suite, RejectsBadOptionsByName) {
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr("--device=cuda"));
   o = Smoke("bad");
-  o.l0_lambdas = {1e-4, -1e-5};
-  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_lambdas"));
+  o.method_flags["l0_lambdas"] = "1e-4,-1e-5";
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--l0_lambdas: l0: lambda=-1e-05 must be finite and >= 0"));
   o = Smoke("bad");
-  o.l0_init_keep = 1.0;
+  o.method_flags["l0_init_keep"] = "1";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=1"));
   o = Smoke("bad");
-  o.l0_mode = "later";
+  o.method_flags["l0_mode"] = "later";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_mode='later'"));
   o = Smoke("bad");
   o.methods = {"l0", "prune_everything"};
@@ -107,24 +115,28 @@ TEST(Suite, RejectsBadOptionsByName) {
   o.settings["iss"] = {"-1e-3"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("-0.001"));
   o = Smoke("bad");
-  o.l0_input_lambda_ratio = -0.5;
+  o.method_flags["l0_input_lambda_ratio"] = "-0.5";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
               HasSubstr("--l0_input_lambda_ratio=-0.5"));
   o = Smoke("bad");
-  o.l0_embedding_lambda_ratio = std::numeric_limits<double>::quiet_NaN();
+  o.method_flags["l0_embedding_lambda_ratio"] = "nan";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
-              HasSubstr("--l0_embedding_lambda_ratio=nan must be finite and >= 0"));
+              HasSubstr("--l0_embedding_lambda_ratio=nan must be finite and in [0, inf)"));
   o = Smoke("bad");
-  o.l0_gate_learning_rate = 0;
+  o.method_flags["no_such_option"] = "1";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
-              HasSubstr("--l0_gate_learning_rate=0 must be finite and > 0"));
+              HasSubstr("--no_such_option: no registered pruning method declares this option"));
+  o = Smoke("bad");
+  o.method_flags["l0_gate_learning_rate"] = "0";
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--l0_gate_learning_rate=0 must be finite and in (0, inf)"));
   o = Smoke("bad");
   o.methods = {"l0"};
   o.settings["l0"] = {"inf"};  // refused at start, not after minutes of training
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
               HasSubstr("lambda=inf must be finite"));
   o = Smoke("bad");
-  o.l0_init_keep = 0;
+  o.method_flags["l0_init_keep"] = "0";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=0"));
   o = Smoke("bad");
   o.checkpoint_every_steps = 0;
@@ -152,7 +164,7 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
     o.settings["l0"] = {"0.5", "1"};
     // The default gate rate (0.5, for 400 search steps) closes every embedding gate within
     // the smoke preset's 15; this test needs L0 runs that keep a network.
-    o.l0_gate_learning_rate = 0.02;
+    o.method_flags["l0_gate_learning_rate"] = "0.02";
     o.settings["magnitude"] = {"0.9"};
     o.settings["structured_magnitude"] = {"120:150:100"};
     auto runs = RunSuite(o);
@@ -366,17 +378,19 @@ TEST(Suite, L0FromScratchRunsOnRealPtb) {
   if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
   SuiteOptions o = Smoke("scratch");
   o.data_dir = data;
-  o.l0_mode = "scratch";
+  o.method_flags["l0_mode"] = "scratch";
   o.methods = {"l0"};
-  o.l0_lambdas = {0.1};
-  o.l0_input_lambda_ratio = 0.5;
-  o.l0_gate_learning_rate = 0.02;  // the default (0.5) closes every gate in 60 steps
+  o.method_flags["l0_lambdas"] = "0.1";
+  o.method_flags["l0_input_lambda_ratio"] = "0.5";
+  // the default (0.5) closes every gate in 60 steps
+  o.method_flags["l0_gate_learning_rate"] = "0.02";
   auto runs = RunSuite(o);
   ASSERT_TRUE(runs.ok()) << runs.status();
   ASSERT_EQ(runs->size(), 2u);  // dense + l0
   const auto& r = (*runs)[1];
   ASSERT_FALSE(r.contains("collapsed")) << r["collapsed"];
-  EXPECT_EQ(r["l0_mode"], "scratch");
+  EXPECT_TRUE(r["from_scratch"].get<bool>());
+  EXPECT_EQ(r["setting"], "0.1");
   EXPECT_DOUBLE_EQ(r["method_options"]["lambda_input"].get<double>(), 0.05);
   // The search phase is the dense run's schedule; the recovery reads the windows after it.
   EXPECT_EQ(r["search"]["epochs"][0]["steps"], 60);
@@ -385,6 +399,33 @@ TEST(Suite, L0FromScratchRunsOnRealPtb) {
   EXPECT_NEAR(r["agreement_check"]["perplexity"].get<double>(),
               r["agreement_check"]["reference_perplexity"].get<double>(),
               1e-3 * r["test_perplexity"].get<double>());
+}
+
+// A method with a hyperparameter of its own, added in one file (the test-only
+// baselines/testing/uniform_fraction.cc), runs through the main job's smoke preset with its option
+// given as the command line gives it; its record holds the option's value.
+TEST(Suite, TestOnlyBaselineWithItsOwnOptionRunsThroughTheSmokePreset) {
+  const std::string data = TestDataDir("ptb/ptb.train.txt");
+  if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
+  SuiteOptions o = Smoke("own_option");
+  o.data_dir = data;
+  o.methods = {"uniform_fraction"};
+  o.method_flags["uniform_fraction_keep"] = "0.25";
+  auto runs = RunSuite(o);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 2u);  // dense parent + uniform_fraction
+  const json& r = (*runs)[1];
+  EXPECT_EQ(r["method"], "uniform_fraction");
+  EXPECT_EQ(r["method_options"]["keep_fraction"], 0.25);
+  EXPECT_EQ(r["sizes"]["embedding_size"], 50);  // ceil(0.25 * 200)
+  EXPECT_EQ(r["sizes"]["hidden_sizes"], (std::vector<int64_t>{50, 50}));
+  EXPECT_GT(r["test_perplexity"].get<double>(), 1.0);
+  // Another value of the option is another run (config hash).
+  o.method_flags["uniform_fraction_keep"] = "0.5";
+  auto again = RunSuite(o);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE((*again)[1]["config_hash"], r["config_hash"]);
+  EXPECT_EQ((*again)[1]["sizes"]["embedding_size"], 100);
 }
 
 }  // namespace

@@ -1,23 +1,24 @@
 #include "common/files.h"
 
-#include <dirent.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace rnnprune {
@@ -44,21 +45,18 @@ absl::Status ErrnoError(absl::string_view what, absl::string_view path, int err)
 // Removes `dir`/`base`.tmp.<pid> files whose pid is not a running process (left by a process
 // killed while writing `base`). Best effort: errors are ignored.
 void RemoveStaleTemporaries(const std::string& dir, const std::string& base) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return;
+  std::error_code ec;
   const std::string prefix = base + ".tmp.";
-  while (const dirent* e = ::readdir(d)) {
-    const absl::string_view name(e->d_name);
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
     if (!absl::StartsWith(name, prefix)) continue;
     int pid = 0;
-    if (!absl::SimpleAtoi(name.substr(prefix.size()), &pid) || pid <= 0 || pid == ::getpid()) {
+    if (!absl::SimpleAtoi(absl::string_view(name).substr(prefix.size()), &pid) || pid <= 0 ||
+        pid == ::getpid()) {
       continue;
     }
-    if (::kill(pid, 0) != 0 && errno == ESRCH) {
-      ::unlink(absl::StrCat(dir, "/", name).c_str());
-    }
+    if (::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
   }
-  ::closedir(d);
 }
 
 }  // namespace
@@ -74,26 +72,23 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
 }
 
 absl::Status MakeDirs(absl::string_view dir) {
-  std::string d(dir);
+  const std::filesystem::path d{std::string(dir)};
   if (d.empty()) return absl::OkStatus();
-  for (size_t i = 1; i <= d.size(); ++i) {
-    if (i == d.size() || d[i] == '/') {
-      const std::string prefix = d.substr(0, i);
-      if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-        return ErrnoError("cannot create folder", prefix, errno);
-      }
-    }
+  std::error_code ec;
+  std::filesystem::create_directories(d, ec);
+  // create_directories fails with EEXIST when a file stands where a folder should.
+  if (ec && ec != std::errc::file_exists) {
+    return ErrnoError("cannot create folder", dir, ec.value());
   }
-  struct stat st;
-  if (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("'", d, "' exists and is not a folder"));
+  if (!std::filesystem::is_directory(d, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat("'", dir, "' exists and is not a folder"));
   }
   return absl::OkStatus();
 }
 
 bool PathExists(absl::string_view path) {
-  struct stat st;
-  return ::stat(std::string(path).c_str(), &st) == 0;
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path{std::string(path)}, ec);
 }
 
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents) {
@@ -188,9 +183,9 @@ absl::StatusOr<FileLock> LockFile(absl::string_view lock_path, absl::string_view
     }
     ::close(fd);
     if (err == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          user, " is in use by another run", holder, ": '", path,
-          "' is locked; wait for that run to end, or give this one other folders"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(user, " is in use by another run", holder, ": '", path,
+                       "' is locked; wait for that run to end, or give this one other folders"));
     }
     return ErrnoError("cannot lock", path, err);
   }

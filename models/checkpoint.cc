@@ -1,8 +1,5 @@
 #include "models/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -10,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "common/torch_rng.h"
+#include "models/archive_writer.h"
 #include "models/torch_archive.h"
 #include "torch/serialize.h"
 #include "torch/torch.h"
@@ -23,11 +22,8 @@ constexpr char kFormat[] = "rnnprune.lstm_lm.v1";
 
 absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
                         const std::string& metadata_json) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  torch::serialize::OutputArchive archive;
   try {
-    const size_t slash = path.rfind('/');
-    if (slash != std::string::npos && slash > 0) RETURN_IF_ERROR(MakeDirs(path.substr(0, slash)));
-    torch::serialize::OutputArchive archive;
     archive.write("format", c10::IValue(std::string(kFormat)));
     archive.write("config", c10::IValue(model->config().ToJson()));
     archive.write("metadata", c10::IValue(metadata_json));
@@ -35,25 +31,11 @@ absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
     for (const auto& p : model->named_parameters()) {
       archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
     }
-    archive.save_to(tmp);
   } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
     return absl::InternalError(
-        absl::StrCat("cannot write checkpoint '", path, "': ", e.what_without_backtrace()));
+        absl::StrCat("cannot serialise checkpoint '", path, "': ", e.what_without_backtrace()));
   }
-  // fsync the finished file, then rename it over the old checkpoint.
-  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    if (fd >= 0) ::close(fd);
-    std::remove(tmp.c_str());
-    return absl::InternalError(absl::StrCat("cannot fsync checkpoint '", tmp, "'"));
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::InternalError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
-  }
-  return absl::OkStatus();
+  return WriteArchiveAtomically(archive, path, "checkpoint");
 }
 
 absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
@@ -93,15 +75,9 @@ absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
     {
       // The module's initialisation draws from torch's global generator, and every draw is
       // overwritten below: put the generator back, so that loading consumes no random numbers.
-      at::Generator gen = at::detail::getDefaultCPUGenerator();
-      torch::Tensor rng_state;
-      {
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        rng_state = gen.get_state();
-      }
+      const torch::Tensor rng_state = CaptureTorchCpuRng();
       ckpt.model = LstmLm(*cfg);
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(rng_state);
+      RestoreTorchCpuRng(rng_state);
     }
     ckpt.metadata_json = "{}";
     if (archive.try_read("metadata", metadata) && metadata.isString()) {
@@ -115,19 +91,19 @@ absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
             absl::StrCat("'", path, "': parameter '", p.key(), "' is missing"));
       }
       if (!t.sizes().equals(p.value().sizes()) || t.scalar_type() != p.value().scalar_type()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'", path, "': parameter '", p.key(), "' has shape ", c10::str(t.sizes()), " ",
-            c10::toString(t.scalar_type()), ", the config needs ",
-            c10::str(p.value().sizes()), " ", c10::toString(p.value().scalar_type())));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", path, "': parameter '", p.key(), "' has shape ", c10::str(t.sizes()),
+                         " ", c10::toString(t.scalar_type()), ", the config needs ",
+                         c10::str(p.value().sizes()), " ", c10::toString(p.value().scalar_type())));
       }
       p.value().copy_(t);
     }
     ckpt.model->eval();
     return ckpt;
   } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read checkpoint '", path,
-                                                   "' (truncated or corrupt?): ",
-                                                   e.what_without_backtrace()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read checkpoint '", path,
+                     "' (truncated or corrupt?): ", e.what_without_backtrace()));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read checkpoint '", path, "': ", e.what()));

@@ -1,6 +1,6 @@
 #include "models/torch_archive.h"
 
-#include <zlib.h>
+#include <zip.h>
 
 #include <cstdint>
 #include <functional>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -18,11 +19,8 @@ namespace rnnprune {
 namespace {
 
 constexpr uint32_t kLocalHeader = 0x04034b50;
-constexpr uint32_t kCentralHeader = 0x02014b50;
 constexpr uint32_t kEnd = 0x06054b50;
-constexpr uint32_t kEnd64 = 0x06064b50;
-constexpr uint32_t kEnd64Locator = 0x07064b50;
-constexpr size_t kLocalHeaderBytes = 30, kCentralHeaderBytes = 46, kEndBytes = 22;
+constexpr size_t kEndBytes = 22;
 
 // Little-endian unsigned integer of `n` bytes at b[at]; the caller has checked the bounds.
 uint64_t Le(absl::string_view b, uint64_t at, int n) {
@@ -31,105 +29,120 @@ uint64_t Le(absl::string_view b, uint64_t at, int n) {
   return v;
 }
 
-// True when [offset, offset + length) lies inside [0, size).
-bool Fits(uint64_t offset, uint64_t length, uint64_t size) {
-  return offset <= size && length <= size - offset;
-}
-
 absl::Status Bad(const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("corrupt LibTorch archive: ", what));
 }
 
-struct Entry {
-  std::string name;
-  uint64_t flags = 0, method = 0, crc = 0, compressed = 0, uncompressed = 0, local = 0;
-};
+// The entry count of the end-of-central-directory record LibTorch's miniz uses: the signature
+// nearest the end of the file. That record and its comment must end the file, so that a second
+// record hidden in a comment cannot make miniz read another directory than the one libzip
+// checked (libzip picks among every record it finds). 0xFFFF when the count is in the zip64
+// record. Errors: InvalidArgument when there is no such record.
+absl::StatusOr<uint64_t> LastEndRecordEntries(absl::string_view b) {
+  const uint64_t size = b.size();
+  const uint64_t lowest = size >= kEndBytes + 0xFFFF ? size - kEndBytes - 0xFFFF : 0;
+  for (uint64_t at = size - kEndBytes + 1; at-- > lowest;) {
+    if (Le(b, at, 4) != kEnd) continue;
+    if (at + kEndBytes + Le(b, at + 20, 2) != size) break;
+    return Le(b, at + 10, 2);
+  }
+  return Bad("no end-of-central-directory record (truncated?)");
+}
 
-// Checks the sizes and CRC-32 of `e`'s data `data` (stored or raw deflate). When `inflated` is
-// non-null and the entry is deflated, the uncompressed bytes are appended to it.
-absl::Status CheckData(const Entry& e, absl::string_view data, std::string* inflated) {
-  if (e.method == 0) {
-    if (e.compressed != e.uncompressed) {
-      return Bad(absl::StrCat("entry '", e.name, "' is stored but its sizes differ (",
-                              e.compressed, " and ", e.uncompressed, " bytes)"));
-    }
-    const uint64_t crc = crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size());
-    if (crc != e.crc) {
-      return Bad(absl::StrFormat("entry '%s' fails its CRC-32 (%08x, expected %08x)", e.name,
-                                 crc, e.crc));
-    }
-    return absl::OkStatus();
+// An archive opened by libzip over `bytes` (which must outlive it), closed with it.
+struct ZipCloser {
+  void operator()(zip_t* z) const { zip_discard(z); }
+};
+using ZipArchive = std::unique_ptr<zip_t, ZipCloser>;
+
+// Opens `bytes` with libzip's consistency checks (ZIP_CHECKCONS: every local header matches its
+// central entry, entries do not overlap and lie before the directory). Errors: InvalidArgument
+// with libzip's reason.
+absl::StatusOr<ZipArchive> OpenZip(absl::string_view bytes) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (source == nullptr) {
+    const std::string why = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return absl::InternalError(absl::StrCat("libzip: ", why));
   }
-  if (e.method != 8) {
-    return Bad(absl::StrCat("entry '", e.name, "' has compression method ", e.method,
-                            " (only stored and deflated are read)"));
+  zip_t* archive = zip_open_from_source(source, ZIP_CHECKCONS | ZIP_RDONLY, &error);
+  if (archive == nullptr) {
+    zip_source_free(source);
+    const std::string why = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return Bad(why);
   }
-  if (data.size() > UINT32_MAX) {
-    return Bad(absl::StrCat("deflated entry '", e.name, "' is over 4 GiB"));
+  zip_error_fini(&error);
+  return ZipArchive(archive);
+}
+
+// Reads entry `index` (named `name`, of `size` bytes once uncompressed) to its end, so that
+// libzip checks its data and CRC-32, appending the bytes to `out` when it is non-null.
+absl::Status ReadEntry(zip_t* archive, zip_uint64_t index, const std::string& name, uint64_t size,
+                       std::string* out) {
+  zip_file_t* file = zip_fopen_index(archive, index, 0);
+  if (file == nullptr) {
+    return Bad(absl::StrCat("entry '", name, "': ", zip_strerror(archive)));
   }
-  z_stream zs{};
-  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return absl::InternalError("zlib inflateInit2 failed");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  unsigned char buffer[1 << 16];
-  uint64_t total = 0, crc = crc32_z(0, nullptr, 0);
-  int rc = Z_OK;
+  char buffer[1 << 16];
+  uint64_t total = 0;
   std::string error;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = buffer;
-    zs.avail_out = sizeof(buffer);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    const size_t got = sizeof(buffer) - zs.avail_out;
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      error = absl::StrCat("entry '", e.name, "' has corrupt or truncated deflate data");
+  for (;;) {
+    const zip_int64_t got = zip_fread(file, buffer, sizeof(buffer));
+    if (got < 0) {
+      const bool crc = zip_error_code_zip(zip_file_get_error(file)) == ZIP_ER_CRC;
+      error = crc ? absl::StrCat("entry '", name, "' fails its CRC-32")
+                  : absl::StrCat("entry '", name, "': ", zip_file_strerror(file));
       break;
     }
-    total += got;
-    if (total > e.uncompressed) {
-      error = absl::StrCat("entry '", e.name, "' inflates to more than its ", e.uncompressed,
-                           " bytes");
+    if (got == 0) break;
+    total += static_cast<uint64_t>(got);
+    if (total > size) {
+      error = absl::StrCat("entry '", name, "' holds more than its ", size, " bytes");
       break;
     }
-    crc = crc32_z(crc, buffer, got);
-    if (inflated != nullptr) inflated->append(reinterpret_cast<const char*>(buffer), got);
+    if (out != nullptr) out->append(buffer, static_cast<size_t>(got));
   }
-  inflateEnd(&zs);
+  zip_fclose(file);
   if (!error.empty()) return Bad(error);
-  if (total != e.uncompressed) {
-    return Bad(absl::StrCat("entry '", e.name, "' inflates to ", total, " bytes, not ",
-                            e.uncompressed));
-  }
-  if (crc != e.crc) {
-    return Bad(absl::StrFormat("entry '%s' fails its CRC-32 (%08x, expected %08x)", e.name, crc,
-                               e.crc));
+  if (total != size) {
+    return Bad(absl::StrCat("entry '", name, "' holds ", total, " bytes, not ", size));
   }
   return absl::OkStatus();
 }
 
-// Reads the zip64 extended-information extra field of a central entry for the fields that are
-// saturated (0xFFFFFFFF) in its fixed part.
-absl::Status ReadZip64Extra(absl::string_view extra, Entry* e) {
-  size_t at = 0;
-  while (at + 4 <= extra.size()) {
-    const uint64_t id = Le(extra, at, 2), len = Le(extra, at + 2, 2);
-    if (!Fits(at + 4, len, extra.size())) break;
-    if (id == 1) {
-      uint64_t field = at + 4;
-      const uint64_t end = at + 4 + len;
-      for (uint64_t* v : {&e->uncompressed, &e->compressed, &e->local}) {
-        if (*v != 0xFFFFFFFF) continue;
-        if (!Fits(field, 8, end)) break;
-        *v = Le(extra, field, 8);
-        field += 8;
-      }
-      if (e->uncompressed != 0xFFFFFFFF && e->compressed != 0xFFFFFFFF && e->local != 0xFFFFFFFF) {
-        return absl::OkStatus();
-      }
-      break;
+// What the pickle check needs of an entry.
+struct Entry {
+  zip_uint64_t index = 0;
+  std::string name;
+  uint64_t size = 0;  // uncompressed
+};
+
+// Every entry of `archive`, each stored or deflated and unencrypted, with its data read once
+// (sizes and CRC-32 checked by libzip).
+absl::StatusOr<std::vector<Entry>> ReadEntries(zip_t* archive) {
+  std::vector<Entry> entries;
+  const zip_int64_t n = zip_get_num_entries(archive, 0);
+  for (zip_int64_t i = 0; i < n; ++i) {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &st) != 0) {
+      return Bad(absl::StrCat("central directory entry ", i, ": ", zip_strerror(archive)));
     }
-    at += 4 + len;
+    Entry e{static_cast<zip_uint64_t>(i), st.name != nullptr ? st.name : "", st.size};
+    if (st.encryption_method != ZIP_EM_NONE) {
+      return Bad(absl::StrCat("entry '", e.name, "' is encrypted"));
+    }
+    if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE) {
+      return Bad(absl::StrCat("entry '", e.name, "' has compression method ", st.comp_method,
+                              " (only stored and deflated are read)"));
+    }
+    if (absl::Status s = ReadEntry(archive, e.index, e.name, e.size, nullptr); !s.ok()) return s;
+    entries.push_back(std::move(e));
   }
-  return Bad(absl::StrCat("entry '", e->name, "' lacks the zip64 sizes it needs"));
+  return entries;
 }
 
 }  // namespace
@@ -140,15 +153,15 @@ namespace {
 // 0 for any other global.
 int64_t StorageItemBytes(const std::string& global) {
   static const std::pair<const char*, int64_t> kSizes[] = {
-      {"torch FloatStorage", 4},        {"torch DoubleStorage", 8},
-      {"torch HalfStorage", 2},         {"torch BFloat16Storage", 2},
-      {"torch LongStorage", 8},         {"torch IntStorage", 4},
-      {"torch ShortStorage", 2},        {"torch CharStorage", 1},
-      {"torch ByteStorage", 1},         {"torch BoolStorage", 1},
-      {"torch ComplexHalfStorage", 4},  {"torch ComplexFloatStorage", 8},
+      {"torch FloatStorage", 4},          {"torch DoubleStorage", 8},
+      {"torch HalfStorage", 2},           {"torch BFloat16Storage", 2},
+      {"torch LongStorage", 8},           {"torch IntStorage", 4},
+      {"torch ShortStorage", 2},          {"torch CharStorage", 1},
+      {"torch ByteStorage", 1},           {"torch BoolStorage", 1},
+      {"torch ComplexHalfStorage", 4},    {"torch ComplexFloatStorage", 8},
       {"torch ComplexDoubleStorage", 16}, {"torch QInt8Storage", 1},
-      {"torch QUInt8Storage", 1},       {"torch QInt32Storage", 4},
-      {"torch QUInt4x2Storage", 1},     {"torch QUInt2x4Storage", 1},
+      {"torch QUInt8Storage", 1},         {"torch QInt32Storage", 4},
+      {"torch QUInt4x2Storage", 1},       {"torch QUInt2x4Storage", 1},
   };
   for (const auto& [name, bytes] : kSizes) {
     if (global == name) return bytes;
@@ -161,8 +174,8 @@ int64_t StorageItemBytes(const std::string& global) {
 struct Value {
   enum Kind { kOther, kInt, kStr, kGlobal, kTuple } kind = kOther;
   int64_t i = 0;
-  std::shared_ptr<const std::string> s;                 // kStr; kGlobal: "module name"
-  std::shared_ptr<const std::vector<Value>> items;      // kTuple
+  std::shared_ptr<const std::string> s;             // kStr; kGlobal: "module name"
+  std::shared_ptr<const std::vector<Value>> items;  // kTuple
   static Value Int(int64_t v) {
     Value x;
     x.kind = kInt;
@@ -199,9 +212,9 @@ class PickleChecker {
 
  private:
   absl::Status Error(const std::string& what) const {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("pickle opcode 0x%02x at byte %d: %s",
-                        static_cast<unsigned char>(p_[op_at_]), op_at_, what));
+    return absl::InvalidArgumentError(absl::StrFormat("pickle opcode 0x%02x at byte %d: %s",
+                                                      static_cast<unsigned char>(p_[op_at_]),
+                                                      op_at_, what));
   }
   absl::Status Truncated() const { return Error("cut off by the end of the pickle"); }
 
@@ -267,15 +280,15 @@ class PickleChecker {
   }
   absl::Status Get(uint64_t id) {
     if (id >= memo_.size()) {
-      return Error(absl::StrFormat("reads memo index %d; only %d entries are memoised", id,
-                                   memo_.size()));
+      return Error(
+          absl::StrFormat("reads memo index %d; only %d entries are memoised", id, memo_.size()));
     }
     stack_.push_back(memo_[id]);
     return absl::OkStatus();
   }
   absl::Status Persistent(const Value& id) {
-    if (id.kind != Value::kTuple || id.items->size() != 5 ||
-        (*id.items)[0].kind != Value::kStr || *(*id.items)[0].s != "storage") {
+    if (id.kind != Value::kTuple || id.items->size() != 5 || (*id.items)[0].kind != Value::kStr ||
+        *(*id.items)[0].s != "storage") {
       return Error("a persistent id other than ('storage', type, key, location, numel)");
     }
     const std::vector<Value>& t = *id.items;
@@ -315,7 +328,12 @@ class PickleChecker {
         if (!(s = NeedTop()).ok()) return s;
         stack_.push_back(stack_.back());
         return absl::OkStatus();
-      case 'N': case 0x88: case 0x89: case ']': case '}': case 0x8f:  // NONE, TRUE, FALSE, [] {} set
+      case 'N':
+      case 0x88:
+      case 0x89:
+      case ']':
+      case '}':
+      case 0x8f:  // NONE, TRUE, FALSE, [] {} set
       case 0x97:  // NEXT_BUFFER
         stack_.emplace_back();
         return absl::OkStatus();
@@ -326,7 +344,8 @@ class PickleChecker {
         return absl::OkStatus();
       case 0x98:  // READONLY_BUFFER
         return NeedTop();
-      case 'R': case 0x81:  // REDUCE, NEWOBJ: callable/class and arguments
+      case 'R':
+      case 0x81:  // REDUCE, NEWOBJ: callable/class and arguments
         if (!(s = Pop(2)).ok()) return s;
         stack_.emplace_back();
         return absl::OkStatus();
@@ -334,23 +353,31 @@ class PickleChecker {
         if (!(s = Pop(3)).ok()) return s;
         stack_.emplace_back();
         return absl::OkStatus();
-      case 'b': case 'a':  // BUILD, APPEND: pop one onto the object below
+      case 'b':
+      case 'a':  // BUILD, APPEND: pop one onto the object below
         if (!(s = Pop(1)).ok()) return s;
         return NeedTop();
       case 's':  // SETITEM
         if (!(s = Pop(2)).ok()) return s;
         return NeedTop();
-      case 'e': case 'u': case 0x90:  // APPENDS, SETITEMS, ADDITEMS
+      case 'e':
+      case 'u':
+      case 0x90:  // APPENDS, SETITEMS, ADDITEMS
         if (!(s = PopMark()).ok()) return s;
         return NeedTop();
-      case 'd': case 'l': case 0x91: case 'o':  // DICT, LIST, FROZENSET, OBJ
+      case 'd':
+      case 'l':
+      case 0x91:
+      case 'o':  // DICT, LIST, FROZENSET, OBJ
         if (!(s = PopMark()).ok()) return s;
         stack_.emplace_back();
         return absl::OkStatus();
       case 't':  // TUPLE
         if (!(s = PopMark(&items)).ok()) return s;
         break;
-      case 0x85: case 0x86: case 0x87:  // TUPLE1, TUPLE2, TUPLE3
+      case 0x85:
+      case 0x86:
+      case 0x87:  // TUPLE1, TUPLE2, TUPLE3
         if (!(s = Pop(op - 0x84, &items)).ok()) return s;
         break;
       case 'Q':  // BINPERSID
@@ -412,7 +439,10 @@ class PickleChecker {
         if (!(s = Counted(4, true, &arg)).ok()) return s;
         stack_.emplace_back();
         return absl::OkStatus();
-      case 'I': case 'L': case 'F': case 'S':  // INT, LONG, FLOAT, STRING (text)
+      case 'I':
+      case 'L':
+      case 'F':
+      case 'S':  // INT, LONG, FLOAT, STRING (text)
         if (!Line(&arg)) return Truncated();
         stack_.emplace_back();
         return absl::OkStatus();
@@ -424,11 +454,13 @@ class PickleChecker {
         if (!Take(8, &arg)) return Truncated();
         stack_.emplace_back();
         return absl::OkStatus();
-      case 'X': case 'T':  // BINUNICODE, BINSTRING
+      case 'X':
+      case 'T':  // BINUNICODE, BINSTRING
         if (!(s = Counted(4, op == 'T', &arg)).ok()) return s;
         stack_.push_back(Value::Str(Value::kStr, std::string(arg)));
         return absl::OkStatus();
-      case 0x8c: case 'U':  // SHORT_BINUNICODE, SHORT_BINSTRING
+      case 0x8c:
+      case 'U':  // SHORT_BINUNICODE, SHORT_BINSTRING
         if (!(s = Counted(1, false, &arg)).ok()) return s;
         stack_.push_back(Value::Str(Value::kStr, std::string(arg)));
         return absl::OkStatus();
@@ -436,7 +468,10 @@ class PickleChecker {
         if (!(s = Counted(8, false, &arg)).ok()) return s;
         stack_.push_back(Value::Str(Value::kStr, std::string(arg)));
         return absl::OkStatus();
-      case 'B': case 'C': case 0x8e: case 0x96:  // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
+      case 'B':
+      case 'C':
+      case 0x8e:
+      case 0x96:  // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
         if (!(s = Counted(op == 'C' ? 1 : op == 'B' ? 4 : 8, false, &arg)).ok()) return s;
         stack_.emplace_back();
         return absl::OkStatus();
@@ -454,7 +489,8 @@ class PickleChecker {
       case 'j':  // LONG_BINGET
         if (!Take(4, &arg)) return Truncated();
         return Get(Le(arg, 0, 4));
-      case 'p': case 'g': {  // PUT, GET: a decimal memo index
+      case 'p':
+      case 'g': {  // PUT, GET: a decimal memo index
         if (!Line(&arg)) return Truncated();
         uint64_t id = 0;
         for (const char c : arg) {
@@ -464,7 +500,9 @@ class PickleChecker {
         if (arg.empty()) return Error("not a memo index");
         return op == 'p' ? Put(id) : Get(id);
       }
-      case 0x82: case 0x83: case 0x84:  // EXT1, EXT2, EXT4
+      case 0x82:
+      case 0x83:
+      case 0x84:  // EXT1, EXT2, EXT4
         if (!Take(op == 0x82 ? 1 : op == 0x83 ? 2 : 4, &arg)) return Truncated();
         stack_.emplace_back();
         return absl::OkStatus();
@@ -494,120 +532,36 @@ absl::Status CheckPickle(absl::string_view pickle,
 }
 
 absl::Status CheckTorchArchive(absl::string_view b) {
-  const uint64_t size = b.size();
-  if (size < kEndBytes || Le(b, 0, 4) != kLocalHeader) {
+  if (b.size() < kEndBytes || Le(b, 0, 4) != kLocalHeader) {
     return absl::InvalidArgumentError("not a LibTorch zip archive (no zip header at the start)");
   }
-  // End-of-central-directory record: the last 22 bytes plus a comment of at most 65535. Found as
-  // LibTorch's miniz finds it (the signature nearest the end), and its comment must end the file.
-  uint64_t end = size;
-  const uint64_t lowest = size >= kEndBytes + 0xFFFF ? size - kEndBytes - 0xFFFF : 0;
-  for (uint64_t at = size - kEndBytes + 1; at-- > lowest;) {
-    if (Le(b, at, 4) == kEnd) {
-      end = at;
-      break;
-    }
+  absl::StatusOr<uint64_t> last_entries = LastEndRecordEntries(b);
+  if (!last_entries.ok()) return last_entries.status();
+  absl::StatusOr<ZipArchive> archive = OpenZip(b);
+  if (!archive.ok()) return archive.status();
+  absl::StatusOr<std::vector<Entry>> entries = ReadEntries(archive->get());
+  if (!entries.ok()) return entries.status();
+  if (*last_entries != 0xFFFF && *last_entries != entries->size()) {
+    return Bad(absl::StrCat("the last end-of-central-directory record lists ", *last_entries,
+                            " entries, the directory read ", entries->size()));
   }
-  if (end == size || end + kEndBytes + Le(b, end + 20, 2) != size) {
-    return Bad("no end-of-central-directory record (truncated?)");
-  }
-  uint64_t disk = Le(b, end + 4, 2), cd_disk = Le(b, end + 6, 2);
-  uint64_t disk_entries = Le(b, end + 8, 2), entries = Le(b, end + 10, 2);
-  uint64_t cd_size = Le(b, end + 12, 4), cd_offset = Le(b, end + 16, 4);
-  // As in miniz: with a zip64 locator right before it, the zip64 record's values are the ones used
-  // (PyTorch writes both). The 32-bit fields must then agree with them unless saturated.
-  if (end >= 20 && Le(b, end - 20, 4) == kEnd64Locator) {
-    const uint64_t end64 = Le(b, end - 12, 8);
-    if (!Fits(end64, 56, end - 20) || Le(b, end64, 4) != kEnd64) {
-      return Bad("zip64 end-of-central-directory record missing");
-    }
-    if (Le(b, end - 4, 4) != 1) return Bad("multi-disk archive");
-    const uint64_t values64[] = {Le(b, end64 + 16, 4), Le(b, end64 + 20, 4), Le(b, end64 + 24, 8),
-                                 Le(b, end64 + 32, 8), Le(b, end64 + 40, 8), Le(b, end64 + 48, 8)};
-    uint64_t* values[] = {&disk, &cd_disk, &disk_entries, &entries, &cd_size, &cd_offset};
-    const uint64_t saturated[] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF};
-    for (int k = 0; k < 6; ++k) {
-      if (*values[k] != saturated[k] && *values[k] != values64[k]) {
-        return Bad("the zip64 end-of-central-directory record disagrees with the 32-bit one");
-      }
-      *values[k] = values64[k];
-    }
-  } else if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
-    return Bad("zip64 locator missing");
-  }
-  if (disk != 0 || cd_disk != 0 || disk_entries != entries) {
-    return Bad("multi-disk archive");
-  }
-  if (!Fits(cd_offset, cd_size, end)) return Bad("central directory outside the file");
-  if (entries > cd_size / kCentralHeaderBytes) {
-    return Bad(absl::StrCat(entries, " entries do not fit in a ", cd_size,
-                            "-byte central directory"));
-  }
-  const uint64_t cd_end = cd_offset + cd_size;
-  uint64_t at = cd_offset;
   absl::flat_hash_map<std::string, int64_t> record_bytes;  // uncompressed size of each entry
-  std::vector<std::pair<Entry, uint64_t>> entries_read;     // each entry and its data's offset
-  for (uint64_t k = 0; k < entries; ++k) {
-    if (!Fits(at, kCentralHeaderBytes, cd_end) || Le(b, at, 4) != kCentralHeader) {
-      return Bad(absl::StrCat("central directory entry ", k, " is corrupt"));
-    }
-    Entry e;
-    e.flags = Le(b, at + 8, 2);
-    e.method = Le(b, at + 10, 2);
-    e.crc = Le(b, at + 16, 4);
-    e.compressed = Le(b, at + 20, 4);
-    e.uncompressed = Le(b, at + 24, 4);
-    const uint64_t name_len = Le(b, at + 28, 2), extra_len = Le(b, at + 30, 2),
-                   comment_len = Le(b, at + 32, 2);
-    e.local = Le(b, at + 42, 4);
-    if (!Fits(at + kCentralHeaderBytes, name_len + extra_len + comment_len, cd_end)) {
-      return Bad(absl::StrCat("central directory entry ", k, " runs past the directory"));
-    }
-    e.name = std::string(b.substr(at + kCentralHeaderBytes, name_len));
-    if (e.uncompressed == 0xFFFFFFFF || e.compressed == 0xFFFFFFFF || e.local == 0xFFFFFFFF) {
-      absl::Status s =
-          ReadZip64Extra(b.substr(at + kCentralHeaderBytes + name_len, extra_len), &e);
-      if (!s.ok()) return s;
-    }
-    at += kCentralHeaderBytes + name_len + extra_len + comment_len;
-    if ((e.flags & 1) != 0) return Bad(absl::StrCat("entry '", e.name, "' is encrypted"));
-    // The local header, then the data, all before the central directory.
-    if (!Fits(e.local, kLocalHeaderBytes, cd_offset) || Le(b, e.local, 4) != kLocalHeader) {
-      return Bad(absl::StrCat("entry '", e.name, "' has no local header at byte ", e.local));
-    }
-    const uint64_t local_name = Le(b, e.local + 26, 2), local_extra = Le(b, e.local + 28, 2);
-    if (!Fits(e.local + kLocalHeaderBytes, local_name + local_extra, cd_offset) ||
-        b.substr(e.local + kLocalHeaderBytes, local_name) != e.name ||
-        Le(b, e.local + 8, 2) != e.method) {
-      return Bad(absl::StrCat("entry '", e.name, "': its local header does not match"));
-    }
-    const uint64_t data = e.local + kLocalHeaderBytes + local_name + local_extra;
-    if (!Fits(data, e.compressed, cd_offset)) {
-      return Bad(absl::StrCat("entry '", e.name, "' runs past the end of the data"));
-    }
-    absl::Status s = CheckData(e, b.substr(data, e.compressed), nullptr);
-    if (!s.ok()) return s;
-    record_bytes[e.name] = static_cast<int64_t>(e.uncompressed);
-    entries_read.push_back({std::move(e), data});
-  }
+  for (const Entry& e : *entries) record_bytes[e.name] = static_cast<int64_t>(e.size);
   // Pickles last, once every record a storage may name is known. The storages of
   // "<dir>/<name>.pkl" are the records "<dir>/<name>/<key>" (LibTorch's readArchiveAndTensors).
-  for (const auto& [e, data] : entries_read) {
+  for (const Entry& e : *entries) {
     const bool pickle = absl::EndsWith(e.name, ".pkl") || absl::EndsWith(e.name, "_pkl");
     if (!pickle) continue;
-    std::string inflated;
-    if (e.method != 0) {
-      absl::Status s = CheckData(e, b.substr(data, e.compressed), &inflated);
-      if (!s.ok()) return s;
+    std::string bytes;
+    if (absl::Status s = ReadEntry(archive->get(), e.index, e.name, e.size, &bytes); !s.ok()) {
+      return s;
     }
     const std::string base = e.name.substr(0, e.name.size() - 4) + "/";
     const std::function<int64_t(const std::string&)> record = [&](const std::string& key) {
       auto it = record_bytes.find(base + key);
       return it == record_bytes.end() ? int64_t{-1} : it->second;
     };
-    absl::Status s =
-        CheckPickle(e.method == 0 ? b.substr(data, e.compressed) : absl::string_view(inflated),
-                    record);
+    absl::Status s = CheckPickle(bytes, record);
     if (!s.ok()) return Bad(absl::StrCat("entry '", e.name, "': ", s.message()));
   }
   return absl::OkStatus();

@@ -105,6 +105,24 @@ TEST(TorchArchive, FlippedWeightFailsItsCrc) {
   EXPECT_THAT(std::string(CheckTorchArchive(b).message()), HasSubstr("/data/0' fails its CRC-32"));
 }
 
+// A second end-of-central-directory record in the comment of the real one: LibTorch's miniz would
+// read the directory the last record names (here: one entry fewer), libzip may pick the other.
+// The check refuses an archive whose last record disagrees with the directory libzip read.
+TEST(TorchArchive, EndRecordInTheCommentIsRefused) {
+  torch::manual_seed(7);
+  std::string b = CheckpointBytes("comment.pt", LstmLm(Tiny()));
+  ASSERT_TRUE(CheckTorchArchive(b).ok());
+  const size_t end = b.size() - 22;
+  ASSERT_EQ(b.substr(end, 4), std::string("PK\x05\x06", 4));
+  std::string fake = b.substr(end, 22);
+  const int entries = static_cast<unsigned char>(fake[10]) | static_cast<unsigned char>(fake[11]) << 8;
+  fake[8] = fake[10] = static_cast<char>((entries - 1) & 0xFF);
+  fake[9] = fake[11] = static_cast<char>((entries - 1) >> 8);
+  b[end + 20] = 22;  // the real record's comment is the fake record
+  b += fake;
+  EXPECT_FALSE(CheckTorchArchive(b).ok());
+}
+
 // A crafted data.pkl (valid CRC) whose first BINUNICODE declares 4 GiB: LibTorch's unpickler
 // would allocate and zero-fill that much before failing; the check refuses it.
 TEST(TorchArchive, PickleLengthBeyondTheEntryIsRefused) {

@@ -163,6 +163,30 @@ double L0NeuronSelection::ExpectedL0() const {
 
 namespace {
 
+// The options l0 and l0_speed declare (the main job's --l0_* flags).
+std::vector<MethodOptionSpec> L0OptionSpecs() {
+  return {
+      NumberOption("l0_embedding_lambda_ratio", 1.0,
+                   "lambda of the embedding gates (inputs of layer 1) = this * the hidden gates' "
+                   "lambda",
+                   0, false),
+      NumberOption("l0_input_lambda_ratio", 1.0,
+                   "lambda of the input gates of layers 2..L = this * the hidden gates' lambda",
+                   0, false),
+      NumberOption("l0_init_keep", 0.95,
+                   "initial keep probability of every gate; 0.95 starts every gate open", 0, true,
+                   1, true),
+      NumberOption("l0_gate_learning_rate", 0.5,
+                   "Adam's learning rate for the gates' log_alpha (Louizos et al. 2018; chosen "
+                   "on the valid split, README.md)",
+                   0, true),
+      ChoiceOption("l0_mode", "finetune",
+                   "finetune: from the dense checkpoint, gates open; scratch: the dense "
+                   "architecture trained from scratch with gates from step 1",
+                   {"finetune", "scratch"}),
+  };
+}
+
 // The registry entry of the L0 method weighting its gates by `cost`.
 PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::string& description) {
   PruningMethodInfo info;
@@ -172,16 +196,21 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
   info.setting = SettingKind::kLambda;
   info.default_settings = {1.0, 3.0};
   info.sizes_are_targets = true;
+  info.options = L0OptionSpecs();
+  info.settings_flag = "l0_lambdas";
+  info.trains_from_scratch = [](const nlohmann::json& own) {
+    return own.at("l0_mode").get<std::string>() == "scratch";
+  };
   info.create = [cost](const MethodOptions& o)
       -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
     L0Options lo;
     lo.lambda_hidden = o.lambda;
-    lo.lambda_embedding = o.lambda * o.l0_embedding_lambda_ratio;
-    lo.lambda_input = o.lambda * o.l0_input_lambda_ratio;
+    lo.lambda_embedding = o.lambda * o.own.at("l0_embedding_lambda_ratio").get<double>();
+    lo.lambda_input = o.lambda * o.own.at("l0_input_lambda_ratio").get<double>();
     lo.penalty_scale = o.penalty_scale;
     lo.cost = cost;
-    lo.gate_learning_rate = o.l0_gate_learning_rate;
-    lo.gates.init_keep_probability = o.l0_init_keep;
+    lo.gate_learning_rate = o.own.at("l0_gate_learning_rate").get<double>();
+    lo.gates.init_keep_probability = o.own.at("l0_init_keep").get<double>();
     ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m,
                      L0NeuronSelection::Create(o.config, lo));
     return std::unique_ptr<PruningMethod>(std::move(m));

@@ -202,7 +202,7 @@ TEST(PenaltyScale, SameSettingSamePenaltyPerEpochForTwoDataSizes) {
     MethodOptions mo;
     mo.config = Tiny();
     mo.lambda = 3.0;
-    mo.l0_init_keep = 0.5;
+    mo.given_options["l0_init_keep"] = "0.5";
     mo.penalty_scale = PenaltyScale(stream_tokens, batch, bptt);
     EXPECT_DOUBLE_EQ(mo.penalty_scale, static_cast<double>(bptt) / n);
     auto l0 = CreatePruningMethod("l0", mo);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +28,37 @@ class DenseControl : public PruningMethod {
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override { return PruningStructure{}; }
 };
 
+bool IsIdentifier(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// Aborts (a programming error, at start-up) on a malformed option declaration, or one that
+// contradicts another method's declaration of the same flag.
+void CheckOptionSpec(const std::string& method, const MethodOptionSpec& spec) {
+  auto die = [&](const std::string& why) {
+    std::fprintf(stderr, "RegisterPruningMethod: %s: option --%s %s\n", method.c_str(),
+                 spec.flag.c_str(), why.c_str());
+    std::abort();
+  };
+  if (!IsIdentifier(spec.flag)) die("must match [a-z0-9_]+");
+  if (!spec.parse) die("has no parse function");
+  const std::string text = spec.default_value.is_string()
+                               ? spec.default_value.get<std::string>()
+                               : spec.default_value.dump();
+  if (!spec.parse(text).ok()) die("has a default its own rule refuses");
+  for (const auto& [other, info] : Registry()) {
+    for (const MethodOptionSpec& o : info.options) {
+      if (o.flag == spec.flag && (o.default_value != spec.default_value || o.help != spec.help)) {
+        die(absl::StrCat("is also declared by ", other, " with another default or help"));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string SettingKindName(SettingKind kind) {
@@ -43,20 +75,32 @@ std::string SettingKindName(SettingKind kind) {
   return "unknown";
 }
 
+PruningMethodInfo MethodInfo(std::string name, std::string description, bool structured,
+                             SettingKind setting, std::vector<double> default_settings,
+                             PruningMethodFactory create) {
+  PruningMethodInfo info;
+  info.name = std::move(name);
+  info.description = std::move(description);
+  info.structured = structured;
+  info.setting = setting;
+  info.default_settings = std::move(default_settings);
+  info.create = std::move(create);
+  return info;
+}
+
 bool RegisterPruningMethod(PruningMethodInfo info) {
   if (info.name.empty() || !info.create) {
     std::fprintf(stderr, "RegisterPruningMethod: a method needs a name and a create function\n");
     std::abort();
   }
-  for (char c : info.name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      std::fprintf(stderr,
-                   "RegisterPruningMethod: name '%s' must match [a-z0-9_]+ (it appears in "
-                   "--methods, --settings, test names and file names)\n",
-                   info.name.c_str());
-      std::abort();
-    }
+  if (!IsIdentifier(info.name)) {
+    std::fprintf(stderr,
+                 "RegisterPruningMethod: name '%s' must match [a-z0-9_]+ (it appears in "
+                 "--methods, --settings, test names and file names)\n",
+                 info.name.c_str());
+    std::abort();
   }
+  for (const MethodOptionSpec& spec : info.options) CheckOptionSpec(info.name, spec);
   if (Registry().count(info.name) > 0) {
     std::fprintf(stderr, "RegisterPruningMethod: '%s' is registered twice\n", info.name.c_str());
     std::abort();
@@ -73,6 +117,38 @@ std::vector<std::string> RegisteredPruningMethods() {
     if (name != "dense") names.push_back(name);
   }
   return names;
+}
+
+std::vector<MethodOptionSpec> RegisteredMethodOptions() {
+  std::map<std::string, MethodOptionSpec> by_flag;
+  for (const auto& [name, info] : Registry()) {
+    for (const MethodOptionSpec& spec : info.options) by_flag.emplace(spec.flag, spec);
+  }
+  std::vector<MethodOptionSpec> specs;
+  for (auto& [flag, spec] : by_flag) specs.push_back(std::move(spec));
+  return specs;
+}
+
+std::vector<std::string> RegisteredSettingsFlags() {
+  std::set<std::string> flags;
+  for (const auto& [name, info] : Registry()) {
+    if (!info.settings_flag.empty()) flags.insert(info.settings_flag);
+  }
+  return {flags.begin(), flags.end()};
+}
+
+absl::StatusOr<nlohmann::json> ResolveOwnOptions(const std::string& name,
+                                                 const std::map<std::string, std::string>& given) {
+  ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(name));
+  return ResolveMethodOptions(info.options, given);
+}
+
+absl::StatusOr<bool> TrainsFromScratch(const std::string& name,
+                                       const std::map<std::string, std::string>& given) {
+  ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(name));
+  if (!info.trains_from_scratch) return false;
+  ASSIGN_OR_RETURN(nlohmann::json own, ResolveMethodOptions(info.options, given));
+  return info.trains_from_scratch(own);
 }
 
 absl::StatusOr<PruningMethodInfo> GetPruningMethodInfo(const std::string& name) {
@@ -118,7 +194,9 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", targets.status().message()));
     }
   }
-  return info.create(options);
+  MethodOptions resolved = options;
+  ASSIGN_OR_RETURN(resolved.own, ResolveMethodOptions(info.options, options.given_options));
+  return info.create(resolved);
 }
 
 double PenaltyScale(int64_t stream_tokens, int64_t batch_size, int64_t bptt) {
@@ -290,6 +368,17 @@ torch::Tensor KeepLargest(const torch::Tensor& scores, int64_t k, const torch::T
 
 }  // namespace
 
+NeuronScores RandomNeuronScores(const LstmLmConfig& c, uint64_t seed) {
+  torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
+  NeuronScores scores;
+  scores.embedding = torch::rand({c.embedding_size}, gen);
+  for (int64_t h : c.hidden_sizes) scores.hidden.push_back(torch::rand({h}, gen));
+  for (size_t l = 1; l < c.hidden_sizes.size(); ++l) {
+    scores.inputs.push_back(torch::rand({c.hidden_sizes[l - 1]}, gen));
+  }
+  return scores;
+}
+
 NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const NeuronScores& scores,
                               const TargetSizes& targets) {
   const size_t layers = config.hidden_sizes.size();
@@ -345,12 +434,12 @@ absl::StatusOr<PruningStructure> FixedNeuronMaskMethod::Finish(LstmLm& model) {
   return s;
 }
 
-RNNPRUNE_REGISTER_PRUNING_METHOD((PruningMethodInfo{
+RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
     "dense",
     "dense control: the same fine-tuning with no penalty, nothing removed",
     /*structured=*/false, SettingKind::kNone, {},
     [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
       return std::unique_ptr<PruningMethod>(new DenseControl());
-    }}));
+    }));
 
 }  // namespace rnnprune

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
+#include "pruning/method_option.h"
 #include "pruning/neuron_mask.h"
 #include "training/lm_trainer.h"
 #include "torch/types.h"
@@ -88,14 +89,12 @@ struct MethodOptions {
   // (Wen et al. 2018's rule; their code zeroes |w| < max(1e-4, 2 * weight decay), and we use no
   // weight decay).
   double zero_threshold = 1e-4;
-  // L0 neuron selection (l0, l0_speed) only. lambda is the hidden gates'; the embedding gates
-  // (inputs of layer 1) get lambda * l0_embedding_lambda_ratio and the input gates of layers
-  // 2..L lambda * l0_input_lambda_ratio. Every gate starts with keep probability l0_init_keep;
-  // log_alpha is trained by Adam at l0_gate_learning_rate (Louizos et al. 2018).
-  double l0_embedding_lambda_ratio = 1.0;
-  double l0_input_lambda_ratio = 1.0;
-  double l0_init_keep = 0.95;
-  double l0_gate_learning_rate = 0.5;
+  // The method's own options (PruningMethodInfo::options) as given, flag -> text (the command
+  // line's --flag=VALUE, or a test's); flags no spec of this method declares are ignored.
+  std::map<std::string, std::string> given_options;
+  // Their values, parsed and checked, every declared option present (defaults filled): set by
+  // CreatePruningMethod from given_options before `create` runs; what a method reads.
+  nlohmann::json own = nlohmann::json::object();
 };
 
 // Target sizes of a size-taking method for a model of config `config` (dense sizes), from
@@ -148,15 +147,48 @@ struct PruningMethodInfo {
   // Its runs' kept sizes are the default target sizes of the size-taking methods (kTargetSizes),
   // so that those compare with it at identical sizes (the L0 methods).
   bool sizes_are_targets = false;
+  // Options of its own beyond the setting (see pruning/method_option.h), declared once here;
+  // CreatePruningMethod resolves them into MethodOptions::own.
+  std::vector<MethodOptionSpec> options;
+  // A flag that lists this method's settings (comma-separated) when --settings does not, e.g.
+  // "l0_lambdas" for l0 and l0_speed; empty for none.
+  std::string settings_flag;
+  // True when, with these resolved options (MethodOptions::own), the method trains the dense
+  // architecture from scratch instead of fine-tuning the dense checkpoint (L0's
+  // --l0_mode=scratch); empty: never.
+  std::function<bool(const nlohmann::json& own)> trains_from_scratch;
 };
+
+// The function that builds a method from its options (PruningMethodInfo::create).
+using PruningMethodFactory =
+    std::function<absl::StatusOr<std::unique_ptr<PruningMethod>>(const MethodOptions&)>;
+
+// A registry entry with the fields every method gives; the others keep their defaults (no
+// options of its own, no settings flag, sizes not targets, never from scratch).
+PruningMethodInfo MethodInfo(std::string name, std::string description, bool structured,
+                             SettingKind setting, std::vector<double> default_settings,
+                             PruningMethodFactory create);
 
 // Adds `info` to the registry (called by RNNPRUNE_REGISTER_PRUNING_METHOD at static
 // initialisation). Returns true. Aborts with a message (a programming error, at start-up) when
 // the name is not [a-z0-9_]+ (names appear in flags, test names and file names), is registered
-// twice, or `create` is empty.
+// twice, or `create` is empty; or when an option's flag is not [a-z0-9_]+, has no parse
+// function, has a default its own rule refuses, or is declared by another method with another
+// default or help.
 bool RegisterPruningMethod(PruningMethodInfo info);
 // Names of every registered method, "dense" first, then in alphabetical order.
 std::vector<std::string> RegisteredPruningMethods();
+// Every option declared by a registered method, each flag once, in flag order (for the
+// command line and --help).
+std::vector<MethodOptionSpec> RegisteredMethodOptions();
+// Every settings_flag of a registered method, each once, in order.
+std::vector<std::string> RegisteredSettingsFlags();
+// The resolved own options of method `name` from `given` (flag -> text), and whether it then
+// trains from scratch. Errors: NotFound (unknown name); the option's InvalidArgument.
+absl::StatusOr<nlohmann::json> ResolveOwnOptions(const std::string& name,
+                                                 const std::map<std::string, std::string>& given);
+absl::StatusOr<bool> TrainsFromScratch(const std::string& name,
+                                       const std::map<std::string, std::string>& given);
 // The entry of `name`. Errors: NotFound naming the value and the registered names.
 absl::StatusOr<PruningMethodInfo> GetPruningMethodInfo(const std::string& name);
 // Creates the method `name` (options validated by the method).
@@ -217,6 +249,11 @@ struct NeuronScores {
   std::vector<torch::Tensor> hidden;
   std::vector<torch::Tensor> inputs;  // may be empty when the targets have no inputs
 };
+
+// Uniform random scores in [0, 1) for every neuron set of `config` (embedding, each layer's
+// hidden units, then the inputs of layers 2..L), drawn in that order from a generator seeded
+// with `seed` (torch's global generator is left alone): the ranking of random removal.
+NeuronScores RandomNeuronScores(const LstmLmConfig& config, uint64_t seed);
 
 // The NeuronMask that keeps, in each set, the target number of neurons with the largest scores
 // and closes the others (ties broken by the lower index). The input neurons of layer l >= 2

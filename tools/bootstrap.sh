@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
   libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libssl-dev gnuplot-nox libeigen3-dev libdnnl-dev libicu-dev
+  libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libzip-dev libssl-dev gnuplot-nox libeigen3-dev libdnnl-dev libicu-dev
   git ca-certificates
   clang libclang-rt-14-dev llvm
 )

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "models/archive_writer.h"
 #include "models/torch_archive.h"
 #include "torch/serialize.h"
 #include "torch/torch.h"
@@ -157,21 +158,7 @@ absl::Status SaveTrainingCheckpoint(const TrainingCheckpoint& c, const std::stri
     return absl::InternalError(
         absl::StrCat("cannot serialise training checkpoint '", path, "': ", e.what()));
   }
-  return WriteFileAtomicallyWith(path, [&](const FileAppender& append) -> absl::Status {
-    absl::Status write_status;
-    try {
-      archive.save_to([&](const void* data, size_t n) -> size_t {
-        if (!write_status.ok()) return 0;
-        write_status = append(absl::string_view(static_cast<const char*>(data), n));
-        return write_status.ok() ? n : 0;
-      });
-    } catch (const std::exception& e) {
-      if (!write_status.ok()) return write_status;
-      return absl::InternalError(
-          absl::StrCat("cannot write training checkpoint '", path, "': ", e.what()));
-    }
-    return write_status;
-  });
+  return WriteArchiveAtomically(archive, path, "training checkpoint");
 }
 
 absl::StatusOr<TrainingCheckpoint> ParseTrainingCheckpoint(absl::string_view bytes,
@@ -258,18 +245,6 @@ void DeserializeOptimizer(const std::string& state, torch::optim::Optimizer& opt
   torch::serialize::InputArchive archive;
   archive.load_from(bytes);
   optimizer.load(archive);
-}
-
-torch::Tensor CaptureTorchCpuRng() {
-  at::Generator gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  return gen.get_state();
-}
-
-void RestoreTorchCpuRng(const torch::Tensor& state) {
-  at::Generator gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(state);
 }
 
 NamedTensors Named(const torch::OrderedDict<std::string, torch::Tensor>& dict) {

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/torch_rng.h"  // CaptureTorchCpuRng, RestoreTorchCpuRng
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -95,9 +96,6 @@ std::string SerializeOptimizer(torch::optim::Optimizer& optimizer);
 // c10::Error.
 void DeserializeOptimizer(const std::string& state, torch::optim::Optimizer& optimizer);
 
-// The state of torch's default CPU generator (uint8 [n]), and setting it back.
-torch::Tensor CaptureTorchCpuRng();
-void RestoreTorchCpuRng(const torch::Tensor& state);
 
 // `dict` (named_parameters(), named_buffers()) as detached NamedTensors.
 NamedTensors Named(const torch::OrderedDict<std::string, torch::Tensor>& dict);

@@ -1,4 +1,4 @@
-#include "reports/speed_report.h"
+#include "reporting/speed_report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,8 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "common/files.h"
 #include "common/status_macros.h"
-#include "reports/gnuplot.h"
-#include "reports/published.h"
+#include "reporting/gnuplot.h"
+#include "reporting/published.h"
 
 namespace rnnprune {
 namespace {
@@ -20,8 +20,7 @@ using nlohmann::json;
 
 const char* const kModes[] = {"b1_seq", "b1_token", "b20"};
 const char* const kScopes[] = {"lstm", "model"};
-const char* const kModeTitle[] = {"batch 1, whole sequence", "batch 1, token by token",
-                                  "batch 20"};
+const char* const kModeTitle[] = {"batch 1, whole sequence", "batch 1, token by token", "batch 20"};
 
 int MaxThreads(const json& doc) {
   int t = 1;
@@ -119,22 +118,24 @@ std::vector<SpeedBar> EvaluateSpeedBars(const json& doc) {
   return bars;
 }
 
-std::string RenderSpeedReport(const json& doc, const std::string& preset) {
+namespace {
+
+// The title, provenance, protocol and the modes' legend.
+void AppendHeader(const json& doc, const std::string& preset, std::string* out) {
   const json& m = doc["machine"];
-  const int t_max = MaxThreads(doc);
-  const std::string def = doc.value("default_engine", "blas");
-  std::string md = absl::StrCat(
+  std::string& md = *out;
+  md += absl::StrCat(
       "# Inference speed: engines, pruned shapes and the roofline\n\n",
       "Generated from `reports/results/speed_", preset, ".json`, written by `",
       m.value("command", std::string("?")), "` (preset `", preset,
       "`). Re-render without measuring: `bazel run -c opt //benchmarks:all -- --tasks=speed "
-      "--preset=", preset, " --render_only`. Do not edit by hand.\n\n");
+      "--preset=",
+      preset, " --render_only`. Do not edit by hand.\n\n");
   absl::StrAppend(
       &md, "| | |\n|---|---|\n", "| git commit | `", m.value("git_commit", std::string("?")),
       "` |\n", "| when (UTC) | ", m.value("timestamp_utc", std::string("?")), " |\n",
-      "| machine | ", m.value("cpu_model", std::string("?")), ", ",
-      m.value("logical_cpus", 0), " logical CPUs, L3 ",
-      Fmt(m.value("l3_bytes", 0.0) / (1 << 20), "%.0f"), " MiB, host `",
+      "| machine | ", m.value("cpu_model", std::string("?")), ", ", m.value("logical_cpus", 0),
+      " logical CPUs, L3 ", Fmt(m.value("l3_bytes", 0.0) / (1 << 20), "%.0f"), " MiB, host `",
       m.value("hostname", std::string("?")), "` |\n", "| BLAS | ",
       m.value("blas_config", std::string("?")), "; kernel `",
       m.value("blas_corename", std::string("?")), "`; OPENBLAS_CORETYPE ",
@@ -156,33 +157,43 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
                   "shapes within one run. The triad is a read-read-write stream, so an engine "
                   "that only reads its weights can beat the bound a little (ratios below 1x), and "
                   "weights that fit in a core's L2 are bounded here by L3 bandwidth.\n\n");
+}
 
+// The engines and the fastest dense engine of each regime against the default.
+void AppendEngines(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
+  const int t_max = MaxThreads(doc);
+  const std::string def = doc.value("default_engine", "blas");
   // Engines.
   absl::StrAppend(&md, "## Engines\n\n| engine | what it is |\n|---|---|\n");
   for (const json& e : doc.value("engines", json::array())) {
-    absl::StrAppend(&md, "| `", e.value("name", ""), "`", e.value("name", "") == def ? " (default)" : "",
-                    " | ", e.value("description", ""), " |\n");
+    absl::StrAppend(&md, "| `", e.value("name", ""), "`",
+                    e.value("name", "") == def ? " (default)" : "", " | ",
+                    e.value("description", ""), " |\n");
   }
   // Fastest dense engine per regime (batch 1: b1_seq and b1_token; batch 20): geometric mean of
   // its speedup over torch across dense shapes and both scopes at t_max. The composite default
   // (auto) is left out of the race: it is made of the others.
-  absl::StrAppend(&md, "\nGeometric-mean speedup over `torch` across every dense shape and both "
-                       "scopes, ", t_max, " threads:\n\n| regime | ");
+  absl::StrAppend(&md,
+                  "\nGeometric-mean speedup over `torch` across every dense shape and both "
+                  "scopes, ",
+                  t_max, " threads:\n\n| regime | ");
   std::vector<std::string> candidates;
   for (const json& e : doc.value("engines", json::array())) {
     const std::string name = e.value("name", "");
     if (!e.value("sparse", false) && name != def) candidates.push_back(name);
   }
-  absl::StrAppend(&md, absl::StrJoin(candidates, " | ", [](std::string* out, const std::string& e) {
-                    absl::StrAppend(out, "`", e, "`");
-                  }),
+  absl::StrAppend(&md,
+                  absl::StrJoin(candidates, " | ",
+                                [](std::string* out, const std::string& e) {
+                                  absl::StrAppend(out, "`", e, "`");
+                                }),
                   " | fastest | the default uses |\n|---|");
   for (size_t i = 0; i <= candidates.size(); ++i) absl::StrAppend(&md, "---|");
   absl::StrAppend(&md, "---|\n");
   const json regimes = doc.value("default_engine_regimes", json::object());
   bool consistent = true;
-  for (const auto& [regime, modes] :
-       std::vector<std::pair<std::string, std::vector<std::string>>>{
+  for (const auto& [regime, modes] : std::vector<std::pair<std::string, std::vector<std::string>>>{
            {"batch_1", {"b1_seq", "b1_token"}}, {"batch_20", {"b20"}}}) {
     absl::StrAppend(&md, "| ", regime == "batch_1" ? "batch 1" : "batch 20");
     std::string fastest;
@@ -216,24 +227,35 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
                                "fastest column): the default was chosen on earlier runs, and "
                                "timings on a shared machine vary between runs.",
                   "\n\n");
+}
 
+// The machine's measured limits (triad bandwidths, sgemm peak).
+void AppendMachineLimits(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
+  const json& m = doc["machine"];
   // Machine limits.
-  absl::StrAppend(&md, "## Machine limits\n\n| threads | triad, DRAM (GB/s) | triad, L3 (GB/s) "
-                       "| sgemm peak (GFLOP/s) |\n|---|---|---|---|\n");
+  absl::StrAppend(&md,
+                  "## Machine limits\n\n| threads | triad, DRAM (GB/s) | triad, L3 (GB/s) "
+                  "| sgemm peak (GFLOP/s) |\n|---|---|---|---|\n");
   for (int t : m.value("threads", std::vector<int>{})) {
     std::map<std::string, double> v;
     for (const json& l : doc["limits"]) {
       if (l.value("threads", 0) != t) continue;
-      v[l.value("kind", "")] = l.contains("gflops") ? l["gflops"].get<double>()
-                                                    : l.value("gbytes_per_s", NAN);
+      v[l.value("kind", "")] =
+          l.contains("gflops") ? l["gflops"].get<double>() : l.value("gbytes_per_s", NAN);
     }
     auto get = [&](const char* k) { return v.count(k) ? v[k] : NAN; };
     absl::StrAppend(&md, "| ", t, " | ", Fmt(get("triad_dram"), "%.1f"), " | ",
                     Fmt(get("triad_l3"), "%.1f"), " | ", Fmt(get("sgemm"), "%.1f"), " |\n");
   }
-  absl::StrAppend(&md, "\nTriad: a[i] = b[i] + s c[i], 12 bytes per element (STREAM's count). "
-                       "sgemm: 2048^3 through the BLAS above.\n\n");
+  absl::StrAppend(&md,
+                  "\nTriad: a[i] = b[i] + s c[i], 12 bytes per element (STREAM's count). "
+                  "sgemm: 2048^3 through the BLAS above.\n\n");
+}
 
+// The bars of the speed issue, measured (never asserted in tests).
+void AppendBars(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
   // Bars.
   absl::StrAppend(&md, "## Bars of the speed issue (measured here, not asserted in tests)\n\n",
                   "| bar | configuration | measured | needed | met |\n|---|---|---|---|---|\n");
@@ -245,11 +267,19 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
                     b.limit, " | ", b.met ? "yes" : "**no**", " |\n");
   }
   absl::StrAppend(&md, "\n", met, " of ", bars.size(), " bars met.\n\n");
+}
 
+// Speedups of the pruned shapes over their dense parents, same engine.
+void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
+  const int t_max = MaxThreads(doc);
+  const std::string def = doc.value("default_engine", "blas");
   // Speedups of pruned shapes over their parents, same engine.
   absl::StrAppend(&md, "## Speedup of each pruned model over its dense parent, same engine\n\n",
-                  t_max, " threads; plot: `speed_", preset, ".svg` (default engine; CSR shapes: the CSR "
-                  "engine against the default dense engine on the parent).\n\n| pruned shape | sizes | engine | lstm b1_seq | lstm "
+                  t_max, " threads; plot: `speed_", preset,
+                  ".svg` (default engine; CSR shapes: the CSR "
+                  "engine against the default dense engine on the parent).\n\n| pruned shape | "
+                  "sizes | engine | lstm b1_seq | lstm "
                   "b1_token | lstm b20 | model b1_seq | model b1_token | model b20 |\n"
                   "|---|---|---|---|---|---|---|---|---|\n");
   for (const json& s : doc["shapes"]) {
@@ -265,8 +295,8 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
       absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", e, "`");
       for (const char* scope : kScopes) {
         for (const char* mode : kModes) {
-          absl::StrAppend(&md, " | ",
-                          Fmt(SpeedupOverParent(doc, s, e, scope, mode, t_max), "%.2f"), "x");
+          absl::StrAppend(&md, " | ", Fmt(SpeedupOverParent(doc, s, e, scope, mode, t_max), "%.2f"),
+                          "x");
         }
       }
       absl::StrAppend(&md, " |\n");
@@ -274,8 +304,8 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
     if (s.value("sparsity", 0.0) > 0) {  // against the default dense engine as well
       const std::vector<std::string> engines = EnginesOf(doc, s.value("name", ""));
       const std::string sparse_engine = engines.empty() ? std::string("csr") : engines[0];
-      absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", sparse_engine,
-                      "` vs `", def, "` on the parent");
+      absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", sparse_engine, "` vs `",
+                      def, "` on the parent");
       for (const char* scope : kScopes) {
         for (const char* mode : kModes) {
           const double v = Ms(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max)) /
@@ -297,7 +327,12 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
     absl::StrAppend(&md, "- ", p.method, ", ", p.model, ": ", p.result, ". Source: ", p.source,
                     ".\n");
   }
+}
 
+// Every measurement, one table per thread count.
+void AppendEveryMeasurement(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
+  const json& m = doc["machine"];
   // Every measurement.
   for (int t : m.value("threads", std::vector<int>{})) {
     absl::StrAppend(&md, "\n## Every measurement, ", t, " thread", t == 1 ? "" : "s",
@@ -320,7 +355,12 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
       }
     }
   }
+}
 
+// The roofline bounds at the largest thread count.
+void AppendRoofline(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
+  const int t_max = MaxThreads(doc);
   // Roofline bounds.
   absl::StrAppend(&md, "\n## Roofline bounds, ", t_max, " threads\n\n",
                   "Bound per token = max(weight bytes per token / triad bandwidth of the level "
@@ -338,7 +378,8 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
       if (!kinds.insert(sparse).second) continue;
       for (const char* scope : kScopes) {
         const json* rs[3];
-        for (int i = 0; i < 3; ++i) rs[i] = FindRun(doc, s.value("name", ""), e, scope, kModes[i], t_max);
+        for (int i = 0; i < 3; ++i)
+          rs[i] = FindRun(doc, s.value("name", ""), e, scope, kModes[i], t_max);
         if (rs[1] == nullptr) continue;
         absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sparse ? "CSR" : "dense", " | ",
                         scope, " | ", rs[1]->value("level", ""), " | ",
@@ -355,6 +396,11 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
       }
     }
   }
+}
+
+// The shapes measured and the document's notes.
+void AppendShapesAndNotes(const json& doc, const std::string& preset, std::string* out) {
+  std::string& md = *out;
   absl::StrAppend(&md, "\n## Shapes\n\n| shape | source | parameters (config) |\n|---|---|---|\n");
   for (const json& s : doc["shapes"]) {
     absl::StrAppend(&md, "| ", s.value("name", ""), " | ", s.value("source", ""), " | `",
@@ -364,14 +410,28 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
     absl::StrAppend(&md, "\n## Notes\n\n");
     for (const json& n : doc["notes"]) absl::StrAppend(&md, "- ", n.get<std::string>(), "\n");
   }
+}
+
+}  // namespace
+
+std::string RenderSpeedReport(const json& doc, const std::string& preset) {
+  std::string md;
+  AppendHeader(doc, preset, &md);
+  AppendEngines(doc, preset, &md);
+  AppendMachineLimits(doc, preset, &md);
+  AppendBars(doc, preset, &md);
+  AppendPrunedSpeedups(doc, preset, &md);
+  AppendEveryMeasurement(doc, preset, &md);
+  AppendRoofline(doc, preset, &md);
+  AppendShapesAndNotes(doc, preset, &md);
   return md;
 }
 
 absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
                                    const std::string& reports_dir) {
   RETURN_IF_ERROR(MakeDirs(reports_dir + "/results"));
-  RETURN_IF_ERROR(WriteFileAtomically(
-      absl::StrCat(reports_dir, "/results/speed_", preset, ".json"), doc.dump(1) + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(reports_dir, "/results/speed_", preset, ".json"),
+                                      doc.dump(1) + "\n"));
   // Plot: clusters = pruned shapes, series = scope x mode, default engine (CSR engine for sparse
   // shapes), at the largest thread count.
   const int t_max = MaxThreads(doc);
@@ -387,10 +447,10 @@ absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
     for (const char* scope : kScopes) {
       for (const char* mode : kModes) {
         // Sparse shapes: the CSR engine against the default dense engine on the parent.
-        const double v =
-            sparse ? Ms(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max)) /
-                         Ms(FindRun(doc, s.value("name", ""), engine, scope, mode, t_max))
-                   : SpeedupOverParent(doc, s, engine, scope, mode, t_max);
+        const double v = sparse
+                             ? Ms(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max)) /
+                                   Ms(FindRun(doc, s.value("name", ""), engine, scope, mode, t_max))
+                             : SpeedupOverParent(doc, s, engine, scope, mode, t_max);
         absl::StrAppend(&data, " ", std::isnan(v) ? std::string("NaN") : absl::StrCat(v));
       }
     }
@@ -400,8 +460,7 @@ absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
   if (rows > 0) {
     std::string script = absl::StrCat(
         "set title 'Speedup of each pruned model over its dense parent (", def,
-        " engine; CSR shapes: csr engine against ", def, " on the parent), ", t_max,
-        " threads'\n",
+        " engine; CSR shapes: csr engine against ", def, " on the parent), ", t_max, " threads'\n",
         "set style data histograms\nset style histogram clustered gap 1\n",
         "set style fill solid 0.9 border -1\nset boxwidth 0.9\nset logscale y 2\n",
         "set ylabel 'speedup (log scale)'\nset grid ytics\nset key outside right\n",
@@ -417,8 +476,8 @@ absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
       }
     }
     absl::StrAppend(&script, plots, ", 1 with lines lc rgb '#000000' dt 2 notitle\n");
-    RETURN_IF_ERROR(RunGnuplotToSvg(
-        script, absl::StrCat(reports_dir, "/speed_", preset, ".svg"), 1000, 560));
+    RETURN_IF_ERROR(
+        RunGnuplotToSvg(script, absl::StrCat(reports_dir, "/speed_", preset, ".svg"), 1000, 560));
   }
   return WriteFileAtomically(reports_dir + "/speed.md", RenderSpeedReport(doc, preset));
 }

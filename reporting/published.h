@@ -1,7 +1,7 @@
 // Published figures that stand beside ours in the reports, always labelled with their source.
 // Never mixed into our own results.
-#ifndef RNNPRUNE_REPORTS_PUBLISHED_H_
-#define RNNPRUNE_REPORTS_PUBLISHED_H_
+#ifndef RNNPRUNE_REPORTING_PUBLISHED_H_
+#define RNNPRUNE_REPORTING_PUBLISHED_H_
 
 namespace rnnprune {
 
@@ -52,4 +52,4 @@ inline constexpr PublishedSquadResult kBidafPublished = {
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_PUBLISHED_H_
+#endif  // RNNPRUNE_REPORTING_PUBLISHED_H_

@@ -1,8 +1,8 @@
 // reports/speed.md and its plot, rendered from the results document of the speed benchmarks
 // (benchmarks/speed_suite.h documents its fields). Links no model or benchmark code: the
 // report is a function of the results alone, so `--render_only` can re-render it.
-#ifndef RNNPRUNE_REPORTS_SPEED_REPORT_H_
-#define RNNPRUNE_REPORTS_SPEED_REPORT_H_
+#ifndef RNNPRUNE_REPORTING_SPEED_REPORT_H_
+#define RNNPRUNE_REPORTING_SPEED_REPORT_H_
 
 #include <string>
 #include <vector>
@@ -45,4 +45,4 @@ absl::Status RerenderSpeedReport(const std::string& preset, const std::string& r
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_SPEED_REPORT_H_
+#endif  // RNNPRUNE_REPORTING_SPEED_REPORT_H_

@@ -1,7 +1,7 @@
 // Cells of the Markdown reports, read from result records (JSON): numbers, text, counts and
-// durations, with "?" for a field a record lacks. Shared by every renderer in reports/.
-#ifndef RNNPRUNE_REPORTS_FORMAT_H_
-#define RNNPRUNE_REPORTS_FORMAT_H_
+// durations, with "?" for a field a record lacks. Shared by every renderer in reporting/.
+#ifndef RNNPRUNE_REPORTING_FORMAT_H_
+#define RNNPRUNE_REPORTING_FORMAT_H_
 
 #include <string>
 
@@ -31,4 +31,4 @@ int PresetRank(const std::string& preset);
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_FORMAT_H_
+#endif  // RNNPRUNE_REPORTING_FORMAT_H_

@@ -1,8 +1,8 @@
 // Result records (one JSON object per run, stored as JSON lines under reports/results/) and the
 // Markdown reports rendered from them. This package links no model code: it reads what
 // benchmarks/ writes.
-#ifndef RNNPRUNE_REPORTS_RESULTS_H_
-#define RNNPRUNE_REPORTS_RESULTS_H_
+#ifndef RNNPRUNE_REPORTING_RESULTS_H_
+#define RNNPRUNE_REPORTING_RESULTS_H_
 
 #include <string>
 #include <vector>
@@ -28,10 +28,10 @@ std::string RenderPtbReport(const std::vector<nlohmann::json>& runs);
 
 // Reads every `reports_dir`/results/ptb_*.jsonl and writes `reports_dir`/ptb.md atomically,
 // plus per preset ptb_tradeoff_<preset>.svg (when it has timed method runs) and
-// ptb_gates_<preset>.svg (when its L0 runs have gate statistics); reports/ptb_plots.h.
+// ptb_gates_<preset>.svg (when its L0 runs have gate statistics); reporting/ptb_plots.h.
 // Errors: unreadable or malformed result files (naming them), unwritable report.
 absl::Status RenderPtbReportFiles(const std::string& reports_dir);
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_RESULTS_H_
+#endif  // RNNPRUNE_REPORTING_RESULTS_H_

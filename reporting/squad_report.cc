@@ -1,4 +1,4 @@
-#include "reports/squad_report.h"
+#include "reporting/squad_report.h"
 
 #include <dirent.h>
 
@@ -11,8 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
-#include "reports/format.h"
-#include "reports/published.h"
+#include "reporting/format.h"
+#include "reporting/published.h"
 
 namespace rnnprune {
 namespace {

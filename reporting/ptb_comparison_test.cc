@@ -1,4 +1,4 @@
-#include "reports/ptb_comparison.h"
+#include "reporting/ptb_comparison.h"
 
 #include <string>
 #include <vector>

@@ -1,8 +1,8 @@
 // "Who wins": the comparisons of reports/ptb.md that put the paper's method (the L0 runs, whose
 // kept sizes the size-taking baselines are given) beside every other method of one preset, read
 // from the PTB run records (benchmarks/suite.h). Renders Markdown; links no model code.
-#ifndef RNNPRUNE_REPORTS_PTB_COMPARISON_H_
-#define RNNPRUNE_REPORTS_PTB_COMPARISON_H_
+#ifndef RNNPRUNE_REPORTING_PTB_COMPARISON_H_
+#define RNNPRUNE_REPORTING_PTB_COMPARISON_H_
 
 #include <cstdint>
 #include <optional>
@@ -50,4 +50,4 @@ std::vector<size_t> ParetoFront(const std::vector<std::pair<double, double>>& po
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_PTB_COMPARISON_H_
+#endif  // RNNPRUNE_REPORTING_PTB_COMPARISON_H_

@@ -1,4 +1,4 @@
-#include "reports/squad_report.h"
+#include "reporting/squad_report.h"
 
 #include <cstdlib>
 #include <fstream>

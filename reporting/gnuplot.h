@@ -1,6 +1,6 @@
 // Rendering plots with gnuplot (Debian's gnuplot-nox, installed by tools/bootstrap.sh).
-#ifndef RNNPRUNE_REPORTS_GNUPLOT_H_
-#define RNNPRUNE_REPORTS_GNUPLOT_H_
+#ifndef RNNPRUNE_REPORTING_GNUPLOT_H_
+#define RNNPRUNE_REPORTING_GNUPLOT_H_
 
 #include <string>
 
@@ -9,9 +9,11 @@
 namespace rnnprune {
 
 // Runs gnuplot on "set terminal svg size <width>,<height> dynamic noenhanced font 'sans,11'",
-// "set output '<tmp>'" and then `script`, and renames the temporary file to `svg_path`, so that
-// a failed run leaves any earlier plot intact. Errors: Unavailable when gnuplot cannot start,
-// Internal when it fails (its exit status in the message) or the rename fails.
+// "set output '<tmp>'" and then `script`, checks that the SVG it wrote is complete (ends with
+// </svg>: gnuplot exits 0 even when a full disk cut its output), and renames the temporary file
+// to `svg_path`, so that a failed or partial run leaves any earlier plot intact. Errors:
+// Unavailable when gnuplot cannot start, Internal when it fails (its exit status in the message)
+// or the rename fails, ResourceExhausted for an incomplete SVG (naming `svg_path`).
 absl::Status RunGnuplotToSvg(const std::string& script, const std::string& svg_path, int width,
                              int height);
 
@@ -21,4 +23,4 @@ extern const int kNumPlotColors;
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_GNUPLOT_H_
+#endif  // RNNPRUNE_REPORTING_GNUPLOT_H_

@@ -1,4 +1,4 @@
-#include "reports/speed_report.h"
+#include "reporting/speed_report.h"
 
 #include <cstdlib>
 #include <string>

@@ -1,4 +1,4 @@
-#include "reports/ptb_comparison.h"
+#include "reporting/ptb_comparison.h"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "reports/format.h"
+#include "reporting/format.h"
 
 namespace rnnprune {
 namespace {

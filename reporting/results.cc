@@ -1,4 +1,4 @@
-#include "reports/results.h"
+#include "reporting/results.h"
 
 #include <dirent.h>
 
@@ -15,16 +15,32 @@
 #include "absl/strings/str_split.h"
 #include "common/files.h"
 #include "common/status_macros.h"
-#include "reports/format.h"
-#include "reports/gnuplot.h"
-#include "reports/ptb_comparison.h"
-#include "reports/ptb_plots.h"
-#include "reports/published.h"
+#include "reporting/format.h"
+#include "reporting/gnuplot.h"
+#include "reporting/ptb_comparison.h"
+#include "reporting/ptb_plots.h"
+#include "reporting/published.h"
 
 namespace rnnprune {
 namespace {
 
 using json = nlohmann::json;
+
+// A speedup cell: "1.82x", then its interquartile range when the record has one ("1.82x
+// [1.75, 1.90]", records written since the spread was measured), and "noisy" when the range was
+// still too wide after re-measuring.
+std::string SpeedupCell(const json& r, const std::string& key, const char* field) {
+  if (!r.contains(key)) return "?";
+  std::string cell = FieldNumber(r[key], field, "%.2fx");
+  const std::string iqr_key = key + "_iqr";
+  if (r.contains(iqr_key) && r[iqr_key].contains(field) && r[iqr_key][field].is_array() &&
+      r[iqr_key][field].size() == 2) {
+    absl::StrAppendFormat(&cell, " [%.2f, %.2f]", r[iqr_key][field][0].get<double>(),
+                          r[iqr_key][field][1].get<double>());
+  }
+  if (key == "speedup" && r.value("speedup_uncertain", false)) absl::StrAppend(&cell, " noisy");
+  return cell;
+}
 
 std::string Sizes(const json& run) {
   if (!run.contains("model")) return "?";
@@ -242,7 +258,10 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       "engine at batch 1, oneDNN at batch 20; models/engines/README.md; each run's timing "
       "protocol names it) and, for unstructured methods, by the CSR path: LSTM stack alone and "
       "whole model (with the 10k-word decoder), batch 1 and "
-      "batch 20. A test perplexity of `-` marks a run evaluated on valid only (a sweep).\n\n");
+      "batch 20. A test perplexity of `-` marks a run evaluated on valid only (a sweep). Runs "
+      "timed since the spread was recorded show, after the LSTM batch-1 speedups, the "
+      "interquartile range of the per-call ratios in brackets, and `noisy` where that range "
+      "stayed wider than a quarter of the median after re-measuring.\n\n");
   for (const std::string& preset : PresetsOf(runs)) {
     const std::string protocol = ProtocolText(runs, preset);
     if (!protocol.empty()) absl::StrAppend(&md, "- `", preset, "`: ", protocol, "\n");
@@ -292,9 +311,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
         : r.contains("eval_tokens")      ? FieldText(r["eval_tokens"], "test")
                                          : "?",
         " | ",
-        FieldNumber(sp, "lstm_b1", "%.2fx"), " | ", FieldNumber(sp, "model_b1", "%.2fx"), " | ",
+        SpeedupCell(r, "speedup", "lstm_b1"), " | ", FieldNumber(sp, "model_b1", "%.2fx"), " | ",
         FieldNumber(sp, "lstm_b20", "%.2fx"), " | ", FieldNumber(sp, "model_b20", "%.2fx"), " | ",
-        csr.empty() ? "-" : FieldNumber(csr, "lstm_b1", "%.2fx"), " | ",
+        csr.empty() ? "-" : SpeedupCell(r, "csr_speedup", "lstm_b1"), " | ",
         csr.empty() ? "-" : FieldNumber(csr, "model_b1", "%.2fx"), " | ",
         csr.empty() ? "-" : FieldNumber(csr, "lstm_b20", "%.2fx"), " |\n");
   }

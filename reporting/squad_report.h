@@ -1,8 +1,8 @@
 // The SQuAD v1.1 report (reports/squad.md), rendered from the squad task's result records
 // (<reports_dir>/results/squad_<preset>.json, written by benchmarks/squad_task.h). Links no
 // model code.
-#ifndef RNNPRUNE_REPORTS_SQUAD_REPORT_H_
-#define RNNPRUNE_REPORTS_SQUAD_REPORT_H_
+#ifndef RNNPRUNE_REPORTING_SQUAD_REPORT_H_
+#define RNNPRUNE_REPORTING_SQUAD_REPORT_H_
 
 #include <string>
 #include <vector>
@@ -27,4 +27,4 @@ absl::Status RenderSquadReportFiles(const std::string& reports_dir);
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_SQUAD_REPORT_H_
+#endif  // RNNPRUNE_REPORTING_SQUAD_REPORT_H_

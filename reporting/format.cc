@@ -1,4 +1,4 @@
-#include "reports/format.h"
+#include "reporting/format.h"
 
 #include <cstdint>
 #include <cstdio>

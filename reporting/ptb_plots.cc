@@ -1,4 +1,4 @@
-#include "reports/ptb_plots.h"
+#include "reporting/ptb_plots.h"
 
 #include <algorithm>
 #include <map>
@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "reports/format.h"
-#include "reports/gnuplot.h"
-#include "reports/ptb_comparison.h"
+#include "reporting/format.h"
+#include "reporting/gnuplot.h"
+#include "reporting/ptb_comparison.h"
 
 namespace rnnprune {
 namespace {

@@ -1,5 +1,5 @@
-#include "reports/results.h"
-#include "reports/ptb_plots.h"
+#include "reporting/results.h"
+#include "reporting/ptb_plots.h"
 
 #include <cstdlib>
 #include <string>
@@ -74,6 +74,21 @@ json MakeMethodRun(const std::string& method, const std::string& setting, double
   r["multiply_adds_per_token"] = 1500000;
   r["speedup"] = {{"lstm_b1", 2.5}, {"model_b1", speedup}, {"lstm_b20", 2.0}, {"model_b20", 1.5}};
   return r;
+}
+
+// The spread of a speedup (issue 17) is shown beside the LSTM batch-1 speedup, and a
+// measurement still too noisy after re-measuring is marked; older records render as before.
+TEST(Results, SpeedupsShowTheirSpreadAndNoisyOnesAreMarked) {
+  json plain = MakeMethodRun("l0", "1", 1.4, 120.0);
+  json spread = MakeMethodRun("iss", "1000", 1.4, 121.0);
+  spread["speedup_iqr"] = {{"lstm_b1", {2.31, 2.62}}, {"model_b1", {1.3, 1.5}}};
+  json noisy = MakeMethodRun("lasso", "30", 1.0, 122.0);
+  noisy["speedup_iqr"] = {{"lstm_b1", {0.4, 1.9}}};
+  noisy["speedup_uncertain"] = true;
+  const std::string md = RenderPtbReport({MakeRun("default", 130.0, 125.0), plain, spread, noisy});
+  EXPECT_THAT(md, HasSubstr("| 2.50x | 1.40x |"));  // no spread recorded: as before
+  EXPECT_THAT(md, HasSubstr("| 2.50x [2.31, 2.62] | 1.40x |"));
+  EXPECT_THAT(md, HasSubstr("| 2.50x [0.40, 1.90] noisy | 1.00x |"));
 }
 
 TEST(Results, ALoadedParentAndASkippedTestSplitAreSaidSo) {

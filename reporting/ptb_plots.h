@@ -1,8 +1,8 @@
-// The plots of reports/ptb.md, drawn with gnuplot (reports/gnuplot.h) from the PTB run records:
+// The plots of reports/ptb.md, drawn with gnuplot (reporting/gnuplot.h) from the PTB run records:
 // the trade-off of perplexity against measured speedup with every method's Pareto front, and
 // the kept sizes of the L0 runs' gate sets against training steps.
-#ifndef RNNPRUNE_REPORTS_PTB_PLOTS_H_
-#define RNNPRUNE_REPORTS_PTB_PLOTS_H_
+#ifndef RNNPRUNE_REPORTING_PTB_PLOTS_H_
+#define RNNPRUNE_REPORTING_PTB_PLOTS_H_
 
 #include <string>
 #include <vector>
@@ -28,4 +28,4 @@ absl::Status PlotGateStatistics(const std::vector<nlohmann::json>& runs,
 
 }  // namespace rnnprune
 
-#endif  // RNNPRUNE_REPORTS_PTB_PLOTS_H_
+#endif  // RNNPRUNE_REPORTING_PTB_PLOTS_H_

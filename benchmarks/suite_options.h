@@ -1,0 +1,94 @@
+// The main job's options (benchmarks/all.cc fills them from the command line), their validation,
+// and what every task receives (TaskContext). The pruning methods' own options are not declared
+// here: each method declares them in its own file (pruning/method_option.h) and they arrive,
+// unnamed by this code, in SuiteOptions::method_flags.
+#ifndef RNNPRUNE_BENCHMARKS_SUITE_OPTIONS_H_
+#define RNNPRUNE_BENCHMARKS_SUITE_OPTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "benchmarks/presets.h"
+#include "common/run_info.h"
+
+namespace rnnprune {
+
+// Options of RunSuite (benchmarks/suite.h).
+struct SuiteOptions {
+  std::string preset = "default";
+  std::vector<std::string> tasks = {"ptb", "squad", "speed"};  // run in this order
+  std::string data_dir;                                        // folder holding ptb/ and squad/
+  // Task squad: train-v1.1.json (the official protocol; empty: the local protocol on the dev
+  // set) and GloVe vectors (empty: the first of <data_dir>/glove/glove.6B.<dim>d.txt.gz, .txt,
+  // .first100.txt.gz that exists; "none": random word embeddings).
+  std::string squad_train;
+  std::string glove;
+  bool verify_checksums = true;
+  std::string reports_dir;  // results/ and *.md are written here
+  std::string output_dir;   // checkpoints of trained models
+  // When set, the dense parent is loaded from this checkpoint instead of being trained (its
+  // config must be the preset's); the pruning methods then fine-tune it.
+  std::string dense_checkpoint;
+  int threads = 0;  // > 0
+  int seed = 1;
+  std::string device = "cpu";  // "cpu" or "cuda"
+  // Pruning methods to run (names in the registry of pruning/method.h; empty = the preset's
+  // list, else every registered method) and per-method settings as given on the command line
+  // (numbers for lambda/sparsity methods, "E:H1:...:HL" for target-size methods).
+  std::vector<std::string> methods;
+  std::map<std::string, std::vector<std::string>> settings;
+  double zero_threshold = 1e-4;  // Lasso-type methods: |w| below it is set to 0 after each step
+  // --FLAG=VALUE, as text, for every flag a registered method declares: its own options
+  // (PruningMethodInfo::options, e.g. l0_init_keep) and settings flags (settings_flag, e.g.
+  // l0_lambdas: comma-separated settings used when --settings gives none).
+  std::map<std::string, std::string> method_flags;
+  // False: no test perplexity is computed or recorded (sweeps that choose settings on the
+  // valid split never see the test split).
+  bool evaluate_test = true;
+  // Reuse and resume (see RunSuite): false re-uses finished runs whose config hash matches a
+  // record of the results file and resumes interrupted ones from their training checkpoints;
+  // true recomputes everything.
+  bool force = false;
+  int64_t checkpoint_every_steps = 200;  // training checkpoints (and at every epoch end), > 0
+  std::string source_dir;                // git checkout recorded in the results
+  std::string command;                   // the command line, recorded in the results
+  std::function<void(const std::string&)> log;  // progress lines (stderr when empty)
+};
+
+// What every task of the suite receives: the validated options, the preset they name and the
+// run's provenance (git commit, CPU, time).
+struct TaskContext {
+  SuiteOptions options;
+  Preset preset;
+  RunInfo run_info;
+};
+
+// Logical cores of this machine (std::thread::hardware_concurrency, at least 1). --threads may be
+// at most kMaxThreadsPerCore times that; above 1 times, the suite warns.
+int MachineCores();
+inline constexpr int kMaxThreadsPerCore = 4;
+
+// The tasks of the suite, in the default order: "ptb", "squad", "speed".
+const std::vector<std::string>& SuiteTaskNames();
+
+// Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
+// rule (unknown preset, task or method; a --squad_train or --glove file that does not exist;
+// threads < 1 or above kMaxThreadsPerCore x MachineCores(); device not cpu/cuda; a --settings entry for an unknown method, with no value,
+// unparsable, out of range for any config of the preset, or given to a method that takes none;
+// negative zero threshold; a method flag no registered method declares, or a value its
+// declaring method's rule refuses; --dense_checkpoint with a multi-config preset; empty output
+// folders); FailedPrecondition for --device=cuda on a LibTorch built without CUDA;
+// Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
+absl::Status ValidateSuiteOptions(const SuiteOptions& options);
+
+// The part of ValidateSuiteOptions that --render_only needs: a known preset, and a non-empty
+// list of known tasks without repeats. Errors: InvalidArgument naming the flag and the rule.
+absl::Status ValidatePresetAndTasks(const SuiteOptions& options);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_BENCHMARKS_SUITE_OPTIONS_H_
