@@ -1,13 +1,17 @@
 #include "benchmarks/suite.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/ptb_task.h"
 #include "benchmarks/speed_task.h"
@@ -43,6 +47,23 @@ const std::map<std::string, Task>& Tasks() {
   return *tasks;
 }
 
+// "; temporary files left by an interrupted write, which may be what fills the disk: ..." when
+// `dir` holds files named *.tmp.<pid> (common/files.h), else "".
+std::string LeftoverTemporaries(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) found.push_back(e.path().string());
+  }
+  if (found.empty()) return "";
+  std::sort(found.begin(), found.end());
+  return absl::StrCat(
+      "; temporary files left by an interrupted write, which may be what fills the disk "
+      "(delete them if no job is running): ",
+      absl::StrJoin(found, ", "));
+}
+
 // Creates `dirs` and checks that a file can be written in each, so that an unwritable or full
 // folder fails now, not after the first hours of training.
 absl::Status PrepareFolders(const std::vector<std::string>& dirs) {
@@ -50,8 +71,8 @@ absl::Status PrepareFolders(const std::vector<std::string>& dirs) {
     RETURN_IF_ERROR(MakeDirs(dir));
     const std::string probe = absl::StrCat(dir, "/.write_test");
     if (absl::Status s = WriteFileAtomically(probe, std::string(4096, ' ')); !s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat("output folder ", dir, " is not writable: ", s.message()));
+      return absl::Status(s.code(), absl::StrCat("output folder ", dir, " is not writable: ",
+                                                 s.message(), LeftoverTemporaries(dir)));
     }
     std::remove(probe.c_str());
   }
@@ -89,7 +110,8 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   ASSIGN_OR_RETURN(std::vector<FileLock> locks, LockFolders(folders));
   if (o.threads > MachineCores()) {
     o.log(absl::StrCat("warning: --threads=", o.threads, " is more than this machine's ",
-                       MachineCores(), " cores: every thread count above it only slows the job "
+                       MachineCores(),
+                       " cores: every thread count above it only slows the job "
                        "down and makes its timings noisy"));
   }
   torch::set_num_threads(o.threads);

@@ -2,6 +2,9 @@
 
 #include "benchmarks/ptb_task.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -257,6 +260,26 @@ TEST(Suite, UnwritableOutputFolderFailsAtStart) {
   runs = RunSuite(o);
   ASSERT_FALSE(runs.ok());
   EXPECT_THAT(std::string(runs.status().message()), HasSubstr("runs_file"));
+  // A full folder (simulated with RLIMIT_FSIZE: writes fail with EFBIG as with ENOSPC) that
+  // holds the temporary of an interrupted checkpoint write: the message names that file.
+  o = Smoke("full");
+  o.data_dir = "/nonexistent";
+  ASSERT_TRUE(MakeDirs(o.reports_dir + "/results").ok());
+  const std::string leftover = o.reports_dir + "/results/ptb_smoke.jsonl.tmp.99999";
+  ASSERT_TRUE(WriteFileAtomically(leftover, "partial").ok());
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct rlimit low = old;
+  low.rlim_cur = 1024;
+  auto handler = signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
+  runs = RunSuite(o);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, handler);
+  ASSERT_FALSE(runs.ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(runs.status())) << runs.status();
+  EXPECT_THAT(std::string(runs.status().message()), HasSubstr("is not writable"));
+  EXPECT_THAT(std::string(runs.status().message()), HasSubstr(leftover));
 }
 
 TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
