@@ -1,13 +1,10 @@
 #include "benchmarks/suite.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -51,13 +48,8 @@ const std::map<std::string, Task>& Tasks() {
 // `dir` holds files named *.tmp.<pid> (common/files.h), else "".
 std::string LeftoverTemporaries(const std::string& dir) {
   std::vector<std::string> found;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.find(".tmp.") != std::string::npos) found.push_back(e.path().string());
-  }
+  for (const TemporaryFile& t : TemporaryFilesIn(dir)) found.push_back(t.path);
   if (found.empty()) return "";
-  std::sort(found.begin(), found.end());
   return absl::StrCat(
       "; temporary files left by an interrupted write, which may be what fills the disk "
       "(delete them if no job is running): ",

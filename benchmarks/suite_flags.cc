@@ -2,7 +2,6 @@
 
 #include <map>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -113,7 +112,7 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   if (o.output_dir.empty()) o.output_dir = root + "/runs";
   o.dense_checkpoint = ResolveUserPath(absl::GetFlag(FLAGS_dense_checkpoint));
   o.threads = absl::GetFlag(FLAGS_threads);
-  if (o.threads == 0) o.threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (o.threads == 0) o.threads = MachineCores();
   o.seed = absl::GetFlag(FLAGS_seed);
   o.device = absl::GetFlag(FLAGS_device);
   o.method_flags = std::move(method_flags);

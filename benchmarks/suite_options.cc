@@ -35,8 +35,8 @@ absl::Status ValidateMachine(const SuiteOptions& o) {
   const int cores = MachineCores();
   if (o.threads > kMaxThreadsPerCore * cores) {
     return absl::InvalidArgumentError(absl::StrCat("--threads=", o.threads, " must be at most ",
-                                                   kMaxThreadsPerCore, " x the machine's ",
-                                                   cores, " cores"));
+                                                   kMaxThreadsPerCore, " x the machine's ", cores,
+                                                   " cores"));
   }
   for (const auto& [flag, path] :
        {std::pair<const char*, const std::string&>{"squad_train", o.squad_train},
@@ -177,9 +177,8 @@ absl::Status ValidateMethodFlags(const SuiteOptions& o, const Preset& preset) {
     for (const std::string& m : RegisteredPruningMethods()) {
       ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(m));
       if (info.settings_flag != flag) continue;
-      const std::vector<std::string> values = CommandLineSettings(o, m, info);
       if (o.settings.count(m) > 0) continue;  // --settings wins
-      RETURN_IF_ERROR(ValidateSettingValues(o, preset, flag, m, values));
+      RETURN_IF_ERROR(ValidateSettingValues(o, preset, flag, m, CommandLineSettings(o, m, info)));
     }
   }
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -45,21 +47,34 @@ absl::Status ErrnoError(absl::string_view what, absl::string_view path, int err)
 // Removes `dir`/`base`.tmp.<pid> files whose pid is not a running process (left by a process
 // killed while writing `base`). Best effort: errors are ignored.
 void RemoveStaleTemporaries(const std::string& dir, const std::string& base) {
-  std::error_code ec;
-  const std::string prefix = base + ".tmp.";
-  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (!absl::StartsWith(name, prefix)) continue;
-    int pid = 0;
-    if (!absl::SimpleAtoi(absl::string_view(name).substr(prefix.size()), &pid) || pid <= 0 ||
-        pid == ::getpid()) {
-      continue;
+  for (const TemporaryFile& t : TemporaryFilesIn(dir)) {
+    if (t.target_name != base || t.pid == ::getpid()) continue;
+    if (::kill(t.pid, 0) != 0 && errno == ESRCH) {
+      std::error_code ec;
+      std::filesystem::remove(t.path, ec);
     }
-    if (::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
   }
 }
 
 }  // namespace
+
+std::vector<TemporaryFile> TemporaryFilesIn(const std::string& dir) {
+  std::vector<TemporaryFile> found;
+  std::error_code ec;
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    int pid = 0;
+    if (at == std::string::npos || at == 0 ||
+        !absl::SimpleAtoi(absl::string_view(name).substr(at + 5), &pid) || pid <= 0) {
+      continue;
+    }
+    found.push_back({e.path().string(), name.substr(0, at), pid});
+  }
+  std::sort(found.begin(), found.end(),
+            [](const TemporaryFile& a, const TemporaryFile& b) { return a.path < b.path; });
+  return found;
+}
 
 absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   const std::string p(path);

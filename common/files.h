@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -68,6 +69,17 @@ absl::Status MakeDirs(absl::string_view dir);
 
 // Returns true when `path` names an existing file or folder.
 bool PathExists(absl::string_view path);
+
+// A temporary file `target_name`.tmp.<pid> of WriteFileAtomically(With) that is still on disk:
+// its write is running, or its process was killed mid-write.
+struct TemporaryFile {
+  std::string path;         // `dir`/`target_name`.tmp.<pid>
+  std::string target_name;  // the file being written, without its folder
+  int pid = 0;              // the writing process
+};
+
+// Every such temporary file in `dir`, by path; empty when there is none or `dir` cannot be read.
+std::vector<TemporaryFile> TemporaryFilesIn(const std::string& dir);
 
 // Returns the SHA-256 of `bytes` as 64 lowercase hex digits (FIPS 180-4).
 std::string Sha256Hex(absl::string_view bytes);

@@ -121,6 +121,21 @@ TEST(Files, AWriteRemovesTemporariesOfDeadWriters) {
   EXPECT_EQ(*ReadFile(path), "v2");
 }
 
+TEST(Files, TemporaryFilesInListsOnlyWritesInProgressOrInterrupted) {
+  const std::string dir = TmpDir() + "/temporaries";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  for (const char* f : {"b.pt.tmp.12", "a.jsonl.tmp.7", "plot.svg.tmp.svg", "notes.tmp.", "c.pt"}) {
+    ASSERT_TRUE(WriteFileAtomically(dir + "/" + f, "x").ok());
+  }
+  const std::vector<TemporaryFile> found = TemporaryFilesIn(dir);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].path, dir + "/a.jsonl.tmp.7");
+  EXPECT_EQ(found[0].target_name, "a.jsonl");
+  EXPECT_EQ(found[0].pid, 7);
+  EXPECT_EQ(found[1].target_name, "b.pt");
+  EXPECT_TRUE(TemporaryFilesIn(dir + "/missing").empty());
+}
+
 TEST(Files, ALockIsExclusiveUntilReleased) {
   const std::string path = TmpDir() + "/locked/.lock";
   absl::StatusOr<FileLock> first = LockFile(path, "folder 'locked'");
