@@ -105,8 +105,7 @@ TEST(IssGroupLasso, PlantedZeroGroupIsRemovedAndOutputsDoNotChange) {
   // The full model, no gates at all: removing an all-zero group changes nothing.
   const torch::Tensor full = model->forward(input, &s1);
   const torch::Tensor small = compacted->model->forward(input, &s2);
-  EXPECT_TRUE(torch::allclose(full, small, 1e-5, 1e-5))
-      << (full - small).abs().max().item<float>();
+  EXPECT_TRUE(torch::allclose(full, small, 1e-5, 1e-5)) << (full - small).abs().max().item<float>();
 }
 
 TEST(IssGroupLasso, ProximalStepZeroesSmallGroupsAndShrinksTheOthers) {
@@ -132,7 +131,7 @@ TEST(IssGroupLasso, ProximalStepZeroesSmallGroupsAndShrinksTheOthers) {
   o.lambda = 0.1;
   auto iss = Make("iss", o);
   ASSERT_NE(iss, nullptr);
-  EXPECT_FALSE(iss->Penalty(model).defined());  // optimised by the proximal step instead
+  EXPECT_FALSE(iss->Penalty(model).defined());   // optimised by the proximal step instead
   iss->AfterStep(model, /*learning_rate=*/0.5);  // shrink = 0.05 per group
   const std::vector<torch::Tensor> after = IssGroupSquaredNorms(model);
   EXPECT_EQ(after[0][2].item<float>(), 0.0f);
@@ -161,8 +160,8 @@ TEST(IssGroupLasso, ThresholdSetsSmallGroupedWeightsToZero) {
   auto iss = Make("iss", o);
   ASSERT_NE(iss, nullptr);
   iss->AfterStep(model, 0.25);
-  for (const torch::Tensor& w : {model->layer(0).w_ih, model->layer(1).w_hh,
-                                 model->decoder_weight()}) {
+  for (const torch::Tensor& w :
+       {model->layer(0).w_ih, model->layer(1).w_hh, model->decoder_weight()}) {
     EXPECT_EQ((w.abs().lt(0.05) & w.ne(0)).sum().item<int64_t>(), 0);
     EXPECT_GT(w.eq(0).sum().item<int64_t>(), 0);
   }

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-
 #include "baselines/conformance_fixture.h"
 #include "gtest/gtest.h"
 #include "models/sparse_lstm.h"
@@ -21,8 +20,8 @@
 #include "pruning/neuron_mask.h"
 #include "pruning/protocol.h"
 #include "pruning/protocol_testing.h"
-#include "training/lm_trainer.h"
 #include "torch/torch.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 namespace {
@@ -137,9 +136,9 @@ TEST(Registry, RejectsBadSettingsNamingTheField) {
                 .find("target size I2 (at most H1)=9 must be in [1, 8]"),
             std::string::npos);
   o.target_sizes = {7, 5};
-  EXPECT_NE(std::string(CreatePruningMethod("random", o).status().message())
-                .find("must have 3 entries"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(CreatePruningMethod("random", o).status().message()).find("must have 3 entries"),
+      std::string::npos);
   o.target_sizes = {};
   o.lambda = std::numeric_limits<double>::infinity();
   EXPECT_NE(std::string(CreatePruningMethod("l0", o).status().message())
@@ -164,8 +163,8 @@ TEST(Registry, RejectsBadSettingsNamingTheField) {
 TEST(Registry, MethodsDeclareTheirOwnOptions) {
   std::vector<std::string> flags;
   for (const MethodOptionSpec& spec : RegisteredMethodOptions()) flags.push_back(spec.flag);
-  for (const char* want : {"l0_init_keep", "l0_gate_learning_rate", "l0_mode",
-                           "uniform_fraction_keep"}) {
+  for (const char* want :
+       {"l0_init_keep", "l0_gate_learning_rate", "l0_mode", "uniform_fraction_keep"}) {
     EXPECT_EQ(std::count(flags.begin(), flags.end(), want), 1) << want;
   }
   const std::vector<std::string> settings_flags = RegisteredSettingsFlags();

@@ -20,7 +20,8 @@
 // Why proximal and not the penalty's subgradient in the loss: measured on the default preset
 // (Zaremba small, 400 fine-tuning steps), the subgradient form shrank groups but left them
 // non-zero: lambda 0.1 per window (about 2,700 on today's per-token scale) removed no unit
-// (test perplexity 142), lambda 0.3 removed 13 + 5 units at test perplexity 322. The proximal step reaches exact zeros for the same objective.
+// (test perplexity 142), lambda 0.3 removed 13 + 5 units at test perplexity 322. The proximal step
+// reaches exact zeros for the same objective.
 //
 // A group that is entirely zero removes its hidden unit; the shared compaction
 // (pruning/compaction.h) removes it physically. The embedding is not grouped (ISS prunes hidden
@@ -91,11 +92,11 @@ class IssGroupLasso : public PruningMethod {
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
-    "iss", "ISS group Lasso on LSTM hidden units, proximal SGD (Wen et al., ICLR 2018)",
-    /*structured=*/true, SettingKind::kLambda, {0.01, 0.03},
-    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
-    }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(
+    MethodInfo("iss", "ISS group Lasso on LSTM hidden units, proximal SGD (Wen et al., ICLR 2018)",
+               /*structured=*/true, SettingKind::kLambda, {0.01, 0.03},
+               [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+                 return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
+               }));
 
 }  // namespace rnnprune

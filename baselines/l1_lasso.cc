@@ -3,9 +3,9 @@
 // Wen et al. 2018 and 2020), N the training tokens of an epoch (the penalty scale of every
 // method, pruning/method.h PenaltyScale). Optimised by proximal SGD: after the SGD step on the
 // NLL, the soft-threshold w <- sign(w) max(|w| - lr * s * lambda, 0) with s = penalty_scale
-// (the proximal operator of the L1 norm), then weights with |w| < zero_threshold are set to exactly 0 (the same rule as the
-// ISS baseline). The final structure is the pattern of non-zeros: irregular sparsity, timed
-// both in CSR form and as dense matrices with zeros.
+// (the proximal operator of the L1 norm), then weights with |w| < zero_threshold are set to exactly
+// 0 (the same rule as the ISS baseline). The final structure is the pattern of non-zeros: irregular
+// sparsity, timed both in CSR form and as dense matrices with zeros.
 #include <memory>
 #include <string>
 #include <vector>

@@ -102,7 +102,8 @@ class MagnitudePruning : public PruningMethod {
       if (prune <= 0) continue;
       // Prune the `prune` smallest |w|. Pruned weights are 0 here (masks applied just before)
       // and the sort is stable, so with prune >= the number already pruned they stay pruned.
-      torch::Tensor order = std::get<1>(w.abs().flatten().sort(/*stable=*/c10::optional<bool>(true), /*dim=*/0));
+      torch::Tensor order =
+          std::get<1>(w.abs().flatten().sort(/*stable=*/c10::optional<bool>(true), /*dim=*/0));
       torch::Tensor flat = torch::ones({w.numel()}, torch::kBool);
       flat.index_fill_(0, order.narrow(0, 0, prune), false);
       mask = flat.view(w.sizes());

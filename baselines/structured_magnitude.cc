@@ -3,8 +3,8 @@
 // dimensions by the L2 norm of the weights they feed (embedding column and W_ih^0 column), and,
 // when the targets fix them, the inputs of layers l >= 2 by the L2 norm of their W_ih^l
 // column; keeps the largest down to the target sizes (by default those the L0 runs reached),
-// then fine-tunes the compacted model. One-shot magnitude criterion at neuron granularity, in the spirit of
-// Li et al., "Pruning Filters for Efficient ConvNets", ICLR 2017.
+// then fine-tunes the compacted model. One-shot magnitude criterion at neuron granularity, in the
+// spirit of Li et al., "Pruning Filters for Efficient ConvNets", ICLR 2017.
 //
 // This file is the worked example of baselines/README.md: one file, one registration line.
 #include <memory>

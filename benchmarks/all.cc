@@ -113,8 +113,8 @@ void PrintHelp() {
     }
   }
   for (const auto& [name, flag] : flags) {
-    absl::StrAppend(&text, "  --", name, ": ", flag->Help(), " (default: '",
-                    flag->DefaultValue(), "')\n");
+    absl::StrAppend(&text, "  --", name, ": ", flag->Help(), " (default: '", flag->DefaultValue(),
+                    "')\n");
   }
   std::fputs(text.c_str(), stdout);
 }

@@ -23,9 +23,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "reporting/results.h"
 #include "training/bidaf_training_checkpoint.h"
 #include "training/lm_training_checkpoint.h"
-#include "reporting/results.h"
 
 namespace rnnprune {
 namespace {
@@ -33,9 +33,9 @@ namespace {
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-constexpr int kDenseSteps = 60;     // the smoke preset's BPTT windows of dense training
-constexpr int kSearchSteps = 15;    // and of each method's search phase
-constexpr int kRecoverySteps = 5;   // and recovery phase
+constexpr int kDenseSteps = 60;    // the smoke preset's BPTT windows of dense training
+constexpr int kSearchSteps = 15;   // and of each method's search phase
+constexpr int kRecoverySteps = 5;  // and recovery phase
 constexpr int kCheckpointEvery = 3;
 
 std::string AllBinary() {
@@ -43,17 +43,10 @@ std::string AllBinary() {
 }
 
 std::vector<std::string> Args(const std::string& data_dir, const std::string& name) {
-  return {AllBinary(),
-          "--preset=smoke",
-          "--tasks=ptb",
-          "--methods=l0",
-          "--settings=l0=1",
+  return {AllBinary(), "--preset=smoke", "--tasks=ptb", "--methods=l0", "--settings=l0=1",
           // The default gate rate (0.5) closes every gate in the smoke preset's 15 steps.
-          "--l0_gate_learning_rate=0.02",
-          "--threads=1",
-          "--seed=5",
-          "--checkpoint_every_steps=" + std::to_string(kCheckpointEvery),
-          "--data_dir=" + data_dir,
+          "--l0_gate_learning_rate=0.02", "--threads=1", "--seed=5",
+          "--checkpoint_every_steps=" + std::to_string(kCheckpointEvery), "--data_dir=" + data_dir,
           "--reports_dir=" + TestTmpPath(name + "/reports"),
           "--output_dir=" + TestTmpPath(name + "/runs")};
 }
@@ -82,14 +75,14 @@ void KillWhenWritten(const std::string& data, const std::string& log, const std:
                      int steps_in_epoch) {
   const pid_t pid = SpawnForTest(Args(data, "b"), TestTmpPath(log));
   ASSERT_GT(pid, 0);
-  const KillOutcome outcome =
-      WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600));
+  const KillOutcome outcome = WaitThenKill(
+      pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600));
   ASSERT_EQ(outcome, KillOutcome::kKilled)
       << "not killed while a run was training: " << ReadFile(TestTmpPath(log)).value_or("");
   absl::StatusOr<LmTrainingCheckpoint> left = LoadLmTrainingCheckpoint(ckpt);
   ASSERT_TRUE(left.ok()) << left.status();
-  std::cout << log << ": killed with " << ckpt << " at epoch " << left->progress.epoch
-            << ", step " << left->progress.step << " on disk\n";
+  std::cout << log << ": killed with " << ckpt << " at epoch " << left->progress.epoch << ", step "
+            << left->progress.step << " on disk\n";
   EXPECT_GT(left->progress.step, 0);
   EXPECT_LT(left->progress.step, steps_in_epoch) << "the checkpoint left is not mid-epoch";
 }
@@ -212,7 +205,8 @@ TEST(AllKill, SquadTaskKilledMidEpochResumesToTheSameResults) {
   const std::string ckpt = TestTmpPath("sb/runs/squad_smoke.train.ckpt");
   const pid_t pid = SpawnForTest(SquadArgs(data, "sb"), TestTmpPath("sb1.log"));
   ASSERT_GT(pid, 0);
-  ASSERT_EQ(WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600)),
+  ASSERT_EQ(WaitThenKill(
+                pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(600)),
             KillOutcome::kKilled)
       << ReadFile(TestTmpPath("sb1.log")).value_or("");
   absl::StatusOr<BidafTrainingCheckpoint> left = LoadBidafTrainingCheckpoint(ckpt);

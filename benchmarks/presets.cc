@@ -134,8 +134,8 @@ std::vector<Preset> AllPresets() {
     q->squad_learning_rate = p[2].squad_learning_rate;
     q->squad_max_answer_tokens = p[2].squad_max_answer_tokens;
     q->squad_ema_decay = p[2].squad_ema_decay;
-    q->squad_budget = absl::StrCat("quick: as the default preset (",
-                                   p[2].squad_budget.substr(9), ")");
+    q->squad_budget =
+        absl::StrCat("quick: as the default preset (", p[2].squad_budget.substr(9), ")");
   }
   return p;
 }
@@ -152,8 +152,8 @@ absl::StatusOr<Preset> GetPreset(const std::string& name) {
   for (const Preset& p : AllPresets()) {
     if (p.name == name) return p;
   }
-  return absl::InvalidArgumentError(absl::StrCat("--preset='", name, "' is not one of ",
-                                                 absl::StrJoin(PresetNames(), ", ")));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--preset='", name, "' is not one of ", absl::StrJoin(PresetNames(), ", ")));
 }
 
 }  // namespace rnnprune

@@ -13,12 +13,12 @@ namespace rnnprune {
 
 struct Preset {
   std::string name;
-  std::string description;         // one line for --help and the README
+  std::string description;           // one line for --help and the README
   std::vector<std::string> configs;  // Zaremba configs trained ("small", "medium", "large")
-  int epochs = 0;                  // 0: the published schedule's epochs
-  int decay_after_epochs = 0;      // 0: the published schedule's; else lr decays after this epoch
-  int64_t max_steps_per_epoch = 0; // 0: whole epochs
-  std::string budget;              // wall time of the PTB stage on 2 cores, as measured
+  int epochs = 0;                    // 0: the published schedule's epochs
+  int decay_after_epochs = 0;        // 0: the published schedule's; else lr decays after this epoch
+  int64_t max_steps_per_epoch = 0;   // 0: whole epochs
+  std::string budget;                // wall time of the PTB stage on 2 cores, as measured
   // Pruning methods (pruning/method.h), each run on the dense checkpoint with the same
   // protocol and budget: the default --methods list and, per method, its settings (lambdas per
   // epoch of training tokens, or sparsities; methods not listed here use their registered
@@ -44,7 +44,7 @@ struct Preset {
   // > 0: the pruned models' valid/test perplexities use only the first this-many tokens (smoke
   // only; labelled in the results). 0: whole splits.
   int64_t max_eval_tokens = 0;
-  int timing_repeats = 50;             // inference timing: median of this many calls
+  int timing_repeats = 50;  // inference timing: median of this many calls
   // Task "speed" (benchmarks/speed_suite.h): Google Benchmark's minimum time per benchmark (s),
   // the thread counts, and a cap on the parameters of the shapes timed (0: every shape).
   double speed_min_time = 0.2;

@@ -494,9 +494,10 @@ absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, cons
   if (sparse) runners.push_back(CsrRunner(sparse));
   const double load = LoadAverage1Min();
   if (load > MachineCores()) {
-    o.log(absl::StrFormat("warning: load average %.2f is above this machine's %d cores before "
-                          "timing: the speedups will be noisy (run the job alone)",
-                          load, MachineCores()));
+    o.log(
+        absl::StrFormat("warning: load average %.2f is above this machine's %d cores before "
+                        "timing: the speedups will be noisy (run the job alone)",
+                        load, MachineCores()));
   }
   std::vector<InferenceTiming> t;
   double spread = 0;
@@ -523,13 +524,19 @@ absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, cons
   (*r)["timing_attempts"] = attempts;
   if (spread > kMaxRelativeSpread) (*r)["speedup_uncertain"] = true;
   if (load >= 0) (*r)["load_average_before_timing"] = load;
-  (*r)["timing_protocol"] = absl::StrCat(
-      "median of ", preset.timing_repeats, " calls of 35 tokens each, the dense parent and the "
-      "pruned model", sparse ? " (dense with zeros, and CSR through Eigen)" : "",
-      " interleaved call by call in one process, inference engine '", kDefaultInferenceEngine,
-      "' (reports/speed.md), ", o.threads, " threads; spread: the interquartile range of the "
-      "per-call ratios; re-measured (at most ", kMaxTimingAttempts, " times) while the LSTM "
-      "batch-1 range is wider than ", kMaxRelativeSpread * 100, "% of its median");
+  (*r)["timing_protocol"] =
+      absl::StrCat("median of ", preset.timing_repeats,
+                   " calls of 35 tokens each, the dense parent and the "
+                   "pruned model",
+                   sparse ? " (dense with zeros, and CSR through Eigen)" : "",
+                   " interleaved call by call in one process, inference engine '",
+                   kDefaultInferenceEngine, "' (reports/speed.md), ", o.threads,
+                   " threads; spread: the interquartile range of the "
+                   "per-call ratios; re-measured (at most ",
+                   kMaxTimingAttempts,
+                   " times) while the LSTM "
+                   "batch-1 range is wider than ",
+                   kMaxRelativeSpread * 100, "% of its median");
   (*r)["inference_engine"] = kDefaultInferenceEngine;
   return absl::OkStatus();
 }

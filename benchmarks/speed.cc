@@ -21,8 +21,9 @@
 
 ABSL_FLAG(std::string, shapes, "benchmarks/speed_shapes.json",
           "shapes file (relative to the workspace), see benchmarks/speed_shapes.h");
-ABSL_FLAG(std::vector<std::string>, engines, {},
-          "comma-separated engines (default: every registered one: auto, blas, onednn, torch, csr)");
+ABSL_FLAG(
+    std::vector<std::string>, engines, {},
+    "comma-separated engines (default: every registered one: auto, blas, onednn, torch, csr)");
 ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
           "comma-separated thread counts, each > 0");
 ABSL_FLAG(double, min_time, 0.2, "minimum seconds per benchmark (> 0)");
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "wrote %s/speed.md\n", reports_dir.c_str());
   }
-  for (const auto& n : (*doc)["notes"]) std::fprintf(stderr, "note: %s\n", n.get<std::string>().c_str());
+  for (const auto& n : (*doc)["notes"])
+    std::fprintf(stderr, "note: %s\n", n.get<std::string>().c_str());
   return 0;
 }

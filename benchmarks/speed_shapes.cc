@@ -63,7 +63,7 @@ bool SameSizes(const LstmLmConfig& a, const LstmLmConfig& b) {
 // Replaces each ${name} of `text` by vars[name]. Errors: InvalidArgument for an unknown name or an
 // unclosed ${.
 static absl::StatusOr<std::string> Substitute(const std::string& text,
-                                       const std::map<std::string, std::string>& vars) {
+                                              const std::map<std::string, std::string>& vars) {
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -79,7 +79,8 @@ static absl::StatusOr<std::string> Substitute(const std::string& text,
     const std::string name = text.substr(start + 2, end - start - 2);
     auto it = vars.find(name);
     if (it == vars.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown variable ${", name, "} in '", text, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown variable ${", name, "} in '", text, "'"));
     }
     out += text.substr(i, start - i) + it->second;
     i = end + 1;
@@ -112,8 +113,8 @@ absl::StatusOr<SpeedShapes> LoadSpeedShapes(const std::string& path, const std::
     SpeedShape shape;
     shape.name = j["name"].get<std::string>();
     if (!ValidName(shape.name)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": name '", shape.name,
-                                                     "' must match [A-Za-z0-9_.:-]+"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": name '", shape.name, "' must match [A-Za-z0-9_.:-]+"));
     }
     if (index.count(shape.name) > 0) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate name '", shape.name, "'"));
@@ -126,20 +127,20 @@ absl::StatusOr<SpeedShapes> LoadSpeedShapes(const std::string& path, const std::
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", e.what()));
     }
     if (!(shape.sparsity >= 0.0 && shape.sparsity < 1.0)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": sparsity ", shape.sparsity,
-                                                     " must be in [0, 1)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": sparsity ", shape.sparsity, " must be in [0, 1)"));
     }
     const SpeedShape* parent = nullptr;
     if (!shape.parent.empty()) {
       auto it = index.find(shape.parent);
       if (it == index.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": parent '", shape.parent, "' is not a shape listed before this one"));
+        return absl::InvalidArgumentError(absl::StrCat(where, ": parent '", shape.parent,
+                                                       "' is not a shape listed before this one"));
       }
       parent = &out.shapes[it->second];
       if (!parent->parent.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ": parent '", shape.parent,
-                                                       "' is itself a pruned shape"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": parent '", shape.parent, "' is itself a pruned shape"));
       }
     }
     if (shape.sparsity > 0.0) {
@@ -162,8 +163,8 @@ absl::StatusOr<SpeedShapes> LoadSpeedShapes(const std::string& path, const std::
     }
     absl::StatusOr<std::string> substituted = Substitute(run["results"].get<std::string>(), vars);
     if (!substituted.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": compacted_runs: ",
-                                                     substituted.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": compacted_runs: ", substituted.status().message()));
     }
     const std::string results = Resolve(*substituted, base_dir);
     std::ifstream rin(results);
@@ -201,17 +202,16 @@ absl::StatusOr<SpeedShapes> LoadSpeedShapes(const std::string& path, const std::
         shape.name = absl::StrCat(r.at("method").get<std::string>(), "_", setting);
         const std::string config_name = r.value("config_name", std::string());
         shape.parent = parents.value(config_name, std::string());
-        shape.source = absl::StrCat("our ", r.at("method").get<std::string>(), " run (",
-                                    setting, "), ", r.value("preset", std::string("?")),
-                                    " preset, commit ",
+        shape.source = absl::StrCat("our ", r.at("method").get<std::string>(), " run (", setting,
+                                    "), ", r.value("preset", std::string("?")), " preset, commit ",
                                     r.value("git_commit", std::string("?")).substr(0, 7));
       } catch (const json::exception& e) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": ", e.what()));
       }
       if (absl::Status s = ReadSizes(r["model"], where, &shape.config); !s.ok()) return s;
       if (shape.parent.empty() || index.count(shape.parent) == 0) {
-        out.notes.push_back(absl::StrCat(where, ": ", shape.name,
-                                         " skipped: no parent shape for its config"));
+        out.notes.push_back(
+            absl::StrCat(where, ": ", shape.name, " skipped: no parent shape for its config"));
         continue;
       }
       bool merged = false;

@@ -32,8 +32,8 @@ struct SpeedShape {
   std::string source;  // where the shape comes from, for the report
   std::string parent;  // dense parent's shape name; empty for a dense model
   LstmLmConfig config;
-  double sparsity = 0.0;           // > 0: LSTM weights magnitude-pruned to this sparsity, in CSR
-  std::vector<std::string> also;   // compacted runs with the same sizes, merged into this one
+  double sparsity = 0.0;          // > 0: LSTM weights magnitude-pruned to this sparsity, in CSR
+  std::vector<std::string> also;  // compacted runs with the same sizes, merged into this one
   int64_t NumParameters() const { return config.NumParameters(); }
 };
 

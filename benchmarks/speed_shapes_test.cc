@@ -33,8 +33,8 @@ TEST(SpeedShapes, ReadsTheCommittedFileAndTheCompactedRuns) {
   const std::string dir = TmpDir() + "/shapes_ok";
   ASSERT_TRUE(MakeDirs(dir + "/results").ok());
   ASSERT_TRUE(WriteFileAtomically(dir + "/results/ptb_mine.jsonl", kRecords).ok());
-  absl::StatusOr<SpeedShapes> s =
-      LoadSpeedShapes("benchmarks/speed_shapes.json", "", {{"reports_dir", dir}, {"preset", "mine"}});
+  absl::StatusOr<SpeedShapes> s = LoadSpeedShapes("benchmarks/speed_shapes.json", "",
+                                                  {{"reports_dir", dir}, {"preset", "mine"}});
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_TRUE(s->notes.empty());
   auto find = [&](const std::string& name) -> const SpeedShape* {
@@ -71,8 +71,9 @@ TEST(SpeedShapes, ReadsTheCommittedFileAndTheCompactedRuns) {
 }
 
 TEST(SpeedShapes, MissingResultsAreANoteNotAnError) {
-  absl::StatusOr<SpeedShapes> s = LoadSpeedShapes(
-      "benchmarks/speed_shapes.json", "", {{"reports_dir", TmpDir() + "/nowhere"}, {"preset", "x"}});
+  absl::StatusOr<SpeedShapes> s =
+      LoadSpeedShapes("benchmarks/speed_shapes.json", "",
+                      {{"reports_dir", TmpDir() + "/nowhere"}, {"preset", "x"}});
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->notes.size(), 1u);
   EXPECT_NE(s->notes[0].find("not found"), std::string::npos);

@@ -65,7 +65,7 @@ Traffic ComputeTraffic(const LstmLm& model, bool sparse) {
     t.hh_bytes += MatrixBytes(w.w_hh, sparse);
     t.bias_bytes += 4.0 * static_cast<double>(w.b_ih.numel());
     t.lstm_macs += sparse ? static_cast<double>(w.w_ih.count_nonzero().item<int64_t>() +
-                                                 w.w_hh.count_nonzero().item<int64_t>())
+                                                w.w_hh.count_nonzero().item<int64_t>())
                           : static_cast<double>(w.w_ih.numel() + w.w_hh.numel());
   }
   t.decoder_bytes = 4.0 * static_cast<double>(c.vocab_size * (c.hidden_sizes.back() + 1));
@@ -87,7 +87,8 @@ LstmLm BuildModel(const SpeedShape& shape, uint64_t seed) {
       for (torch::Tensor* m : {&w.w_ih, &w.w_hh}) {
         torch::Tensor mag = m->abs().flatten();
         const int64_t k = std::max<int64_t>(
-            1, static_cast<int64_t>(std::llround(shape.sparsity * static_cast<double>(mag.numel()))));
+            1,
+            static_cast<int64_t>(std::llround(shape.sparsity * static_cast<double>(mag.numel()))));
         const float threshold = std::get<0>(mag.kthvalue(k)).item<float>();
         m->masked_fill_(m->abs() <= threshold, 0.0);
       }
@@ -160,7 +161,8 @@ void RunEngineBenchmark(benchmark::State& state, const SpeedShape* shape,
   auto one_sequence = [&]() -> absl::Status {
     if (!token) return (*engine)->Run(tokens, logits);
     for (int64_t t = 0; t < kSteps; ++t) {
-      absl::Status s = (*engine)->Run(absl::MakeConstSpan(tokens.data() + t * batch, batch), logits);
+      absl::Status s =
+          (*engine)->Run(absl::MakeConstSpan(tokens.data() + t * batch, batch), logits);
       if (!s.ok()) return s;
     }
     return absl::OkStatus();
@@ -182,16 +184,15 @@ void RunEngineBenchmark(benchmark::State& state, const SpeedShape* shape,
   state.counters["tokens/s"] = benchmark::Counter(done, benchmark::Counter::kIsRate);
   state.counters["FLOP/s"] =
       benchmark::Counter(done * traffic.FlopsPerToken(logits), benchmark::Counter::kIsRate);
-  state.counters["weight_bytes/s"] = benchmark::Counter(
-      done * traffic.BytesPerToken(mode, logits), benchmark::Counter::kIsRate);
+  state.counters["weight_bytes/s"] =
+      benchmark::Counter(done * traffic.BytesPerToken(mode, logits), benchmark::Counter::kIsRate);
 }
 
 // Console output as usual, and every run kept for the results document.
 class CollectingReporter : public benchmark::ConsoleReporter {
  public:
   // Colours only on a terminal (logs stay plain text).
-  CollectingReporter()
-      : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
+  CollectingReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
   struct Result {
     double seconds_per_iteration = 0;
     std::map<std::string, double> counters;
@@ -314,8 +315,8 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
   CollectingReporter reporter;
   // The machine limits always run: every roofline bound needs them.
   benchmark::RunSpecifiedBenchmarks(
-      &reporter, options.filter.empty() ? std::string(".")
-                                        : absl::StrCat("limits/|(", options.filter, ")"));
+      &reporter,
+      options.filter.empty() ? std::string(".") : absl::StrCat("limits/|(", options.filter, ")"));
   benchmark::ClearRegisteredBenchmarks();
   Cache().Clear();
 
@@ -329,9 +330,8 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
       const bool flops = std::string(kind) == "sgemm";
       const double v = it->second.counters[flops ? "flops_per_second" : "bytes_per_second"];
       limit[{kind, t}] = v;
-      limits.push_back({{"kind", kind},
-                        {"threads", t},
-                        {flops ? "gflops" : "gbytes_per_s", v / 1e9}});
+      limits.push_back(
+          {{"kind", kind}, {"threads", t}, {flops ? "gflops" : "gbytes_per_s", v / 1e9}});
     }
   }
 
@@ -354,7 +354,8 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
          {"sparsity", s->sparsity},
          {"also", also},
          {"config", json::parse(s->config.ToJson())},
-         {"lstm_weight_bytes", (s->sparsity > 0 ? sparse_traffic : dense_traffic).WorkingSet(false)},
+         {"lstm_weight_bytes",
+          (s->sparsity > 0 ? sparse_traffic : dense_traffic).WorkingSet(false)},
          {"decoder_weight_bytes", dense_traffic.decoder_bytes},
          {"lstm_macs_per_token", (s->sparsity > 0 ? sparse_traffic : dense_traffic).lstm_macs},
          {"decoder_macs_per_token", dense_traffic.decoder_macs}});
@@ -424,11 +425,15 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
                             {"description", GetInferenceEngineInfo(e)->description},
                             {"sparse", GetInferenceEngineInfo(e)->sparse}});
   }
-  return json{{"machine", machine}, {"limits", limits},   {"engines", engines_json},
-              {"shapes", shapes_json}, {"runs", runs},     {"notes", notes},
-              {"default_engine", kDefaultInferenceEngine},
-              {"default_engine_regimes",
-               {{"batch_1", kBatchOneEngine}, {"batch_20", kBatchedEngine}}}};
+  return json{
+      {"machine", machine},
+      {"limits", limits},
+      {"engines", engines_json},
+      {"shapes", shapes_json},
+      {"runs", runs},
+      {"notes", notes},
+      {"default_engine", kDefaultInferenceEngine},
+      {"default_engine_regimes", {{"batch_1", kBatchOneEngine}, {"batch_20", kBatchedEngine}}}};
 }
 
 }  // namespace rnnprune

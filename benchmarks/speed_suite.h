@@ -42,19 +42,19 @@ namespace rnnprune {
 
 struct SpeedOptions {
   std::string shapes_path = "benchmarks/speed_shapes.json";  // relative to base_dir
-  std::string base_dir;                 // workspace root for relative paths
+  std::string base_dir;                                      // workspace root for relative paths
   // ${name} in the shapes file's results paths is replaced by vars[name]; the main job sets
   // reports_dir and preset so that the compacted runs are those it has just made.
   std::map<std::string, std::string> vars = {{"reports_dir", "reports"}, {"preset", "default"}};
-  std::vector<std::string> engines;     // empty: every registered engine
-  std::vector<int> threads = {1, 2};    // each > 0
-  double min_time = 0.2;                // seconds per benchmark (Google Benchmark's MinTime), > 0
-  int64_t max_parameters = 0;           // > 0: skip shapes with more parameters (smoke)
-  uint64_t seed = 1;                    // weights and token ids
+  std::vector<std::string> engines;   // empty: every registered engine
+  std::vector<int> threads = {1, 2};  // each > 0
+  double min_time = 0.2;              // seconds per benchmark (Google Benchmark's MinTime), > 0
+  int64_t max_parameters = 0;         // > 0: skip shapes with more parameters (smoke)
+  uint64_t seed = 1;                  // weights and token ids
   // Regex over benchmark names (Google Benchmark's filter syntax); empty: all. The machine
   // limits always run (the roofline needs them).
   std::string filter;
-  std::string command;                  // the command line, recorded in the results
+  std::string command;  // the command line, recorded in the results
   // Provenance recorded in the results; when empty, collected at the start of the run. The main
   // job passes the one it took at its own start (its ptb task rewrites tracked result files,
   // which would otherwise mark the tree dirty before the speed task starts).

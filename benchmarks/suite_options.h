@@ -77,12 +77,12 @@ const std::vector<std::string>& SuiteTaskNames();
 
 // Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
 // rule (unknown preset, task or method; a --squad_train or --glove file that does not exist;
-// threads < 1 or above kMaxThreadsPerCore x MachineCores(); device not cpu/cuda; a --settings entry for an unknown method, with no value,
-// unparsable, out of range for any config of the preset, or given to a method that takes none;
-// negative zero threshold; a method flag no registered method declares, or a value its
-// declaring method's rule refuses; --dense_checkpoint with a multi-config preset; empty output
-// folders); FailedPrecondition for --device=cuda on a LibTorch built without CUDA;
-// Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
+// threads < 1 or above kMaxThreadsPerCore x MachineCores(); device not cpu/cuda; a --settings entry
+// for an unknown method, with no value, unparsable, out of range for any config of the preset, or
+// given to a method that takes none; negative zero threshold; a method flag no registered method
+// declares, or a value its declaring method's rule refuses; --dense_checkpoint with a multi-config
+// preset; empty output folders); FailedPrecondition for --device=cuda on a LibTorch built without
+// CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 
 // The part of ValidateSuiteOptions that --render_only needs: a known preset, and a non-empty

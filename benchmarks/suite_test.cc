@@ -1,7 +1,5 @@
 #include "benchmarks/suite.h"
 
-#include "benchmarks/ptb_task.h"
-
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -10,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/ptb_task.h"
 #include "common/data_dir.h"
 #include "common/files.h"
 #include "gmock/gmock.h"
@@ -81,7 +80,8 @@ TEST(Suite, RejectsBadOptionsByName) {
               HasSubstr("sparsity=1.5 must be in [0, 1)"));
   o = Smoke("bad");
   o.settings["iss"] = {"strong"};
-  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("'strong' is not a number"));
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("'strong' is not a number"));
   o = Smoke("bad");
   o.settings["random"] = {"200:300:10"};
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
@@ -245,7 +245,7 @@ TEST(Suite, SmokeOnRealPtbIsDeterministic) {
 // An output folder that cannot be written fails at once, naming it (before any data is read).
 TEST(Suite, UnwritableOutputFolderFailsAtStart) {
   SuiteOptions o = Smoke("unwritable");
-  o.data_dir = "/nonexistent";  // never reached
+  o.data_dir = "/nonexistent";               // never reached
   o.reports_dir = "/proc/rnnprune_reports";  // /proc takes no new folders, even for root
   absl::StatusOr<std::vector<json>> runs = RunSuite(o);
   ASSERT_FALSE(runs.ok());
@@ -283,17 +283,26 @@ TEST(Suite, UnwritableOutputFolderFailsAtStart) {
 }
 
 TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
-  const json dense = {{"config_name", "small"}, {"method", "dense"}, {"seed", 1},
-                      {"config_hash", "d1"}};
-  const json l0 = {{"config_name", "small"}, {"method", "l0"}, {"setting", "1e-4"},
-                   {"seed", 1}, {"parent_checkpoint", "x.pt"}, {"parent_config_hash", "d1"},
+  const json dense = {
+      {"config_name", "small"}, {"method", "dense"}, {"seed", 1}, {"config_hash", "d1"}};
+  const json l0 = {{"config_name", "small"},      {"method", "l0"},
+                   {"setting", "1e-4"},           {"seed", 1},
+                   {"parent_checkpoint", "x.pt"}, {"parent_config_hash", "d1"},
                    {"config_hash", "l1"}};
-  const json iss = {{"config_name", "small"}, {"method", "iss"}, {"setting", "0.1"},
-                    {"seed", 1}, {"parent_checkpoint", "x.pt"}, {"parent_config_hash", "d1"},
+  const json iss = {{"config_name", "small"},
+                    {"method", "iss"},
+                    {"setting", "0.1"},
+                    {"seed", 1},
+                    {"parent_checkpoint", "x.pt"},
+                    {"parent_config_hash", "d1"},
                     {"config_hash", "i1"}};
-  const json control = {{"config_name", "small"}, {"method", "dense"}, {"setting", "-"},
-                        {"seed", 1}, {"parent_checkpoint", "x.pt"},
-                        {"parent_config_hash", "d1"}, {"config_hash", "c1"}};
+  const json control = {{"config_name", "small"},
+                        {"method", "dense"},
+                        {"setting", "-"},
+                        {"seed", 1},
+                        {"parent_checkpoint", "x.pt"},
+                        {"parent_config_hash", "d1"},
+                        {"config_hash", "c1"}};
   const std::vector<json> earlier = {dense, control, l0, iss};
 
   // Killed after re-running the dense model and the l0 run under a changed l0 config: the

@@ -41,9 +41,9 @@ absl::StatusOr<std::string> ResolveDataDir(const std::string& flag_value) {
   }
   const std::string shared = WorkspaceRoot() + "/../shared/data";
   if (PathExists(shared)) return shared;
-  return absl::NotFoundError(absl::StrCat(
-      "no data folder: --data_dir is empty, RNNPRUNE_DATA is unset and '", shared,
-      "' does not exist; run tools/fetch_data.sh or point one of them at the data"));
+  return absl::NotFoundError(
+      absl::StrCat("no data folder: --data_dir is empty, RNNPRUNE_DATA is unset and '", shared,
+                   "' does not exist; run tools/fetch_data.sh or point one of them at the data"));
 }
 
 std::string TestDataDir(const std::string& relative_file) {

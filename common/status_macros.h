@@ -12,10 +12,10 @@
 
 // RETURN_IF_ERROR(expr): evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define RETURN_IF_ERROR(expr)                                     \
-  do {                                                            \
-    ::absl::Status rnnprune_status_ = (expr);                     \
-    if (!rnnprune_status_.ok()) return rnnprune_status_;          \
+#define RETURN_IF_ERROR(expr)                            \
+  do {                                                   \
+    ::absl::Status rnnprune_status_ = (expr);            \
+    if (!rnnprune_status_.ok()) return rnnprune_status_; \
   } while (false)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates `expr` (an absl::StatusOr<T>); on error returns its

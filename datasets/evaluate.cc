@@ -30,8 +30,9 @@ absl::StatusOr<nlohmann::json> ReadJson(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: evaluate <dataset.json> <predictions.json>\n"
-                         "Evaluation for SQuAD 1.1 (exact match and F1, percent)\n");
+    std::fprintf(stderr,
+                 "usage: evaluate <dataset.json> <predictions.json>\n"
+                 "Evaluation for SQuAD 1.1 (exact match and F1, percent)\n");
     return 2;
   }
   const std::string dataset_path = rnnprune::ResolveUserPath(argv[1]);

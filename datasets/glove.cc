@@ -33,8 +33,8 @@ absl::StatusOr<GloveVectors> LoadGlove(const std::string& path) {
     const int64_t dim = static_cast<int64_t>(parts.size()) - 1;
     if (out.dim == 0) out.dim = dim;
     if (dim != out.dim) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_no, ": ", dim,
-                                                     " values, but the first line has ", out.dim));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line_no, ": ", dim, " values, but the first line has ", out.dim));
     }
     std::vector<float> v(static_cast<size_t>(dim));
     for (int64_t k = 0; k < dim; ++k) {
@@ -69,8 +69,8 @@ absl::StatusOr<GloveVectors> LoadGlove(const std::string& path) {
 }
 
 absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& vocabulary,
-                                            const GloveVectors* glove, int64_t dim,
-                                            uint64_t seed, const std::string& glove_name) {
+                                            const GloveVectors* glove, int64_t dim, uint64_t seed,
+                                            const std::string& glove_name) {
   if (dim <= 0) return absl::InvalidArgumentError(absl::StrCat("dim ", dim, " must be > 0"));
   if (glove != nullptr && glove->dim != dim) {
     return absl::InvalidArgumentError(absl::StrCat("GloVe ", glove_name, " has ", glove->dim,
@@ -85,7 +85,8 @@ absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& voca
     const std::vector<float>* found = nullptr;
     if (glove != nullptr) {
       auto it = glove->vectors.find(vocabulary[w]);
-      if (it == glove->vectors.end()) it = glove->vectors.find(absl::AsciiStrToLower(vocabulary[w]));
+      if (it == glove->vectors.end())
+        it = glove->vectors.find(absl::AsciiStrToLower(vocabulary[w]));
       if (it != glove->vectors.end()) found = &it->second;
     }
     if (found != nullptr) {

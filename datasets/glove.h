@@ -37,8 +37,8 @@ struct EmbeddingInit {
 // null every row is random and the message says "random initialisation (no GloVe file)".
 // Errors: InvalidArgument when dim <= 0 or glove->dim != dim.
 absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& vocabulary,
-                                            const GloveVectors* glove, int64_t dim,
-                                            uint64_t seed, const std::string& glove_name);
+                                            const GloveVectors* glove, int64_t dim, uint64_t seed,
+                                            const std::string& glove_name);
 
 }  // namespace rnnprune
 

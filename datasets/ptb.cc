@@ -108,8 +108,7 @@ struct SplitText {
   std::vector<int64_t> token_line;  // 1-based line of each token, for error messages
 };
 
-absl::StatusOr<SplitText> ReadSplit(absl::string_view dir, const PtbFileSpec& spec,
-                                    bool verify) {
+absl::StatusOr<SplitText> ReadSplit(absl::string_view dir, const PtbFileSpec& spec, bool verify) {
   SplitText s;
   s.path = absl::StrCat(dir, "/", spec.name);
   if (!PathExists(s.path)) {
@@ -161,9 +160,9 @@ absl::StatusOr<PtbCorpus> LoadPtb(absl::string_view dir, const PtbLoadOptions& o
     corpus.dir = std::string(dir);
     corpus.vocab = Vocabulary::FromWords(train.tokens);
     if (options.verify_checksums && corpus.vocab.size() != kPtbVocabSize) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: vocabulary has %d words; the canonical PTB has exactly %d", train.path,
-          corpus.vocab.size(), kPtbVocabSize));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: vocabulary has %d words; the canonical PTB has exactly %d",
+                          train.path, corpus.vocab.size(), kPtbVocabSize));
     }
     ASSIGN_OR_RETURN(corpus.train, ToIds(train, corpus.vocab));
     ASSIGN_OR_RETURN(corpus.valid, ToIds(valid, corpus.vocab));
@@ -183,8 +182,8 @@ absl::StatusOr<torch::Tensor> Batchify(const torch::Tensor& ids, int64_t batch_s
   }
   const int64_t n = ids.size(0) / batch_size;
   if (n < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("Batchify: ", ids.size(0),
-                                                   " tokens are fewer than batch_size=", batch_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Batchify: ", ids.size(0), " tokens are fewer than batch_size=", batch_size));
   }
   // [B, n] row-major, then transpose: column b is the b-th contiguous segment.
   return ids.narrow(0, 0, n * batch_size).view({batch_size, n}).t().contiguous();

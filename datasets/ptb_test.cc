@@ -117,7 +117,7 @@ TEST(Ptb, BatchifyMakesContiguousColumns) {
 
 TEST(Ptb, BpttWindowsCoverTheStreamOnce) {
   auto data = *Batchify(torch::arange(0, 20, torch::kInt64), 2);  // [10, 2]
-  ASSERT_EQ(NumBpttWindows(data, 4), 3);                         // 9 targets: 4 + 4 + 1
+  ASSERT_EQ(NumBpttWindows(data, 4), 3);                          // 9 targets: 4 + 4 + 1
   int64_t targets = 0;
   for (int64_t i = 0; i < NumBpttWindows(data, 4); ++i) {
     BpttWindow w = GetBpttWindow(data, i, 4);

@@ -115,7 +115,8 @@ absl::StatusOr<SquadDataset> ParseSquad(absl::string_view json_text, const std::
           const json& jk = jq["answers"][k];
           if (!jk.is_object() || !jk.contains("text") || !jk["text"].is_string() ||
               !jk.contains("answer_start") || !jk["answer_start"].is_number_integer()) {
-            return Missing(source, absl::StrCat(wq, ".answers[", k, "] (question ", question.id, ")"),
+            return Missing(source,
+                           absl::StrCat(wq, ".answers[", k, "] (question ", question.id, ")"),
                            "needs a string \"text\" and an integer \"answer_start\"");
           }
           SquadAnswer answer;
@@ -131,9 +132,9 @@ absl::StatusOr<SquadDataset> ParseSquad(absl::string_view json_text, const std::
           const int64_t start = js.get<int64_t>();
           // Compared without computing start + chars, which overflows for a huge answer_start.
           if (start < 0 || start > context_chars - chars) {
-            bad = absl::StrCat("answer ", k, ": answer_start ", start, " + ", chars,
-                               " characters is outside the context (", context_chars,
-                               " characters)");
+            bad =
+                absl::StrCat("answer ", k, ": answer_start ", start, " + ", chars,
+                             " characters is outside the context (", context_chars, " characters)");
             break;
           }
           answer.begin = CodePointToByte(paragraph.context, start);
@@ -141,11 +142,12 @@ absl::StatusOr<SquadDataset> ParseSquad(absl::string_view json_text, const std::
           if (paragraph.context.compare(static_cast<size_t>(answer.begin),
                                         static_cast<size_t>(answer.end - answer.begin),
                                         answer.text) != 0) {
-            bad = absl::StrCat("answer ", k, ": text \"", answer.text,
-                               "\" does not match the context at answer_start ", start, " (\"",
-                               paragraph.context.substr(static_cast<size_t>(answer.begin),
-                                                        static_cast<size_t>(answer.end - answer.begin)),
-                               "\")");
+            bad = absl::StrCat(
+                "answer ", k, ": text \"", answer.text,
+                "\" does not match the context at answer_start ", start, " (\"",
+                paragraph.context.substr(static_cast<size_t>(answer.begin),
+                                         static_cast<size_t>(answer.end - answer.begin)),
+                "\")");
             break;
           }
           // An answer without a token maps to no token span (MakeSquadExamples would fail on it).
@@ -198,8 +200,8 @@ std::vector<SpanToken> TokenizeWithSpans(absl::string_view text) {
     UChar32 c;
     U8_NEXT(text.data(), i, n, c);
     const bool word_char =
-        c >= 0 && (u_isalnum(c) || (u_getIntPropertyValue(c, UCHAR_GENERAL_CATEGORY_MASK) &
-                                    U_GC_M_MASK) != 0);
+        c >= 0 && (u_isalnum(c) ||
+                   (u_getIntPropertyValue(c, UCHAR_GENERAL_CATEGORY_MASK) & U_GC_M_MASK) != 0);
     if (word_char) {
       if (word_begin < 0) word_begin = start;
       continue;
@@ -348,9 +350,8 @@ absl::StatusOr<std::vector<SquadExample>> MakeSquadExamples(const SquadDataset& 
         absl::StatusOr<std::pair<int64_t, int64_t>> span =
             TokenSpan(context, q.answers[0].begin, q.answers[0].end);
         if (!span.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("question ", q.id, ": its answer maps to no token: ",
-                           span.status().message()));
+          return absl::InvalidArgumentError(absl::StrCat(
+              "question ", q.id, ": its answer maps to no token: ", span.status().message()));
         }
         e.answer_first = span->first;
         e.answer_last = span->second;

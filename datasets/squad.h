@@ -88,7 +88,6 @@ absl::StatusOr<std::pair<int64_t, int64_t>> TokenSpan(const std::vector<SpanToke
 
 }  // namespace rnnprune
 
-
 namespace rnnprune {
 
 // A vocabulary of words or characters: id 0 is padding, id 1 unknown, then the entries in order
@@ -121,7 +120,7 @@ struct SquadExample {
   std::vector<int64_t> context_words, question_words;  // [Tc], [Tq] int64
   std::vector<int64_t> context_chars, question_chars;  // [Tc, max_word_chars], [Tq, ...] int64
   int64_t answer_first = 0, answer_last = 0;           // token span of the first gold answer
-  std::vector<std::string> gold_texts;                  // every gold answer, for the metric
+  std::vector<std::string> gold_texts;                 // every gold answer, for the metric
 };
 
 // Examples of every question of `data`, in file order. Errors: InvalidArgument naming the

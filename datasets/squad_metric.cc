@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "unicode/uchar.h"
 #include "unicode/locid.h"
+#include "unicode/uchar.h"
 #include "unicode/unistr.h"
 
 namespace rnnprune {
@@ -119,8 +119,8 @@ double MaxF1(absl::string_view prediction, const std::vector<std::string>& golds
 }
 
 std::string SquadScore::ToOfficialJson() const {
-  return absl::StrCat("{\"exact_match\": ", json(exact_match).dump(), ", \"f1\": ",
-                      json(f1).dump(), "}");
+  return absl::StrCat("{\"exact_match\": ", json(exact_match).dump(), ", \"f1\": ", json(f1).dump(),
+                      "}");
 }
 
 absl::StatusOr<SquadScore> EvaluateSquad(const json& dataset, const json& predictions,
@@ -166,8 +166,8 @@ absl::StatusOr<SquadScore> EvaluateSquad(const json& dataset, const json& predic
         for (size_t k = 0; k < qa["answers"].size(); ++k) {
           const json& ans = qa["answers"][k];
           if (!ans.is_object() || !ans.contains("text") || !ans["text"].is_string()) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                where_q, ".answers[", k, "] (question ", id, "): needs a string \"text\""));
+            return absl::InvalidArgumentError(absl::StrCat(where_q, ".answers[", k, "] (question ",
+                                                           id, "): needs a string \"text\""));
           }
           golds.push_back(ans["text"].get<std::string>());
         }
@@ -176,8 +176,7 @@ absl::StatusOr<SquadScore> EvaluateSquad(const json& dataset, const json& predic
         if (it == predictions.end()) {
           ++score.unanswered;
           if (messages != nullptr) {
-            messages->push_back(
-                absl::StrCat("Unanswered question ", id, " will receive score 0."));
+            messages->push_back(absl::StrCat("Unanswered question ", id, " will receive score 0."));
           }
           continue;
         }

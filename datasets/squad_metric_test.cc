@@ -13,18 +13,18 @@ TEST(SquadMetric, NormalizesLikeTheOfficialScript) {
   // lower -> punctuation out -> articles out -> whitespace collapsed.
   EXPECT_EQ(NormalizeAnswer("The Quick, brown fox!"), "quick brown fox");
   EXPECT_EQ(NormalizeAnswer("  An apple a\tday  "), "apple day");
-  EXPECT_EQ(NormalizeAnswer("the theater"), "theater");       // "the" inside a word stays
-  EXPECT_EQ(NormalizeAnswer("A-the-an"), "athean");  // '-' goes first: one word, no article
+  EXPECT_EQ(NormalizeAnswer("the theater"), "theater");  // "the" inside a word stays
+  EXPECT_EQ(NormalizeAnswer("A-the-an"), "athean");      // '-' goes first: one word, no article
   EXPECT_EQ(NormalizeAnswer("(1,000) dollars"), "1000 dollars");
-  EXPECT_EQ(NormalizeAnswer("___"), "");                      // '_' is punctuation
+  EXPECT_EQ(NormalizeAnswer("___"), "");  // '_' is punctuation
   EXPECT_EQ(NormalizeAnswer(""), "");
 }
 
 TEST(SquadMetric, HandlesNonAsciiText) {
-  EXPECT_EQ(NormalizeAnswer("Élan, CAFÉ"), "élan café");           // Unicode lowercase
-  EXPECT_EQ(NormalizeAnswer("theé"), "theé");                       // é is a word character
+  EXPECT_EQ(NormalizeAnswer("Élan, CAFÉ"), "élan café");             // Unicode lowercase
+  EXPECT_EQ(NormalizeAnswer("theé"), "theé");                        // é is a word character
   EXPECT_EQ(NormalizeAnswer("the\u00a0Zürich\u2003the"), "zürich");  // Unicode spaces
-  EXPECT_EQ(NormalizeAnswer("«Beyoncé»"), "«beyoncé»");             // non-ASCII punctuation stays
+  EXPECT_EQ(NormalizeAnswer("«Beyoncé»"), "«beyoncé»");              // non-ASCII punctuation stays
   EXPECT_DOUBLE_EQ(ExactMatch("Zürich", "zürich."), 1.0);
 }
 

@@ -47,9 +47,9 @@ absl::StatusOr<SquadSplit> SplitSquadLocal(const SquadDataset& dev) {
     const bool found = std::any_of(dev.articles.begin(), dev.articles.end(),
                                    [&](const SquadArticle& a) { return a.title == t; });
     if (!found) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "local SQuAD protocol: the dataset has no article titled '", t,
-          "'; the local split is defined on dev-v1.1.json (datasets/squad_split.h)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("local SQuAD protocol: the dataset has no article titled '", t,
+                       "'; the local split is defined on dev-v1.1.json (datasets/squad_split.h)"));
     }
   }
   SquadSplit split;

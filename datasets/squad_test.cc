@@ -79,22 +79,33 @@ struct BadCase {
 };
 
 TEST(SquadReader, RejectsBadInputNamingTheQuestion) {
-  const std::string head = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [)";
+  const std::string head =
+      R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [)";
   const std::string tail = "]}]}]}";
   const BadCase cases[] = {
       {"{\"data\": [", "not valid JSON"},
       {R"({"version": "1.1"})", "needs an array \"data\""},
       {head + R"({"question": "Who?", "answers": []})" + tail, "qas[0]: needs a string \"id\""},
-      {head + R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 20, "text": "won"}]})" + tail,
-       "question q1 (data[0].paragraphs[0].qas[0]): answer 0: answer_start 20 + 3 characters is outside the context (11 characters)"},
-      {head + R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 0, "text": "Dallas"}]})" + tail,
-       "question q2 (data[0].paragraphs[0].qas[0]): answer 0: text \"Dallas\" does not match the context at answer_start 0 (\"Denver\")"},
-      {head + R"({"id": "q3", "question": "  ", "answers": [{"answer_start": 0, "text": "Denver"}]})" + tail,
+      {head +
+           R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 20, "text": "won"}]})" +
+           tail,
+       "question q1 (data[0].paragraphs[0].qas[0]): answer 0: answer_start 20 + 3 characters is "
+       "outside the context (11 characters)"},
+      {head +
+           R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 0, "text": "Dallas"}]})" +
+           tail,
+       "question q2 (data[0].paragraphs[0].qas[0]): answer 0: text \"Dallas\" does not match the "
+       "context at answer_start 0 (\"Denver\")"},
+      {head +
+           R"({"id": "q3", "question": "  ", "answers": [{"answer_start": 0, "text": "Denver"}]})" +
+           tail,
        "question q3 (data[0].paragraphs[0].qas[0]): empty question text"},
       {head + R"({"id": "q4", "question": "Who?", "answers": [{"text": "Denver"}]})" + tail,
        "(question q4): needs a string \"text\" and an integer \"answer_start\""},
-      {head + R"({"id": "q5", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
-                 {"id": "q5", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]})" + tail,
+      {head +
+           R"({"id": "q5", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
+                 {"id": "q5", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]})" +
+           tail,
        "duplicate question id q5"},
   };
   for (const BadCase& c : cases) {
@@ -114,9 +125,14 @@ TEST(SquadReader, HugeAnswerStartIsOutsideTheContext) {
   const std::string head = R"({"data": [{"paragraphs": [{"context": "Denver won.", "qas": [)";
   const std::string tail = "]}]}]}";
   const BadCase cases[] = {
-      {head + R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 9223372036854775807, "text": "won"}]})" + tail,
-       "answer 0: answer_start 9223372036854775807 + 3 characters is outside the context (11 characters)"},
-      {head + R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 18446744073709551615, "text": "won"}]})" + tail,
+      {head +
+           R"({"id": "q1", "question": "Who?", "answers": [{"answer_start": 9223372036854775807, "text": "won"}]})" +
+           tail,
+       "answer 0: answer_start 9223372036854775807 + 3 characters is outside the context (11 "
+       "characters)"},
+      {head +
+           R"({"id": "q2", "question": "Who?", "answers": [{"answer_start": 18446744073709551615, "text": "won"}]})" +
+           tail,
        "answer 0: answer_start 18446744073709551615 is outside the context (11 characters)"},
   };
   for (const BadCase& c : cases) {
@@ -148,14 +164,16 @@ TEST(SquadReader, AnswerWithoutATokenIsABadQuestion) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->num_questions, 1);
   ASSERT_EQ(d->skipped.size(), 2u);
-  EXPECT_EQ(d->skipped[1], "question space: answer 1: text \"  \" has no token (empty or only "
-                           "whitespace)");
+  EXPECT_EQ(d->skipped[1],
+            "question space: answer 1: text \"  \" has no token (empty or only "
+            "whitespace)");
   const SquadVocab words = BuildWordVocab(*d, 1), chars = BuildCharVocab(*d, 1);
   EXPECT_TRUE(MakeSquadExamples(*d, words, chars, 4).ok());
 }
 
 TEST(SquadReader, SkipsBadQuestionsWhenAskedAndCountsThem) {
-  const std::string json = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [
+  const std::string json =
+      R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Denver won.", "qas": [
     {"id": "ok", "question": "Who?", "answers": [{"answer_start": 0, "text": "Denver"}]},
     {"id": "bad", "question": "Who?", "answers": [{"answer_start": 1, "text": "Denver"}]},
     {"id": "empty", "question": "", "answers": [{"answer_start": 0, "text": "Denver"}]}]}]}]})";
@@ -225,8 +243,8 @@ TEST(SquadExamples, VocabulariesIdsSpansAndBatches) {
   EXPECT_LT(words.Id("who"), words.Id("panthers"));
   EXPECT_EQ(words.Id("Denver"), SquadVocab::kUnk);  // words are lowercased before lookup
   EXPECT_NE(words.Id("denver"), SquadVocab::kUnk);
-  EXPECT_NE(chars.Id("D"), SquadVocab::kUnk);       // characters keep their case
-  EXPECT_EQ(BuildWordVocab(*d, 3).size(), 2 + 3);   // <pad>, <unk>, who, won, ?
+  EXPECT_NE(chars.Id("D"), SquadVocab::kUnk);      // characters keep their case
+  EXPECT_EQ(BuildWordVocab(*d, 3).size(), 2 + 3);  // <pad>, <unk>, who, won, ?
   absl::StatusOr<std::vector<SquadExample>> ex = MakeSquadExamples(*d, words, chars, 4);
   ASSERT_TRUE(ex.ok()) << ex.status();
   ASSERT_EQ(ex->size(), 3u);
@@ -241,9 +259,9 @@ TEST(SquadExamples, VocabulariesIdsSpansAndBatches) {
   const SpanToken& first = (*ex)[0].context_tokens[0];
   const SpanToken& last = (*ex)[0].context_tokens[1];
   EXPECT_EQ((*ex)[0].context.substr(first.begin, last.end - first.begin), "Denver Broncos");
-  EXPECT_EQ(e.context_chars[4 * 4 + 0], chars.Id("P"));  // first 4 characters of "Panthers"
+  EXPECT_EQ(e.context_chars[4 * 4 + 0], chars.Id("P"));     // first 4 characters of "Panthers"
   EXPECT_EQ(e.context_chars[5 * 4 + 1], SquadVocab::kPad);  // "." has one character
-  EXPECT_EQ((*ex)[0].answer_last, 1);  // "Denver Broncos"
+  EXPECT_EQ((*ex)[0].answer_last, 1);                       // "Denver Broncos"
   EXPECT_FALSE(MakeSquadExamples(*d, words, chars, 0).ok());
 
   absl::StatusOr<std::vector<std::vector<int64_t>>> batches = LengthGroupedBatches(*ex, 2, 1);
@@ -274,7 +292,8 @@ TEST(SquadExamples, BatchesOfTheDevSetPadLittle) {
   double real = 0, padded = 0;
   for (const auto& b : *batches) {
     size_t longest = 0;
-    for (int64_t i : b) longest = std::max(longest, (*ex)[static_cast<size_t>(i)].context_words.size());
+    for (int64_t i : b)
+      longest = std::max(longest, (*ex)[static_cast<size_t>(i)].context_words.size());
     for (int64_t i : b) {
       real += static_cast<double>((*ex)[static_cast<size_t>(i)].context_words.size());
       padded += static_cast<double>(longest);

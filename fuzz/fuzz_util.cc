@@ -21,8 +21,8 @@ void RemoveTempDirs() {
 std::string MakeFuzzTempDir(const std::string& name) {
   if (temp_dirs_root == nullptr) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/rnnprune_fuzz.XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/rnnprune_fuzz.XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       std::perror("mkdtemp");
       std::abort();

@@ -72,23 +72,25 @@ int Main(const std::string& dir) {
       variant("config_not_string", [](RawCheckpoint& r) { r.config = c10::IValue(int64_t{7}); }) &&
       variant("config_bad_json",
               [](RawCheckpoint& r) { r.config = c10::IValue("{\"vocab_size\""); }) &&
-      variant("config_mismatch", [](RawCheckpoint& r) {
-        r.config = c10::IValue(Tiny({5}).ToJson());
-      }) &&
-      variant("config_huge", [](RawCheckpoint& r) {
-        LstmLmConfig c = Tiny({4});
-        c.vocab_size = int64_t{1} << 40;
-        r.config = c10::IValue(c.ToJson());
-      }) &&
-      variant("config_float_size", [](RawCheckpoint& r) {
-        r.config = c10::IValue(
-            "{\"vocab_size\":1e300,\"embedding_size\":3,\"hidden_sizes\":[4],"
-            "\"dropout\":0.0,\"init_scale\":0.1}");
-      }) &&
+      variant("config_mismatch",
+              [](RawCheckpoint& r) { r.config = c10::IValue(Tiny({5}).ToJson()); }) &&
+      variant("config_huge",
+              [](RawCheckpoint& r) {
+                LstmLmConfig c = Tiny({4});
+                c.vocab_size = int64_t{1} << 40;
+                r.config = c10::IValue(c.ToJson());
+              }) &&
+      variant("config_float_size",
+              [](RawCheckpoint& r) {
+                r.config = c10::IValue(
+                    "{\"vocab_size\":1e300,\"embedding_size\":3,\"hidden_sizes\":[4],"
+                    "\"dropout\":0.0,\"init_scale\":0.1}");
+              }) &&
       variant("missing_param", [](RawCheckpoint& r) { r.params.erase("lstm0_w_hh"); }) &&
-      variant("int_param", [](RawCheckpoint& r) {
-        r.params["lstm0_b_ih"] = r.params["lstm0_b_ih"].to(torch::kInt64);
-      }) &&
+      variant("int_param",
+              [](RawCheckpoint& r) {
+                r.params["lstm0_b_ih"] = r.params["lstm0_b_ih"].to(torch::kInt64);
+              }) &&
       variant("metadata_not_string", [](RawCheckpoint& r) { r.metadata = c10::IValue(1.5); });
   if (!ok) return 1;
   // Crafted files: data.pkl edited with its CRC-32 fixed, so that only the pickle check stops
@@ -99,7 +101,10 @@ int Main(const std::string& dir) {
     return Ok(EditStoredEntry(&c, suffix, edit)) &&
            Ok(WriteFileAtomically(absl::StrCat(dir, "/", name, ".pt"), c));
   };
-  const std::string key0("X\x01\x00\x00\x00" "0", 6);
+  const std::string key0(
+      "X\x01\x00\x00\x00"
+      "0",
+      6);
   const bool crafted_ok =
       crafted("pickle_huge_length", "/data.pkl",
               [](std::string* d) { d->replace(d->find('X') + 1, 4, "\xff\xff\xff\xff"); }) &&

@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "fuzz/tiny_training_run.h"
+#include "torch/torch.h"
 #include "training/interrupting_hooks.h"
 #include "training/lm_trainer.h"
 #include "training/lm_training_checkpoint.h"
-#include "torch/torch.h"
 
 namespace rnnprune {
 namespace {
@@ -53,8 +53,8 @@ int Main(const std::string& dir) {
   auto bytes = ReadFile(dir + "/mid_epoch.ckpt");
   if (!Ok(bytes.status())) return 1;
   const std::string& b = *bytes;
-  for (size_t keep : {size_t{0}, size_t{30}, b.size() / 4, b.size() / 2, b.size() - 22,
-                      b.size() - 1}) {
+  for (size_t keep :
+       {size_t{0}, size_t{30}, b.size() / 4, b.size() / 2, b.size() - 22, b.size() - 1}) {
     if (!Ok(WriteFileAtomically(absl::StrCat(dir, "/truncated_", keep, ".ckpt"),
                                 b.substr(0, keep)))) {
       return 1;
@@ -74,7 +74,8 @@ int Main(const std::string& dir) {
     auto loaded = LoadLmTrainingCheckpoint(name);
     std::printf("%s: %s\n", name.c_str(),
                 loaded.ok() ? absl::StrCat("loads (epoch ", loaded->progress.epoch, ", step ",
-                                           loaded->progress.step, ")").c_str()
+                                           loaded->progress.step, ")")
+                                  .c_str()
                             : std::string(loaded.status().message()).c_str());
   }
   return 0;

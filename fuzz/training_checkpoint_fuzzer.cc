@@ -1,20 +1,20 @@
 // libFuzzer target for the training-checkpoint loader, the one `--resume` and the main job use:
-// the input is parsed from memory with ParseLmTrainingCheckpoint (the bytes LoadLmTrainingCheckpoint
-// reads from a file) and, when that
-// succeeds, restored into a live run (RestoreLmTrainingCheckpoint: the tiny model of
-// fuzz/tiny_training_run.h, the trainer's SGD, torch's generator, the carried LSTM state).
-// Any input must give a Status or a restored run whose tensors have the model's shapes: a crash,
-// a sanitizer report, an escaped exception or a shape change is a finding. Seeds
-// (fuzz/corpus/training_checkpoint_fuzzer) are checkpoints written by Train on that model,
-// mid-epoch and at epoch ends, and corrupted copies, made by //fuzz:make_training_checkpoint_corpus.
+// the input is parsed from memory with ParseLmTrainingCheckpoint (the bytes
+// LoadLmTrainingCheckpoint reads from a file) and, when that succeeds, restored into a live run
+// (RestoreLmTrainingCheckpoint: the tiny model of fuzz/tiny_training_run.h, the trainer's SGD,
+// torch's generator, the carried LSTM state). Any input must give a Status or a restored run whose
+// tensors have the model's shapes: a crash, a sanitizer report, an escaped exception or a shape
+// change is a finding. Seeds (fuzz/corpus/training_checkpoint_fuzzer) are checkpoints written by
+// Train on that model, mid-epoch and at epoch ends, and corrupted copies, made by
+// //fuzz:make_training_checkpoint_corpus.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
 #include "fuzz/tiny_training_run.h"
-#include "training/lm_training_checkpoint.h"
 #include "torch/torch.h"
+#include "training/lm_training_checkpoint.h"
 
 // As in checkpoint_fuzzer.cc: LibTorch has no frame pointers; unwind malloc stacks the slow way so
 // that the LSan suppression of LibTorch's own leak can match.
@@ -23,8 +23,8 @@ extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rnnprune;  // NOLINT
   const std::string what = "fuzz input";
-  auto ckpt = ParseLmTrainingCheckpoint(
-      absl::string_view(reinterpret_cast<const char*>(data), size), what);
+  auto ckpt =
+      ParseLmTrainingCheckpoint(absl::string_view(reinterpret_cast<const char*>(data), size), what);
   if (!ckpt.ok()) return 0;
   FUZZ_CHECK(ckpt->rng_state.scalar_type() == torch::kUInt8 && ckpt->rng_state.dim() == 1);
   FUZZ_CHECK(ckpt->lstm_state.h.size() == ckpt->lstm_state.c.size());

@@ -77,9 +77,9 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
       if (masked) h_prev = torch::mul_out(h_masked, h_prev, mc);
       // gates_t += h_{t-1} W_hh^T, straight through cblas (ATen's addmm adds ~30 us per call).
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(b),
-                  static_cast<int>(4 * hs), static_cast<int>(hs), 1.0f,
-                  h_prev.data_ptr<float>(), static_cast<int>(hs), w_hh_p, static_cast<int>(hs),
-                  1.0f, g.data_ptr<float>(), static_cast<int>(4 * hs));
+                  static_cast<int>(4 * hs), static_cast<int>(hs), 1.0f, h_prev.data_ptr<float>(),
+                  static_cast<int>(hs), w_hh_p, static_cast<int>(hs), 1.0f, g.data_ptr<float>(),
+                  static_cast<int>(4 * hs));
       CellForward(g, c_prev, cs[t], tanh_cs[t], y[t], b, hs);
     }
     torch::Tensor h_t = y[t_len - 1].clone();
@@ -126,8 +126,9 @@ class LstmLayerFunction : public torch::autograd::Function<LstmLayerFunction> {
       }
       // dh_{t-1} = dgates_t W_hh (times the mask where the recurrence read m * h_{t-1})
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(b),
-                  static_cast<int>(hs), static_cast<int>(4 * hs), 1.0f, dg, static_cast<int>(4 * hs),
-                  w_hh.data_ptr<float>(), static_cast<int>(hs), 0.0f, dhp, static_cast<int>(hs));
+                  static_cast<int>(hs), static_cast<int>(4 * hs), 1.0f, dg,
+                  static_cast<int>(4 * hs), w_hh.data_ptr<float>(), static_cast<int>(hs), 0.0f, dhp,
+                  static_cast<int>(hs));
       if (masked) {
         dmask.addcmul_(dh, t == 0 ? h0 : y[t - 1]);
         dh.mul_(mask);
@@ -152,9 +153,9 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LstmLayerForward(
     const torch::Tensor& w_ih, const torch::Tensor& w_hh, const torch::Tensor& b_ih,
     const torch::Tensor& b_hh, const torch::Tensor& recurrent_mask) {
   // Autograd functions take defined tensors only: an empty one stands for no mask.
-  auto out = LstmLayerFunction::apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh,
-                                      recurrent_mask.defined() ? recurrent_mask
-                                                               : torch::empty({0}, x.options()));
+  auto out = LstmLayerFunction::apply(
+      x, h0, c0, w_ih, w_hh, b_ih, b_hh,
+      recurrent_mask.defined() ? recurrent_mask : torch::empty({0}, x.options()));
   return {out[0], out[1], out[2]};
 }
 

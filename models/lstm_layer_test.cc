@@ -36,10 +36,10 @@ void CheckAgainstTorchLstm(int64_t t_len, int64_t b, int64_t in, int64_t hs) {
   // A loss that uses all three outputs with random weights.
   auto gy = torch::randn_like(y), gh = torch::randn_like(h_t), gc = torch::randn_like(c_t);
   auto ours = torch::autograd::grad({(y * gy).sum() + (h_t * gh).sum() + (c_t * gc).sum()}, inputs);
-  auto theirs = torch::autograd::grad({(std::get<0>(ref) * gy).sum() +
-                                       (std::get<1>(ref).squeeze(0) * gh).sum() +
-                                       (std::get<2>(ref).squeeze(0) * gc).sum()},
-                                      inputs);
+  auto theirs = torch::autograd::grad(
+      {(std::get<0>(ref) * gy).sum() + (std::get<1>(ref).squeeze(0) * gh).sum() +
+       (std::get<2>(ref).squeeze(0) * gc).sum()},
+      inputs);
   const char* names[] = {"dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh"};
   for (size_t k = 0; k < inputs.size(); ++k) ExpectClose(ours[k], theirs[k], names[k]);
 }
@@ -70,13 +70,13 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> MaskedReference(
 
 TEST(LstmLayer, RecurrentMaskValuesAndGradients) {
   for (auto [t_len, b, in, hs] : {std::tuple<int64_t, int64_t, int64_t, int64_t>{1, 2, 3, 2},
-                                  {6, 3, 4, 5}, {35, 4, 16, 16}}) {
+                                  {6, 3, 4, 5},
+                                  {35, 4, 16, 16}}) {
     SCOPED_TRACE(testing::Message() << "T=" << t_len << " B=" << b << " H=" << hs);
     torch::manual_seed(t_len + b + in + hs);
     auto mk = [](torch::IntArrayRef s) { return (torch::rand(s) - 0.5).requires_grad_(); };
     auto x = mk({t_len, b, in}), h0 = mk({b, hs}), c0 = mk({b, hs});
-    auto w_ih = mk({4 * hs, in}), w_hh = mk({4 * hs, hs}), b_ih = mk({4 * hs}),
-         b_hh = mk({4 * hs});
+    auto w_ih = mk({4 * hs, in}), w_hh = mk({4 * hs, hs}), b_ih = mk({4 * hs}), b_hh = mk({4 * hs});
     // Gates in [0, 1], some exactly 0 or 1, a different row per sequence.
     auto m = torch::rand({b, hs}).mul_(1.4).sub_(0.2).clamp_(0, 1).requires_grad_();
     std::vector<torch::Tensor> inputs = {x, h0, c0, w_ih, w_hh, b_ih, b_hh, m};
@@ -86,10 +86,10 @@ TEST(LstmLayer, RecurrentMaskValuesAndGradients) {
     ExpectClose(h_t, rh, "h_T");
     ExpectClose(c_t, rc, "c_T");
     auto gy = torch::randn_like(y), gh = torch::randn_like(h_t), gc = torch::randn_like(c_t);
-    auto ours = torch::autograd::grad({(y * gy).sum() + (h_t * gh).sum() + (c_t * gc).sum()},
-                                      inputs);
-    auto theirs = torch::autograd::grad({(ry * gy).sum() + (rh * gh).sum() + (rc * gc).sum()},
-                                        inputs);
+    auto ours =
+        torch::autograd::grad({(y * gy).sum() + (h_t * gh).sum() + (c_t * gc).sum()}, inputs);
+    auto theirs =
+        torch::autograd::grad({(ry * gy).sum() + (rh * gh).sum() + (rc * gc).sum()}, inputs);
     const char* names[] = {"dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh", "dmask"};
     for (size_t k = 0; k < inputs.size(); ++k) ExpectClose(ours[k], theirs[k], names[k]);
   }
@@ -101,8 +101,7 @@ TEST(LstmLayer, RecurrentMaskValuesAndGradients) {
   auto masked = LstmLayerForward(x, z + 0.3, z, w_ih, w_hh, bias, bias, row.expand({3, 6}));
   auto scaled = LstmLayerForward(x, z + 0.3, z, w_ih, w_hh * row, bias, bias);
   ExpectClose(std::get<0>(masked), std::get<0>(scaled), "shared row");
-  EXPECT_THROW(LstmLayerForward(x, z, z, w_ih, w_hh, bias, bias, torch::ones({3, 5})),
-               c10::Error);
+  EXPECT_THROW(LstmLayerForward(x, z, z, w_ih, w_hh, bias, bias, torch::ones({3, 5})), c10::Error);
 }
 
 TEST(LstmLayer, OnlySomeOutputsUsed) {

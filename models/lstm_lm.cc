@@ -35,9 +35,8 @@ absl::Status LstmLmConfig::Validate() const {
                                                      hidden_sizes.size()));
     }
     if (input_sizes[0] != embedding_size) {
-      return absl::InvalidArgumentError(absl::StrCat("input_sizes[0]=", input_sizes[0],
-                                                     " must equal embedding_size=",
-                                                     embedding_size));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input_sizes[0]=", input_sizes[0], " must equal embedding_size=", embedding_size));
     }
     for (size_t l = 1; l < input_sizes.size(); ++l) {
       if (input_sizes[l] <= 0 || input_sizes[l] > hidden_sizes[l - 1]) {
@@ -181,8 +180,8 @@ LstmState LstmState::Detached() const {
 LstmLmImpl::LstmLmImpl(const LstmLmConfig& config) : config_(config) {
   const absl::Status s = config.Validate();
   TORCH_CHECK(s.ok(), "LstmLm: invalid config: ", std::string(s.message()));
-  embedding_ = register_module(
-      "embedding", torch::nn::Embedding(config.vocab_size, config.embedding_size));
+  embedding_ =
+      register_module("embedding", torch::nn::Embedding(config.vocab_size, config.embedding_size));
   for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
     const int64_t h = config.hidden_sizes[l];
     const int64_t in = config.InputSize(l);
@@ -194,8 +193,8 @@ LstmLmImpl::LstmLmImpl(const LstmLmConfig& config) : config_(config) {
     w.b_hh = register_parameter(p + "b_hh", torch::empty({4 * h}));
     layers_.push_back(std::move(w));
   }
-  decoder_ = register_module("decoder",
-                             torch::nn::Linear(config.hidden_sizes.back(), config.vocab_size));
+  decoder_ =
+      register_module("decoder", torch::nn::Linear(config.hidden_sizes.back(), config.vocab_size));
   torch::NoGradGuard no_grad;
   for (auto& p : parameters()) p.uniform_(-config.init_scale, config.init_scale);
 }
@@ -229,9 +228,9 @@ LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
                              const torch::Tensor& decoder_weight,
                              const torch::Tensor& decoder_bias) {
   TORCH_CHECK(input.dim() == 2, "LstmLm: input must be [T, B], got ", input.sizes());
-  TORCH_CHECK(state != nullptr && state->h.size() == layers.size() &&
-                  state->c.size() == layers.size(),
-              "LstmLm: state must hold one (h, c) per layer (", layers.size(), ")");
+  TORCH_CHECK(
+      state != nullptr && state->h.size() == layers.size() && state->c.size() == layers.size(),
+      "LstmLm: state must hold one (h, c) per layer (", layers.size(), ")");
   const double p = config_.dropout;
   const bool train = is_training();
   torch::Tensor x = torch::embedding(embedding, input);  // [T, B, E]
@@ -240,8 +239,8 @@ LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
     const LstmLayerWeights& w = layers[l];
     // A compacted layer may read only the first I_l units of the previous layer's output.
     if (x.size(2) > w.w_ih.size(1)) x = x.narrow(2, 0, w.w_ih.size(1));
-    auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih,
-                                w.w_hh, w.b_ih, w.b_hh);
+    auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih, w.w_hh,
+                                w.b_ih, w.b_hh);
     x = torch::dropout(std::get<0>(out), p, train);  // [T, B, H_l]
     state->h[l] = std::get<1>(out).unsqueeze(0);
     state->c[l] = std::get<2>(out).unsqueeze(0);
@@ -272,8 +271,8 @@ LmOutput LstmLmImpl::RunWithNeuronGates(const torch::Tensor& input, LstmState* s
                 w.w_ih.size(1), "] and [B, H] = [", batch, ", ", hs, "], got ",
                 input_gates[l].sizes(), " and ", hidden_gates[l].sizes());
     x = x * input_gates[l].unsqueeze(0);
-    auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih,
-                                w.w_hh, w.b_ih, w.b_hh, hidden_gates[l]);
+    auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih, w.w_hh,
+                                w.b_ih, w.b_hh, hidden_gates[l]);
     x = torch::dropout(std::get<0>(out), p, train) * hidden_gates[l].unsqueeze(0);
     state->h[l] = std::get<1>(out).unsqueeze(0);
     state->c[l] = std::get<2>(out).unsqueeze(0);

@@ -25,11 +25,11 @@ namespace rnnprune {
 // (compaction orders the hidden units so that the ones layer l reads come first).
 struct LstmLmConfig {
   int64_t vocab_size = 10000;
-  int64_t embedding_size = 200;              // E
+  int64_t embedding_size = 200;                    // E
   std::vector<int64_t> hidden_sizes = {200, 200};  // H_1 .. H_L
-  std::vector<int64_t> input_sizes;          // I_1 .. I_L; empty = dense (see above)
-  double dropout = 0.0;                      // drop probability on non-recurrent connections
-  double init_scale = 0.1;                   // every parameter ~ U(-init_scale, init_scale)
+  std::vector<int64_t> input_sizes;                // I_1 .. I_L; empty = dense (see above)
+  double dropout = 0.0;                            // drop probability on non-recurrent connections
+  double init_scale = 0.1;                         // every parameter ~ U(-init_scale, init_scale)
 
   // I_l: input_sizes[l] when given, else embedding_size (l = 0) or hidden_sizes[l - 1].
   int64_t InputSize(size_t l) const;
@@ -91,8 +91,8 @@ class LstmLmImpl : public torch::nn::Module {
   // (embedding [V, E'], decoder_weight [V, H_L'], decoder_bias [V]). Used to apply pruning
   // gates as scaled weights while keeping the fused LSTM layer.
   LmOutput RunWith(const torch::Tensor& input, LstmState* state, const torch::Tensor& embedding,
-                   const std::vector<LstmLayerWeights>& layers,
-                   const torch::Tensor& decoder_weight, const torch::Tensor& decoder_bias);
+                   const std::vector<LstmLayerWeights>& layers, const torch::Tensor& decoder_weight,
+                   const torch::Tensor& decoder_bias);
 
   // Same as Run(), with per-sequence multiplicative gates on the neurons (Wen et al. 2020's z_x
   // and z_h, sampled per example as Louizos et al. 2018 sample theirs): input_gates[l] [B, I_l]

@@ -134,8 +134,9 @@ TEST(LstmLm, NeuronGatesPerSequence) {
   }
   LstmState s1 = model->InitialState(b), s2 = model->InitialState(b);
   const torch::Tensor want =
-      model->RunWith(input, &s1, model->embedding_weight(), folded,
-                     model->decoder_weight() * hid_rows[1], model->decoder_bias())
+      model
+          ->RunWith(input, &s1, model->embedding_weight(), folded,
+                    model->decoder_weight() * hid_rows[1], model->decoder_bias())
           .Logits();
   std::vector<torch::Tensor> in_b, hid_b;
   for (int64_t l = 0; l < 2; ++l) {
@@ -230,7 +231,9 @@ TEST(Checkpoint, MalformedArchivesGiveStatus) {
       {"config_bad_json", [](RawCheckpoint& r) { r.config = c10::IValue("{\"vocab_size\""); },
        "LstmLmConfig JSON"},
       {"config_mismatch",
-       [](RawCheckpoint& r) { r.config = c10::IValue(Tiny({7, 6}).ToJson()); },
+       [](RawCheckpoint& r) {
+         r.config = c10::IValue(Tiny({7, 6}).ToJson());
+       },
        "parameter 'lstm1_w_ih' has shape [20, 7] Float, the config needs [24, 7] Float"},
       {"config_huge",
        [](RawCheckpoint& r) {

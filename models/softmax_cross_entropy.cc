@@ -8,14 +8,13 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-class LinearCrossEntropyFunction
-    : public torch::autograd::Function<LinearCrossEntropyFunction> {
+class LinearCrossEntropyFunction : public torch::autograd::Function<LinearCrossEntropyFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor weight,
                                torch::Tensor bias, torch::Tensor targets) {
     TORCH_CHECK(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1),
-                "LinearCrossEntropy: x [N, H] and weight [V, H] expected, got ", x.sizes(),
-                " and ", weight.sizes());
+                "LinearCrossEntropy: x [N, H] and weight [V, H] expected, got ", x.sizes(), " and ",
+                weight.sizes());
     TORCH_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), "bias must be [V]");
     TORCH_CHECK(targets.dim() == 1 && targets.size(0) == x.size(0) &&
                     targets.scalar_type() == torch::kInt64,
@@ -24,7 +23,7 @@ class LinearCrossEntropyFunction
     TORCH_CHECK(targets.numel() == 0 ||
                     (targets.min().item<int64_t>() >= 0 && targets.max().item<int64_t>() < v),
                 "targets must lie in [0, ", v, ")");
-    torch::Tensor logits = torch::addmm(bias, x, weight.t());  // [N, V]
+    torch::Tensor logits = torch::addmm(bias, x, weight.t());           // [N, V]
     torch::Tensor lse = torch::logsumexp(logits, 1, /*keepdim=*/true);  // [N, 1]
     torch::Tensor target_logit = logits.gather(1, targets.unsqueeze(1));
     torch::Tensor loss = (lse - target_logit).mean();

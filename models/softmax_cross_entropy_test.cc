@@ -29,12 +29,11 @@ TEST(LinearCrossEntropy, MatchesLinearPlusCrossEntropy) {
 
 TEST(LinearCrossEntropy, RejectsBadInput) {
   auto x = torch::randn({4, 3}), w = torch::randn({5, 3}), b = torch::randn({5});
-  EXPECT_THROW(LinearCrossEntropy(x, w, b, torch::tensor({0, 1, 2, 5}, torch::kInt64)),
-               c10::Error);
+  EXPECT_THROW(LinearCrossEntropy(x, w, b, torch::tensor({0, 1, 2, 5}, torch::kInt64)), c10::Error);
   EXPECT_THROW(LinearCrossEntropy(x, w, b, torch::tensor({0, 1}, torch::kInt64)), c10::Error);
-  EXPECT_THROW(LinearCrossEntropy(x, torch::randn({5, 4}), b,
-                                  torch::tensor({0, 1, 2, 3}, torch::kInt64)),
-               c10::Error);
+  EXPECT_THROW(
+      LinearCrossEntropy(x, torch::randn({5, 4}), b, torch::tensor({0, 1, 2, 3}, torch::kInt64)),
+      c10::Error);
 }
 
 }  // namespace

@@ -46,9 +46,9 @@ int64_t CsrBytes(const Csr& csr) {
 }  // namespace
 
 struct SparseLstmLm::Layer {
-  Csr w_ih;             // [4H, I]
-  Csr w_hh;             // [4H, H]
-  torch::Tensor bias;   // [4H], b_ih + b_hh
+  Csr w_ih;            // [4H, I]
+  Csr w_hh;            // [4H, H]
+  torch::Tensor bias;  // [4H], b_ih + b_hh
   int64_t hidden = 0, input = 0;
 };
 
@@ -91,9 +91,9 @@ LstmState SparseLstmLm::InitialState(int64_t batch) const {
 
 torch::Tensor SparseLstmLm::Run(const torch::Tensor& input, LstmState* state) const {
   TORCH_CHECK(input.dim() == 2, "SparseLstmLm::Run: input must be [T, B]");
-  TORCH_CHECK(state != nullptr && state->h.size() == layers_.size() &&
-                  state->c.size() == layers_.size(),
-              "SparseLstmLm::Run: state must hold one h and c per layer");
+  TORCH_CHECK(
+      state != nullptr && state->h.size() == layers_.size() && state->c.size() == layers_.size(),
+      "SparseLstmLm::Run: state must hold one h and c per layer");
   torch::NoGradGuard no_grad;
   const int64_t t_len = input.size(0), b = input.size(1);
   torch::Tensor x = torch::embedding(embedding_, input);  // [T, B, E]
@@ -102,8 +102,8 @@ torch::Tensor SparseLstmLm::Run(const torch::Tensor& input, LstmState* state) co
     const int64_t hs = layer.hidden;
     if (x.size(2) > layer.input) x = x.narrow(2, 0, layer.input);
     x = x.contiguous();
-    TORCH_CHECK(x.size(2) == layer.input, "SparseLstmLm::Run: layer ", l, " expects ",
-                layer.input, " inputs, got ", x.size(2));
+    TORCH_CHECK(x.size(2) == layer.input, "SparseLstmLm::Run: layer ", l, " expects ", layer.input,
+                " inputs, got ", x.size(2));
     // Input projection of the whole sequence: gates [T*B, 4H] = x W_ih^T + b, computed as the
     // column-major product W_ih [4H, I] * x^T [I, T*B].
     // repeat() always copies: expand().contiguous() would alias the bias when T * B = 1, and

@@ -115,7 +115,8 @@ TEST(TorchArchive, EndRecordInTheCommentIsRefused) {
   const size_t end = b.size() - 22;
   ASSERT_EQ(b.substr(end, 4), std::string("PK\x05\x06", 4));
   std::string fake = b.substr(end, 22);
-  const int entries = static_cast<unsigned char>(fake[10]) | static_cast<unsigned char>(fake[11]) << 8;
+  const int entries = static_cast<unsigned char>(fake[10]) | static_cast<unsigned char>(fake[11])
+                                                                 << 8;
   fake[8] = fake[10] = static_cast<char>((entries - 1) & 0xFF);
   fake[9] = fake[11] = static_cast<char>((entries - 1) >> 8);
   b[end + 20] = 22;  // the real record's comment is the fake record
@@ -164,12 +165,16 @@ TEST(TorchArchive, PickleChecks) {
   // Memo indices from LONG_BINPUT, MEMOIZE and text PUT count on.
   EXPECT_TRUE(Check("N\x94Nr\x01\x00\x00\x00Np2\nh\x02."s).ok());
   // GLOBAL with two lines, SHORT_BINUNICODE, BINFLOAT, BININT, a list built with APPENDS.
-  EXPECT_TRUE(Check("ctorch\nFloatStorage\n\x8c\x01" "aG12345678J\x01\x02\x03\x04](N)e."s).ok());
+  EXPECT_TRUE(Check("ctorch\nFloatStorage\n\x8c\x01"
+                    "aG12345678J\x01\x02\x03\x04](N)e."s)
+                  .ok());
   // A storage of 5 floats in a 20-byte record; none at all for an empty storage.
   EXPECT_TRUE(Check(StoragePickle("FloatStorage", "0", 5)).ok());
   EXPECT_TRUE(Check(StoragePickle("FloatStorage", "9", 0)).ok());
   const std::pair<std::string, std::string> bad[] = {
-      {"X\xff\xff\xff\xff" "abc."s, "0x58 at byte 0: declares 4294967295 bytes; only 4 remain"},
+      {"X\xff\xff\xff\xff"
+       "abc."s,
+       "0x58 at byte 0: declares 4294967295 bytes; only 4 remain"},
       {"\x8d\xff\xff\xff\xff\xff\xff\xff\x7f."s, "declares 9223372036854775807 bytes"},
       {"T\xff\xff\xff\xff."s, "negative length"},
       {"\x8b\x00\x00\x00\x80."s, "negative length"},

@@ -19,7 +19,7 @@ struct ZarembaSchedule {
   int epochs = 13;             // "max_max_epoch"
   double max_grad_norm = 5.0;  // global L2 norm clip
   int batch_size = 20;
-  int bptt = 35;               // truncated BPTT length (time steps per window)
+  int bptt = 35;  // truncated BPTT length (time steps per window)
 };
 
 // A named configuration: architecture plus schedule. (The published perplexities live with the

@@ -15,8 +15,7 @@ absl::StatusOr<nlohmann::json> CheckAgreement(const std::string& what,
                                               const torch::Tensor& valid, int64_t bptt,
                                               int64_t tokens) {
   const int64_t n = std::min<int64_t>(tokens, valid.size(0));
-  ASSIGN_OR_RETURN(EvalResult a,
-                   EvaluatePerplexity(reference_model, valid, 1, bptt, n, reference));
+  ASSIGN_OR_RETURN(EvalResult a, EvaluatePerplexity(reference_model, valid, 1, bptt, n, reference));
   ASSIGN_OR_RETURN(EvalResult b, EvaluatePerplexity(pruned, valid, 1, bptt, n, pruned_hooks));
   const double gap = std::abs(a.perplexity - b.perplexity) / a.perplexity;
   if (!(gap <= 1e-3)) {

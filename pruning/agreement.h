@@ -12,8 +12,8 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/neuron_mask.h"
-#include "training/lm_trainer.h"
 #include "torch/types.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 

@@ -12,9 +12,7 @@ std::vector<int64_t> NonZeroIndices(const torch::Tensor& t) {
   return std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
 }
 
-torch::Tensor IndexTensor(const std::vector<int64_t>& v) {
-  return torch::tensor(v, torch::kInt64);
-}
+torch::Tensor IndexTensor(const std::vector<int64_t>& v) { return torch::tensor(v, torch::kInt64); }
 
 }  // namespace
 
@@ -36,8 +34,8 @@ absl::StatusOr<CompactionResult> Compact(const LstmLm& model, const NeuronMask& 
     for (size_t l = 0; l < layers; ++l) {
       kept[l] = NonZeroIndices(mask.hidden[l]);
       if (kept[l].empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "layer ", l + 1, ": every hidden neuron is closed; nothing to compact"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("layer ", l + 1, ": every hidden neuron is closed; nothing to compact"));
       }
     }
     // consumed[l] (l >= 1): units of layer l-1 read by layer l, i.e. kept there and open here.
@@ -48,9 +46,9 @@ absl::StatusOr<CompactionResult> Compact(const LstmLm& model, const NeuronMask& 
         if (k < z_x.size(0) && z_x[k] != 0) consumed[l].push_back(k);
       }
       if (consumed[l].empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "layer ", l + 1, ": every input neuron is closed (no kept unit of layer ", l,
-            " reaches it); nothing to compact"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("layer ", l + 1, ": every input neuron is closed (no kept unit of layer ",
+                         l, " reaches it); nothing to compact"));
       }
     }
     // Order of each layer's units: the ones the next layer reads first.
@@ -85,16 +83,15 @@ absl::StatusOr<CompactionResult> Compact(const LstmLm& model, const NeuronMask& 
       const LstmLayerWeights& w = model->layer(static_cast<int64_t>(l));
       const int64_t h = dense.hidden_sizes[l];
       const torch::Tensor units = IndexTensor(r.hidden_units[l]);
-      const torch::Tensor rows =
-          torch::cat({units, units + h, units + 2 * h, units + 3 * h});
+      const torch::Tensor rows = torch::cat({units, units + h, units + 2 * h, units + 3 * h});
       torch::Tensor in_cols, in_scale;
       if (l == 0) {
         in_cols = emb_idx;
         in_scale = mask.input[0].index_select(0, emb_idx);
       } else {
         in_cols = IndexTensor(consumed[l]);
-        in_scale = mask.input[l].index_select(0, in_cols) *
-                   mask.hidden[l - 1].index_select(0, in_cols);
+        in_scale =
+            mask.input[l].index_select(0, in_cols) * mask.hidden[l - 1].index_select(0, in_cols);
       }
       LstmLayerWeights& o = out->mutable_layer(static_cast<int64_t>(l));
       o.w_ih.copy_(w.w_ih.index_select(0, rows).index_select(1, in_cols) * in_scale.unsqueeze(0));

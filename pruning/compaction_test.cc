@@ -70,7 +70,7 @@ TEST(Compaction, InputGateClosedButHiddenUnitOpen) {
   torch::manual_seed(9);
   LstmLm dense(Dense());
   NeuronMask mask = NeuronMask::AllOpen(dense->config());
-  mask.input[1][2] = 0.0;   // layer 2 does not read unit 2 of layer 1 ...
+  mask.input[1][2] = 0.0;  // layer 2 does not read unit 2 of layer 1 ...
   mask.input[1][4] = 0.0;
   mask.hidden[0][5] = 0.0;  // ... and unit 5 of layer 1 is gone altogether
   auto c = Compact(dense, mask);

@@ -17,8 +17,8 @@ absl::Status HardConcreteOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat("eps=", eps, " must be in (0, 0.5)"));
   }
   if (!(init_keep_probability > 0 && init_keep_probability < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "init_keep_probability=", init_keep_probability, " must be in (0, 1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("init_keep_probability=", init_keep_probability, " must be in (0, 1)"));
   }
   return absl::OkStatus();
 }
@@ -33,15 +33,13 @@ absl::StatusOr<HardConcreteGates> HardConcreteGates::Create(int64_t n,
   return HardConcreteGates(la.requires_grad_(), options);
 }
 
-torch::Tensor HardConcreteGates::Sample() const {
-  return Sample(1).squeeze(0);
-}
+torch::Tensor HardConcreteGates::Sample() const { return Sample(1).squeeze(0); }
 
 torch::Tensor HardConcreteGates::Sample(int64_t batch) const {
   const auto& o = options_;
-  torch::Tensor u = torch::rand({batch, size()}, log_alpha_.options().requires_grad(false)) *
-                        (1 - 2 * o.eps) +
-                    o.eps;
+  torch::Tensor u =
+      torch::rand({batch, size()}, log_alpha_.options().requires_grad(false)) * (1 - 2 * o.eps) +
+      o.eps;
   torch::Tensor s = torch::sigmoid((torch::log(u) - torch::log1p(-u) + log_alpha_) / o.beta);
   return torch::clamp(s * (o.zeta - o.gamma) + o.gamma, 0.0, 1.0);
 }

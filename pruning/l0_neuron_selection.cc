@@ -18,8 +18,7 @@ absl::Status L0Options::Validate() const {
                                                     {"lambda_hidden", lambda_hidden}};
   for (const auto& [name, value] : lambdas) {
     if (!(value >= 0 && std::isfinite(value))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, "=", value, " must be finite and >= 0"));
+      return absl::InvalidArgumentError(absl::StrCat(name, "=", value, " must be finite and >= 0"));
     }
   }
   if (!(penalty_scale > 0 && std::isfinite(penalty_scale))) {
@@ -27,8 +26,8 @@ absl::Status L0Options::Validate() const {
         absl::StrCat("penalty_scale=", penalty_scale, " must be finite and > 0"));
   }
   if (!(gate_learning_rate > 0 && std::isfinite(gate_learning_rate))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "gate_learning_rate=", gate_learning_rate, " must be finite and > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("gate_learning_rate=", gate_learning_rate, " must be finite and > 0"));
   }
   return gates.Validate();
 }
@@ -37,8 +36,8 @@ absl::StatusOr<std::unique_ptr<L0NeuronSelection>> L0NeuronSelection::Create(
     const LstmLmConfig& config, const L0Options& options) {
   RETURN_IF_ERROR(options.Validate());
   RETURN_IF_ERROR(config.Validate());
-  GateWeightCounts costs = options.cost == GateCost::kWeights ? CountGateWeights(config)
-                                                              : CountGateMultiplyAdds(config);
+  GateWeightCounts costs =
+      options.cost == GateCost::kWeights ? CountGateWeights(config) : CountGateMultiplyAdds(config);
   std::unique_ptr<L0NeuronSelection> s(new L0NeuronSelection(options, std::move(costs)));
   for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
     ASSIGN_OR_RETURN(HardConcreteGates in,
@@ -68,8 +67,7 @@ NeuronMask L0NeuronSelection::DeterministicMask() const {
   return m;
 }
 
-LmOutput L0NeuronSelection::Forward(LstmLm& model, const torch::Tensor& input,
-                                    LstmState* state) {
+LmOutput L0NeuronSelection::Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {
   if (!model->is_training()) return RunGated(model, DeterministicMask(), input, state);
   const NeuronMask z = SampleMask(input.size(1));
   return model->RunWithNeuronGates(input, state, z.input, z.hidden);
@@ -171,8 +169,8 @@ std::vector<MethodOptionSpec> L0OptionSpecs() {
                    "lambda",
                    0, false),
       NumberOption("l0_input_lambda_ratio", 1.0,
-                   "lambda of the input gates of layers 2..L = this * the hidden gates' lambda",
-                   0, false),
+                   "lambda of the input gates of layers 2..L = this * the hidden gates' lambda", 0,
+                   false),
       NumberOption("l0_init_keep", 0.95,
                    "initial keep probability of every gate; 0.95 starts every gate open", 0, true,
                    1, true),
@@ -201,8 +199,7 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
   info.trains_from_scratch = [](const nlohmann::json& own) {
     return own.at("l0_mode").get<std::string>() == "scratch";
   };
-  info.create = [cost](const MethodOptions& o)
-      -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+  info.create = [cost](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
     L0Options lo;
     lo.lambda_hidden = o.lambda;
     lo.lambda_embedding = o.lambda * o.own.at("l0_embedding_lambda_ratio").get<double>();
@@ -211,8 +208,7 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
     lo.cost = cost;
     lo.gate_learning_rate = o.own.at("l0_gate_learning_rate").get<double>();
     lo.gates.init_keep_probability = o.own.at("l0_init_keep").get<double>();
-    ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m,
-                     L0NeuronSelection::Create(o.config, lo));
+    ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m, L0NeuronSelection::Create(o.config, lo));
     return std::unique_ptr<PruningMethod>(std::move(m));
   };
   return info;
@@ -220,10 +216,10 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(L0Info(
-    "l0", GateCost::kWeights,
-    "L0 neuron selection, hard concrete gates on input and hidden neurons, each weighted by "
-    "the weights it removes (Wen et al. 2020)"));
+RNNPRUNE_REGISTER_PRUNING_METHOD(
+    L0Info("l0", GateCost::kWeights,
+           "L0 neuron selection, hard concrete gates on input and hidden neurons, each weighted by "
+           "the weights it removes (Wen et al. 2020)"));
 RNNPRUNE_REGISTER_PRUNING_METHOD(L0Info(
     "l0_speed", GateCost::kMultiplyAdds,
     "L0 neuron selection as l0, each gate weighted by the multiply-adds per token it removes "

@@ -28,15 +28,15 @@
 #include "pruning/hard_concrete.h"
 #include "pruning/method.h"
 #include "pruning/neuron_mask.h"
-#include "training/lm_trainer.h"
 #include "torch/optim/adam.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 
 // What a gate's L0 term is weighted by.
 enum class GateCost {
-  kWeights,        // the number of weights it removes (CountGateWeights): the paper's L0
-  kMultiplyAdds,   // the multiply-adds per token it removes (CountGateMultiplyAdds): speed-aware
+  kWeights,       // the number of weights it removes (CountGateWeights): the paper's L0
+  kMultiplyAdds,  // the multiply-adds per token it removes (CountGateMultiplyAdds): speed-aware
 };
 // "weights" or "multiply_adds".
 std::string GateCostName(GateCost cost);
@@ -53,7 +53,7 @@ struct L0Options {
   GateCost cost = GateCost::kWeights;
   // Adam's learning rate for log_alpha (> 0).
   double gate_learning_rate = 0.5;  // chosen on the valid split: README.md, "Choosing the settings"
-  HardConcreteOptions gates;  // beta, gamma, zeta, initial keep probability
+  HardConcreteOptions gates;        // beta, gamma, zeta, initial keep probability
 
   // Errors: InvalidArgument naming the field (negative or non-finite lambda, scale or learning
   // rate, bad gate options).

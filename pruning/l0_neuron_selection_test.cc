@@ -8,8 +8,8 @@
 #include "gtest/gtest.h"
 #include "pruning/compaction.h"
 #include "pruning/method.h"
-#include "training/lm_trainer.h"
 #include "torch/torch.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 namespace {
@@ -45,8 +45,7 @@ TEST(L0NeuronSelection, PenaltyIsWeightedExpectedL0PerGateSet) {
   EXPECT_EQ(n.input, (std::vector<int64_t>{12 + 64, 48}));
   EXPECT_EQ(n.hidden, (std::vector<int64_t>{40 + 128 + 4 + 48, 64 + 96 + 4 + 12}));
   const double p = (*s)->input_gates()[0].ProbabilityNonZero()[0].item<double>();
-  const double want =
-      0.5 * p * (1e-3 * 10 * 76 + 2e-3 * 16 * 48 + 5e-3 * (16 * 220 + 12 * 176));
+  const double want = 0.5 * p * (1e-3 * 10 * 76 + 2e-3 * 16 * 48 + 5e-3 * (16 * 220 + 12 * 176));
   EXPECT_NEAR((*s)->Penalty(model).item<double>(), want, 1e-6 * want);
   const double l0 = p * (10 * 76 + 16 * 48 + 16 * 220 + 12 * 176);
   EXPECT_NEAR((*s)->ExpectedL0(), l0, 1e-5 * l0);

@@ -46,9 +46,8 @@ void CheckOptionSpec(const std::string& method, const MethodOptionSpec& spec) {
   };
   if (!IsIdentifier(spec.flag)) die("must match [a-z0-9_]+");
   if (!spec.parse) die("has no parse function");
-  const std::string text = spec.default_value.is_string()
-                               ? spec.default_value.get<std::string>()
-                               : spec.default_value.dump();
+  const std::string text = spec.default_value.is_string() ? spec.default_value.get<std::string>()
+                                                          : spec.default_value.dump();
   if (!spec.parse(text).ok()) die("has a default its own rule refuses");
   for (const auto& [other, info] : Registry()) {
     for (const MethodOptionSpec& o : info.options) {
@@ -154,16 +153,14 @@ absl::StatusOr<bool> TrainsFromScratch(const std::string& name,
 absl::StatusOr<PruningMethodInfo> GetPruningMethodInfo(const std::string& name) {
   auto it = Registry().find(name);
   if (it == Registry().end()) {
-    return absl::NotFoundError(absl::StrCat("unknown pruning method '", name,
-                                            "' (registered: ",
-                                            absl::StrJoin(RegisteredPruningMethods(), ", "),
-                                            ")"));
+    return absl::NotFoundError(absl::StrCat("unknown pruning method '", name, "' (registered: ",
+                                            absl::StrJoin(RegisteredPruningMethods(), ", "), ")"));
   }
   return it->second;
 }
 
-absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(
-    const std::string& name, const MethodOptions& options) {
+absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(const std::string& name,
+                                                                   const MethodOptions& options) {
   ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(name));
   RETURN_IF_ERROR(options.config.Validate());
   if (options.total_steps < 1) {
@@ -180,11 +177,10 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(
         absl::StrCat(name, ": lambda=", options.lambda, " must be finite and >= 0"));
   }
   if (!(options.penalty_scale > 0 && std::isfinite(options.penalty_scale))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": penalty_scale=", options.penalty_scale, " must be finite and > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": penalty_scale=", options.penalty_scale, " must be finite and > 0"));
   }
-  if (info.setting == SettingKind::kSparsity &&
-      !(options.sparsity >= 0 && options.sparsity < 1)) {
+  if (info.setting == SettingKind::kSparsity && !(options.sparsity >= 0 && options.sparsity < 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": sparsity=", options.sparsity, " must be in [0, 1)"));
   }
@@ -208,10 +204,10 @@ absl::StatusOr<TargetSizes> TargetSizes::Parse(const std::vector<int64_t>& sizes
                                                const LstmLmConfig& c) {
   const size_t layers = c.hidden_sizes.size();
   if (sizes.size() != layers + 1 && sizes.size() != 2 * layers) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "target sizes [", absl::StrJoin(sizes, ","), "] must have ", layers + 1,
-        " entries (E, then one hidden size per layer) or ", 2 * layers,
-        " (E, the inputs of layers 2..", layers, ", then one hidden size per layer)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("target sizes [", absl::StrJoin(sizes, ","), "] must have ", layers + 1,
+                     " entries (E, then one hidden size per layer) or ", 2 * layers,
+                     " (E, the inputs of layers 2..", layers, ", then one hidden size per layer)"));
   }
   TargetSizes t;
   t.embedding = sizes[0];
@@ -229,8 +225,8 @@ absl::StatusOr<TargetSizes> TargetSizes::Parse(const std::vector<int64_t>& sizes
   }
   for (size_t i = 0; i < t.inputs.size(); ++i) {
     // I_{i+2} reads the kept units of layer i + 1.
-    RETURN_IF_ERROR(check(absl::StrCat("I", i + 2, " (at most H", i + 1, ")"), t.inputs[i],
-                          t.hidden[i]));
+    RETURN_IF_ERROR(
+        check(absl::StrCat("I", i + 2, " (at most H", i + 1, ")"), t.inputs[i], t.hidden[i]));
   }
   return t;
 }
@@ -264,9 +260,9 @@ absl::Status ValidateStructure(const LstmLm& model, const PruningStructure& stru
     for (const auto& [name, mask] : structure.weight_masks) got.push_back(name);
     std::sort(want.begin(), want.end());
     if (got != want) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "weight masks must be given for exactly the LSTM weight matrices (",
-          absl::StrJoin(want, ", "), "), got ", absl::StrJoin(got, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight masks must be given for exactly the LSTM weight matrices (",
+                       absl::StrJoin(want, ", "), "), got ", absl::StrJoin(got, ", ")));
     }
   }
   const auto params = model->named_parameters();  // alive while `p` points into it
@@ -284,8 +280,8 @@ absl::Status ValidateStructure(const LstmLm& model, const PruningStructure& stru
     torch::NoGradGuard no_grad;
     const int64_t leaks = (p->ne(0) & mask.logical_not()).sum().item<int64_t>();
     if (leaks > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "weight mask for '", name, "': ", leaks, " pruned weights are not exactly 0"));
+      return absl::InvalidArgumentError(absl::StrCat("weight mask for '", name, "': ", leaks,
+                                                     " pruned weights are not exactly 0"));
     }
   }
   return absl::OkStatus();
@@ -359,8 +355,7 @@ torch::Tensor KeepLargest(const torch::Tensor& scores, int64_t k, const torch::T
   if (allowed.defined()) {
     s = s.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
   }
-  const torch::Tensor order =
-      std::get<1>(s.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+  const torch::Tensor order = std::get<1>(s.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
   torch::Tensor m = torch::zeros({scores.size(0)}, torch::kFloat32);
   m.index_fill_(0, order.narrow(0, 0, k), 1.0);
   return m;
@@ -385,26 +380,26 @@ NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const NeuronScores& sc
   TORCH_CHECK(scores.hidden.size() == layers && targets.hidden.size() == layers,
               "MaskKeepingLargest: need hidden scores and a target for each of ", layers,
               " layers");
-  TORCH_CHECK(scores.embedding.size(0) == config.embedding_size, "MaskKeepingLargest: ",
-              "the embedding scores must have ", config.embedding_size, " entries");
+  TORCH_CHECK(scores.embedding.size(0) == config.embedding_size,
+              "MaskKeepingLargest: ", "the embedding scores must have ", config.embedding_size,
+              " entries");
   NeuronMask mask = NeuronMask::AllOpen(config);
   mask.input[0] = KeepLargest(scores.embedding, targets.embedding, {});
   for (size_t l = 0; l < layers; ++l) {
-    TORCH_CHECK(scores.hidden[l].size(0) == config.hidden_sizes[l], "MaskKeepingLargest: ",
-                "hidden scores of layer ", l + 1, " must have ", config.hidden_sizes[l],
-                " entries");
+    TORCH_CHECK(scores.hidden[l].size(0) == config.hidden_sizes[l],
+                "MaskKeepingLargest: ", "hidden scores of layer ", l + 1, " must have ",
+                config.hidden_sizes[l], " entries");
     mask.hidden[l] = KeepLargest(scores.hidden[l], targets.hidden[l], {});
   }
   if (!targets.inputs.empty()) {
     TORCH_CHECK(targets.inputs.size() == layers - 1 && scores.inputs.size() == layers - 1,
-                "MaskKeepingLargest: input targets and scores are needed for layers 2..",
-                layers);
+                "MaskKeepingLargest: input targets and scores are needed for layers 2..", layers);
     for (size_t l = 1; l < layers; ++l) {
       TORCH_CHECK(scores.inputs[l - 1].size(0) == config.hidden_sizes[l - 1],
                   "MaskKeepingLargest: input scores of layer ", l + 1, " must have ",
                   config.hidden_sizes[l - 1], " entries");
-      mask.input[l] = KeepLargest(scores.inputs[l - 1], targets.inputs[l - 1],
-                                  mask.hidden[l - 1].gt(0));
+      mask.input[l] =
+          KeepLargest(scores.inputs[l - 1], targets.inputs[l - 1], mask.hidden[l - 1].gt(0));
     }
   }
   return mask;
@@ -434,12 +429,11 @@ absl::StatusOr<PruningStructure> FixedNeuronMaskMethod::Finish(LstmLm& model) {
   return s;
 }
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
-    "dense",
-    "dense control: the same fine-tuning with no penalty, nothing removed",
-    /*structured=*/false, SettingKind::kNone, {},
-    [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      return std::unique_ptr<PruningMethod>(new DenseControl());
-    }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(
+    MethodInfo("dense", "dense control: the same fine-tuning with no penalty, nothing removed",
+               /*structured=*/false, SettingKind::kNone, {},
+               [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+                 return std::unique_ptr<PruningMethod>(new DenseControl());
+               }));
 
 }  // namespace rnnprune

@@ -25,8 +25,8 @@
 #include "nlohmann/json.hpp"
 #include "pruning/method_option.h"
 #include "pruning/neuron_mask.h"
-#include "training/lm_trainer.h"
 #include "torch/types.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 
@@ -41,7 +41,7 @@ namespace rnnprune {
 //  * The dense control sets neither.
 struct PruningStructure {
   bool structured = false;
-  NeuronMask neurons;                                  // when structured
+  NeuronMask neurons;                                 // when structured
   std::map<std::string, torch::Tensor> weight_masks;  // when unstructured
 
   bool has_weight_masks() const { return !weight_masks.empty(); }
@@ -70,13 +70,13 @@ double PenaltyScale(int64_t stream_tokens, int64_t batch_size, int64_t bptt);
 
 // Everything a method is created from.
 struct MethodOptions {
-  LstmLmConfig config;        // the dense architecture being pruned
+  LstmLmConfig config;  // the dense architecture being pruned
   // kLambda methods: the strength, per epoch of training tokens (see PenaltyScale), >= 0.
   double lambda = 0;
   // Factor from lambda * R to the trainer's loss of one window: PenaltyScale(...) of the run's
   // data, > 0. The default 1 (lambda per window) is for tests.
   double penalty_scale = 1.0;
-  double sparsity = 0;        // kSparsity methods
+  double sparsity = 0;  // kSparsity methods
   // kTargetSizes methods: [E, H_1, ..., H_L] or, to fix the inputs of the upper layers too,
   // [E, I_2, ..., I_L, H_1, ..., H_L] (the order of the report's "E / I2 / H1 / H2"); each in
   // [1, dense size], and I_l <= H_{l-1} (see TargetSizes).
@@ -84,7 +84,7 @@ struct MethodOptions {
   // Optimizer steps the run will take (Train's steps over all epochs): gradual schedules
   // (Zhu & Gupta) are laid out over it. > 0.
   int64_t total_steps = 1;
-  uint64_t seed = 1;          // for methods with randomness of their own (random removal)
+  uint64_t seed = 1;  // for methods with randomness of their own (random removal)
   // After each step, Lasso-type methods set weights with |w| < zero_threshold to exactly 0
   // (Wen et al. 2018's rule; their code zeroes |w| < max(1e-4, 2 * weight decay), and we use no
   // weight decay).
@@ -202,7 +202,7 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(const std::st
   RNNPRUNE_REGISTER_PRUNING_METHOD_IMPL(info_expr, __COUNTER__)
 #define RNNPRUNE_REGISTER_PRUNING_METHOD_IMPL(info_expr, n) \
   RNNPRUNE_REGISTER_PRUNING_METHOD_IMPL2(info_expr, n)
-#define RNNPRUNE_REGISTER_PRUNING_METHOD_IMPL2(info_expr, n)                        \
+#define RNNPRUNE_REGISTER_PRUNING_METHOD_IMPL2(info_expr, n)                  \
   [[maybe_unused]] static const bool rnnprune_pruning_method_registered_##n = \
       ::rnnprune::RegisterPruningMethod(info_expr)
 

@@ -22,8 +22,8 @@ absl::Status NeuronMask::Validate(const LstmLmConfig& config) const {
                                                    layers, " layers"));
   }
   for (size_t l = 0; l < layers; ++l) {
-    const std::pair<const torch::Tensor*, int64_t> sets[] = {
-        {&input[l], config.InputSize(l)}, {&hidden[l], config.hidden_sizes[l]}};
+    const std::pair<const torch::Tensor*, int64_t> sets[] = {{&input[l], config.InputSize(l)},
+                                                             {&hidden[l], config.hidden_sizes[l]}};
     for (int k = 0; k < 2; ++k) {
       const torch::Tensor& t = *sets[k].first;
       const char* name = k == 0 ? "input" : "hidden";

@@ -43,10 +43,10 @@ struct NeuronMask {
 // Differentiable with respect to the weights and the gate tensors. `mask` must be valid for the
 // model's (dense) config (checked: throws c10::Error otherwise).
 struct GatedWeights {
-  torch::Tensor embedding;                 // [V, E] (unchanged; gating is on W_ih^0)
+  torch::Tensor embedding;  // [V, E] (unchanged; gating is on W_ih^0)
   std::vector<LstmLayerWeights> layers;
-  torch::Tensor decoder_weight;            // [V, H_{L-1}]
-  torch::Tensor decoder_bias;              // [V]
+  torch::Tensor decoder_weight;  // [V, H_{L-1}]
+  torch::Tensor decoder_bias;    // [V]
 };
 GatedWeights ApplyNeuronMask(const LstmLm& model, const NeuronMask& mask);
 
@@ -60,7 +60,7 @@ LmOutput RunGated(LstmLm& model, const NeuronMask& mask, const torch::Tensor& in
 //   z_h^l[k]: 4 I_l + 8 H_l - 4 + 8 (rows of W_ih and W_hh, column of W_hh, two biases)
 //             + 4 H_{l+1} (next layer's column) or V (the decoder's column, last layer).
 struct GateWeightCounts {
-  std::vector<int64_t> input;   // per layer, the same for every gate of the layer
+  std::vector<int64_t> input;  // per layer, the same for every gate of the layer
   std::vector<int64_t> hidden;
 };
 GateWeightCounts CountGateWeights(const LstmLmConfig& config);

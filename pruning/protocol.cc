@@ -64,7 +64,7 @@ TrainOptions PhaseTrainOptions(const PhaseOptions& phase, const ProtocolOptions&
 
 // What the search phase leaves for the recovery phase, besides the model.
 struct Searched {
-  ProtocolResult result;    // structure, search stats, agreement (model unset)
+  ProtocolResult result;  // structure, search stats, agreement (model unset)
   bool has_weight_masks = false;
 };
 
@@ -121,10 +121,10 @@ absl::Status CompactChecked(LstmLm& model, const NeuronMask& mask, const torch::
   }
   if (!c.ok()) return c.status();
   GatedForward gated(mask);
-  ASSIGN_OR_RETURN(out->agreement,
-                   CheckAgreement("compaction", "gated model (neuron mask as scaled weights)",
-                                  model, &gated, c->model, nullptr, valid, bptt,
-                                  o.agreement_tokens));
+  ASSIGN_OR_RETURN(
+      out->agreement,
+      CheckAgreement("compaction", "gated model (neuron mask as scaled weights)", model, &gated,
+                     c->model, nullptr, valid, bptt, o.agreement_tokens));
   *compacted = c->model;
   return absl::OkStatus();
 }
@@ -239,8 +239,8 @@ absl::StatusOr<ProtocolResult> RunPruningProtocol(const LstmLm& start, PruningMe
     ASSIGN_OR_RETURN(searched, Search(start, method, train_ids, valid_ids, o, &model));
     if (!searched.result.collapsed.empty()) return searched.result;
     if (files) {
-      RETURN_IF_ERROR(SaveLstmLm(model, searched_path,
-                                 SearchedToJson(searched, o.config_hash).dump()));
+      RETURN_IF_ERROR(
+          SaveLstmLm(model, searched_path, SearchedToJson(searched, o.config_hash).dump()));
       std::remove(SearchCheckpoint(o.checkpoint_base).c_str());
     }
   }

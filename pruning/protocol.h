@@ -36,8 +36,8 @@
 #include "models/zaremba.h"
 #include "nlohmann/json.hpp"
 #include "pruning/method.h"
-#include "training/lm_trainer.h"
 #include "torch/types.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 

@@ -1,5 +1,4 @@
 #include "pruning/protocol.h"
-#include "pruning/protocol_testing.h"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -10,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/checkpoint.h"
+#include "pruning/protocol_testing.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -29,8 +29,8 @@ LstmLmConfig Tiny() {
 torch::Tensor PatternStream(int64_t n) {
   torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(123);
   auto base = torch::arange(0, n, torch::kInt64).remainder(7);
-  return torch::where(torch::rand({n}, gen) < 0.1,
-                      torch::randint(0, 12, {n}, gen, torch::kInt64), base);
+  return torch::where(torch::rand({n}, gen) < 0.1, torch::randint(0, 12, {n}, gen, torch::kInt64),
+                      base);
 }
 
 std::string TmpPath(const std::string& name) {

@@ -9,7 +9,7 @@ using json = nlohmann::json;
 
 TEST(Format, FieldsAndMissingFields) {
   const json r = {{"ppl", 114.4567}, {"name", "l0"}, {"sizes", {1, 2}}, {"n", 8595},
-                  {"neg", -1234567}, {"t", 95.0}, {"big", 7200}, {"text_n", "12"}};
+                  {"neg", -1234567}, {"t", 95.0},    {"big", 7200},     {"text_n", "12"}};
   EXPECT_EQ(FieldNumber(r, "ppl"), "114.46");
   EXPECT_EQ(FieldNumber(r, "ppl", "%.0f"), "114");
   EXPECT_EQ(FieldNumber(r, "name"), "?");

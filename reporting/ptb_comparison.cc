@@ -14,7 +14,8 @@ namespace {
 using json = nlohmann::json;
 
 // The finished method runs of `preset` (collapsed ones have no model to compare).
-std::vector<const json*> PresetMethodRuns(const std::vector<json>& runs, const std::string& preset) {
+std::vector<const json*> PresetMethodRuns(const std::vector<json>& runs,
+                                          const std::string& preset) {
   std::vector<const json*> out;
   for (const json& r : runs) {
     if (r.value("preset", "") == preset && IsMethodRun(r) && !r.contains("collapsed")) {
@@ -179,10 +180,10 @@ std::string RenderFastestAtEachL0(const std::vector<json>& all, const std::strin
                     SpeedupText(*r), " | ", FieldNumber(*r, "valid_perplexity"), " / ",
                     TestText(*r), " |");
     for (const std::string& m : methods) {
-      absl::StrAppend(&md, " ",
-                      m == r->value("method", "") ? std::string("(this method)")
-                                                  : FastestCell(runs, m, target),
-                      " |");
+      absl::StrAppend(
+          &md, " ",
+          m == r->value("method", "") ? std::string("(this method)") : FastestCell(runs, m, target),
+          " |");
     }
     absl::StrAppend(&md, "\n");
   }
@@ -198,20 +199,20 @@ std::string RenderStepCost(const std::vector<json>& all, const std::string& pres
     }
   }
   std::string md =
-      "| method | setting | search steps | search tokens/s | step cost / dense control's | recovery "
+      "| method | setting | search steps | search tokens/s | step cost / dense control's | "
+      "recovery "
       "tokens/s |\n|---|---|---|---|---|---|\n";
   bool any = false;
   for (const json* r : runs) {
     if (!r->contains("search") || !r->contains("protocol")) continue;
     any = true;
     const double tps = Number((*r)["search"], "tokens_per_second");
-    absl::StrAppend(
-        &md, "| ", MethodName(*r), " | ", FieldText(*r, "setting"), " | ",
-        FieldText((*r)["protocol"]["search"], "steps"),
-        r->value("structure_fixed_at_start", false) ? " (compacted model)" : "", " | ",
-        absl::StrFormat("%.0f", tps), " | ",
-        control > 0 ? absl::StrFormat("%.2fx", control / std::max(tps, 1e-9)) : "?", " | ",
-        FieldNumber((*r)["recovery"], "tokens_per_second", "%.0f"), " |\n");
+    absl::StrAppend(&md, "| ", MethodName(*r), " | ", FieldText(*r, "setting"), " | ",
+                    FieldText((*r)["protocol"]["search"], "steps"),
+                    r->value("structure_fixed_at_start", false) ? " (compacted model)" : "", " | ",
+                    absl::StrFormat("%.0f", tps), " | ",
+                    control > 0 ? absl::StrFormat("%.2fx", control / std::max(tps, 1e-9)) : "?",
+                    " | ", FieldNumber((*r)["recovery"], "tokens_per_second", "%.0f"), " |\n");
   }
   return any ? md : "";
 }

@@ -16,10 +16,13 @@ using ::testing::Not;
 
 // A method run of preset "p" with its kept sizes, LSTM b1 speedup and perplexities.
 json MethodRun(const std::string& method, const std::string& setting, std::vector<int64_t> inputs,
-         std::vector<int64_t> hidden, double speedup, double valid, double test) {
-  json r = {{"preset", "p"},          {"method", method},
-            {"setting", setting},     {"parent_checkpoint", "parent.pt"},
-            {"valid_perplexity", valid}, {"test_perplexity", test},
+               std::vector<int64_t> hidden, double speedup, double valid, double test) {
+  json r = {{"preset", "p"},
+            {"method", method},
+            {"setting", setting},
+            {"parent_checkpoint", "parent.pt"},
+            {"valid_perplexity", valid},
+            {"test_perplexity", test},
             {"speedup", {{"lstm_b1", speedup}}},
             {"sizes", {{"input_sizes", inputs}, {"hidden_sizes", hidden}}}};
   return r;
@@ -35,7 +38,8 @@ TEST(PtbComparison, LstmSpeedupTakesTheFastestEngine) {
 
 TEST(PtbComparison, AtL0SizesMatchesTheBaselinesByTargetSizes) {
   std::vector<json> runs = {MethodRun("l0", "1", {150, 180}, {200, 120}, 1.6, 125, 121)};
-  json sm = MethodRun("structured_magnitude", "150:180:200:120", {150, 180}, {200, 120}, 1.6, 127, 124);
+  json sm =
+      MethodRun("structured_magnitude", "150:180:200:120", {150, 180}, {200, 120}, 1.6, 127, 124);
   sm["target_sizes"] = {150, 180, 200, 120};
   json rnd = MethodRun("random", "150:180:200:120", {150, 180}, {200, 120}, 1.6, 131, 129);
   rnd["target_sizes"] = {150, 180, 200, 120};

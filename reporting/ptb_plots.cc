@@ -38,8 +38,8 @@ std::string DataBlock(const std::string& name, const Series& s, bool front_only)
   }
   std::string block = absl::StrCat("$", name, " << EOD\n");
   for (size_t i : idx) {
-    absl::StrAppend(&block, absl::StrFormat("%.6g %.6g %s\n", s.points[i].first,
-                                            s.points[i].second, s.labels[i]));
+    absl::StrAppend(&block, absl::StrFormat("%.6g %.6g %s\n", s.points[i].first, s.points[i].second,
+                                            s.labels[i]));
   }
   return absl::StrCat(block, "EOD\n");
 }
@@ -115,11 +115,11 @@ absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string
   if (l0.empty()) return absl::OkStatus();
   const int cols = std::min<int>(3, static_cast<int>(l0.size()));
   const int rows = (static_cast<int>(l0.size()) + cols - 1) / cols;
-  std::string script = absl::StrCat(
-      "set multiplot layout ", rows, ",", cols, " title 'PTB, preset ", preset,
-      ": kept neurons per gate set (z_hat > 0) during the L0 search phase'\n",
-      "set grid\nset key bottom left\nset xlabel 'search step'\nset ylabel 'kept'\n",
-      "set yrange [0:*]\n");
+  std::string script =
+      absl::StrCat("set multiplot layout ", rows, ",", cols, " title 'PTB, preset ", preset,
+                   ": kept neurons per gate set (z_hat > 0) during the L0 search phase'\n",
+                   "set grid\nset key bottom left\nset xlabel 'search step'\nset ylabel 'kept'\n",
+                   "set yrange [0:*]\n");
   for (size_t p = 0; p < l0.size(); ++p) {
     const json& r = *l0[p];
     // set name -> "step kept" lines, in the order the sets first appear.
@@ -128,8 +128,8 @@ absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string
       if (!d.contains("gate_sets")) continue;
       for (const json& g : d["gate_sets"]) {
         const std::string name = g.value("set", "?");
-        auto it = std::find_if(sets.begin(), sets.end(),
-                               [&](const auto& s) { return s.first == name; });
+        auto it =
+            std::find_if(sets.begin(), sets.end(), [&](const auto& s) { return s.first == name; });
         if (it == sets.end()) it = sets.insert(sets.end(), {name, ""});
         absl::StrAppend(&it->second, d.value("step", 0), " ",
                         g.value("size", 0) - g.value("closed", 0), "\n");

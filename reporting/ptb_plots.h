@@ -23,8 +23,8 @@ absl::Status PlotPtbTradeoff(const std::vector<nlohmann::json>& runs, const std:
 // One small panel per L0 run of `preset` with gate statistics (the record's
 // search.diagnostics): the kept size of every gate set (E, I2.., H1..; gates with z_hat > 0)
 // against the search steps. Does nothing when no L0 run has statistics. Errors: as above.
-absl::Status PlotGateStatistics(const std::vector<nlohmann::json>& runs,
-                                const std::string& preset, const std::string& svg_path);
+absl::Status PlotGateStatistics(const std::vector<nlohmann::json>& runs, const std::string& preset,
+                                const std::string& svg_path);
 
 }  // namespace rnnprune
 

@@ -310,10 +310,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
         r.contains("test_not_evaluated") ? "-"
         : r.contains("eval_tokens")      ? FieldText(r["eval_tokens"], "test")
                                          : "?",
-        " | ",
-        SpeedupCell(r, "speedup", "lstm_b1"), " | ", FieldNumber(sp, "model_b1", "%.2fx"), " | ",
-        FieldNumber(sp, "lstm_b20", "%.2fx"), " | ", FieldNumber(sp, "model_b20", "%.2fx"), " | ",
-        csr.empty() ? "-" : SpeedupCell(r, "csr_speedup", "lstm_b1"), " | ",
+        " | ", SpeedupCell(r, "speedup", "lstm_b1"), " | ", FieldNumber(sp, "model_b1", "%.2fx"),
+        " | ", FieldNumber(sp, "lstm_b20", "%.2fx"), " | ", FieldNumber(sp, "model_b20", "%.2fx"),
+        " | ", csr.empty() ? "-" : SpeedupCell(r, "csr_speedup", "lstm_b1"), " | ",
         csr.empty() ? "-" : FieldNumber(csr, "model_b1", "%.2fx"), " | ",
         csr.empty() ? "-" : FieldNumber(csr, "lstm_b20", "%.2fx"), " |\n");
   }
@@ -368,10 +367,10 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     }
     if (r.contains("protocol")) {
       const json& p = r["protocol"];
-      absl::StrAppend(&md, "- protocol: search phase ", FieldText(p["search"], "steps"),
-                      " steps `", p["search"].value("schedule", json()).dump(),
-                      "` from window ", FieldText(p["search"], "first_window"),
-                      "; recovery phase ", FieldText(p["recovery"], "steps"), " steps `",
+      absl::StrAppend(&md, "- protocol: search phase ", FieldText(p["search"], "steps"), " steps `",
+                      p["search"].value("schedule", json()).dump(), "` from window ",
+                      FieldText(p["search"], "first_window"), "; recovery phase ",
+                      FieldText(p["recovery"], "steps"), " steps `",
                       p["recovery"].value("schedule", json()).dump(), "` from window ",
                       FieldText(p["recovery"], "first_window"),
                       r.value("structure_fixed_at_start", false)
@@ -412,8 +411,9 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
         absl::StrAppend(&md, "- method options: `", r["method_options"].dump(), "`\n");
       }
       if (r.contains("lambda_unit")) {
-        absl::StrAppend(&md, "- lambda ", FieldText(r, "lambda_unit"), "; penalty scale (BPTT / N) ",
-                        FieldNumber(r, "penalty_scale", "%.4g"), "\n");
+        absl::StrAppend(&md, "- lambda ", FieldText(r, "lambda_unit"),
+                        "; penalty scale (BPTT / N) ", FieldNumber(r, "penalty_scale", "%.4g"),
+                        "\n");
       }
       absl::StrAppend(&md, GateSummary(r));
     }

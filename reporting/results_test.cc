@@ -1,5 +1,4 @@
 #include "reporting/results.h"
-#include "reporting/ptb_plots.h"
 
 #include <cstdlib>
 #include <string>
@@ -7,6 +6,7 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reporting/ptb_plots.h"
 
 namespace rnnprune {
 namespace {
@@ -28,15 +28,19 @@ json MakeRun(const std::string& preset, double valid, double test) {
   r["threads"] = 2;
   r["seed"] = 1;
   r["command"] = "bazel run -c opt //benchmarks:all -- --preset=" + preset;
-  r["epochs"] = json::array({{{"epoch", 1}, {"learning_rate", 1.0}, {"train_perplexity", 250.0},
-                              {"valid_perplexity", 180.5}, {"tokens_per_second", 7000.0},
+  r["epochs"] = json::array({{{"epoch", 1},
+                              {"learning_rate", 1.0},
+                              {"train_perplexity", 250.0},
+                              {"valid_perplexity", 180.5},
+                              {"tokens_per_second", 7000.0},
                               {"train_seconds", 130.0}}});
   return r;
 }
 
 TEST(Results, JsonLinesRoundTripAndErrors) {
   const std::string dir = std::getenv("TEST_TMPDIR");
-  ASSERT_TRUE(WriteJsonLines(dir + "/r.jsonl", {MakeRun("smoke", 1, 2), MakeRun("default", 3, 4)}).ok());
+  ASSERT_TRUE(
+      WriteJsonLines(dir + "/r.jsonl", {MakeRun("smoke", 1, 2), MakeRun("default", 3, 4)}).ok());
   auto back = ReadJsonLines(dir + "/r.jsonl");
   ASSERT_TRUE(back.ok()) << back.status();
   ASSERT_EQ(back->size(), 2u);
@@ -48,14 +52,16 @@ TEST(Results, JsonLinesRoundTripAndErrors) {
 }
 
 TEST(Results, PtbReportHasOurRowsAndLabelledPublishedFigures) {
-  const std::string md = RenderPtbReport({MakeRun("smoke", 900.1, 880.25), MakeRun("default", 130.4, 125.6)});
+  const std::string md =
+      RenderPtbReport({MakeRun("smoke", 900.1, 880.25), MakeRun("default", 130.4, 125.6)});
   // Ours, with the preset order default before smoke.
   EXPECT_THAT(md, HasSubstr("| default | small | E=200, H=200/200 | dense | 1 | 130.40 | 125.60 | "
                             "7123 | 12.1 min | 2 | 1 |"));
   EXPECT_LT(md.find("| default |"), md.find("| smoke |"));
   // Published, in their own labelled table.
   EXPECT_THAT(md, HasSubstr("## Published (not ours)"));
-  EXPECT_THAT(md, HasSubstr("| small | 2x200 LSTM, no dropout | 120.7 | 114.5 | Zaremba et al. 2014"));
+  EXPECT_THAT(md,
+              HasSubstr("| small | 2x200 LSTM, no dropout | 120.7 | 114.5 | Zaremba et al. 2014"));
   EXPECT_THAT(md, HasSubstr("| large | 2x1500 LSTM, dropout 0.65 | 82.2 | 78.4 |"));
   // Provenance and the per-epoch curve.
   EXPECT_THAT(md, HasSubstr("command: `bazel run -c opt //benchmarks:all -- --preset=default`"));
@@ -68,7 +74,9 @@ json MakeMethodRun(const std::string& method, const std::string& setting, double
   r["method"] = method;
   r["setting"] = setting;
   r["parent_checkpoint"] = "runs/ptb_default_small_dense.pt";
-  r["sizes"] = {{"input_sizes", {150, 120}}, {"hidden_sizes", {140, 90}}, {"parameters", 2000000},
+  r["sizes"] = {{"input_sizes", {150, 120}},
+                {"hidden_sizes", {140, 90}},
+                {"parameters", 2000000},
                 {"multiply_adds_per_token", 1500000}};
   r["num_parameters"] = 2000000;
   r["multiply_adds_per_token"] = 1500000;
@@ -105,16 +113,17 @@ TEST(Results, ALoadedParentAndASkippedTestSplitAreSaidSo) {
 TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
   json magnitude = MakeMethodRun("magnitude", "0.9", 0.98, 135.5);
   magnitude["weight_sparsity"] = 0.9;
-  magnitude["csr_speedup"] = {{"lstm_b1", 1.4}, {"model_b1", 0.7}, {"lstm_b20", 0.5},
-                              {"model_b20", 0.4}};
+  magnitude["csr_speedup"] = {
+      {"lstm_b1", 1.4}, {"model_b1", 0.7}, {"lstm_b20", 0.5}, {"model_b20", 0.4}};
   json collapsed = MakeMethodRun("iss", "0.1", 1, 1);
   collapsed["collapsed"] = "layer 2: every hidden neuron is closed";
   const std::string md =
       RenderPtbReport({MakeRun("default", 130.4, 125.6), MakeMethodRun("l0", "0.0001", 1.8, 127.25),
                        magnitude, collapsed, MakeMethodRun("dense", "-", 1.0, 120.0)});
-  EXPECT_THAT(md, HasSubstr("| default | l0 | 0.0001 | 150 / 120 / 140 / 90 | - | 2000000 | "
-                            "1500000 | 130.00 | 127.25 | ? | 2.50x | 1.80x | 2.00x | 1.50x | - | - | "
-                            "- |"));
+  EXPECT_THAT(md,
+              HasSubstr("| default | l0 | 0.0001 | 150 / 120 / 140 / 90 | - | 2000000 | "
+                        "1500000 | 130.00 | 127.25 | ? | 2.50x | 1.80x | 2.00x | 1.50x | - | - | "
+                        "- |"));
   EXPECT_THAT(md, HasSubstr("| default | magnitude | 0.9 | 150 / 120 / 140 / 90 | 0.900 | "));
   EXPECT_THAT(md, HasSubstr("| 0.98x | 2.00x | 1.50x | 1.40x | 0.70x | 0.50x |"));
   EXPECT_THAT(md, HasSubstr("| default | iss | 0.1 | collapsed: layer 2: every hidden neuron"));
@@ -132,21 +141,31 @@ TEST(Results, MethodRowsSideBySideAndPublishedPruningFigures) {
 
 TEST(Results, MethodRunsShowTheProtocolPhasesAndGates) {
   json l0 = MakeMethodRun("l0", "1", 1.8, 127.25);
-  const json schedule = {{"learning_rate", 0.25}, {"batch_size", 20}, {"bptt", 35},
-                         {"max_grad_norm", 5.0}};
+  const json schedule = {
+      {"learning_rate", 0.25}, {"batch_size", 20}, {"bptt", 35}, {"max_grad_norm", 5.0}};
   l0["protocol"] = {{"search", {{"steps", 400}, {"first_window", 0}, {"schedule", schedule}}},
                     {"recovery", {{"steps", 200}, {"first_window", 400}, {"schedule", schedule}}},
                     {"diagnostics_every_steps", 100}};
-  const json sets = json::array({{{"set", "E"}, {"size", 200}, {"closed", 120}, {"partial", 5},
-                                  {"open", 75}, {"mean_log_alpha", -1.5}}});
-  l0["search"] = {{"epochs", {{{"steps", 400}, {"tokens", 280000}, {"learning_rate", 0.25},
-                               {"train_perplexity", 95.0}}}},
-                  {"tokens_per_second", 9000.0}, {"train_seconds", 31.0}, {"resumed", true},
-                  {"resumed_at_global_step", 200},
-                  {"diagnostics", {{{"step", 400}, {"gate_sets", sets}}}}};
-  l0["recovery"] = {{"epochs", {{{"steps", 200}, {"tokens", 140000}, {"learning_rate", 0.25},
-                                 {"train_perplexity", 80.0}}}},
-                    {"tokens_per_second", 11000.0}, {"train_seconds", 13.0}, {"resumed", false}};
+  const json sets = json::array({{{"set", "E"},
+                                  {"size", 200},
+                                  {"closed", 120},
+                                  {"partial", 5},
+                                  {"open", 75},
+                                  {"mean_log_alpha", -1.5}}});
+  l0["search"] = {
+      {"epochs",
+       {{{"steps", 400}, {"tokens", 280000}, {"learning_rate", 0.25}, {"train_perplexity", 95.0}}}},
+      {"tokens_per_second", 9000.0},
+      {"train_seconds", 31.0},
+      {"resumed", true},
+      {"resumed_at_global_step", 200},
+      {"diagnostics", {{{"step", 400}, {"gate_sets", sets}}}}};
+  l0["recovery"] = {
+      {"epochs",
+       {{{"steps", 200}, {"tokens", 140000}, {"learning_rate", 0.25}, {"train_perplexity", 80.0}}}},
+      {"tokens_per_second", 11000.0},
+      {"train_seconds", 13.0},
+      {"resumed", false}};
   l0.erase("epochs");
   const std::string md = RenderPtbReport({MakeRun("default", 130.4, 125.6), l0});
   EXPECT_THAT(md, HasSubstr("- `default`: search phase S = 400 steps at lr 0.25, recovery phase "
@@ -163,17 +182,17 @@ TEST(Results, TradeoffPlotHasOneSeriesPerMethodWithItsFront) {
   const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
   json magnitude = MakeMethodRun("magnitude", "0.9", 0.98, 135.5);
   magnitude["csr_speedup"] = {{"lstm_b1", 0.7}};
-  ASSERT_TRUE(PlotPtbTradeoff({MakeRun("default", 130.4, 125.6),
-                               MakeMethodRun("l0", "0.0001", 1.8, 127.0),
-                               MakeMethodRun("l0", "0.0002", 3.1, 131.0),
-                               MakeMethodRun("iss", "0.01", 1.5, 129.0), magnitude},
-                              "default", dir + "/plot.svg")
-                  .ok());
+  ASSERT_TRUE(
+      PlotPtbTradeoff({MakeRun("default", 130.4, 125.6), MakeMethodRun("l0", "0.0001", 1.8, 127.0),
+                       MakeMethodRun("l0", "0.0002", 3.1, 131.0),
+                       MakeMethodRun("iss", "0.01", 1.5, 129.0), magnitude},
+                      "default", dir + "/plot.svg")
+          .ok());
   auto svg = ReadFile(dir + "/plot.svg");
   ASSERT_TRUE(svg.ok());
   EXPECT_THAT(*svg, HasSubstr("<svg"));
-  for (const char* title : {"dense parent", ">l0<", ">iss<", ">magnitude<", "Pareto front",
-                            "LSTM speedup"}) {
+  for (const char* title :
+       {"dense parent", ">l0<", ">iss<", ">magnitude<", "Pareto front", "LSTM speedup"}) {
     EXPECT_THAT(*svg, HasSubstr(title));
   }
 }
@@ -185,8 +204,8 @@ TEST(Results, GatePlotHasOnePanelPerL0Run) {
   for (const char* name : {"E", "I2", "H1", "H2"}) {
     sets.push_back({{"set", name}, {"size", 200}, {"closed", 10}, {"partial", 0}, {"open", 190}});
   }
-  l0["search"] = {{"diagnostics", {{{"step", 0}, {"gate_sets", sets}},
-                                   {{"step", 100}, {"gate_sets", sets}}}}};
+  l0["search"] = {
+      {"diagnostics", {{{"step", 0}, {"gate_sets", sets}}, {{"step", 100}, {"gate_sets", sets}}}}};
   json speed = l0;
   speed["method"] = "l0_speed";
   ASSERT_TRUE(PlotGateStatistics({MakeRun("default", 130.4, 125.6), l0, speed}, "default",
@@ -198,9 +217,8 @@ TEST(Results, GatePlotHasOnePanelPerL0Run) {
     EXPECT_THAT(*svg, HasSubstr(title));
   }
   // No L0 statistics: no plot, no error.
-  EXPECT_TRUE(PlotGateStatistics({MakeRun("default", 130.4, 125.6)}, "default",
-                                 dir + "/none.svg")
-                  .ok());
+  EXPECT_TRUE(
+      PlotGateStatistics({MakeRun("default", 130.4, 125.6)}, "default", dir + "/none.svg").ok());
   EXPECT_FALSE(PathExists(dir + "/none.svg"));
 }
 

@@ -15,10 +15,10 @@ namespace rnnprune {
 
 // One bar of the speed issue, checked on measured numbers (reported, never asserted in tests).
 struct SpeedBar {
-  std::string bar;       // the rule, e.g. "default engine within 1.3x of the roofline bound"
-  std::string subject;   // e.g. "zaremba_large, lstm, b1_token, 2 threads"
-  double measured = 0;   // the measured ratio
-  std::string limit;     // e.g. "<= 1.3"
+  std::string bar;      // the rule, e.g. "default engine within 1.3x of the roofline bound"
+  std::string subject;  // e.g. "zaremba_large, lstm, b1_token, 2 threads"
+  double measured = 0;  // the measured ratio
+  std::string limit;    // e.g. "<= 1.3"
   bool met = false;
 };
 

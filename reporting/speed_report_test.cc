@@ -14,10 +14,17 @@ using nlohmann::json;
 
 json Run(const std::string& shape, const std::string& engine, const std::string& scope,
          const std::string& mode, double ms, double ratio, const std::string& level) {
-  return {{"shape", shape}, {"engine", engine}, {"scope", scope}, {"mode", mode},
-          {"threads", 2},   {"ms_per_token", ms}, {"ratio_to_bound", ratio},
-          {"level", level}, {"bound_ms_per_token", ms / ratio},
-          {"bytes_per_token", 1e6}, {"flops_per_token", 1e6}};
+  return {{"shape", shape},
+          {"engine", engine},
+          {"scope", scope},
+          {"mode", mode},
+          {"threads", 2},
+          {"ms_per_token", ms},
+          {"ratio_to_bound", ratio},
+          {"level", level},
+          {"bound_ms_per_token", ms / ratio},
+          {"bytes_per_token", 1e6},
+          {"flops_per_token", 1e6}};
 }
 
 // Large: blas at 1.2x of its bound and 2.5x faster than torch at batch 1 but slower at batch 20;
@@ -36,16 +43,21 @@ json Doc() {
     }
   }
   return {{"machine",
-           {{"command", "bazel run -c opt //benchmarks:all"}, {"git_commit", "abc"},
-            {"openblas_coretype", "Haswell"}, {"threads", {1, 2}}, {"l3_bytes", 33554432}}},
+           {{"command", "bazel run -c opt //benchmarks:all"},
+            {"git_commit", "abc"},
+            {"openblas_coretype", "Haswell"},
+            {"threads", {1, 2}},
+            {"l3_bytes", 33554432}}},
           {"limits", json::array({{{"kind", "triad_dram"}, {"threads", 2}, {"gbytes_per_s", 30.0}},
                                   {{"kind", "sgemm"}, {"threads", 2}, {"gflops", 150.0}}})},
-          {"engines", json::array({{{"name", "blas"}, {"description", "ours"}, {"sparse", false}},
-                                   {{"name", "torch"}, {"description", "LibTorch"}, {"sparse", false}}})},
+          {"engines",
+           json::array({{{"name", "blas"}, {"description", "ours"}, {"sparse", false}},
+                        {{"name", "torch"}, {"description", "LibTorch"}, {"sparse", false}}})},
           {"shapes",
            json::array({{{"name", "zaremba_large"}, {"parent", ""}, {"config", json::object()}},
                         {{"name", "small"}, {"parent", ""}, {"config", json::object()}},
-                        {{"name", "pruned"}, {"parent", "zaremba_large"},
+                        {{"name", "pruned"},
+                         {"parent", "zaremba_large"},
                          {"config", {{"embedding_size", 1500}, {"hidden_sizes", {373, 315}}}}}})},
           {"runs", runs},
           {"notes", json::array()},
@@ -73,8 +85,8 @@ TEST(SpeedReport, EvaluatesTheBarsOnMeasuredNumbers) {
     }
   }
   EXPECT_EQ(roofline_large, 1);
-  EXPECT_EQ(cache, 2);     // small and pruned (both L3); large is in DRAM
-  EXPECT_EQ(b1, 3 * 4);    // 3 dense shapes x 2 scopes x 2 batch-1 modes
+  EXPECT_EQ(cache, 2);   // small and pruned (both L3); large is in DRAM
+  EXPECT_EQ(b1, 3 * 4);  // 3 dense shapes x 2 scopes x 2 batch-1 modes
   EXPECT_EQ(b20, 3 * 2);
 }
 
@@ -82,10 +94,10 @@ TEST(SpeedReport, RendersProvenancePublishedFiguresAndSpeedups) {
   const std::string md = RenderSpeedReport(Doc(), "default");
   EXPECT_NE(md.find("OPENBLAS_CORETYPE `Haswell`"), std::string::npos);
   EXPECT_NE(md.find("bazel run -c opt //benchmarks:all"), std::string::npos);
-  EXPECT_NE(md.find("10.59x"), std::string::npos);           // published ISS, labelled
-  EXPECT_NE(md.find("nearly 20x"), std::string::npos);       // the paper's claim, labelled
+  EXPECT_NE(md.find("10.59x"), std::string::npos);      // published ISS, labelled
+  EXPECT_NE(md.find("nearly 20x"), std::string::npos);  // the paper's claim, labelled
   EXPECT_NE(md.find("| pruned | E 1500, H 373/315 | `blas` | 10.00x"), std::string::npos) << md;
-  EXPECT_NE(md.find("**no**"), std::string::npos);           // missed bars are shown
+  EXPECT_NE(md.find("**no**"), std::string::npos);  // missed bars are shown
   EXPECT_NE(md.find("| batch 1 | 1.00x | `torch` |"), std::string::npos) << md;  // engine race
 }
 

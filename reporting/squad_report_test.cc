@@ -13,19 +13,34 @@ namespace {
 using json = nlohmann::json;
 
 json SquadRun(const std::string& preset, const std::string& protocol, double em, double f1) {
-  return {{"task", "squad"},          {"preset", preset},
-          {"protocol", protocol},     {"exact_match", em},
-          {"f1", f1},                 {"eval_questions", 1975},
-          {"eval_questions_total", 1975}, {"train_questions", 8595},
-          {"config", {{"hidden_size", 50}, {"word_dim", 100}, {"char_channels", 50},
-                      {"char_kernel_width", 5}, {"dropout", 0.2}}},
-          {"epochs", 1},              {"max_steps_per_epoch", 120},
-          {"batch_size", 32},         {"optimizer", "adam"},
-          {"learning_rate", 0.001},   {"ema_decay", 0.999},
-          {"steps", 120},             {"train_seconds", 200.0},
-          {"train_questions_per_s", 19.2}, {"eval_questions_per_s", 150.0},
-          {"threads", 2},             {"git_commit", "0123456789abcdef0123"},
-          {"epoch_loss", {9.5}},      {"command", "bazel run -c opt //benchmarks:all"}};
+  return {{"task", "squad"},
+          {"preset", preset},
+          {"protocol", protocol},
+          {"exact_match", em},
+          {"f1", f1},
+          {"eval_questions", 1975},
+          {"eval_questions_total", 1975},
+          {"train_questions", 8595},
+          {"config",
+           {{"hidden_size", 50},
+            {"word_dim", 100},
+            {"char_channels", 50},
+            {"char_kernel_width", 5},
+            {"dropout", 0.2}}},
+          {"epochs", 1},
+          {"max_steps_per_epoch", 120},
+          {"batch_size", 32},
+          {"optimizer", "adam"},
+          {"learning_rate", 0.001},
+          {"ema_decay", 0.999},
+          {"steps", 120},
+          {"train_seconds", 200.0},
+          {"train_questions_per_s", 19.2},
+          {"eval_questions_per_s", 150.0},
+          {"threads", 2},
+          {"git_commit", "0123456789abcdef0123"},
+          {"epoch_loss", {9.5}},
+          {"command", "bazel run -c opt //benchmarks:all"}};
 }
 
 TEST(SquadReport, SeparatesProtocolsAndLabelsPublishedFigures) {

@@ -32,9 +32,9 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/method.h"
+#include "torch/torch.h"
 #include "training/lm_trainer.h"
 #include "training/lm_training_checkpoint.h"
-#include "torch/torch.h"
 
 ABSL_FLAG(std::string, data_dir, "",
           "data folder holding ptb/ (default: $RNNPRUNE_DATA, else ../shared/data)");
@@ -93,8 +93,7 @@ absl::Status ValidateFlags() {
       at_least("checkpoint_every_steps", absl::GetFlag(FLAGS_checkpoint_every_steps), 0));
   const double dropout = absl::GetFlag(FLAGS_dropout);
   if (!(dropout >= 0 && dropout < 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dropout=", dropout, " must be in [0, 1)"));
+    return absl::InvalidArgumentError(absl::StrCat("--dropout=", dropout, " must be in [0, 1)"));
   }
   const double lambda = absl::GetFlag(FLAGS_lambda);
   if (!(lambda >= 0) || !std::isfinite(lambda)) {
@@ -103,8 +102,8 @@ absl::Status ValidateFlags() {
   }
   const std::string method = absl::GetFlag(FLAGS_method);
   if (!GetPruningMethodInfo(method).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--method='", method, "' is not one of ",
-                                                   absl::StrJoin(RegisteredPruningMethods(), ", ")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--method='", method, "' is not one of ", absl::StrJoin(RegisteredPruningMethods(), ", ")));
   }
   if (absl::GetFlag(FLAGS_resume) && absl::GetFlag(FLAGS_checkpoint).empty()) {
     return absl::InvalidArgumentError("--resume needs --checkpoint=FILE to resume from");
@@ -143,21 +142,25 @@ absl::Status Run() {
 
   // Everything that changes what is computed; not threads, paths or logging.
   const std::string method_name = absl::GetFlag(FLAGS_method);
-  json config = {
-      {"tool", "train_lm"},
-      {"data", {{"corpus", "ptb"},
-                {"train_ids_sha256", TensorsSha256({{"train", corpus.train}})},
-                {"valid_ids_sha256", TensorsSha256({{"valid", corpus.valid}})}}},
-      {"model", json::parse(model_config.ToJson())},
-      {"schedule", {{"learning_rate", s.learning_rate}, {"lr_decay", s.lr_decay},
-                    {"decay_after_epochs", s.decay_after_epochs}, {"epochs", s.epochs},
-                    {"max_grad_norm", s.max_grad_norm}, {"batch_size", s.batch_size},
-                    {"bptt", s.bptt}}},
-      {"max_steps_per_epoch", to.max_steps_per_epoch},
-      {"max_eval_tokens", to.max_eval_tokens},
-      {"seed", absl::GetFlag(FLAGS_seed)},
-      {"method", method_name},
-      {"lambda", method_name == "dense" ? 0.0 : absl::GetFlag(FLAGS_lambda)}};
+  json config = {{"tool", "train_lm"},
+                 {"data",
+                  {{"corpus", "ptb"},
+                   {"train_ids_sha256", TensorsSha256({{"train", corpus.train}})},
+                   {"valid_ids_sha256", TensorsSha256({{"valid", corpus.valid}})}}},
+                 {"model", json::parse(model_config.ToJson())},
+                 {"schedule",
+                  {{"learning_rate", s.learning_rate},
+                   {"lr_decay", s.lr_decay},
+                   {"decay_after_epochs", s.decay_after_epochs},
+                   {"epochs", s.epochs},
+                   {"max_grad_norm", s.max_grad_norm},
+                   {"batch_size", s.batch_size},
+                   {"bptt", s.bptt}}},
+                 {"max_steps_per_epoch", to.max_steps_per_epoch},
+                 {"max_eval_tokens", to.max_eval_tokens},
+                 {"seed", absl::GetFlag(FLAGS_seed)},
+                 {"method", method_name},
+                 {"lambda", method_name == "dense" ? 0.0 : absl::GetFlag(FLAGS_lambda)}};
   to.config_hash = ConfigHash(config);
 
   torch::manual_seed(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
@@ -172,11 +175,9 @@ absl::Status Run() {
   mo.total_steps = std::max<int64_t>(
       1, (to.max_steps_per_epoch > 0 ? std::min(windows, to.max_steps_per_epoch) : windows) *
              s.epochs);
-  ASSIGN_OR_RETURN(std::unique_ptr<PruningMethod> method,
-                   CreatePruningMethod(method_name, mo));
+  ASSIGN_OR_RETURN(std::unique_ptr<PruningMethod> method, CreatePruningMethod(method_name, mo));
   RETURN_IF_ERROR(method->Begin(model));
-  std::fprintf(stderr, "train_lm: config hash %s, %d threads\n", to.config_hash.c_str(),
-               threads);
+  std::fprintf(stderr, "train_lm: config hash %s, %d threads\n", to.config_hash.c_str(), threads);
   ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, method.get()));
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, s.bptt,
                                                         to.max_eval_tokens, method.get()));
@@ -195,8 +196,10 @@ absl::Status Run() {
   if (out.empty()) return absl::OkStatus();
   json epochs = json::array();
   for (const EpochStats& e : tr.epochs) {
-    epochs.push_back({{"epoch", e.epoch}, {"learning_rate", e.learning_rate},
-                      {"steps", e.steps}, {"train_perplexity", e.train_perplexity},
+    epochs.push_back({{"epoch", e.epoch},
+                      {"learning_rate", e.learning_rate},
+                      {"steps", e.steps},
+                      {"train_perplexity", e.train_perplexity},
                       {"valid_perplexity", e.valid_perplexity},
                       {"tokens_per_second", e.tokens_per_second}});
   }

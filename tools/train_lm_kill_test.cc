@@ -73,7 +73,8 @@ void KillMidEpochAndResume(const std::string& method) {
   const std::string ckpt = TmpPath(b + ".ckpt");
   const pid_t pid = SpawnForTest(Args(data, method, b), TmpPath(b + "_killed.log"));
   ASSERT_GT(pid, 0);
-  ASSERT_EQ(WaitThenKill(pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(90)),
+  ASSERT_EQ(WaitThenKill(
+                pid, [&] { return PathExists(ckpt); }, std::chrono::seconds(90)),
             KillOutcome::kKilled)
       << "B was not killed mid-run: " << ReadFile(TmpPath(b + "_killed.log")).value_or("");
   ASSERT_FALSE(PathExists(TmpPath(b + ".json"))) << "B finished before the kill";
@@ -87,9 +88,9 @@ void KillMidEpochAndResume(const std::string& method) {
 
   // Resuming under another configuration is refused and leaves the checkpoint alone.
   const std::string before = *ReadFile(ckpt);
-  ASSERT_EQ(RunToEndForTest(Args(data, method, b, {"--resume", "--seed=4"}),
-                            TmpPath(b + "_refused.log")),
-            1);
+  ASSERT_EQ(
+      RunToEndForTest(Args(data, method, b, {"--resume", "--seed=4"}), TmpPath(b + "_refused.log")),
+      1);
   const std::string refused = ReadFile(TmpPath(b + "_refused.log")).value_or("");
   EXPECT_THAT(refused, HasSubstr("refusing to resume"));
   EXPECT_THAT(refused, HasSubstr(ja["config_hash"].get<std::string>()));

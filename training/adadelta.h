@@ -43,8 +43,7 @@ struct AdadeltaOptions : public torch::optim::OptimizerCloneableOptions<Adadelta
 };
 
 // Per-parameter state: the two running averages (x's shape) and the number of steps taken.
-struct AdadeltaParamState
-    : public torch::optim::OptimizerCloneableParamState<AdadeltaParamState> {
+struct AdadeltaParamState : public torch::optim::OptimizerCloneableParamState<AdadeltaParamState> {
   TORCH_ARG(torch::Tensor, square_avg);  // E[g^2]
   TORCH_ARG(torch::Tensor, acc_delta);   // E[dx^2]
   TORCH_ARG(int64_t, step) = 0;
@@ -62,10 +61,9 @@ class Adadelta : public torch::optim::Optimizer {
  public:
   explicit Adadelta(std::vector<torch::optim::OptimizerParamGroup> param_groups,
                     AdadeltaOptions defaults = AdadeltaOptions());
-  explicit Adadelta(std::vector<torch::Tensor> params,
-                    AdadeltaOptions defaults = AdadeltaOptions())
-      : Adadelta(std::vector<torch::optim::OptimizerParamGroup>{
-                     torch::optim::OptimizerParamGroup(std::move(params))},
+  explicit Adadelta(std::vector<torch::Tensor> params, AdadeltaOptions defaults = AdadeltaOptions())
+      : Adadelta(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(
+                     std::move(params))},
                  defaults) {}
 
   // One update of every parameter that has a gradient, without recording it for autograd.

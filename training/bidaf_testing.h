@@ -10,8 +10,8 @@
 #include "datasets/squad.h"
 #include "gtest/gtest.h"
 #include "models/bidaf.h"
-#include "training/bidaf_trainer.h"
 #include "torch/torch.h"
+#include "training/bidaf_trainer.h"
 
 namespace rnnprune {
 

@@ -18,12 +18,12 @@
 #include "common/torch_status.h"
 #include "datasets/squad_metric.h"
 #include "models/bidaf_spans.h"
-#include "training/moving_average.h"
 #include "nlohmann/json.hpp"
-#include "training/adadelta.h"
-#include "training/squad_batch.h"
-#include "training/bidaf_training_checkpoint.h"
 #include "torch/torch.h"
+#include "training/adadelta.h"
+#include "training/bidaf_training_checkpoint.h"
+#include "training/moving_average.h"
+#include "training/squad_batch.h"
 
 namespace rnnprune {
 namespace {
@@ -115,16 +115,16 @@ absl::Status CheckResumable(const BidafTrainingCheckpoint& c, const std::string&
   const BidafTrainingProgress& p = c.progress;
   if (p.steps_per_epoch != steps_per_epoch || p.batch_size != o.batch_size ||
       p.train_examples != train_examples) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "BiDAF training checkpoint '", path, "' was made with ", p.steps_per_epoch,
-        " steps per epoch of ", p.batch_size, " questions over ", p.train_examples,
-        " training examples, this run has ", steps_per_epoch, " of ", o.batch_size, " over ",
-        train_examples, " (same config hash: is the data different?)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("BiDAF training checkpoint '", path, "' was made with ", p.steps_per_epoch,
+                     " steps per epoch of ", p.batch_size, " questions over ", p.train_examples,
+                     " training examples, this run has ", steps_per_epoch, " of ", o.batch_size,
+                     " over ", train_examples, " (same config hash: is the data different?)"));
   }
   if (p.epoch > o.epochs + 1 || (p.epoch == o.epochs + 1 && p.step != 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "BiDAF training checkpoint '", path, "' holds an impossible position: epoch ", p.epoch,
-        " step ", p.step, " of a run of ", o.epochs, " epochs (corrupt?)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("BiDAF training checkpoint '", path, "' holds an impossible position: epoch ",
+                     p.epoch, " step ", p.step, " of a run of ", o.epochs, " epochs (corrupt?)"));
   }
   return absl::OkStatus();
 }
@@ -206,8 +206,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       log(absl::StrFormat("no training checkpoint at %s: starting from scratch", ckpt_path));
     } else if (checkpointing && options.resume) {
       ASSIGN_OR_RETURN(BidafTrainingCheckpoint ckpt, LoadBidafTrainingCheckpoint(ckpt_path));
-      RETURN_IF_ERROR(
-          CheckResumable(ckpt, ckpt_path, options, steps_per_epoch, train_examples));
+      RETURN_IF_ERROR(CheckResumable(ckpt, ckpt_path, options, steps_per_epoch, train_examples));
       RETURN_IF_ERROR(RestoreBidafTrainingCheckpoint(ckpt, ckpt_path, model, *optimizer,
                                                      options.optimizer, ema_ptr));
       start = std::move(ckpt.progress);
@@ -236,8 +235,8 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       p.seconds = result.seconds;
       p.step_losses_nats = result.step_losses_nats;
       ASSIGN_OR_RETURN(BidafTrainingCheckpoint c,
-                       CaptureBidafTrainingCheckpoint(model, *optimizer, options.optimizer,
-                                                      ema_ptr, options.config_hash, p));
+                       CaptureBidafTrainingCheckpoint(model, *optimizer, options.optimizer, ema_ptr,
+                                                      options.config_hash, p));
       absl::Status s = SaveBidafTrainingCheckpoint(c, ckpt_path);
       if (s.code() == absl::StatusCode::kFailedPrecondition) {
         return absl::InternalError(absl::StrFormat(

@@ -11,10 +11,10 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "torch/torch.h"
 #include "training/bidaf_testing.h"
 #include "training/bidaf_trainer.h"
 #include "training/bidaf_training_checkpoint.h"
-#include "torch/torch.h"
 
 namespace rnnprune {
 namespace {
@@ -126,9 +126,9 @@ TEST_P(BidafResume, AfterAnInterruptionIsBitIdentical) {
     EXPECT_EQ(ckpt->progress.step, saved % 3);
     EXPECT_EQ(ckpt->progress.epoch, saved / 3 + 1);
     EXPECT_EQ(ckpt->optimizer_name, optimizer);
-    EXPECT_EQ(ckpt->progress.step_losses_nats,
-              std::vector<double>(a->step_losses_nats.begin(),
-                                  a->step_losses_nats.begin() + saved));
+    EXPECT_EQ(
+        ckpt->progress.step_losses_nats,
+        std::vector<double>(a->step_losses_nats.begin(), a->step_losses_nats.begin() + saved));
 
     Bidaf resumed = MakeModel(task.config, 999);  // only the restore can make it agree
     std::vector<std::string> log;

@@ -12,8 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "training/bidaf_testing.h"
 #include "torch/torch.h"
+#include "training/bidaf_testing.h"
 
 namespace rnnprune {
 namespace {

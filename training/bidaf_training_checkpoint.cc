@@ -80,16 +80,15 @@ std::string ProgressProblem(const BidafTrainingProgress& p) {
       static_cast<int64_t>(p.epochs.size()) != p.epoch - 1 ||
       p.global_step != (p.epoch - 1) * p.steps_per_epoch + p.step) {
     return absl::StrCat("impossible position: epoch ", p.epoch, " step ", p.step, " of ",
-                        p.steps_per_epoch, ", global step ", p.global_step, ", ",
-                        p.epochs.size(), " finished epochs");
+                        p.steps_per_epoch, ", global step ", p.global_step, ", ", p.epochs.size(),
+                        " finished epochs");
   }
   if (static_cast<int64_t>(p.step_losses_nats.size()) != p.global_step) {
-    return absl::StrCat(p.step_losses_nats.size(), " step losses for global step ",
-                        p.global_step);
+    return absl::StrCat(p.step_losses_nats.size(), " step losses for global step ", p.global_step);
   }
   if (p.epoch_questions < 0 || p.questions < 0 || (p.step == 0 && p.epoch_questions != 0)) {
-    return absl::StrCat("impossible question counts: ", p.epoch_questions, " in epoch ",
-                        p.epoch, " at step ", p.step, ", ", p.questions, " before it");
+    return absl::StrCat("impossible question counts: ", p.epoch_questions, " in epoch ", p.epoch,
+                        " at step ", p.step, ", ", p.questions, " before it");
   }
   return "";
 }
@@ -122,12 +121,13 @@ BidafTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   c.progress = ProgressFromJson(in.progress);
   c.optimizer_name = in.progress.at("optimizer").get<std::string>();
   if (c.optimizer_name != "adam" && c.optimizer_name != "adadelta") {
-    throw std::invalid_argument(absl::StrCat("optimizer '", c.optimizer_name,
-                                             "' is neither 'adam' nor 'adadelta'"));
+    throw std::invalid_argument(
+        absl::StrCat("optimizer '", c.optimizer_name, "' is neither 'adam' nor 'adadelta'"));
   }
   c.ema_num_updates = in.progress.at("ema_num_updates").get<int64_t>();
   if (c.ema_num_updates < 0) {
-    throw std::invalid_argument(absl::StrCat("ema_num_updates=", c.ema_num_updates, " is negative"));
+    throw std::invalid_argument(
+        absl::StrCat("ema_num_updates=", c.ema_num_updates, " is negative"));
   }
   const NamedTensors& losses = RequiredGroup(in, "step_losses");
   if (losses.size() != 1 || losses[0].first != "nats" ||
@@ -157,9 +157,8 @@ absl::Status SaveBidafTrainingCheckpoint(const BidafTrainingCheckpoint& c,
     }
   }
   if (static_cast<int64_t>(losses.size()) != c.progress.global_step) {
-    return absl::InvalidArgumentError(absl::StrCat("progress: ", losses.size(),
-                                                   " step losses for global step ",
-                                                   c.progress.global_step));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "progress: ", losses.size(), " step losses for global step ", c.progress.global_step));
   }
   return SaveTrainingCheckpoint(ToContainer(c), path);
 }
@@ -195,24 +194,25 @@ absl::StatusOr<BidafTrainingCheckpoint> CaptureBidafTrainingCheckpoint(
     const BidafTrainingProgress& progress) {
   return CatchTorch("capturing a BiDAF training checkpoint",
                     [&]() -> absl::StatusOr<BidafTrainingCheckpoint> {
-    BidafTrainingCheckpoint c;
-    c.config_hash = config_hash;
-    c.optimizer_name = optimizer_name;
-    c.progress = progress;
-    for (const auto& p : model->named_parameters()) {
-      c.parameters.emplace_back(p.key(), p.value().detach());
-    }
-    for (const auto& b : model->named_buffers()) {
-      c.buffers.emplace_back(b.key(), b.value().detach());
-    }
-    c.optimizer_state = SerializeOptimizer(optimizer);
-    if (ema != nullptr) {
-      for (const auto& [name, t] : ema->shadows()) c.ema_shadows.emplace_back(name, t.detach());
-      c.ema_num_updates = ema->num_updates();
-    }
-    c.rng_state = CaptureTorchCpuRng();
-    return c;
-  });
+                      BidafTrainingCheckpoint c;
+                      c.config_hash = config_hash;
+                      c.optimizer_name = optimizer_name;
+                      c.progress = progress;
+                      for (const auto& p : model->named_parameters()) {
+                        c.parameters.emplace_back(p.key(), p.value().detach());
+                      }
+                      for (const auto& b : model->named_buffers()) {
+                        c.buffers.emplace_back(b.key(), b.value().detach());
+                      }
+                      c.optimizer_state = SerializeOptimizer(optimizer);
+                      if (ema != nullptr) {
+                        for (const auto& [name, t] : ema->shadows())
+                          c.ema_shadows.emplace_back(name, t.detach());
+                        c.ema_num_updates = ema->num_updates();
+                      }
+                      c.rng_state = CaptureTorchCpuRng();
+                      return c;
+                    });
 }
 
 absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& c,
@@ -224,36 +224,36 @@ absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& c,
     return absl::FailedPreconditionError(
         absl::StrCat("BiDAF training checkpoint '", path, "' does not fit this run: ", why));
   };
-  return CatchTorch(absl::StrCat("restoring BiDAF training checkpoint '", path, "'"),
-                    [&]() -> absl::Status {
-    // Check everything before changing anything.
-    if (c.optimizer_name != optimizer_name) {
-      return mismatch(absl::StrCat("it was trained with optimizer '", c.optimizer_name,
-                                   "', this run uses '", optimizer_name, "'"));
-    }
-    const NamedTensors params = Named(model->named_parameters());
-    std::string problem = NamedMismatch("parameters", c.parameters, params);
-    if (!problem.empty()) return mismatch(problem);
-    const NamedTensors buffers = Named(model->named_buffers());
-    problem = NamedMismatch("buffers", c.buffers, buffers);
-    if (!problem.empty()) return mismatch(problem);
-    if (ema == nullptr && !c.ema_shadows.empty()) {
-      return mismatch("it holds a moving average of the weights, this run keeps none");
-    }
-    if (ema != nullptr) {
-      if (ema->swapped()) return mismatch("the run's moving average is swapped in");
-      problem = NamedMismatch("moving averages", c.ema_shadows, ema->shadows());
-      if (!problem.empty()) return mismatch(problem);
-    }
+  return CatchTorch(
+      absl::StrCat("restoring BiDAF training checkpoint '", path, "'"), [&]() -> absl::Status {
+        // Check everything before changing anything.
+        if (c.optimizer_name != optimizer_name) {
+          return mismatch(absl::StrCat("it was trained with optimizer '", c.optimizer_name,
+                                       "', this run uses '", optimizer_name, "'"));
+        }
+        const NamedTensors params = Named(model->named_parameters());
+        std::string problem = NamedMismatch("parameters", c.parameters, params);
+        if (!problem.empty()) return mismatch(problem);
+        const NamedTensors buffers = Named(model->named_buffers());
+        problem = NamedMismatch("buffers", c.buffers, buffers);
+        if (!problem.empty()) return mismatch(problem);
+        if (ema == nullptr && !c.ema_shadows.empty()) {
+          return mismatch("it holds a moving average of the weights, this run keeps none");
+        }
+        if (ema != nullptr) {
+          if (ema->swapped()) return mismatch("the run's moving average is swapped in");
+          problem = NamedMismatch("moving averages", c.ema_shadows, ema->shadows());
+          if (!problem.empty()) return mismatch(problem);
+        }
 
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(c.parameters[i].second);
-    for (size_t i = 0; i < buffers.size(); ++i) buffers[i].second.copy_(c.buffers[i].second);
-    if (ema != nullptr) RETURN_IF_ERROR(ema->Restore(c.ema_shadows, c.ema_num_updates));
-    DeserializeOptimizer(c.optimizer_state, optimizer);
-    RestoreTorchCpuRng(c.rng_state);
-    return absl::OkStatus();
-  });
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(c.parameters[i].second);
+        for (size_t i = 0; i < buffers.size(); ++i) buffers[i].second.copy_(c.buffers[i].second);
+        if (ema != nullptr) RETURN_IF_ERROR(ema->Restore(c.ema_shadows, c.ema_num_updates));
+        DeserializeOptimizer(c.optimizer_state, optimizer);
+        RestoreTorchCpuRng(c.rng_state);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace rnnprune

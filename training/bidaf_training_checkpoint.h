@@ -25,11 +25,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "models/bidaf.h"
-#include "training/moving_average.h"
-#include "training/bidaf_trainer.h"
-#include "training/checkpoint.h"
 #include "torch/optim/optimizer.h"
 #include "torch/types.h"
+#include "training/bidaf_trainer.h"
+#include "training/checkpoint.h"
+#include "training/moving_average.h"
 
 namespace rnnprune {
 
@@ -45,9 +45,9 @@ struct BidafTrainingProgress {
   double epoch_loss_sum = 0;    // nats, BidafLoss summed over the questions trained in `epoch`
   int64_t epoch_questions = 0;  // questions trained in `epoch`
   double epoch_seconds = 0;     // wall time of `epoch`'s steps so far, seconds (all processes)
-  std::vector<BidafEpochStats> epochs;  // finished epochs
-  int64_t questions = 0;                // questions trained over finished epochs
-  double seconds = 0;                   // wall time of finished epochs, seconds
+  std::vector<BidafEpochStats> epochs;   // finished epochs
+  int64_t questions = 0;                 // questions trained over finished epochs
+  double seconds = 0;                    // wall time of finished epochs, seconds
   std::vector<double> step_losses_nats;  // every step so far (global_step of them), nats
 };
 

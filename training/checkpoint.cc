@@ -32,8 +32,7 @@ bool ValidName(const std::string& name) {
 
 absl::Status CheckName(const std::string& what, const std::string& name) {
   if (ValidName(name)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, " '", name, "': names are [A-Za-z0-9_./]+"));
+  return absl::InvalidArgumentError(absl::StrCat(what, " '", name, "': names are [A-Za-z0-9_./]+"));
 }
 
 absl::Status CheckTensor(const std::string& what, const torch::Tensor& t) {
@@ -113,7 +112,8 @@ std::vector<std::string> ReadNames(torch::serialize::InputArchive& archive,
   std::set<std::string> seen;
   for (const json& name : json::parse(ReadValue(archive, key).toStringRef())) {
     const std::string n = name.get<std::string>();
-    if (!ValidName(n)) throw std::invalid_argument(absl::StrCat(key, " lists a bad name '", n, "'"));
+    if (!ValidName(n))
+      throw std::invalid_argument(absl::StrCat(key, " lists a bad name '", n, "'"));
     if (!seen.insert(n).second) {
       throw std::invalid_argument(absl::StrCat(key, " lists '", n, "' twice"));
     }
@@ -132,7 +132,8 @@ TrainingCheckpoint ReadContents(torch::serialize::InputArchive& archive) {
   if (!c.progress.is_object()) throw std::invalid_argument("progress is not a JSON object");
   for (const std::string& group : ReadNames(archive, "groups")) {
     NamedTensors& tensors = c.groups[group];
-    const std::vector<std::string> names = ReadNames(archive, absl::StrCat("tensors/", group, "/names"));
+    const std::vector<std::string> names =
+        ReadNames(archive, absl::StrCat("tensors/", group, "/names"));
     for (size_t i = 0; i < names.size(); ++i) {
       tensors.emplace_back(names[i], ReadTensor(archive, absl::StrCat("tensors/", group, "/", i)));
     }
@@ -189,8 +190,7 @@ absl::StatusOr<TrainingCheckpoint> ParseTrainingCheckpoint(absl::string_view byt
     }
     TrainingCheckpoint c = ReadContents(archive);
     if (c.trainer != trainer) {
-      return invalid(absl::StrCat("written by the '", c.trainer, "' trainer, not '", trainer,
-                                  "'"));
+      return invalid(absl::StrCat("written by the '", c.trainer, "' trainer, not '", trainer, "'"));
     }
     for (const auto& [role, state] : c.optimizers) {
       // Each optimiser state is an archive of its own, parsed by LibTorch on restore.
@@ -266,8 +266,8 @@ std::string NamedMismatch(const std::string& what, const NamedTensors& saved,
     const torch::Tensor& b = live[i].second;
     if (saved[i].first != live[i].first || !a.sizes().equals(b.sizes()) ||
         a.scalar_type() != b.scalar_type()) {
-      return absl::StrCat(what, " ", i, " is '", saved[i].first, "' ", shape(a),
-                          ", this run has '", live[i].first, "' ", shape(b));
+      return absl::StrCat(what, " ", i, " is '", saved[i].first, "' ", shape(a), ", this run has '",
+                          live[i].first, "' ", shape(b));
     }
   }
   return "";
@@ -292,8 +292,8 @@ std::string TensorsSha256(const NamedTensors& tensors) {
   std::string bytes;
   for (const auto& [name, t] : tensors) {
     const torch::Tensor c = t.detach().cpu().contiguous();
-    absl::StrAppend(&bytes, name, "|", c10::toString(c.scalar_type()), "|",
-                    c10::str(c.sizes()), "|");
+    absl::StrAppend(&bytes, name, "|", c10::toString(c.scalar_type()), "|", c10::str(c.sizes()),
+                    "|");
     bytes.append(static_cast<const char*>(c.data_ptr()), c.nbytes());
   }
   return Sha256Hex(bytes);

@@ -28,14 +28,14 @@
 #include <utility>
 #include <vector>
 
-#include "common/torch_rng.h"  // CaptureTorchCpuRng, RestoreTorchCpuRng
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/torch_rng.h"  // CaptureTorchCpuRng, RestoreTorchCpuRng
 #include "nlohmann/json.hpp"
-#include "torch/types.h"
-#include "torch/ordered_dict.h"
 #include "torch/optim/optimizer.h"
+#include "torch/ordered_dict.h"
+#include "torch/types.h"
 
 namespace rnnprune {
 
@@ -49,12 +49,12 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 // The contents of a training checkpoint (see the file comment for the on-disk keys). Tensors
 // are CPU tensors.
 struct TrainingCheckpoint {
-  std::string trainer;                            // e.g. "lstm_lm", "bidaf"
-  std::string config_hash;                        // common/config_hash.h ConfigHash
+  std::string trainer;                                 // e.g. "lstm_lm", "bidaf"
+  std::string config_hash;                             // common/config_hash.h ConfigHash
   nlohmann::json progress = nlohmann::json::object();  // the trainer's own fields
-  std::map<std::string, NamedTensors> groups;     // e.g. "model", "extra", "lstm", "ema"
-  std::map<std::string, std::string> optimizers;  // role -> Optimizer::save archive bytes
-  torch::Tensor rng_state;                        // uint8 [n], torch's default CPU generator
+  std::map<std::string, NamedTensors> groups;          // e.g. "model", "extra", "lstm", "ema"
+  std::map<std::string, std::string> optimizers;       // role -> Optimizer::save archive bytes
+  torch::Tensor rng_state;                             // uint8 [n], torch's default CPU generator
 };
 
 // Writes `checkpoint` to `path` atomically (common/files.h WriteFileAtomicallyWith: temporary
@@ -63,8 +63,7 @@ struct TrainingCheckpoint {
 // FailedPrecondition naming the group and tensor when a floating-point tensor holds NaN/Inf;
 // InvalidArgument for an undefined tensor, a name outside [A-Za-z0-9_./]+, a non-object
 // progress or an undefined generator state. Other errors name the path (I/O, serialisation).
-absl::Status SaveTrainingCheckpoint(const TrainingCheckpoint& checkpoint,
-                                    const std::string& path);
+absl::Status SaveTrainingCheckpoint(const TrainingCheckpoint& checkpoint, const std::string& path);
 
 // Reads and checks the checkpoint held in `bytes` (`what` names it in errors, e.g. its path):
 // the archive first (models/torch_archive.h CheckTorchArchive: zip structure, CRC-32 of every
@@ -85,8 +84,7 @@ absl::StatusOr<TrainingCheckpoint> LoadTrainingCheckpoint(const std::string& pat
 // view requires. Throw std::invalid_argument naming what is missing (the views turn it into
 // InvalidArgument).
 const NamedTensors& RequiredGroup(const TrainingCheckpoint& checkpoint, const std::string& group);
-const std::string& RequiredOptimizer(const TrainingCheckpoint& checkpoint,
-                                     const std::string& role);
+const std::string& RequiredOptimizer(const TrainingCheckpoint& checkpoint, const std::string& role);
 
 // The bytes of a LibTorch archive holding `optimizer`'s state (Optimizer::save). Throws
 // c10::Error.
@@ -95,7 +93,6 @@ std::string SerializeOptimizer(torch::optim::Optimizer& optimizer);
 // Loads what SerializeOptimizer wrote into `optimizer` (its options stay as built). Throws
 // c10::Error.
 void DeserializeOptimizer(const std::string& state, torch::optim::Optimizer& optimizer);
-
 
 // `dict` (named_parameters(), named_buffers()) as detached NamedTensors.
 NamedTensors Named(const torch::OrderedDict<std::string, torch::Tensor>& dict);

@@ -130,9 +130,9 @@ TEST(TrainingCheckpointContainer, NamedMismatchNamesTheFirstDifference) {
   EXPECT_EQ(NamedMismatch("parameters", live, live), "");
   EXPECT_THAT(NamedMismatch("parameters", {{"a", torch::zeros({2})}}, live),
               HasSubstr("it holds 1 parameters, this run has 2"));
-  EXPECT_THAT(NamedMismatch("parameters", {{"a", torch::zeros({2})}, {"b", torch::zeros({4})}},
-                            live),
-              HasSubstr("parameters 1 is 'b' [4] Float, this run has 'b' [3] Float"));
+  EXPECT_THAT(
+      NamedMismatch("parameters", {{"a", torch::zeros({2})}, {"b", torch::zeros({4})}}, live),
+      HasSubstr("parameters 1 is 'b' [4] Float, this run has 'b' [3] Float"));
 }
 
 TEST(TrainingCheckpointContainer, DoublesSurviveJsonIncludingNonFinite) {

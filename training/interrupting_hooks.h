@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/files.h"
-#include "training/lm_trainer.h"
 #include "torch/torch.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 

@@ -13,8 +13,8 @@
 #include "common/torch_status.h"
 #include "datasets/ptb.h"
 #include "models/softmax_cross_entropy.h"
-#include "training/lm_training_checkpoint.h"
 #include "torch/torch.h"
+#include "training/lm_training_checkpoint.h"
 
 namespace rnnprune {
 namespace {
@@ -33,18 +33,21 @@ torch::Tensor MeanNll(const LmOutput& out, const torch::Tensor& target) {
 
 absl::Status ValidateSchedule(const ZarembaSchedule& s) {
   if (!(s.learning_rate > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("learning_rate=", s.learning_rate, " must be > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("learning_rate=", s.learning_rate, " must be > 0"));
   }
   if (!(s.lr_decay > 0 && s.lr_decay <= 1)) {
     return absl::InvalidArgumentError(absl::StrCat("lr_decay=", s.lr_decay, " must be in (0, 1]"));
   }
-  if (s.epochs < 1) return absl::InvalidArgumentError(absl::StrCat("epochs=", s.epochs, " must be >= 1"));
+  if (s.epochs < 1)
+    return absl::InvalidArgumentError(absl::StrCat("epochs=", s.epochs, " must be >= 1"));
   if (s.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("batch_size=", s.batch_size, " must be >= 1"));
   }
   if (s.bptt < 1) return absl::InvalidArgumentError(absl::StrCat("bptt=", s.bptt, " must be >= 1"));
   if (!(s.max_grad_norm > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("max_grad_norm=", s.max_grad_norm, " must be > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_grad_norm=", s.max_grad_norm, " must be > 0"));
   }
   return absl::OkStatus();
 }
@@ -85,9 +88,9 @@ absl::Status CheckResumable(const LmTrainingCheckpoint& c, const std::string& pa
       p.global_step != (p.epoch - 1) * steps_per_epoch + p.step ||
       at_boundary != c.lstm_state.h.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "training checkpoint '", path, "' holds an impossible position: epoch ", p.epoch,
-        " step ", p.step, " global step ", p.global_step, " with ", p.epochs.size(),
-        " finished epochs, ", c.lstm_state.h.size(), " LSTM state layers (corrupt?)"));
+        "training checkpoint '", path, "' holds an impossible position: epoch ", p.epoch, " step ",
+        p.step, " global step ", p.global_step, " with ", p.epochs.size(), " finished epochs, ",
+        c.lstm_state.h.size(), " LSTM state layers (corrupt?)"));
   }
   return absl::OkStatus();
 }
@@ -152,8 +155,8 @@ int64_t EpochTrainingTokens(int64_t stream_tokens, int64_t batch_size) {
 }
 
 absl::StatusOr<EvalResult> EvaluatePerplexity(LstmLm& model, const torch::Tensor& ids,
-                                              int64_t batch_size, int64_t bptt,
-                                              int64_t max_tokens, TrainingHooks* hooks) {
+                                              int64_t batch_size, int64_t bptt, int64_t max_tokens,
+                                              TrainingHooks* hooks) {
   return CatchTorch("EvaluatePerplexity", [&]() -> absl::StatusOr<EvalResult> {
     if (bptt < 1) return absl::InvalidArgumentError(absl::StrCat("bptt=", bptt, " must be >= 1"));
     torch::Tensor stream = ids;
@@ -210,17 +213,17 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
 
     const int64_t windows = NumBpttWindows(data, sch.bptt);
     if (options.first_window < 0 || options.first_window >= windows) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "first_window=", options.first_window, " must be in [0, ", windows,
-          ") (the BPTT windows of the training split at batch ", sch.batch_size, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("first_window=", options.first_window, " must be in [0, ", windows,
+                       ") (the BPTT windows of the training split at batch ", sch.batch_size, ")"));
     }
     int64_t steps_per_epoch = windows - options.first_window;
     if (options.max_steps_per_epoch > 0) {
       steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
     }
-    const int64_t log_every =
-        options.log_every_steps > 0 ? options.log_every_steps
-                                    : std::max<int64_t>(1, steps_per_epoch / 10);
+    const int64_t log_every = options.log_every_steps > 0
+                                  ? options.log_every_steps
+                                  : std::max<int64_t>(1, steps_per_epoch / 10);
     const int64_t total_steps = steps_per_epoch * sch.epochs;
     const std::string& ckpt_path = options.checkpoint_path;
     const bool checkpointing = !ckpt_path.empty();
@@ -260,14 +263,14 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
       p.tokens = result.tokens;
       p.train_seconds = result.train_seconds;
       p.diagnostics = result.diagnostics;
-      ASSIGN_OR_RETURN(LmTrainingCheckpoint c, CaptureLmTrainingCheckpoint(
-                                                 model, *hooks, sgd, state,
-                                                 options.config_hash, p));
+      ASSIGN_OR_RETURN(
+          LmTrainingCheckpoint c,
+          CaptureLmTrainingCheckpoint(model, *hooks, sgd, state, options.config_hash, p));
       absl::Status s = SaveLmTrainingCheckpoint(c, ckpt_path);
       if (s.code() == absl::StatusCode::kFailedPrecondition) {
         return absl::InternalError(absl::StrFormat(
-            "epoch %d after global step %d: %s; the last good checkpoint %s is kept",
-            p.epoch, p.global_step, s.message(), ckpt_path));
+            "epoch %d after global step %d: %s; the last good checkpoint %s is kept", p.epoch,
+            p.global_step, s.message(), ckpt_path));
       }
       return s;
     };
@@ -312,24 +315,24 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
         const double nll = mean_nll.item<double>();
         if (!std::isfinite(nll) || !std::isfinite(loss.item<double>())) {
           return absl::InternalError(absl::StrFormat(
-              "epoch %d step %d: the loss is %s (NLL %g); stopping before the update",
-              epoch, step + 1, std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
+              "epoch %d step %d: the loss is %s (NLL %g); stopping before the update", epoch,
+              step + 1, std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
         }
         sgd.zero_grad();
         if (extra_optimizer != nullptr) extra_optimizer->zero_grad();
         loss.backward();
-        const double grad_norm =
-            torch::nn::utils::clip_grad_norm_(params, sch.max_grad_norm);
+        const double grad_norm = torch::nn::utils::clip_grad_norm_(params, sch.max_grad_norm);
         if (!std::isfinite(grad_norm)) {
           for (const auto& p : model->named_parameters()) {
-            if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>()) {
+            if (p.value().grad().defined() &&
+                !torch::isfinite(p.value().grad()).all().item<bool>()) {
               return absl::InternalError(absl::StrFormat(
                   "epoch %d step %d: gradient of '%s' has NaN/Inf; stopping before the update",
                   epoch, step + 1, p.key()));
             }
           }
-          return absl::InternalError(absl::StrFormat(
-              "epoch %d step %d: gradient norm is not finite", epoch, step + 1));
+          return absl::InternalError(
+              absl::StrFormat("epoch %d step %d: gradient norm is not finite", epoch, step + 1));
         }
         for (size_t i = 0; i < extra.size(); ++i) {
           const torch::Tensor& g = extra[i].grad();
@@ -355,9 +358,9 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
           const double done_secs = result.train_seconds + secs;
           const double eta = done_secs / (global_step + 1) * (total_steps - global_step - 1);
           log(absl::StrFormat(
-              "epoch %d/%d step %d/%d lr %.4g | %.0f tokens/s | train ppl %.2f | ETA %s",
-              epoch, sch.epochs, step + 1, steps_per_epoch, lr, tps,
-              std::exp(nll_sum / stats.tokens), FormatDuration(eta)));
+              "epoch %d/%d step %d/%d lr %.4g | %.0f tokens/s | train ppl %.2f | ETA %s", epoch,
+              sch.epochs, step + 1, steps_per_epoch, lr, tps, std::exp(nll_sum / stats.tokens),
+              FormatDuration(eta)));
         }
         if (checkpointing && options.checkpoint_every_steps > 0 &&
             (global_step + 1) % options.checkpoint_every_steps == 0 &&
@@ -381,10 +384,10 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
         ASSIGN_OR_RETURN(EvalResult v, EvaluatePerplexity(model, valid_ids, 1, sch.bptt,
                                                           options.max_eval_tokens, hooks));
         stats.valid_perplexity = v.perplexity;
-        log(absl::StrFormat("epoch %d done: train ppl %.2f, valid ppl %.2f (batch 1, %.1f s), "
-                            "%.0f tokens/s",
-                            epoch, stats.train_perplexity, v.perplexity, v.seconds,
-                            stats.tokens_per_second));
+        log(absl::StrFormat(
+            "epoch %d done: train ppl %.2f, valid ppl %.2f (batch 1, %.1f s), "
+            "%.0f tokens/s",
+            epoch, stats.train_perplexity, v.perplexity, v.seconds, stats.tokens_per_second));
       }
       result.tokens += stats.tokens;
       result.train_seconds += stats.train_seconds;

@@ -16,10 +16,10 @@
 #include "absl/status/statusor.h"
 #include "models/lstm_lm.h"
 #include "models/zaremba.h"
-#include "training/hooks.h"
 #include "nlohmann/json.hpp"
 #include "torch/optim/optimizer.h"
 #include "torch/types.h"
+#include "training/hooks.h"
 
 namespace rnnprune {
 
@@ -46,9 +46,9 @@ struct TrainOptions {
   // Receives progress lines; by default they go to stderr.
   std::function<void(const std::string&)> log;
 
-  // Training checkpoints (training/lm_training_checkpoint.h); empty = none. Written atomically after
-  // every `checkpoint_every_steps` optimizer steps (counted over all epochs; 0 = only at epoch
-  // ends) and at the end of every epoch (after its validation), replacing the previous one.
+  // Training checkpoints (training/lm_training_checkpoint.h); empty = none. Written atomically
+  // after every `checkpoint_every_steps` optimizer steps (counted over all epochs; 0 = only at
+  // epoch ends) and at the end of every epoch (after its validation), replacing the previous one.
   std::string checkpoint_path;
   int64_t checkpoint_every_steps = 0;
   // With a checkpoint at checkpoint_path: continue from it (parameters, hooks' state, optimizer,
@@ -64,21 +64,21 @@ struct TrainOptions {
 
 // Per-epoch record.
 struct EpochStats {
-  int epoch = 0;                    // 1-based
+  int epoch = 0;  // 1-based
   double learning_rate = 0;
-  int64_t steps = 0;                // BPTT windows trained
-  int64_t tokens = 0;               // target tokens trained (T * B per window)
-  double train_perplexity = 0;      // exp(mean training NLL, nats/token) over the epoch
-  double valid_perplexity = 0;      // 0 when not evaluated
-  double train_seconds = 0;         // wall time of the training steps (no evaluation)
-  double tokens_per_second = 0;     // tokens / train_seconds
+  int64_t steps = 0;             // BPTT windows trained
+  int64_t tokens = 0;            // target tokens trained (T * B per window)
+  double train_perplexity = 0;   // exp(mean training NLL, nats/token) over the epoch
+  double valid_perplexity = 0;   // 0 when not evaluated
+  double train_seconds = 0;      // wall time of the training steps (no evaluation)
+  double tokens_per_second = 0;  // tokens / train_seconds
 };
 
 struct TrainResult {
   std::vector<EpochStats> epochs;
   int64_t tokens = 0;
   double train_seconds = 0;
-  double tokens_per_second = 0;     // over all epochs, training steps only
+  double tokens_per_second = 0;  // over all epochs, training steps only
   // Set when the run continued from a training checkpoint, with the number of optimizer steps
   // (over all epochs) that checkpoint had taken.
   bool resumed = false;

@@ -1,5 +1,6 @@
 // Training checkpoints in Train: resuming after an interruption is bit-identical to not being
-// interrupted (dense, extra parameters with their own optimiser, hooks with state), and bad checkpoints or bad state are refused.
+// interrupted (dense, extra parameters with their own optimiser, hooks with state), and bad
+// checkpoints or bad state are refused.
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -11,10 +12,10 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "torch/torch.h"
 #include "training/interrupting_hooks.h"
 #include "training/lm_trainer.h"
 #include "training/lm_training_checkpoint.h"
-#include "torch/torch.h"
 
 namespace rnnprune {
 namespace {

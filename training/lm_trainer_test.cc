@@ -153,7 +153,9 @@ class OwnOptimizerHooks : public TrainingHooks {
   torch::Tensor Penalty(LstmLm&) override { return 1e6 * extra_.sum(); }
   std::vector<torch::Tensor> ExtraParameters() override { return {extra_}; }
   torch::optim::Optimizer* ExtraOptimizer() override { return &sgd_; }
-  nlohmann::json Diagnostics(const LstmLm&) override { return {{"sum", extra_.sum().item<double>()}}; }
+  nlohmann::json Diagnostics(const LstmLm&) override {
+    return {{"sum", extra_.sum().item<double>()}};
+  }
   void set_learning_rate(double lr) {
     static_cast<torch::optim::SGDOptions&>(sgd_.param_groups()[0].options()).lr(lr);
   }
@@ -175,8 +177,7 @@ TEST(Trainer, ExtraParametersStepWithTheHooksOwnOptimizerUnclipped) {
   // lr 1e-6: one step of gradient 1e6 moves each entry by exactly -1 per step (no clip at 5).
   hooks.set_learning_rate(1e-6);
   ASSERT_TRUE(Train(model, PatternStream(800, 12), {}, o, &hooks).ok());
-  EXPECT_TRUE(torch::allclose(hooks.extra_, torch::full({3}, -3.0), 1e-5, 1e-5))
-      << hooks.extra_;
+  EXPECT_TRUE(torch::allclose(hooks.extra_, torch::full({3}, -3.0), 1e-5, 1e-5)) << hooks.extra_;
 }
 
 TEST(Trainer, FirstWindowAndDiagnostics) {

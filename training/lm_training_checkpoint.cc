@@ -85,16 +85,16 @@ std::string ConsistencyProblem(const LmTrainingCheckpoint& c) {
       static_cast<int64_t>(p.epochs.size()) != p.epoch - 1 ||
       p.global_step != (p.epoch - 1) * p.steps_per_epoch + p.step) {
     return absl::StrCat("impossible position: epoch ", p.epoch, " step ", p.step, " of ",
-                        p.steps_per_epoch, ", global step ", p.global_step, ", ",
-                        p.epochs.size(), " finished epochs");
+                        p.steps_per_epoch, ", global step ", p.global_step, ", ", p.epochs.size(),
+                        " finished epochs");
   }
   if ((p.step == 0) != c.lstm_state.h.empty()) {
     return absl::StrCat(c.lstm_state.h.size(), " layers of carried LSTM state at step ", p.step,
                         " (state is carried exactly when mid-epoch)");
   }
   if (c.lstm_state.h.size() != c.lstm_state.c.size()) {
-    return absl::StrCat("LSTM state: ", c.lstm_state.h.size(), " h layers, ",
-                        c.lstm_state.c.size(), " c layers");
+    return absl::StrCat("LSTM state: ", c.lstm_state.h.size(), " h layers, ", c.lstm_state.c.size(),
+                        " c layers");
   }
   return "";
 }
@@ -131,8 +131,8 @@ LmTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   const NamedTensors& extra = RequiredGroup(in, "extra");
   for (size_t i = 0; i < extra.size(); ++i) {
     if (extra[i].first != absl::StrCat(i)) {
-      throw std::invalid_argument(absl::StrCat("extra parameter ", i, " is named '",
-                                               extra[i].first, "'"));
+      throw std::invalid_argument(
+          absl::StrCat("extra parameter ", i, " is named '", extra[i].first, "'"));
     }
     c.extra_parameters.push_back(extra[i].second);
   }
@@ -140,8 +140,8 @@ LmTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   for (size_t i = 0; i < lstm.size(); ++i) {
     const std::string want = absl::StrCat(i % 2 == 0 ? "h/" : "c/", i / 2);
     if (lstm[i].first != want) {
-      throw std::invalid_argument(absl::StrCat("LSTM state ", i, " is named '", lstm[i].first,
-                                               "', expected '", want, "'"));
+      throw std::invalid_argument(
+          absl::StrCat("LSTM state ", i, " is named '", lstm[i].first, "', expected '", want, "'"));
     }
     (i % 2 == 0 ? c.lstm_state.h : c.lstm_state.c).push_back(lstm[i].second);
   }
@@ -194,28 +194,29 @@ absl::StatusOr<LmTrainingCheckpoint> CaptureLmTrainingCheckpoint(
     const LmTrainingProgress& progress) {
   return CatchTorch("capturing a training checkpoint",
                     [&]() -> absl::StatusOr<LmTrainingCheckpoint> {
-    LmTrainingCheckpoint c;
-    c.config_hash = config_hash;
-    c.progress = progress;
-    for (const auto& p : model->named_parameters()) {
-      c.model_parameters.emplace_back(p.key(), p.value().detach());
-    }
-    for (const torch::Tensor& t : hooks.ExtraParameters()) c.extra_parameters.push_back(t.detach());
-    c.hook_state = hooks.SaveTrainingState();
-    c.optimizer_state = SerializeOptimizer(optimizer);
-    if (torch::optim::Optimizer* extra = hooks.ExtraOptimizer()) {
-      c.extra_optimizer_state = SerializeOptimizer(*extra);
-    }
-    c.rng_state = CaptureTorchCpuRng();
-    c.lstm_state = lstm_state.Detached();
-    return c;
-  });
+                      LmTrainingCheckpoint c;
+                      c.config_hash = config_hash;
+                      c.progress = progress;
+                      for (const auto& p : model->named_parameters()) {
+                        c.model_parameters.emplace_back(p.key(), p.value().detach());
+                      }
+                      for (const torch::Tensor& t : hooks.ExtraParameters())
+                        c.extra_parameters.push_back(t.detach());
+                      c.hook_state = hooks.SaveTrainingState();
+                      c.optimizer_state = SerializeOptimizer(optimizer);
+                      if (torch::optim::Optimizer* extra = hooks.ExtraOptimizer()) {
+                        c.extra_optimizer_state = SerializeOptimizer(*extra);
+                      }
+                      c.rng_state = CaptureTorchCpuRng();
+                      c.lstm_state = lstm_state.Detached();
+                      return c;
+                    });
 }
 
 absl::Status RestoreLmTrainingCheckpoint(const LmTrainingCheckpoint& c, const std::string& path,
-                                       LstmLm& model, TrainingHooks& hooks,
-                                       torch::optim::Optimizer& optimizer,
-                                       LstmState* lstm_state) {
+                                         LstmLm& model, TrainingHooks& hooks,
+                                         torch::optim::Optimizer& optimizer,
+                                         LstmState* lstm_state) {
   const auto mismatch = [&path](const std::string& why) {
     return absl::FailedPreconditionError(
         absl::StrCat("training checkpoint '", path, "' does not fit this run: ", why));
@@ -223,68 +224,72 @@ absl::Status RestoreLmTrainingCheckpoint(const LmTrainingCheckpoint& c, const st
   const auto same_shape = [](const torch::Tensor& a, const torch::Tensor& b) {
     return a.sizes().equals(b.sizes()) && a.scalar_type() == b.scalar_type();
   };
-  return CatchTorch(absl::StrCat("restoring training checkpoint '", path, "'"),
-                    [&]() -> absl::Status {
-    // Check everything before changing anything.
-    const auto named = model->named_parameters();
-    if (named.size() != c.model_parameters.size()) {
-      return mismatch(absl::StrCat("it holds ", c.model_parameters.size(),
-                                   " model parameters, the model has ", named.size()));
-    }
-    for (size_t i = 0; i < named.size(); ++i) {
-      const auto& [name, t] = c.model_parameters[i];
-      if (name != named[i].key() || !same_shape(t, named[i].value())) {
-        return mismatch(absl::StrCat("parameter ", i, " is '", name, "' ", c10::str(t.sizes()),
-                                     ", the model has '", named[i].key(), "' ",
-                                     c10::str(named[i].value().sizes())));
-      }
-    }
-    torch::optim::Optimizer* extra_optimizer = hooks.ExtraOptimizer();
-    if ((extra_optimizer != nullptr) != !c.extra_optimizer_state.empty()) {
-      return mismatch(extra_optimizer != nullptr
-                          ? "it holds no state of the extra parameters' optimiser, the hooks have one"
-                          : "it holds an extra parameters' optimiser state, the hooks have none");
-    }
-    std::vector<torch::Tensor> extra = hooks.ExtraParameters();
-    if (extra.size() != c.extra_parameters.size()) {
-      return mismatch(absl::StrCat("it holds ", c.extra_parameters.size(),
-                                   " extra parameters (e.g. gates), the hooks have ",
-                                   extra.size()));
-    }
-    for (size_t i = 0; i < extra.size(); ++i) {
-      if (!same_shape(extra[i], c.extra_parameters[i])) {
-        return mismatch(absl::StrCat("extra parameter ", i, " has shape ",
-                                     c10::str(c.extra_parameters[i].sizes()), ", the hooks' has ",
-                                     c10::str(extra[i].sizes())));
-      }
-    }
-    const LstmLmConfig& config = model->config();
-    if (!c.lstm_state.h.empty()) {
-      if (c.lstm_state.h.size() != config.hidden_sizes.size() ||
-          c.lstm_state.c.size() != config.hidden_sizes.size()) {
-        return mismatch(absl::StrCat("its LSTM state has ", c.lstm_state.h.size(),
-                                     " layers, the model ", config.hidden_sizes.size()));
-      }
-      for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
-        const std::vector<int64_t> want = {1, c.progress.batch_size, config.hidden_sizes[l]};
-        if (!c.lstm_state.h[l].sizes().equals(want) || !c.lstm_state.c[l].sizes().equals(want)) {
-          return mismatch(absl::StrCat("LSTM state of layer ", l, " is ",
-                                       c10::str(c.lstm_state.h[l].sizes()), ", expected ",
-                                       c10::str(c10::IntArrayRef(want))));
+  return CatchTorch(
+      absl::StrCat("restoring training checkpoint '", path, "'"), [&]() -> absl::Status {
+        // Check everything before changing anything.
+        const auto named = model->named_parameters();
+        if (named.size() != c.model_parameters.size()) {
+          return mismatch(absl::StrCat("it holds ", c.model_parameters.size(),
+                                       " model parameters, the model has ", named.size()));
         }
-      }
-    }
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < named.size(); ++i) named[i].value().copy_(c.model_parameters[i].second);
-    for (size_t i = 0; i < extra.size(); ++i) extra[i].copy_(c.extra_parameters[i]);
-    absl::Status hook_status = hooks.RestoreTrainingState(c.hook_state);
-    if (!hook_status.ok()) return mismatch(std::string(hook_status.message()));
-    DeserializeOptimizer(c.optimizer_state, optimizer);
-    if (extra_optimizer != nullptr) DeserializeOptimizer(c.extra_optimizer_state, *extra_optimizer);
-    RestoreTorchCpuRng(c.rng_state);
-    if (!c.lstm_state.h.empty()) *lstm_state = c.lstm_state.Detached();
-    return absl::OkStatus();
-  });
+        for (size_t i = 0; i < named.size(); ++i) {
+          const auto& [name, t] = c.model_parameters[i];
+          if (name != named[i].key() || !same_shape(t, named[i].value())) {
+            return mismatch(absl::StrCat("parameter ", i, " is '", name, "' ", c10::str(t.sizes()),
+                                         ", the model has '", named[i].key(), "' ",
+                                         c10::str(named[i].value().sizes())));
+          }
+        }
+        torch::optim::Optimizer* extra_optimizer = hooks.ExtraOptimizer();
+        if ((extra_optimizer != nullptr) != !c.extra_optimizer_state.empty()) {
+          return mismatch(
+              extra_optimizer != nullptr
+                  ? "it holds no state of the extra parameters' optimiser, the hooks have one"
+                  : "it holds an extra parameters' optimiser state, the hooks have none");
+        }
+        std::vector<torch::Tensor> extra = hooks.ExtraParameters();
+        if (extra.size() != c.extra_parameters.size()) {
+          return mismatch(absl::StrCat("it holds ", c.extra_parameters.size(),
+                                       " extra parameters (e.g. gates), the hooks have ",
+                                       extra.size()));
+        }
+        for (size_t i = 0; i < extra.size(); ++i) {
+          if (!same_shape(extra[i], c.extra_parameters[i])) {
+            return mismatch(absl::StrCat("extra parameter ", i, " has shape ",
+                                         c10::str(c.extra_parameters[i].sizes()),
+                                         ", the hooks' has ", c10::str(extra[i].sizes())));
+          }
+        }
+        const LstmLmConfig& config = model->config();
+        if (!c.lstm_state.h.empty()) {
+          if (c.lstm_state.h.size() != config.hidden_sizes.size() ||
+              c.lstm_state.c.size() != config.hidden_sizes.size()) {
+            return mismatch(absl::StrCat("its LSTM state has ", c.lstm_state.h.size(),
+                                         " layers, the model ", config.hidden_sizes.size()));
+          }
+          for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
+            const std::vector<int64_t> want = {1, c.progress.batch_size, config.hidden_sizes[l]};
+            if (!c.lstm_state.h[l].sizes().equals(want) ||
+                !c.lstm_state.c[l].sizes().equals(want)) {
+              return mismatch(absl::StrCat("LSTM state of layer ", l, " is ",
+                                           c10::str(c.lstm_state.h[l].sizes()), ", expected ",
+                                           c10::str(c10::IntArrayRef(want))));
+            }
+          }
+        }
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < named.size(); ++i)
+          named[i].value().copy_(c.model_parameters[i].second);
+        for (size_t i = 0; i < extra.size(); ++i) extra[i].copy_(c.extra_parameters[i]);
+        absl::Status hook_status = hooks.RestoreTrainingState(c.hook_state);
+        if (!hook_status.ok()) return mismatch(std::string(hook_status.message()));
+        DeserializeOptimizer(c.optimizer_state, optimizer);
+        if (extra_optimizer != nullptr)
+          DeserializeOptimizer(c.extra_optimizer_state, *extra_optimizer);
+        RestoreTorchCpuRng(c.rng_state);
+        if (!c.lstm_state.h.empty()) *lstm_state = c.lstm_state.Detached();
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace rnnprune

@@ -27,27 +27,27 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "models/lstm_lm.h"
-#include "training/checkpoint.h"
-#include "training/lm_trainer.h"
 #include "torch/optim/optimizer.h"
 #include "torch/types.h"
+#include "training/checkpoint.h"
+#include "training/lm_trainer.h"
 
 namespace rnnprune {
 
 // Where a run stands between two optimizer steps.
 struct LmTrainingProgress {
-  int epoch = 1;                    // 1-based epoch to run next (or in progress); epochs + 1 at
-                                    // the end of training
-  int64_t step = 0;                 // windows of `epoch` already trained; 0 at an epoch boundary
-  int64_t global_step = 0;          // optimizer steps taken over all epochs
-  int64_t steps_per_epoch = 0;      // of the run that wrote the checkpoint (checked on resume)
-  int64_t batch_size = 0;           // ditto
-  double epoch_nll_sum = 0;         // nats, summed over the target tokens trained in `epoch`
-  int64_t epoch_tokens = 0;         // target tokens trained in `epoch`
-  double epoch_train_seconds = 0;   // wall time of `epoch`'s steps so far (all processes)
-  std::vector<EpochStats> epochs;   // finished epochs
-  int64_t tokens = 0;               // over finished epochs
-  double train_seconds = 0;         // over finished epochs
+  int epoch = 1;                   // 1-based epoch to run next (or in progress); epochs + 1 at
+                                   // the end of training
+  int64_t step = 0;                // windows of `epoch` already trained; 0 at an epoch boundary
+  int64_t global_step = 0;         // optimizer steps taken over all epochs
+  int64_t steps_per_epoch = 0;     // of the run that wrote the checkpoint (checked on resume)
+  int64_t batch_size = 0;          // ditto
+  double epoch_nll_sum = 0;        // nats, summed over the target tokens trained in `epoch`
+  int64_t epoch_tokens = 0;        // target tokens trained in `epoch`
+  double epoch_train_seconds = 0;  // wall time of `epoch`'s steps so far (all processes)
+  std::vector<EpochStats> epochs;  // finished epochs
+  int64_t tokens = 0;              // over finished epochs
+  double train_seconds = 0;        // over finished epochs
   nlohmann::json diagnostics = nlohmann::json::array();  // TrainResult::diagnostics so far
 };
 
@@ -56,12 +56,12 @@ struct LmTrainingCheckpoint {
   std::string config_hash;
   LmTrainingProgress progress;
   std::vector<std::pair<std::string, torch::Tensor>> model_parameters;  // named_parameters order
-  std::vector<torch::Tensor> extra_parameters;  // TrainingHooks::ExtraParameters() order
-  std::string optimizer_state;                  // a LibTorch archive (Optimizer::save), bytes
-  std::string extra_optimizer_state;            // the same for the hooks' ExtraOptimizer(); ""
-                                                // when they have none
-  torch::Tensor rng_state;                      // uint8 [n], torch's default CPU generator
-  LstmState lstm_state;                         // carried state; empty at an epoch boundary
+  std::vector<torch::Tensor> extra_parameters;      // TrainingHooks::ExtraParameters() order
+  std::string optimizer_state;                      // a LibTorch archive (Optimizer::save), bytes
+  std::string extra_optimizer_state;                // the same for the hooks' ExtraOptimizer(); ""
+                                                    // when they have none
+  torch::Tensor rng_state;                          // uint8 [n], torch's default CPU generator
+  LstmState lstm_state;                             // carried state; empty at an epoch boundary
   std::map<std::string, torch::Tensor> hook_state;  // TrainingHooks::SaveTrainingState()
 };
 
@@ -94,22 +94,23 @@ absl::StatusOr<LmTrainingCheckpoint> LoadLmTrainingCheckpoint(const std::string&
 // Errors: InvalidArgument when an optimizer cannot be serialised (a LibTorch error).
 absl::StatusOr<LmTrainingCheckpoint> CaptureLmTrainingCheckpoint(
     const LstmLm& model, TrainingHooks& hooks, torch::optim::Optimizer& optimizer,
-    const LstmState& lstm_state, const std::string& config_hash, const LmTrainingProgress& progress);
+    const LstmState& lstm_state, const std::string& config_hash,
+    const LmTrainingProgress& progress);
 
 // Copies `checkpoint` into the live objects: the model's parameters (names, shapes and dtypes
 // must match), the hooks' extra parameters (count and shapes must match) and training state
 // (RestoreTrainingState), the optimizer's state and that of the hooks' ExtraOptimizer() (the
-// checkpoint must hold one exactly when the hooks have one), and torch's default CPU generator. The carried
-// LSTM state is returned through `lstm_state` when the checkpoint holds one (its shapes must be
-// [1, batch_size, H_l]), else left as is. Sizes are checked before anything is changed.
+// checkpoint must hold one exactly when the hooks have one), and torch's default CPU generator. The
+// carried LSTM state is returned through `lstm_state` when the checkpoint holds one (its shapes
+// must be [1, batch_size, H_l]), else left as is. Sizes are checked before anything is changed.
 // Errors: FailedPrecondition naming `path` and the first mismatch (parameter names or shapes,
 // extra parameters, LSTM state, or the hooks' RestoreTrainingState error); InvalidArgument when
 // LibTorch rejects the optimizer or generator state. After an error the live objects may be
 // partly restored: do not train on.
 absl::Status RestoreLmTrainingCheckpoint(const LmTrainingCheckpoint& checkpoint,
-                                       const std::string& path, LstmLm& model,
-                                       TrainingHooks& hooks, torch::optim::Optimizer& optimizer,
-                                       LstmState* lstm_state);
+                                         const std::string& path, LstmLm& model,
+                                         TrainingHooks& hooks, torch::optim::Optimizer& optimizer,
+                                         LstmState* lstm_state);
 
 }  // namespace rnnprune
 

@@ -75,7 +75,8 @@ TEST(LmTrainingCheckpoint, CorruptOptimizerStateIsRefusedOnLoad) {
   absl::StatusOr<LmTrainingCheckpoint> r = LoadLmTrainingCheckpoint(path);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("corrupt 'weights' optimiser state"));
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr("corrupt 'weights' optimiser state"));
   EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(path));
 }
 
@@ -112,17 +113,16 @@ TEST(LmTrainingCheckpoint, RoundTripsEveryField) {
   EXPECT_TRUE(torch::equal(r->lstm_state.c[0], c.lstm_state.c[0]));
   ASSERT_EQ(r->hook_state.size(), 2u);
   EXPECT_EQ(r->hook_state.at("step").item<int64_t>(), 17);
-  EXPECT_TRUE(torch::equal(r->hook_state.at("masks/lstm0_w_ih"),
-                           c.hook_state.at("masks/lstm0_w_ih")));
+  EXPECT_TRUE(
+      torch::equal(r->hook_state.at("masks/lstm0_w_ih"), c.hook_state.at("masks/lstm0_w_ih")));
 }
 
 TEST(LmTrainingCheckpoint, TruncatedOrCorruptFileIsInvalidArgumentAndKept) {
   const std::string path = TmpPath("corrupt/ckpt.pt");
   ASSERT_TRUE(SaveLmTrainingCheckpoint(Example(), path).ok());
   const std::string bytes = *ReadFile(path);
-  for (const std::string& damaged :
-       {bytes.substr(0, bytes.size() / 2), bytes.substr(0, 10), std::string(),
-        std::string("not a zip archive at all")}) {
+  for (const std::string& damaged : {bytes.substr(0, bytes.size() / 2), bytes.substr(0, 10),
+                                     std::string(), std::string("not a zip archive at all")}) {
     ASSERT_TRUE(WriteFileAtomically(path, damaged).ok());
     absl::StatusOr<LmTrainingCheckpoint> r = LoadLmTrainingCheckpoint(path);
     ASSERT_FALSE(r.ok());
@@ -175,8 +175,7 @@ TEST(LmTrainingCheckpoint, NonFiniteStateIsNeverWritten) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("lstm0_w_ih"));
   bad = Example();
   bad.extra_parameters[0][0] = std::numeric_limits<float>::infinity();
-  EXPECT_THAT(std::string(SaveLmTrainingCheckpoint(bad, path).message()),
-              HasSubstr("extra '0'"));
+  EXPECT_THAT(std::string(SaveLmTrainingCheckpoint(bad, path).message()), HasSubstr("extra '0'"));
   bad = Example();
   bad.lstm_state.c[0][0][0][1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THAT(std::string(SaveLmTrainingCheckpoint(bad, path).message()), HasSubstr("lstm 'c/0'"));

@@ -123,10 +123,10 @@ absl::Status ExponentialMovingAverage::Restore(
     const torch::Tensor& mine = shadows_[i].second;
     if (name != shadows_[i].first || !saved.defined() || !saved.sizes().equals(mine.sizes()) ||
         saved.scalar_type() != mine.scalar_type()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "ExponentialMovingAverage::Restore: saved shadow ", i, " is '", name, "' ",
-          saved.defined() ? c10::str(saved.sizes()) : std::string("(undefined)"),
-          "; the average has '", shadows_[i].first, "' ", c10::str(mine.sizes())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("ExponentialMovingAverage::Restore: saved shadow ", i, " is '", name, "' ",
+                       saved.defined() ? c10::str(saved.sizes()) : std::string("(undefined)"),
+                       "; the average has '", shadows_[i].first, "' ", c10::str(mine.sizes())));
     }
   }
   return CatchTorch("ExponentialMovingAverage::Restore", [&]() -> absl::Status {

@@ -4,8 +4,8 @@
 // At batch > 1 the "onednn" engine: compute-bound products, where oneDNN's LSTM primitive with
 // weights reordered once beats per-call BLAS packing. Both are built from the model up front;
 // Reset() picks one by the batch size. Memory: both engines' weights, each held twice (row-major
-// and packed; user layout and reordered), so about 4x the model's float32 size. Outputs are those of the engine picked (each within 1e-5
-// of LibTorch, engines_test).
+// and packed; user layout and reordered), so about 4x the model's float32 size. Outputs are those
+// of the engine picked (each within 1e-5 of LibTorch, engines_test).
 #include <memory>
 #include <vector>
 
@@ -53,8 +53,8 @@ class AutoEngine final : public InferenceEngine {
 };
 
 RNNPRUNE_REGISTER_INFERENCE_ENGINE((InferenceEngineInfo{
-    "auto", "the default: blas at batch 1, onednn at batch > 1 (the fastest of each regime)",
-    false, &AutoEngine::Create}));
+    "auto", "the default: blas at batch 1, onednn at batch > 1 (the fastest of each regime)", false,
+    &AutoEngine::Create}));
 
 }  // namespace
 }  // namespace rnnprune

@@ -140,12 +140,15 @@ class PrepackedMatmul {
   // `w` and `bias` (null: accumulate into C) must outlive this object (the user-layout view of
   // `w` is kept for reorders of later m).
   PrepackedMatmul(const float* w, int64_t n, int64_t k, int64_t ldw, const float* bias)
-      : n_(n), k_(k), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_),
+      : n_(n),
+        k_(k),
+        engine_(dnnl::engine::kind::cpu, 0),
+        stream_(engine_),
         user_(dnnl::memory::desc({k, n}, dnnl::memory::data_type::f32, {1, ldw}), engine_,
               const_cast<float*>(w)) {
     if (bias != nullptr) {
-      bias_ = memory(memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab),
-                     engine_, const_cast<float*>(bias));
+      bias_ = memory(memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab), engine_,
+                     const_cast<float*>(bias));
     }
   }
   bool has_bias() const { return static_cast<bool>(bias_); }
@@ -184,8 +187,8 @@ class PrepackedMatmul {
     const memory::desc weights_desc({k_, n_}, f32, memory::format_tag::any);
     std::unique_ptr<dnnl::matmul::desc> desc;
     if (bias_) {
-      desc = std::make_unique<dnnl::matmul::desc>(src_desc, weights_desc, bias_.get_desc(),
-                                                  dst_desc);
+      desc =
+          std::make_unique<dnnl::matmul::desc>(src_desc, weights_desc, bias_.get_desc(), dst_desc);
     } else {
       dnnl::post_ops ops;
       ops.append_sum(1.0f);  // C += A W^T
@@ -246,8 +249,8 @@ void AddProduct(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, co
   } else if (prepacked != nullptr) {
     prepacked->Run(m, a, lda, c, ldc);
   } else {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, w + j0, ldw,
-                1.0f, c, ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, w + j0, ldw, 1.0f,
+                c, ldc);
   }
 }
 
@@ -275,8 +278,8 @@ class BlasEngine final : public InferenceEngine {
     engine->embedding_ = ToVector(model->embedding_weight());
     engine->decoder_weight_ = ToVector(model->decoder_weight());
     engine->decoder_bias_ = ToVector(model->decoder_bias());
-    engine->decoder_packed_ = PackedMatrix::Pack(engine->decoder_weight_.data(),
-                                                 config.vocab_size, config.hidden_sizes.back());
+    engine->decoder_packed_ = PackedMatrix::Pack(engine->decoder_weight_.data(), config.vocab_size,
+                                                 config.hidden_sizes.back());
     for (int64_t l = 0; l < model->num_layers(); ++l) {
       const LstmLayerWeights& w = model->layer(l);
       Layer layer;
@@ -297,8 +300,8 @@ class BlasEngine final : public InferenceEngine {
     try {
       for (Layer& layer : engine->layers_) {
         const int64_t width = layer.in + layer.hidden;
-        layer.input_matmul = std::make_unique<PrepackedMatmul>(
-            layer.w.data(), 4 * layer.hidden, layer.in, width, layer.bias.data());
+        layer.input_matmul = std::make_unique<PrepackedMatmul>(layer.w.data(), 4 * layer.hidden,
+                                                               layer.in, width, layer.bias.data());
         layer.recurrent_matmul = std::make_unique<PrepackedMatmul>(
             layer.w.data() + layer.in, 4 * layer.hidden, layer.hidden, width, nullptr);
       }
@@ -380,8 +383,8 @@ class BlasEngine final : public InferenceEngine {
  private:
   struct Layer {
     int64_t in = 0, hidden = 0;
-    std::vector<float> w;      // [4H, I + H] = [W_ih | W_hh]
-    PackedMatrix packed;       // the same, packed for matrix-vector products
+    std::vector<float> w;  // [4H, I + H] = [W_ih | W_hh]
+    PackedMatrix packed;   // the same, packed for matrix-vector products
     // W_ih and W_hh (views of `w`) prepacked for products of more than one row.
     std::unique_ptr<PrepackedMatmul> input_matmul, recurrent_matmul;
     std::vector<float> bias;   // [4H] = b_ih + b_hh
@@ -430,8 +433,8 @@ class BlasEngine final : public InferenceEngine {
         std::memcpy(layer.xh.data() + r * width, x + r * x_width, in * sizeof(float));
       }
       BroadcastRows(layer.bias, b, gates);
-      AddProduct(b, g4, width, layer.xh.data(), width, w, width, 0, &layer.packed, nullptr,
-                 gates, g4);
+      AddProduct(b, g4, width, layer.xh.data(), width, w, width, 0, &layer.packed, nullptr, gates,
+                 g4);
       CellUpdate(layer, gates, layer.out.data());
       return;
     }
@@ -465,13 +468,13 @@ class BlasEngine final : public InferenceEngine {
   }
 
   std::vector<Layer> layers_;
-  std::vector<float> embedding_;       // [V, E]
-  std::vector<float> decoder_weight_;  // [V, H_L]
-  std::vector<float> decoder_bias_;    // [V]
-  PackedMatrix decoder_packed_;        // decoder_weight_ packed
+  std::vector<float> embedding_;                     // [V, E]
+  std::vector<float> decoder_weight_;                // [V, H_L]
+  std::vector<float> decoder_bias_;                  // [V]
+  PackedMatrix decoder_packed_;                      // decoder_weight_ packed
   std::unique_ptr<PrepackedMatmul> decoder_matmul_;  // decoder_weight_ for oneDNN's matmul
-  std::vector<float> embedded_;        // [T_max, B, E]
-  std::vector<float> logits_;          // [T_max, B, V]
+  std::vector<float> embedded_;                      // [T_max, B, E]
+  std::vector<float> logits_;                        // [T_max, B, V]
   int64_t batch_ = 0, max_steps_ = 0;
 };
 

@@ -32,8 +32,8 @@ class CsrEngine final : public InferenceEngine {
     absl::StatusOr<int64_t> steps = CheckRun(tokens, batch_, max_steps_);
     if (!steps.ok()) return steps.status();
     c10::InferenceMode guard;
-    torch::Tensor input = torch::from_blob(const_cast<int64_t*>(tokens.data()),
-                                           {*steps, batch_}, torch::kInt64);
+    torch::Tensor input =
+        torch::from_blob(const_cast<int64_t*>(tokens.data()), {*steps, batch_}, torch::kInt64);
     hidden_ = model_.Run(input, &state_).contiguous();
     if (logits) logits_ = model_.Logits(hidden_).contiguous();
     return absl::OkStatus();
@@ -67,8 +67,8 @@ class CsrEngine final : public InferenceEngine {
 };
 
 RNNPRUNE_REGISTER_INFERENCE_ENGINE((InferenceEngineInfo{
-    "csr", "irregularly sparse LSTM weights in CSR (Eigen 3.4), dense embedding and decoder",
-    true, &CsrEngine::Create}));
+    "csr", "irregularly sparse LSTM weights in CSR (Eigen 3.4), dense embedding and decoder", true,
+    &CsrEngine::Create}));
 
 }  // namespace
 }  // namespace rnnprune

@@ -38,8 +38,8 @@ absl::Status InferenceEngine::CheckReset(int64_t batch, int64_t max_steps) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> InferenceEngine::CheckRun(absl::Span<const int64_t> tokens,
-                                                  int64_t batch, int64_t max_steps) const {
+absl::StatusOr<int64_t> InferenceEngine::CheckRun(absl::Span<const int64_t> tokens, int64_t batch,
+                                                  int64_t max_steps) const {
   if (batch <= 0) return absl::FailedPreconditionError("Run() before Reset()");
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0 || n % batch != 0) {
@@ -47,14 +47,14 @@ absl::StatusOr<int64_t> InferenceEngine::CheckRun(absl::Span<const int64_t> toke
         absl::StrCat(n, " token ids are not a positive multiple of the batch size ", batch));
   }
   if (n / batch > max_steps) {
-    return absl::InvalidArgumentError(absl::StrCat(n / batch, " time steps exceed max_steps ",
-                                                   max_steps, " given to Reset()"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(n / batch, " time steps exceed max_steps ", max_steps, " given to Reset()"));
   }
   const int64_t vocab = config_.vocab_size;
   for (int64_t i = 0; i < n; ++i) {
     if (tokens[i] < 0 || tokens[i] >= vocab) {
-      return absl::InvalidArgumentError(absl::StrCat("token id ", tokens[i], " at position ", i,
-                                                     " is outside [0, ", vocab, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token id ", tokens[i], " at position ", i, " is outside [0, ", vocab, ")"));
     }
   }
   return n / batch;
@@ -81,8 +81,7 @@ std::vector<std::string> RegisteredInferenceEngines() {
 absl::StatusOr<InferenceEngineInfo> GetInferenceEngineInfo(const std::string& name) {
   auto it = Registry().find(name);
   if (it == Registry().end()) {
-    return absl::NotFoundError(absl::StrCat("unknown inference engine '", name,
-                                            "'; registered: ",
+    return absl::NotFoundError(absl::StrCat("unknown inference engine '", name, "'; registered: ",
                                             absl::StrJoin(RegisteredInferenceEngines(), ", ")));
   }
   return it->second;

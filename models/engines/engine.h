@@ -120,7 +120,7 @@ absl::Status SetInferenceThreads(int threads);
 #define RNNPRUNE_REGISTER_INFERENCE_ENGINE_IMPL(info_expr, n) \
   RNNPRUNE_REGISTER_INFERENCE_ENGINE_IMPL2(info_expr, n)
 #define RNNPRUNE_REGISTER_INFERENCE_ENGINE_IMPL2(info_expr, n) \
-  static const bool rnnprune_inference_engine_registered_##n =  \
+  static const bool rnnprune_inference_engine_registered_##n = \
       ::rnnprune::RegisterInferenceEngine(info_expr)
 
 }  // namespace rnnprune

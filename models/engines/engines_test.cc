@@ -73,9 +73,10 @@ TEST_P(EnginesTest, MatchesLibTorchWholeSequenceAndTokenByToken) {
       LstmLm model = MakeModel(shape.config, sparse);
       torch::NoGradGuard no_grad;
       const int64_t t_len = 6;
-      torch::Tensor input = torch::randint(0, shape.config.vocab_size, {t_len, batch},
-                                           torch::kInt64);
-      std::vector<int64_t> ids(input.data_ptr<int64_t>(), input.data_ptr<int64_t>() + input.numel());
+      torch::Tensor input =
+          torch::randint(0, shape.config.vocab_size, {t_len, batch}, torch::kInt64);
+      std::vector<int64_t> ids(input.data_ptr<int64_t>(),
+                               input.data_ptr<int64_t>() + input.numel());
       // Reference: two calls of 3 steps with the state carried (LibTorch ops).
       LstmState ref_state = model->InitialState(batch);
       torch::Tensor ref_logits = model->forward(input, &ref_state);
@@ -138,8 +139,7 @@ TEST_P(EnginesTest, RejectsBadCalls) {
   EXPECT_EQ((*engine)->DecoderWeightBytes(), 4 * (41 * 5 + 41));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEngines, EnginesTest,
-                         ::testing::ValuesIn(RegisteredInferenceEngines()),
+INSTANTIATE_TEST_SUITE_P(AllEngines, EnginesTest, ::testing::ValuesIn(RegisteredInferenceEngines()),
                          [](const auto& info) { return info.param; });
 
 TEST(EngineRegistryTest, ListsEnginesAndRejectsUnknownOnes) {
@@ -160,7 +160,7 @@ TEST(EngineRegistryTest, ListsEnginesAndRejectsUnknownOnes) {
 // panels each): every engine still matches LibTorch, token by token and whole sequences.
 TEST(EngineRegistryTest, TwoThreadsMatchLibTorchOnLargerProducts) {
   LstmLmConfig config;
-  config.vocab_size = 400;        // decoder 400 x 192 = 76,800 weights
+  config.vocab_size = 400;  // decoder 400 x 192 = 76,800 weights
   config.embedding_size = 128;
   config.hidden_sizes = {256, 192};  // layer 1: 1024 x 384 weights
   config.input_sizes = {128, 200};   // layer 2 reads 200 of layer 1's 256 units

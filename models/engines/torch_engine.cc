@@ -48,8 +48,8 @@ class TorchEngine final : public InferenceEngine {
     absl::StatusOr<int64_t> steps = CheckRun(tokens, batch_, max_steps_);
     if (!steps.ok()) return steps.status();
     c10::InferenceMode guard;
-    torch::Tensor input = torch::from_blob(const_cast<int64_t*>(tokens.data()),
-                                           {*steps, batch_}, torch::kInt64);
+    torch::Tensor input =
+        torch::from_blob(const_cast<int64_t*>(tokens.data()), {*steps, batch_}, torch::kInt64);
     torch::Tensor x = at::embedding(embedding_, input);
     for (size_t l = 0; l < params_.size(); ++l) {
       const int64_t in = config().InputSize(l);
