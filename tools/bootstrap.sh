@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything rnnprune's build, tests and main job need on Debian 12 (apt, as root),
 # and clang 14 with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev) plus
-# llvm-symbolizer (llvm) for tools/fuzz.sh.
+# llvm-symbolizer (llvm) for tools/fuzz.sh, and clang-format for tools/format.sh.
 # Idempotent: packages already present are skipped; BLAS alternatives are (re)pointed at the
 # OpenMP build of OpenBLAS so that OpenBLAS and LibTorch share libgomp's thread pool.
 # Recipe and rationale: ../shared/TOOLCHAIN.md.
@@ -12,7 +12,7 @@ PACKAGES=(
   libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libzip-dev libssl-dev gnuplot-nox libeigen3-dev libdnnl-dev libicu-dev
   git ca-certificates
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm clang-format
 )
 
 SUDO=""
