@@ -222,6 +222,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", runs.status().ToString().c_str());
     return 1;
   }
+  if (absl::Status failed = rnnprune::FailedRunsStatus(*runs); !failed.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(failed.message()).c_str());
+    return 1;
+  }
   std::fprintf(stderr, "done: %zu runs; reports in %s\n", runs->size(), o.reports_dir.c_str());
   return 0;
 }

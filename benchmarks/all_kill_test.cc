@@ -52,7 +52,7 @@ std::vector<std::string> Args(const std::string& data_dir, const std::string& na
 }
 
 std::string DenseCkpt(const std::string& name) {
-  return TestTmpPath(name + "/runs/ptb_smoke_small_dense.pt.train.ckpt");
+  return TestTmpPath(name + "/runs/ptb_smoke_small_dense.train.ckpt");
 }
 std::string L0File(const std::string& name, const std::string& suffix) {
   return TestTmpPath(name + "/runs/ptb_smoke_small_l0_1" + suffix);

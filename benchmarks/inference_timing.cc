@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/quantile.h"
 #include "models/engines/engine.h"
 #include "torch/torch.h"
 
@@ -101,16 +102,6 @@ absl::StatusOr<InferenceTiming> TimeInference(LstmLm& model, int repeats) {
 }
 
 namespace {
-
-// Quantile q of `v` (linear interpolation between order statistics); 0 for an empty one.
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double at = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(at);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (at - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
 
 // The per-round ratios dense / pruned of configuration `c`.
 std::vector<double> RoundRatios(const InferenceTiming& d, const InferenceTiming& p, int c) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "benchmarks/inference_timing.h"
+#include "benchmarks/job_progress.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/ptb_settings.h"
 #include "common/config_hash.h"
@@ -56,6 +58,11 @@ json ScheduleToJson(const ZarembaSchedule& s) {
           {"max_grad_norm", s.max_grad_norm},
           {"batch_size", s.batch_size},
           {"bptt", s.bptt}};
+}
+
+// The progress lines of a batch-1 evaluation (EvaluatePerplexity), as "[ptb/<what>] ...".
+std::function<void(const std::string&)> EvalLog(const SuiteOptions& o, const std::string& what) {
+  return [&o, what](const std::string& line) { o.log(absl::StrCat("[ptb/", what, "] ", line)); };
 }
 
 // Fields every record carries: provenance of the run.
@@ -236,8 +243,12 @@ absl::Status TrainOrLoadDense(const SuiteOptions& o, const Preset& preset, const
   to.schedule = cfg.schedule;
   to.max_steps_per_epoch = preset.max_steps_per_epoch;
   to.log = o.log;
-  run->checkpoint = absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", cfg.name, "_dense.pt");
-  const std::string training_ckpt = absl::StrCat(run->checkpoint, ".train.ckpt");
+  // One pattern for every checkpoint: <output_dir>/<task>_<preset>_<run>.pt for the model, and
+  // .train.ckpt (.search/.recovery.train.ckpt for the protocol's phases) while it trains.
+  const std::string base =
+      absl::StrCat(o.output_dir, "/ptb_", preset.name, "_", cfg.name, "_dense");
+  run->checkpoint = base + ".pt";
+  const std::string training_ckpt = base + ".train.ckpt";
   AddTrainingCheckpoint(o, training_ckpt, run->config_hash, &to);
   ASSIGN_OR_RETURN(*tr, Train(model, corpus.train, corpus.valid, to));
   json meta = {{"preset", preset.name}, {"config_name", cfg.name}, {"seed", o.seed}};
@@ -251,10 +262,14 @@ absl::Status TrainOrLoadDense(const SuiteOptions& o, const Preset& preset, const
 absl::Status EvaluateDense(const SuiteOptions& o, const Preset& preset,
                            const std::string& config_name, LstmLm& model, const PtbCorpus& corpus,
                            int64_t bptt, json* r) {
-  ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, bptt));
+  ASSIGN_OR_RETURN(EvalResult valid,
+                   EvaluatePerplexity(model, corpus.valid, 1, bptt, 0, nullptr,
+                                      EvalLog(o, absl::StrCat(preset.name, " dense valid"))));
   EvalResult test;  // not evaluated with --noevaluate_test (sweeps)
   if (o.evaluate_test) {
-    ASSIGN_OR_RETURN(test, EvaluatePerplexity(model, corpus.test, 1, bptt));
+    ASSIGN_OR_RETURN(test,
+                     EvaluatePerplexity(model, corpus.test, 1, bptt, 0, nullptr,
+                                        EvalLog(o, absl::StrCat(preset.name, " dense test"))));
   }
   // Smoke presets evaluate pruned models on the first tokens of each split only: score the
   // parent on the same tokens too, so that the comparison uses one token set.
@@ -542,14 +557,18 @@ absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, cons
 }
 
 // Valid (and, unless --noevaluate_test, test) perplexity of the final model.
-absl::Status EvaluateFinal(const SuiteOptions& o, const Preset& preset, LstmLm& model,
-                           const PtbCorpus& corpus, int64_t bptt, json* r) {
+absl::Status EvaluateFinal(const SuiteOptions& o, const Preset& preset, const std::string& tag,
+                           LstmLm& model, const PtbCorpus& corpus, int64_t bptt, json* r) {
   const int64_t max_tokens = preset.max_eval_tokens;
-  ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, bptt, max_tokens));
+  ASSIGN_OR_RETURN(EvalResult valid,
+                   EvaluatePerplexity(model, corpus.valid, 1, bptt, max_tokens, nullptr,
+                                      EvalLog(o, absl::StrCat(tag, " valid"))));
   (*r)["valid_perplexity"] = valid.perplexity;
   (*r)["eval_tokens"] = {{"valid", valid.tokens}};
   if (o.evaluate_test) {
-    ASSIGN_OR_RETURN(EvalResult test, EvaluatePerplexity(model, corpus.test, 1, bptt, max_tokens));
+    ASSIGN_OR_RETURN(EvalResult test,
+                     EvaluatePerplexity(model, corpus.test, 1, bptt, max_tokens, nullptr,
+                                        EvalLog(o, absl::StrCat(tag, " test"))));
     (*r)["test_perplexity"] = test.perplexity;
     (*r)["eval_tokens"]["test"] = test.tokens;
   } else {
@@ -751,7 +770,7 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
   if (!pr.weight_masks.empty()) {
     ASSIGN_OR_RETURN(sparse, CsrOf(pr, tag, corpus.valid, bptt, &r));
   }
-  RETURN_IF_ERROR(EvaluateFinal(o, preset, pruned, corpus, bptt, &r));
+  RETURN_IF_ERROR(EvaluateFinal(o, preset, tag, pruned, corpus, bptt, &r));
   RETURN_IF_ERROR(ExportPruned(plan, pr, pruned, base, &r));
   RETURN_IF_ERROR(TimeAgainstParent(o, preset, dense, pruned, sparse, &r));
   r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
@@ -760,6 +779,54 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
       absl::StrJoin(pruned->config().hidden_sizes, "/"), r["num_parameters"].get<int64_t>(),
       r["valid_perplexity"].get<double>(), r["speedup"].value("lstm_b1", 0.0)));
   return r;
+}
+
+// The record of a method run that failed with `error`: enough to name it in the report and to
+// supersede an older record of the same run (RunIdentity); never re-used (no checkpoint).
+json FailedMethodRecord(const TaskContext& ctx, const DenseRun& dense, const std::string& name,
+                        const RunSetting& setting, const absl::Status& error) {
+  json r;
+  r["task"] = "ptb";
+  r["method"] = name;
+  r["setting"] = setting.label;
+  r["preset"] = ctx.preset.name;
+  r["config_name"] = dense.config.name;
+  r["parent_config_hash"] = dense.config_hash;
+  r["parent_checkpoint"] = dense.checkpoint;
+  r["failed"] = error.ToString();
+  AddProvenance(ctx.options, ctx.run_info, &r);
+  return r;
+}
+
+// Adds the task's runs to ctx.progress (when set), with their training steps as work: per
+// config, the dense parent and every setting of every method. A method whose target sizes come
+// from other runs is planned once per setting of the methods whose sizes are targets (an
+// estimate until those ran: JobProgress::DropUnstarted removes what does not run).
+absl::Status PlanPtbRuns(const TaskContext& ctx, const PtbCorpus& corpus) {
+  if (ctx.progress == nullptr) return absl::OkStatus();
+  const SuiteOptions& o = ctx.options;
+  for (const std::string& config : ctx.preset.configs) {
+    ASSIGN_OR_RETURN(ZarembaConfig cfg, PresetZarembaConfig(ctx.preset, config, corpus));
+    ASSIGN_OR_RETURN(Phases dense_phases, PresetPhases(ctx.preset, cfg, true, corpus));
+    ctx.progress->Plan(absl::StrCat("ptb/", config, "/dense"), "ptb",
+                       o.dense_checkpoint.empty() ? dense_phases.search_steps : 0);
+    int64_t target_runs = 0;
+    for (const std::string& name : MethodOrder(o, ctx.preset)) {
+      ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(name));
+      ASSIGN_OR_RETURN(std::vector<RunSetting> settings,
+                       ResolveSettings(o, ctx.preset, name, info, config, {}));
+      int64_t runs = static_cast<int64_t>(settings.size());
+      if (info.sizes_are_targets) target_runs += runs;
+      if (info.setting == SettingKind::kTargetSizes && runs == 0) runs = target_runs;
+      ASSIGN_OR_RETURN(bool scratch, TrainsFromScratch(name, o.method_flags));
+      ASSIGN_OR_RETURN(Phases phases, PresetPhases(ctx.preset, cfg, scratch, corpus));
+      for (int64_t i = 0; i < runs; ++i) {
+        ctx.progress->Plan(absl::StrCat("ptb/", config, "/", name), "ptb",
+                           phases.search_steps + phases.recovery_steps);
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The records of the preset's results file (empty when there is none).
@@ -803,14 +870,32 @@ absl::Status RunPtbMethods(const TaskContext& ctx, const DenseRun& dense, const 
                           "--settings=%s=E:H1:H2); skipped",
                           ctx.preset.name, name, name));
     }
+    const std::string key = absl::StrCat("ptb/", dense.config.name, "/", name);
     for (const RunSetting& setting : settings) {
       std::vector<std::string> temporaries;
-      ASSIGN_OR_RETURN(json r, RunPtbMethod(ctx, dense, name, method_info, setting, corpus,
-                                            previous, &temporaries));
-      ptb_runs->push_back(std::move(r));
+      if (ctx.progress != nullptr) {
+        ctx.progress->Start(
+            key, absl::StrCat("ptb/", ctx.preset.name, "/", name, setting.label == "-" ? "" : " ",
+                              setting.label == "-" ? "" : setting.label));
+      }
+      absl::StatusOr<json> r = CatchTorch(absl::StrCat("run ", name, " ", setting.label), [&] {
+        return RunPtbMethod(ctx, dense, name, method_info, setting, corpus, previous, &temporaries);
+      });
+      if (ctx.progress != nullptr) ctx.progress->Finished(r.ok() && r->value("reused", false));
+      if (!r.ok()) {
+        // One run's failure (a diverging loss, a method's error) is a result about that run:
+        // recorded, and the job goes on with the others (its exit status says so). Its
+        // training checkpoints stay, so that a re-run resumes it after a fix.
+        o.log(absl::StrFormat("[ptb/%s/%s %s] FAILED, recorded, the job goes on: %s",
+                              ctx.preset.name, name, setting.label, r.status().ToString()));
+        r = FailedMethodRecord(ctx, dense, name, setting, r.status());
+        temporaries.clear();
+      }
+      ptb_runs->push_back(*std::move(r));
       RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(*ptb_runs, earlier)));
       for (const std::string& f : temporaries) std::remove(f.c_str());
     }
+    if (ctx.progress != nullptr) ctx.progress->DropUnstarted(key);
   }
   return absl::OkStatus();
 }
@@ -833,8 +918,14 @@ absl::StatusOr<std::vector<json>> RunPtbTask(const TaskContext& ctx) {
   ASSIGN_OR_RETURN(std::vector<json> earlier, EarlierRecords(results));
   const PreviousRuns previous = ReusableRuns(o, earlier, results);
   std::vector<json> ptb_runs;
+  RETURN_IF_ERROR(PlanPtbRuns(ctx, corpus));
   for (const std::string& config : preset.configs) {
+    if (ctx.progress != nullptr) {
+      ctx.progress->Start(absl::StrCat("ptb/", config, "/dense"),
+                          absl::StrCat("ptb/", preset.name, " dense parent ", config));
+    }
     ASSIGN_OR_RETURN(DenseRun dense, RunPtbDense(ctx, config, corpus, corpus_sha256, previous));
+    if (ctx.progress != nullptr) ctx.progress->Finished(dense.record.value("reused", false));
     ptb_runs.push_back(dense.record);
     // Written after every run, so a later failure loses nothing finished. A run's training
     // checkpoint goes only once its record is on disk: a kill in between resumes the run from

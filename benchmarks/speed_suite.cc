@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/machine_limits.h"
+#include "common/quantile.h"
 #include "common/run_info.h"
 #include "models/engines/engine.h"
 #include "torch/torch.h"
@@ -201,8 +202,12 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      // With --benchmark_repetitions, keep the median of the repetitions (reported after them),
-      // never another aggregate (mean, stddev, cv).
+      if (run.run_type == Run::RT_Iteration && !run.error_occurred && run.iterations > 0) {
+        repetition_seconds[run.run_name.function_name].push_back(
+            run.real_accumulated_time / static_cast<double>(run.iterations));
+      }
+      // With repetitions, keep the median of the repetitions (reported after them), never
+      // another aggregate (mean, stddev, cv).
       if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
       Result r;
       if (run.error_occurred) {
@@ -215,6 +220,8 @@ class CollectingReporter : public benchmark::ConsoleReporter {
     }
   }
   std::map<std::string, Result> results;
+  // Seconds per iteration of every repetition, by registered name (the spread of each result).
+  std::map<std::string, std::vector<double>> repetition_seconds;
 };
 
 std::string RunName(const std::string& shape, const std::string& engine, const std::string& scope,
@@ -230,6 +237,10 @@ absl::Status ValidateSpeedOptions(const SpeedOptions& o) {
     if (t <= 0) {
       return absl::InvalidArgumentError(absl::StrCat("threads: ", t, " must be > 0"));
     }
+  }
+  if (o.repetitions < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("repetitions: ", o.repetitions, " must be >= 1"));
   }
   if (!(o.min_time > 0.0)) {
     return absl::InvalidArgumentError(
@@ -305,7 +316,8 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
                                            RunEngineBenchmark(st, s, e, sc, md, t, seed);
                                          })
                 ->UseRealTime()
-                ->MinTime(options.min_time)
+                ->Repetitions(options.repetitions)
+                ->MinTime(options.min_time / options.repetitions)
                 ->Unit(benchmark::kMicrosecond);
           }
         }
@@ -374,23 +386,28 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
               continue;
             }
             const double tokens = static_cast<double>(kSteps * ModeBatch(mode));
+            const std::vector<double>& reps = reporter.repetition_seconds[name];
             const double s_per_token = it->second.seconds_per_iteration / tokens;
             const double bytes = traffic.BytesPerToken(mode, whole);
             const double flops = traffic.FlopsPerToken(whole);
             const bool fits = traffic.WorkingSet(whole) <= static_cast<double>(l3_bytes);
             const std::string level = fits ? "L3" : "DRAM";
-            json run = {{"shape", s->name},
-                        {"engine", e},
-                        {"scope", scope},
-                        {"mode", mode},
-                        {"threads", t},
-                        {"ms_per_token", 1e3 * s_per_token},
-                        {"tokens_per_s", 1.0 / s_per_token},
-                        {"gflops", flops / s_per_token / 1e9},
-                        {"weight_gbytes_per_s", bytes / s_per_token / 1e9},
-                        {"bytes_per_token", bytes},
-                        {"flops_per_token", flops},
-                        {"level", level}};
+            json run = {
+                {"shape", s->name},
+                {"engine", e},
+                {"scope", scope},
+                {"mode", mode},
+                {"threads", t},
+                {"ms_per_token", 1e3 * s_per_token},
+                {"repetitions", reps.size()},
+                {"ms_per_token_iqr",
+                 {1e3 * Quantile(reps, 0.25) / tokens, 1e3 * Quantile(reps, 0.75) / tokens}},
+                {"tokens_per_s", 1.0 / s_per_token},
+                {"gflops", flops / s_per_token / 1e9},
+                {"weight_gbytes_per_s", bytes / s_per_token / 1e9},
+                {"bytes_per_token", bytes},
+                {"flops_per_token", flops},
+                {"level", level}};
             const auto bw = limit.find({fits ? "triad_l3" : "triad_dram", t});
             const auto peak = limit.find({"sgemm", t});
             if (bw != limit.end() && peak != limit.end()) {
@@ -416,6 +433,7 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
                   {"timestamp_utc", info.timestamp_utc},
                   {"command", options.command},
                   {"min_time", options.min_time},
+                  {"repetitions", options.repetitions},
                   {"seed", options.seed},
                   {"threads", options.threads},
                   {"steps_per_sequence", kSteps}};

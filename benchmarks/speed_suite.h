@@ -48,9 +48,12 @@ struct SpeedOptions {
   std::map<std::string, std::string> vars = {{"reports_dir", "reports"}, {"preset", "default"}};
   std::vector<std::string> engines;   // empty: every registered engine
   std::vector<int> threads = {1, 2};  // each > 0
-  double min_time = 0.2;              // seconds per benchmark (Google Benchmark's MinTime), > 0
-  int64_t max_parameters = 0;         // > 0: skip shapes with more parameters (smoke)
-  uint64_t seed = 1;                  // weights and token ids
+  double min_time = 0.2;              // seconds per benchmark, split over the repetitions, > 0
+  // Independent repetitions of each benchmark (Google Benchmark's Repetitions), >= 1: each
+  // result is their median, with their interquartile range beside it (issue 17.5).
+  int repetitions = 5;
+  int64_t max_parameters = 0;  // > 0: skip shapes with more parameters (smoke)
+  uint64_t seed = 1;           // weights and token ids
   // Regex over benchmark names (Google Benchmark's filter syntax); empty: all. The machine
   // limits always run (the roofline needs them).
   std::string filter;
@@ -61,19 +64,20 @@ struct SpeedOptions {
   std::optional<RunInfo> run_info;
 };
 
-// Errors: InvalidArgument naming the option and the rule (threads <= 0, min_time <= 0,
-// max_parameters < 0, an unknown engine).
+// Errors: InvalidArgument naming the option and the rule (threads <= 0, repetitions < 1,
+// min_time <= 0, max_parameters < 0, an unknown engine).
 absl::Status ValidateSpeedOptions(const SpeedOptions& options);
 
 // Runs the machine limits and the speed benchmarks (printing Google Benchmark's console table as
 // it goes) and returns the results document:
 //   {"machine": {cpu_model, logical_cpus, l3_bytes, blas_config, blas_corename,
 //                openblas_coretype (the environment variable, "" when unset), git_commit,
-//                hostname, timestamp_utc, command, min_time, seed},
+//                hostname, timestamp_utc, command, min_time, repetitions, seed},
 //    "limits": [{"kind": "triad_dram"|"triad_l3"|"sgemm", "threads", "gbytes_per_s"|"gflops"}],
 //    "shapes": [{name, source, parent, sparsity, also, config, lstm_weight_bytes,
 //                decoder_weight_bytes, lstm_macs_per_token, decoder_macs_per_token}],
-//    "runs": [{shape, engine, scope, mode, threads, ms_per_token, tokens_per_s, gflops,
+//    "runs": [{shape, engine, scope, mode, threads, ms_per_token (median of the repetitions),
+//              repetitions, ms_per_token_iqr ([q1, q3] of the repetitions), tokens_per_s, gflops,
 //              weight_gbytes_per_s, bytes_per_token, flops_per_token, level,
 //              bound_ms_per_token, ratio_to_bound}],
 //    "notes": [...], "default_engine": "auto",

@@ -53,6 +53,12 @@ TEST(SpeedSuite, RunsEveryEngineAndModeWithRooflineInputs) {
     EXPECT_GT(r["ms_per_token"].get<double>(), 0.0) << r.dump();
     EXPECT_EQ(r["level"], "L3") << r.dump();
     EXPECT_GT(r["ratio_to_bound"].get<double>(), 0.0) << r.dump();
+    // The spread of the repetitions (issue 17.5): q1 <= median <= q3.
+    EXPECT_EQ(r["repetitions"], 5) << r.dump();
+    ASSERT_EQ(r["ms_per_token_iqr"].size(), 2u) << r.dump();
+    EXPECT_GT(r["ms_per_token_iqr"][0].get<double>(), 0.0) << r.dump();
+    EXPECT_LE(r["ms_per_token_iqr"][0].get<double>(), r["ms_per_token"].get<double>() * 1.0001);
+    EXPECT_GE(r["ms_per_token_iqr"][1].get<double>(), r["ms_per_token"].get<double>() * 0.9999);
   }
   // Weight bytes per token of "tiny" (dense, 4 bytes per weight), by the documented rules.
   const double ih = 4.0 * (96 * 16 + 96 * 24), hh = 4.0 * (96 * 24 * 2), bias = 4.0 * 96 * 2;

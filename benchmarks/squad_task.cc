@@ -11,6 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/config_hash.h"
 #include "common/files.h"
 #include "common/run_info.h"
@@ -108,13 +111,37 @@ absl::StatusOr<std::optional<json>> ReusableSquadRecord(const SuiteOptions& o,
   return std::optional<json>(std::move(earlier));
 }
 
+}  // namespace
+
+std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
+  const std::string path =
+      absl::StrCat(context.options.reports_dir, "/results/squad_", context.preset.name, ".json");
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return std::nullopt;
+  const json r = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!r.is_object()) return std::nullopt;
+  if (r.contains("wall_seconds") && r["wall_seconds"].is_number()) {
+    return r["wall_seconds"].get<double>();
+  }
+  if (r.contains("train_seconds") && r["train_seconds"].is_number()) {
+    return r["train_seconds"].get<double>() + r.value("eval_seconds", 0.0);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 // The questions trained on and evaluated: the official protocol (--squad_train, evaluated on
 // dev) or the local one (dev articles split by article).
 struct SquadData {
   SquadSplit split;
   std::string train_source, eval_source;
-  int64_t skipped = 0;  // malformed questions skipped
+  int64_t skipped = 0;                // malformed questions skipped
+  std::vector<std::string> examples;  // the first kNamedSkipped of them: "question <id>: why"
 };
+
+// Malformed questions named in the log and the record (all are counted).
+constexpr size_t kNamedSkipped = 5;
 
 absl::StatusOr<SquadData> LoadSquadData(const SuiteOptions& o, SquadDataset dev,
                                         const std::string& dev_path, const SquadLoadOptions& lo) {
@@ -134,11 +161,22 @@ absl::StatusOr<SquadData> LoadSquadData(const SuiteOptions& o, SquadDataset dev,
   d.skipped =
       static_cast<int64_t>(d.split.train.skipped.size()) +
       (d.split.protocol == "official" ? static_cast<int64_t>(d.split.eval.skipped.size()) : 0);
-  o.log(
-      absl::StrFormat("[squad] protocol %s: training on %d articles, %d questions; "
-                      "evaluating on %d articles, %d questions; %d malformed questions skipped",
-                      d.split.protocol, d.split.train.articles.size(), d.split.train.num_questions,
-                      d.split.eval.articles.size(), d.split.eval.num_questions, d.skipped));
+  for (const SquadDataset* set : {&d.split.train, &d.split.eval}) {
+    if (set == &d.split.eval && d.split.protocol != "official") break;
+    for (const std::string& why : set->skipped) {
+      if (d.examples.size() < kNamedSkipped) d.examples.push_back(why);
+    }
+  }
+  o.log(absl::StrFormat(
+      "[squad] protocol %s: training on %d articles, %d questions; evaluating on %d articles, %d "
+      "questions; %d malformed questions skipped%s",
+      d.split.protocol, d.split.train.articles.size(), d.split.train.num_questions,
+      d.split.eval.articles.size(), d.split.eval.num_questions, d.skipped,
+      d.examples.empty()
+          ? std::string()
+          : absl::StrCat(
+                d.skipped > static_cast<int64_t>(d.examples.size()) ? " (the first: " : " (",
+                absl::StrJoin(d.examples, "; "), ")")));
   return d;
 }
 
@@ -220,6 +258,7 @@ void AddSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words
   (*r)["eval_questions_total"] = eval_total;
   if (d.split.protocol == "local") (*r)["eval_titles"] = SquadLocalEvalTitles();
   (*r)["skipped_questions"] = d.skipped;
+  if (!d.examples.empty()) (*r)["skipped_question_examples"] = d.examples;
   (*r)["word_vocab"] = words.size();
   (*r)["char_vocab"] = chars.size();
   (*r)["embedding"] = m.embedding_note;
@@ -272,6 +311,7 @@ absl::StatusOr<json> RunSquadTask(const TaskContext& context) {
   const std::string glove = ResolveGlove(o, p);
   ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
   const std::string record_path = absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json");
+  const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::optional<json> reused, ReusableSquadRecord(o, record_path, hash));
   if (reused) {
     RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
@@ -312,6 +352,7 @@ absl::StatusOr<json> RunSquadTask(const TaskContext& context) {
   AddSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
   AddOutcomeFields(context, trained, evaluated, &r);
   r["predictions_path"] = predictions_path;
+  r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
   RETURN_IF_ERROR(WriteFileAtomically(record_path, r.dump(2) + "\n"));
   std::remove(training_ckpt.c_str());  // finished: the record and the predictions supersede it

@@ -5,6 +5,8 @@
 #ifndef RNNPRUNE_BENCHMARKS_SQUAD_TASK_H_
 #define RNNPRUNE_BENCHMARKS_SQUAD_TASK_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "benchmarks/suite_options.h"
 #include "nlohmann/json.hpp"
@@ -41,6 +43,11 @@ inline constexpr char kSquadDevSha256[] =
 // (naming the step), unwritable outputs, a training checkpoint of another configuration
 // (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path).
 absl::StatusOr<nlohmann::json> RunSquadTask(const TaskContext& context);
+
+// The wall seconds (training and evaluation where the record predates wall_seconds) of the
+// preset's earlier SQuAD run, from <reports_dir>/results/squad_<preset>.json; nullopt when there
+// is none or it cannot be read. The job's ETA uses it before this run has a rate of its own.
+std::optional<double> EarlierSquadSeconds(const TaskContext& context);
 
 }  // namespace rnnprune
 

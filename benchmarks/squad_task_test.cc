@@ -177,6 +177,9 @@ TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   ASSERT_TRUE(dev.ok());
   json train = json::parse(*dev);
   train["data"] = json::array({train["data"][0]});
+  // Plus one malformed question: skipped, counted and named with why (issue 17.6).
+  train["data"][0]["paragraphs"][0]["qas"].push_back(
+      {{"id", "malformed_1"}, {"question", ""}, {"answers", json::array()}});
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/official");
   ASSERT_TRUE(MakeDirs(out).ok());
   ASSERT_TRUE(WriteFileAtomically(out + "/train.json", train.dump()).ok());
@@ -187,6 +190,15 @@ TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)["protocol"], "official");
   EXPECT_EQ((*r)["train_questions"], 810);  // Super_Bowl_50
+  EXPECT_EQ((*r)["skipped_questions"], 1);
+  ASSERT_EQ((*r)["skipped_question_examples"].size(), 1u);
+  EXPECT_EQ((*r)["skipped_question_examples"][0], "question malformed_1: empty question text");
+  absl::StatusOr<std::string> md = ReadFile(out + "/reports/squad.md");
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_NE(md->find("| questions skipped as malformed | 1 (the first: question malformed_1: "
+                     "empty question text) |"),
+            std::string::npos)
+      << *md;
   EXPECT_EQ((*r)["eval_questions_total"], 10570);
   EXPECT_NE((*r)["embedding"].get<std::string>().find("random"), std::string::npos);
 }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "benchmarks/job_progress.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/ptb_task.h"
 #include "benchmarks/speed_task.h"
@@ -16,6 +17,7 @@
 #include "common/files.h"
 #include "common/run_info.h"
 #include "common/status_macros.h"
+#include "common/torch_status.h"
 #include "models/engines/engine.h"
 #include "torch/torch.h"
 
@@ -108,16 +110,51 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   }
   torch::set_num_threads(o.threads);
   context.run_info = CollectRunInfo(o.source_dir);
+  JobProgress progress(o.log);
+  context.progress = &progress;
+  // The ptb task plans its own runs once its corpus is loaded; the others are one run each.
+  for (const std::string& name : o.tasks) {
+    if (name == "squad") progress.Plan("squad", "squad", 1, EarlierSquadSeconds(context));
+    if (name == "speed") progress.Plan("speed", "speed", 1);
+  }
   std::vector<json> runs;
   for (const std::string& name : o.tasks) {
     auto task = Tasks().find(name);
     if (task == Tasks().end()) {
       return absl::InternalError(absl::StrCat("task '", name, "' is listed but has no runner"));
     }
-    ASSIGN_OR_RETURN(std::vector<json> records, task->second(context));
-    runs.insert(runs.end(), records.begin(), records.end());
+    if (name != "ptb") progress.Start(name, absl::StrCat(name, "/", o.preset));
+    absl::StatusOr<std::vector<json>> records =
+        CatchTorch(absl::StrCat("task ", name), [&] { return task->second(context); });
+    if (name != "ptb") progress.Finished(false);
+    if (!records.ok()) {
+      // A task that fails does not take the later ones with it; the job's status says so.
+      o.log(absl::StrCat("[", name, "] FAILED, the job goes on: ", records.status().ToString()));
+      runs.push_back({{"task", name}, {"failed", records.status().ToString()}});
+      continue;
+    }
+    runs.insert(runs.end(), records->begin(), records->end());
   }
   return runs;
+}
+
+absl::Status FailedRunsStatus(const std::vector<json>& runs) {
+  std::vector<std::string> failed;
+  for (const json& r : runs) {
+    if (!r.is_object() || !r.contains("failed")) continue;
+    std::string what = r.value("task", std::string("?"));
+    if (r.contains("method")) {
+      absl::StrAppend(&what, "/", r.value("preset", std::string()), "/",
+                      r.value("method", std::string()), " ", r.value("setting", std::string()));
+    }
+    failed.push_back(absl::StrCat(
+        what, " (", r["failed"].is_string() ? r["failed"].get<std::string>() : r["failed"].dump(),
+        ")"));
+  }
+  if (failed.empty()) return absl::OkStatus();
+  return absl::AbortedError(
+      absl::StrCat(failed.size(), " of ", runs.size(),
+                   " runs failed (recorded; the others finished): ", absl::StrJoin(failed, "; ")));
 }
 
 }  // namespace rnnprune

@@ -59,12 +59,15 @@ struct SuiteOptions {
   std::function<void(const std::string&)> log;  // progress lines (stderr when empty)
 };
 
+class JobProgress;  // benchmarks/job_progress.h
+
 // What every task of the suite receives: the validated options, the preset they name and the
 // run's provenance (git commit, CPU, time).
 struct TaskContext {
   SuiteOptions options;
   Preset preset;
   RunInfo run_info;
+  JobProgress* progress = nullptr;  // "run k of N" and the ETA; not owned, may be null
 };
 
 // Logical cores of this machine (std::thread::hardware_concurrency, at least 1). --threads may be

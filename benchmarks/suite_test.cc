@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "benchmarks/ptb_task.h"
 #include "common/data_dir.h"
 #include "common/files.h"
@@ -371,7 +372,7 @@ TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {
     ASSERT_TRUE(r.contains("config_hash"));
   }
   // The training checkpoints are gone once their runs are exported.
-  EXPECT_FALSE(PathExists(o.output_dir + "/ptb_smoke_small_dense.pt.train.ckpt"));
+  EXPECT_FALSE(PathExists(o.output_dir + "/ptb_smoke_small_dense.train.ckpt"));
 
   auto second = RunSuite(o);
   ASSERT_TRUE(second.ok()) << second.status();
@@ -458,6 +459,53 @@ TEST(Suite, TestOnlyBaselineWithItsOwnOptionRunsThroughTheSmokePreset) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_NE((*again)[1]["config_hash"], r["config_hash"]);
   EXPECT_EQ((*again)[1]["sizes"]["embedding_size"], 100);
+}
+
+// A run that fails at run time (the test-only baselines/testing/fails_at_run_time.cc) is
+// recorded as failed, the job goes on with the next run, the job's status names it (issue 17.4),
+// the report shows it, and a re-run retries it while re-using the runs that finished. The job
+// prints "run k of N" as it goes (issue 17.6).
+TEST(Suite, ARunFailingAtRunTimeIsRecordedAndTheJobGoesOn) {
+  const std::string data = TestDataDir("ptb/ptb.train.txt");
+  if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
+  SuiteOptions o = Smoke("run_failure");
+  o.data_dir = data;
+  o.methods = {"fails_at_run_time", "uniform_fraction"};
+  std::vector<std::string> log;
+  o.log = [&log](const std::string& line) { log.push_back(line); };
+  auto runs = RunSuite(o);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 3u);  // dense parent, the failed run, uniform_fraction
+  const json& failed = (*runs)[1];
+  EXPECT_EQ(failed["method"], "fails_at_run_time");
+  EXPECT_THAT(failed.value("failed", ""), HasSubstr("always fails here"));
+  EXPECT_FALSE(failed.contains("test_perplexity"));
+  EXPECT_EQ((*runs)[2]["method"], "uniform_fraction");
+  EXPECT_GT((*runs)[2]["test_perplexity"].get<double>(), 1.0);
+  const absl::Status status = FailedRunsStatus(*runs);
+  EXPECT_TRUE(absl::IsAborted(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr("1 of 3 runs failed"));
+  EXPECT_THAT(status.message(), HasSubstr("fails_at_run_time"));
+  EXPECT_TRUE(FailedRunsStatus({(*runs)[0], (*runs)[2]}).ok());
+  const std::string joined = absl::StrJoin(log, "\n");
+  EXPECT_THAT(joined, HasSubstr("[job] run 1 of 3: ptb/smoke dense parent"));
+  EXPECT_THAT(joined, HasSubstr("[job] run 3 of 3: ptb/smoke/uniform_fraction"));
+  EXPECT_THAT(joined, HasSubstr("FAILED, recorded, the job goes on"));
+  // The results file and the report hold it.
+  auto results = ReadFile(o.reports_dir + "/results/ptb_smoke.jsonl");
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_THAT(*results, HasSubstr("always fails here"));
+  auto md = ReadFile(o.reports_dir + "/ptb.md");
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_THAT(*md, HasSubstr("**failed**: "));
+  // A re-run retries the failed run and re-uses the others.
+  log.clear();
+  auto again = RunSuite(o);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_EQ(again->size(), 3u);
+  EXPECT_TRUE((*again)[1].contains("failed"));
+  EXPECT_TRUE((*again)[2].value("reused", false));
+  EXPECT_THAT(absl::StrJoin(log, "\n"), HasSubstr("FAILED, recorded, the job goes on"));
 }
 
 }  // namespace

@@ -28,11 +28,18 @@ std::string Capture(const std::string& cmd) {
   return std::string(absl::StripAsciiWhitespace(out));
 }
 
+// `text` as one word of a POSIX shell command: single-quoted, each ' written as '\''.
+std::string ShellQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace
 
 RunInfo CollectRunInfo(const std::string& source_dir) {
   RunInfo info;
-  const std::string git = absl::StrCat("git -C '", source_dir, "' ");
+  const std::string git = absl::StrCat("git -C ", ShellQuoted(source_dir), " ");
   info.git_commit = Capture(git + "rev-parse HEAD 2>/dev/null");
   if (info.git_commit.empty()) {
     info.git_commit = "unknown";

@@ -16,10 +16,23 @@ std::string FieldNumber(const json& j, const char* key, const char* fmt) {
   return buf;
 }
 
+std::string MarkdownCellText(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string FieldText(const json& j, const char* key) {
   if (!j.contains(key)) return "?";
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
+  return MarkdownCellText(j[key].is_string() ? j[key].get<std::string>() : j[key].dump());
 }
 
 std::string FieldCount(const json& j, const char* key) {

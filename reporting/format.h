@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
 namespace rnnprune {
@@ -13,7 +14,12 @@ namespace rnnprune {
 // field is missing or not a number.
 std::string FieldNumber(const nlohmann::json& j, const char* key, const char* fmt = "%.2f");
 
-// j[key] as text: a string as is, any other value as compact JSON; "?" when missing.
+// `text` safe inside a Markdown table cell or list item: '|' escaped as "\|", line breaks as
+// spaces (a results file's strings, e.g. an error message or a title, cannot break the table).
+std::string MarkdownCellText(absl::string_view text);
+
+// j[key] as Markdown-safe text (MarkdownCellText): a string as is, any other value as compact
+// JSON; "?" when missing.
 std::string FieldText(const nlohmann::json& j, const char* key);
 
 // j[key] as an integer with thousands separators ("8,595"); "?" when missing or not a number.

@@ -17,6 +17,9 @@ TEST(Format, FieldsAndMissingFields) {
   EXPECT_EQ(FieldText(r, "name"), "l0");
   EXPECT_EQ(FieldText(r, "sizes"), "[1,2]");
   EXPECT_EQ(FieldText(r, "absent"), "?");
+  // A results file's string cannot break a Markdown table (issue 17's audit).
+  EXPECT_EQ(FieldText(json{{"e", "a | b\nc"}}, "e"), "a \\| b c");
+  EXPECT_EQ(MarkdownCellText("x|y\r\n"), "x\\|y  ");
   EXPECT_EQ(FieldCount(r, "n"), "8,595");
   EXPECT_EQ(FieldCount(r, "neg"), "-1,234,567");
   EXPECT_EQ(FieldCount(r, "text_n"), "?");

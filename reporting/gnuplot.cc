@@ -14,12 +14,26 @@ const char* const kPlotColors[] = {"#000000", "#1f77b4", "#ff7f0e", "#2ca02c", "
                                    "#17becf", "#aec7e8", "#ffbb78", "#98df8a"};
 const int kNumPlotColors = sizeof(kPlotColors) / sizeof(kPlotColors[0]);
 
+std::string GnuplotString(absl::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "''";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 absl::Status RunGnuplotToSvg(const std::string& script, const std::string& svg_path, int width,
                              int height) {
   const std::string tmp_svg = svg_path + ".tmp.svg";
-  const std::string full =
-      absl::StrCat("set terminal svg size ", width, ",", height,
-                   " dynamic noenhanced font 'sans,11'\n", "set output '", tmp_svg, "'\n", script);
+  const std::string full = absl::StrCat("set terminal svg size ", width, ",", height,
+                                        " dynamic noenhanced font 'sans,11'\n", "set output ",
+                                        GnuplotString(tmp_svg), "\n", script);
   FILE* gp = ::popen("gnuplot 2>&1", "w");
   if (gp == nullptr) {
     return absl::UnavailableError("cannot start gnuplot (tools/bootstrap.sh installs it)");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace rnnprune {
 
@@ -16,6 +17,10 @@ namespace rnnprune {
 // or the rename fails, ResourceExhausted for an incomplete SVG (naming `svg_path`).
 absl::Status RunGnuplotToSvg(const std::string& script, const std::string& svg_path, int width,
                              int height);
+
+// `text` as a gnuplot single-quoted string literal ('...' with ' doubled and line breaks as
+// spaces): a preset, method or path name can neither end the string nor start a command.
+std::string GnuplotString(absl::string_view text);
 
 // Distinct line colours (gnuplot's default cycle repeats after 8): kPlotColors[i % kNumColors].
 extern const char* const kPlotColors[];

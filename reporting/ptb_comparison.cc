@@ -13,12 +13,13 @@ namespace {
 
 using json = nlohmann::json;
 
-// The finished method runs of `preset` (collapsed ones have no model to compare).
+// The finished method runs of `preset` (collapsed and failed ones have no model to compare).
 std::vector<const json*> PresetMethodRuns(const std::vector<json>& runs,
                                           const std::string& preset) {
   std::vector<const json*> out;
   for (const json& r : runs) {
-    if (r.value("preset", "") == preset && IsMethodRun(r) && !r.contains("collapsed")) {
+    if (r.value("preset", "") == preset && IsMethodRun(r) && !r.contains("collapsed") &&
+        !r.contains("failed")) {
       out.push_back(&r);
     }
   }
@@ -112,6 +113,23 @@ std::optional<double> LstmB1Speedup(const json& run) {
     if (!best || s > *best) best = s;
   }
   return best;
+}
+
+std::optional<std::pair<double, double>> LstmB1SpeedupRange(const json& run) {
+  const std::optional<double> best = LstmB1Speedup(run);
+  if (!best) return std::nullopt;
+  for (const char* key : {"speedup", "csr_speedup"}) {
+    const std::string range_key = absl::StrCat(key, "_iqr");
+    if (!run.contains(key) || !run[key].contains("lstm_b1") || !run[key]["lstm_b1"].is_number() ||
+        run[key]["lstm_b1"].get<double>() != *best || !run.contains(range_key)) {
+      continue;
+    }
+    const json& range = run[range_key].value("lstm_b1", json());
+    if (range.is_array() && range.size() == 2 && range[0].is_number() && range[1].is_number()) {
+      return std::make_pair(range[0].get<double>(), range[1].get<double>());
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<int64_t> KeptSizes(const json& run) {

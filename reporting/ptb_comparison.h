@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -22,6 +23,11 @@ bool IsL0Run(const nlohmann::json& run);
 // fastest engine the run was timed with: the default engine, or for unstructured methods also
 // the CSR path (ratio of medians, dimensionless); nullopt when the run has no timing.
 std::optional<double> LstmB1Speedup(const nlohmann::json& run);
+
+// The interquartile range [q1, q3] of LstmB1Speedup's measurement (the per-round ratios of the
+// interleaved timing: record fields speedup_iqr / csr_speedup_iqr), for the engine it picked;
+// nullopt when the run has no timing or was timed before ranges were recorded.
+std::optional<std::pair<double, double>> LstmB1SpeedupRange(const nlohmann::json& run);
 
 // The kept sizes [E, I_2, ..., I_L, H_1, ..., H_L] of a structured run (its "sizes"); empty
 // when the record has none.

@@ -1,6 +1,7 @@
 #include "reporting/ptb_plots.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <utility>
@@ -16,12 +17,26 @@ namespace {
 
 using json = nlohmann::json;
 
-// One method's points: speedup, perplexity, setting label.
+// One method's points: speedup, perplexity, the speedup's interquartile range (the point itself
+// where the record has none), setting label.
 struct Series {
   std::string title;
   std::vector<std::pair<double, double>> points;
+  std::vector<std::pair<double, double>> ranges;
   std::vector<std::string> labels;
 };
+
+// `label` as one whitespace-free word of a gnuplot data block (a setting given on the command
+// line may hold anything): other characters become '_'.
+std::string DataLabel(const std::string& label) {
+  std::string out;
+  for (char c : label)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-' ||
+            c == '+')
+               ? c
+               : '_';
+  return out.empty() ? "-" : out;
+}
 
 double PlottedPerplexity(const json& r) {
   if (r.contains("test_perplexity")) return r["test_perplexity"].get<double>();
@@ -38,8 +53,9 @@ std::string DataBlock(const std::string& name, const Series& s, bool front_only)
   }
   std::string block = absl::StrCat("$", name, " << EOD\n");
   for (size_t i : idx) {
-    absl::StrAppend(&block, absl::StrFormat("%.6g %.6g %s\n", s.points[i].first, s.points[i].second,
-                                            s.labels[i]));
+    absl::StrAppend(
+        &block, absl::StrFormat("%.6g %.6g %.6g %.6g %s\n", s.points[i].first, s.points[i].second,
+                                s.ranges[i].first, s.ranges[i].second, DataLabel(s.labels[i])));
   }
   return absl::StrCat(block, "EOD\n");
 }
@@ -72,16 +88,20 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
     const std::string title = method == "dense" ? "dense (control)" : method;
     auto it = std::find_if(series.begin(), series.end(),
                            [&](const Series& s) { return s.title == title; });
-    if (it == series.end()) it = series.insert(series.end(), Series{title, {}, {}});
+    if (it == series.end()) it = series.insert(series.end(), Series{title, {}, {}, {}});
     it->points.emplace_back(*speedup, PlottedPerplexity(r));
+    it->ranges.push_back(LstmB1SpeedupRange(r).value_or(std::make_pair(*speedup, *speedup)));
     std::string label = r.contains("setting") ? FieldText(r, "setting") : "-";
     it->labels.push_back(label.empty() ? "-" : label);
   }
   if (series.empty()) return absl::OkStatus();
   const std::string metric = any_test ? "test perplexity" : "valid perplexity";
   std::string script = absl::StrCat(
-      "set title 'PTB, preset ", preset, ": ", metric,
-      " vs measured LSTM speedup (batch 1); lines: each method''s Pareto front'\n",
+      "set title ",
+      GnuplotString(absl::StrCat("PTB, preset ", preset, ": ", metric,
+                                 " vs measured LSTM speedup (batch 1); lines: each method's "
+                                 "Pareto front; bars: interquartile range of the timing")),
+      "\n",
       "set xlabel 'LSTM speedup over the dense parent (batch 1, fastest engine of the run)'\n",
       "set ylabel '", metric, "'\nset grid\nset key outside right\nset logscale x 2\n",
       "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
@@ -95,9 +115,9 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
     absl::StrAppend(&script, DataBlock(absl::StrCat("all", i), series[i], false),
                     DataBlock(absl::StrCat("front", i), series[i], true));
     absl::StrAppend(&plots, plots.empty() ? "plot " : ", \\\n     ", "$all", i,
-                    " using 1:2 with points pt ", 5 + i, " ps 1.1 lc rgb '", color, "' title '",
-                    series[i].title, "', \\\n     $front", i, " using 1:2 with lines lw 2 lc rgb '",
-                    color, "' notitle");
+                    " using 1:2:3:4 with xerrorbars pt ", 5 + i, " ps 1.1 lc rgb '", color,
+                    "' title ", GnuplotString(series[i].title), ", \\\n     $front", i,
+                    " using 1:2 with lines lw 2 lc rgb '", color, "' notitle");
   }
   absl::StrAppend(&script, plots, "\n");
   return RunGnuplotToSvg(script, svg_path, 960, 620);
@@ -115,11 +135,13 @@ absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string
   if (l0.empty()) return absl::OkStatus();
   const int cols = std::min<int>(3, static_cast<int>(l0.size()));
   const int rows = (static_cast<int>(l0.size()) + cols - 1) / cols;
-  std::string script =
-      absl::StrCat("set multiplot layout ", rows, ",", cols, " title 'PTB, preset ", preset,
-                   ": kept neurons per gate set (z_hat > 0) during the L0 search phase'\n",
-                   "set grid\nset key bottom left\nset xlabel 'search step'\nset ylabel 'kept'\n",
-                   "set yrange [0:*]\n");
+  std::string script = absl::StrCat(
+      "set multiplot layout ", rows, ",", cols, " title ",
+      GnuplotString(absl::StrCat("PTB, preset ", preset,
+                                 ": kept neurons per gate set (z_hat > 0) during the L0 search "
+                                 "phase")),
+      "\n", "set grid\nset key bottom left\nset xlabel 'search step'\nset ylabel 'kept'\n",
+      "set yrange [0:*]\n");
   for (size_t p = 0; p < l0.size(); ++p) {
     const json& r = *l0[p];
     // set name -> "step kept" lines, in the order the sets first appear.
@@ -135,15 +157,17 @@ absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string
                         g.value("size", 0) - g.value("closed", 0), "\n");
       }
     }
-    absl::StrAppend(&script, "set title '", r.value("method", "?"), " ", FieldText(r, "setting"),
-                    "'\n");
+    absl::StrAppend(&script, "set title ",
+                    GnuplotString(absl::StrCat(r.value("method", "?"), " ",
+                                               r.value("setting", std::string("?")))),
+                    "\n");
     std::string plots;
     for (size_t s = 0; s < sets.size(); ++s) {
       const std::string block = absl::StrCat("$p", p, "s", s);
       absl::StrAppend(&script, block, " << EOD\n", sets[s].second, "EOD\n");
       absl::StrAppend(&plots, plots.empty() ? "plot " : ", ", block,
                       " using 1:2 with lines lw 2 lc rgb '", kPlotColors[(s + 1) % kNumPlotColors],
-                      "' title '", sets[s].first, "'");
+                      "' title ", GnuplotString(sets[s].first));
     }
     absl::StrAppend(&script, plots.empty() ? "plot 0 notitle" : plots, "\n");
   }

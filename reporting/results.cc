@@ -280,9 +280,11 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
         r.value("method", "?") == "dense" ? "dense (control)" : r.value("method", "?");
     const std::string setting =
         r.contains("setting") ? FieldText(r, "setting") : FieldNumber(r, "lambda_hidden", "%g");
-    if (r.contains("collapsed")) {
-      absl::StrAppend(&md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting,
-                      " | collapsed: ", FieldText(r, "collapsed"), " |||||||||||||\n");
+    if (r.contains("collapsed") || r.contains("failed")) {
+      absl::StrAppend(&md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting, " | ",
+                      r.contains("failed") ? absl::StrCat("**failed**: ", FieldText(r, "failed"))
+                                           : absl::StrCat("collapsed: ", FieldText(r, "collapsed")),
+                      " |||||||||||||\n");
       continue;
     }
     const json& sz = r.contains("sizes") ? r["sizes"] : json::object();
@@ -398,6 +400,10 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     }
     if (r.contains("collapsed")) {
       absl::StrAppend(&md, "- collapsed: ", FieldText(r, "collapsed"), " (no model to evaluate)\n");
+    }
+    if (r.contains("failed")) {
+      absl::StrAppend(&md, "- **failed at run time**: ", FieldText(r, "failed"),
+                      " (re-running the same command retries it)\n");
     }
     if (r.contains("parent_checkpoint")) {
       absl::StrAppend(&md, "- method: ", FieldText(r, "method_description"), "; from `",

@@ -197,6 +197,42 @@ TEST(Results, TradeoffPlotHasOneSeriesPerMethodWithItsFront) {
   }
 }
 
+// The trade-off plot draws each speedup's interquartile range as a bar (issue 17.5), and names
+// from a results file (a quote in a method or preset name, a setting with spaces or "EOD") can
+// neither break gnuplot's script nor run a command in it (issue 17's audit).
+TEST(Results, TradeoffPlotShowsRangesAndSurvivesHostileNames) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
+  json ranged = MakeMethodRun("l0", "1", 1.8, 127.0);
+  ranged["speedup_iqr"] = {{"lstm_b1", {1.6, 2.0}}};
+  json hostile = MakeMethodRun("it's'; system('touch hacked'); '", "a b\nEOD", 1.5, 129.0);
+  for (json* r : {&ranged, &hostile}) (*r)["preset"] = "o'brien";
+  json parent = MakeRun("o'brien", 130.4, 125.6);
+  const std::string svg_path = dir + "/it's.svg";
+  const absl::Status s = PlotPtbTradeoff({parent, ranged, hostile}, "o'brien", svg_path);
+  ASSERT_TRUE(s.ok()) << s;
+  auto svg = ReadFile(svg_path);
+  ASSERT_TRUE(svg.ok());
+  EXPECT_THAT(*svg, HasSubstr("interquartile range"));
+  EXPECT_FALSE(PathExists("hacked"));
+  EXPECT_FALSE(PathExists(dir + "/hacked"));
+}
+
+// A run that failed at run time is a row of the report with its error; a '|' or a line break in
+// the error cannot break the table (issue 17.4 and the audit).
+TEST(Results, AFailedRunIsShownWithItsError) {
+  json failed = {{"task", "ptb"},
+                 {"method", "iss"},
+                 {"setting", "1000"},
+                 {"preset", "default"},
+                 {"config_name", "small"},
+                 {"parent_checkpoint", "runs/x.pt"},
+                 {"failed", "INTERNAL: the loss | is not finite\nat step 3"}};
+  const std::string md = RenderPtbReport({MakeRun("default", 130.0, 125.0), failed});
+  EXPECT_THAT(md, HasSubstr("| default | iss | 1000 | **failed**: INTERNAL: the loss \\| is not "
+                            "finite at step 3 |"));
+  EXPECT_THAT(md, HasSubstr("- **failed at run time**: "));
+}
+
 TEST(Results, GatePlotHasOnePanelPerL0Run) {
   const std::string dir = std::string(std::getenv("TEST_TMPDIR"));
   json l0 = MakeMethodRun("l0", "1", 1.8, 127.0);

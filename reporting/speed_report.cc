@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "reporting/gnuplot.h"
@@ -66,6 +69,36 @@ double Ms(const json* r) { return r == nullptr ? NAN : r->value("ms_per_token", 
 
 std::string Fmt(double v, const char* fmt = "%.3g") {
   return std::isnan(v) ? "-" : absl::StrFormat(fmt, v);
+}
+
+// "1.23x [1.18, 1.29]": the speedup parent / pruned (ratio of the medians), with the range of
+// ratios the two interquartile ranges allow ([parent q1 / pruned q3, parent q3 / pruned q1]: the
+// repetitions of two benchmarks are not paired) where both runs recorded one; "-" when either
+// run is missing.
+std::string SpeedupCell(const json* parent, const json* pruned) {
+  const double v = Ms(parent) / Ms(pruned);
+  std::string cell = absl::StrCat(Fmt(v, "%.2f"), std::isnan(v) ? "" : "x");
+  auto iqr = [](const json* r) -> std::optional<std::pair<double, double>> {
+    if (r == nullptr || !r->contains("ms_per_token_iqr")) return std::nullopt;
+    const json& q = (*r)["ms_per_token_iqr"];
+    if (!q.is_array() || q.size() != 2 || !(q[0].get<double>() > 0)) return std::nullopt;
+    return std::make_pair(q[0].get<double>(), q[1].get<double>());
+  };
+  const auto p = iqr(parent), q = iqr(pruned);
+  if (!std::isnan(v) && p && q) {
+    absl::StrAppend(&cell,
+                    absl::StrFormat(" [%.2f, %.2f]", p->first / q->second, p->second / q->first));
+  }
+  return cell;
+}
+
+// " ±2.1%": half the interquartile range of run `r`'s repetitions relative to its median; "" when
+// it recorded none.
+std::string SpreadText(const json* r) {
+  if (r == nullptr || !r->contains("ms_per_token_iqr") || !(Ms(r) > 0)) return "";
+  const json& q = (*r)["ms_per_token_iqr"];
+  if (!q.is_array() || q.size() != 2) return "";
+  return absl::StrFormat(" ±%.1f%%", 50 * (q[1].get<double>() - q[0].get<double>()) / Ms(r));
 }
 
 // Speedup of `shape` over its parent, both run by `engine` (NaN when either is missing).
@@ -278,7 +311,9 @@ void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::strin
   absl::StrAppend(&md, "## Speedup of each pruned model over its dense parent, same engine\n\n",
                   t_max, " threads; plot: `speed_", preset,
                   ".svg` (default engine; CSR shapes: the CSR "
-                  "engine against the default dense engine on the parent).\n\n| pruned shape | "
+                  "engine against the default dense engine on the parent). Each speedup is the "
+                  "ratio of the medians; in brackets, where recorded, the range of ratios the two "
+                  "interquartile ranges allow.\n\n| pruned shape | "
                   "sizes | engine | lstm b1_seq | lstm "
                   "b1_token | lstm b20 | model b1_seq | model b1_token | model b20 |\n"
                   "|---|---|---|---|---|---|---|---|---|\n");
@@ -295,8 +330,9 @@ void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::strin
       absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", e, "`");
       for (const char* scope : kScopes) {
         for (const char* mode : kModes) {
-          absl::StrAppend(&md, " | ", Fmt(SpeedupOverParent(doc, s, e, scope, mode, t_max), "%.2f"),
-                          "x");
+          absl::StrAppend(&md, " | ",
+                          SpeedupCell(FindRun(doc, s.value("parent", ""), e, scope, mode, t_max),
+                                      FindRun(doc, s.value("name", ""), e, scope, mode, t_max)));
         }
       }
       absl::StrAppend(&md, " |\n");
@@ -308,9 +344,10 @@ void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::strin
                       def, "` on the parent");
       for (const char* scope : kScopes) {
         for (const char* mode : kModes) {
-          const double v = Ms(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max)) /
-                           Ms(FindRun(doc, s.value("name", ""), sparse_engine, scope, mode, t_max));
-          absl::StrAppend(&md, " | ", Fmt(v, "%.2f"), "x");
+          absl::StrAppend(
+              &md, " | ",
+              SpeedupCell(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max),
+                          FindRun(doc, s.value("name", ""), sparse_engine, scope, mode, t_max)));
         }
       }
       absl::StrAppend(&md, " |\n");
@@ -336,7 +373,9 @@ void AppendEveryMeasurement(const json& doc, const std::string& preset, std::str
   // Every measurement.
   for (int t : m.value("threads", std::vector<int>{})) {
     absl::StrAppend(&md, "\n## Every measurement, ", t, " thread", t == 1 ? "" : "s",
-                    "\n\nms per token (ratio to the roofline bound).\n\n| shape | engine | lstm "
+                    "\n\nms per token: the median of the repetitions, ± half their "
+                    "interquartile range where recorded (ratio to the roofline bound).\n\n| shape "
+                    "| engine | lstm "
                     "b1_seq | lstm b1_token | lstm b20 | model b1_seq | model b1_token | model "
                     "b20 |\n|---|---|---|---|---|---|---|---|\n");
     for (const json& s : doc["shapes"]) {
@@ -345,7 +384,7 @@ void AppendEveryMeasurement(const json& doc, const std::string& preset, std::str
         for (const char* scope : kScopes) {
           for (const char* mode : kModes) {
             const json* r = FindRun(doc, s.value("name", ""), e, scope, mode, t);
-            absl::StrAppend(&md, " | ", Fmt(Ms(r), "%.4g"));
+            absl::StrAppend(&md, " | ", Fmt(Ms(r), "%.4g"), SpreadText(r));
             if (r != nullptr && r->contains("ratio_to_bound")) {
               absl::StrAppend(&md, " (", Fmt((*r)["ratio_to_bound"].get<double>(), "%.2f"), "x)");
             }
@@ -443,7 +482,9 @@ absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
     std::vector<std::string> engines = EnginesOf(doc, s.value("name", ""));
     const bool sparse = s.value("sparsity", 0.0) > 0.0;
     const std::string engine = sparse && !engines.empty() ? engines[0] : def;
-    absl::StrAppend(&data, "\"", s.value("name", ""), "\"");
+    // A data-block string: a '"' or a line break in a shape name would end it.
+    absl::StrAppend(&data, "\"",
+                    absl::StrReplaceAll(s.value("name", ""), {{"\"", "'"}, {"\n", " "}}), "\"");
     for (const char* scope : kScopes) {
       for (const char* mode : kModes) {
         // Sparse shapes: the CSR engine against the default dense engine on the parent.
@@ -459,9 +500,11 @@ absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
   }
   if (rows > 0) {
     std::string script = absl::StrCat(
-        "set title 'Speedup of each pruned model over its dense parent (", def,
-        " engine; CSR shapes: csr engine against ", def, " on the parent), ", t_max, " threads'\n",
-        "set style data histograms\nset style histogram clustered gap 1\n",
+        "set title ",
+        GnuplotString(absl::StrCat("Speedup of each pruned model over its dense parent (", def,
+                                   " engine; CSR shapes: csr engine against ", def,
+                                   " on the parent), ", t_max, " threads")),
+        "\n", "set style data histograms\nset style histogram clustered gap 1\n",
         "set style fill solid 0.9 border -1\nset boxwidth 0.9\nset logscale y 2\n",
         "set ylabel 'speedup (log scale)'\nset grid ytics\nset key outside right\n",
         "set xtics rotate by -30\nset yrange [0.1:*]\n$d << EOD\n", data, "EOD\n");

@@ -101,6 +101,23 @@ TEST(SpeedReport, RendersProvenancePublishedFiguresAndSpeedups) {
   EXPECT_NE(md.find("| batch 1 | 1.00x | `torch` |"), std::string::npos) << md;  // engine race
 }
 
+// Issue 17.5: each speedup shows the range its two interquartile ranges allow, and every
+// measurement its spread, where the results recorded them (older results render as before).
+TEST(SpeedReport, ShowsTheSpreadOfEveryMeasurementWhereRecorded) {
+  json doc = Doc();
+  for (json& r : doc["runs"]) {
+    const double ms = r["ms_per_token"].get<double>();
+    r["ms_per_token_iqr"] = {0.9 * ms, 1.1 * ms};
+    r["repetitions"] = 5;
+  }
+  const std::string md = RenderSpeedReport(doc, "default");
+  // pruned vs zaremba_large, blas, lstm b1_seq: 4.0 / 0.4 = 10x; [3.6 / 0.44, 4.4 / 0.36].
+  EXPECT_NE(md.find("| pruned | E 1500, H 373/315 | `blas` | 10.00x [8.18, 12.22]"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| 4 ±10.0% (1.20x)"), std::string::npos) << md;
+}
+
 TEST(SpeedReport, RerenderNeedsAValidResultsFile) {
   const char* t = std::getenv("TEST_TMPDIR");
   const std::string dir = std::string(t != nullptr ? t : "/tmp") + "/speed_report";

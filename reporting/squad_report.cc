@@ -121,8 +121,16 @@ std::string RenderSquadReport(const std::vector<json>& runs_in) {
                   " (", absl::StrJoin(r["eval_titles"].get<std::vector<std::string>>(), ", "), ")")
             : std::string(),
         " |\n");
+    std::string examples;
+    if (r.contains("skipped_question_examples") && r["skipped_question_examples"].is_array()) {
+      std::vector<std::string> named;
+      for (const json& e : r["skipped_question_examples"]) {
+        named.push_back(MarkdownCellText(e.is_string() ? e.get<std::string>() : e.dump()));
+      }
+      examples = absl::StrCat(" (the first: ", absl::StrJoin(named, "; "), ")");
+    }
     absl::StrAppend(&md, "| questions skipped as malformed | ", FieldCount(r, "skipped_questions"),
-                    " |\n");
+                    examples, " |\n");
     absl::StrAppend(&md, "| vocabularies | ", FieldCount(r, "word_vocab"), " words, ",
                     FieldCount(r, "char_vocab"), " characters (from the training data) |\n");
     absl::StrAppend(&md, "| word embeddings | ", FieldText(r, "embedding"), " |\n");
