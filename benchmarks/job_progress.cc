@@ -51,11 +51,19 @@ void JobProgress::Finished(bool reused) {
 }
 
 void JobProgress::DropUnstarted(const std::string& key) {
+  DropUnstartedIf([&](const Run& r) { return r.key == key; });
+}
+
+void JobProgress::DropUnstartedGroup(const std::string& group) {
+  DropUnstartedIf([&](const Run& r) { return r.group == group; });
+}
+
+void JobProgress::DropUnstartedIf(const std::function<bool(const Run&)>& drop) {
   const Run* current = current_ >= 0 ? &runs_[current_] : nullptr;
   std::vector<Run> kept;
   int64_t current_index = -1;
   for (const Run& r : runs_) {
-    if (!r.started && r.key == key) continue;
+    if (!r.started && drop(r)) continue;
     if (&r == current) current_index = static_cast<int64_t>(kept.size());
     kept.push_back(r);
   }

@@ -48,6 +48,9 @@ class JobProgress {
   // settings turned out fewer than planned.
   void DropUnstarted(const std::string& key);
 
+  // Removes the planned runs of `group` that were never started: a task that failed.
+  void DropUnstartedGroup(const std::string& group);
+
   // "about 12 min left (ETA 14:05 UTC)", with " + <labels> not estimated" for runs that have no
   // estimate, or "no estimate yet" when none has.
   std::string EtaText() const;
@@ -68,6 +71,9 @@ class JobProgress {
     double seconds = 0;
     double work = 0;
   };
+
+  // Removes the runs not yet started for which `drop` is true, keeping current_ on its run.
+  void DropUnstartedIf(const std::function<bool(const Run&)>& drop);
 
   // Seconds the not-finished run `r` still needs; nullopt when it has no estimate.
   std::optional<double> SecondsLeft(const Run& r) const;

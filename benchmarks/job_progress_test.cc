@@ -64,6 +64,11 @@ TEST(JobProgress, UnplannedRunsGrowNAndDroppedOnesShrinkIt) {
   EXPECT_EQ(job.progress.planned(), 2);
   job.progress.Start("speed", "speed");
   EXPECT_THAT(job.log.back(), HasSubstr("run 3 of 3: speed"));
+  // A task that failed: its planned runs go.
+  job.progress.Plan("ptb/l0", "ptb", 10);
+  job.progress.Plan("ptb/iss", "ptb", 10);
+  job.progress.DropUnstartedGroup("ptb");
+  EXPECT_EQ(job.progress.planned(), 3);
 }
 
 }  // namespace

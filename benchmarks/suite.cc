@@ -128,6 +128,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
         CatchTorch(absl::StrCat("task ", name), [&] { return task->second(context); });
     if (name != "ptb") progress.Finished(false);
     if (!records.ok()) {
+      progress.DropUnstartedGroup(name);  // the runs the task planned and never started
       // A task that fails does not take the later ones with it; the job's status says so.
       o.log(absl::StrCat("[", name, "] FAILED, the job goes on: ", records.status().ToString()));
       runs.push_back({{"task", name}, {"failed", records.status().ToString()}});
