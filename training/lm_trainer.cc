@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -206,224 +210,307 @@ absl::StatusOr<EvalResult> EvaluatePerplexity(
   });
 }
 
+namespace {
+
+// One call of Train: its optimisers, its position in the schedule and what it has measured, so
+// that each part of the loop (resume, one step, one epoch, a checkpoint) reads on its own.
+class TrainingRun {
+ public:
+  TrainingRun(LstmLm& model, torch::Tensor data, const TrainOptions& options, TrainingHooks* hooks)
+      : model_(model),
+        data_(std::move(data)),
+        options_(options),
+        sch_(options.schedule),
+        hooks_(hooks),
+        log_(options.log),
+        params_(model->parameters()),
+        extra_(hooks->ExtraParameters()),
+        extra_optimizer_(hooks->ExtraOptimizer()),
+        sgd_(SgdParameters(), torch::optim::SGDOptions(sch_.learning_rate)) {
+    if (!log_) {
+      log_ = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    }
+  }
+
+  // Steps per epoch from the data and the options. Errors: first_window out of range.
+  absl::Status Prepare() {
+    const int64_t windows = NumBpttWindows(data_, sch_.bptt);
+    if (options_.first_window < 0 || options_.first_window >= windows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "first_window=", options_.first_window, " must be in [0, ", windows,
+          ") (the BPTT windows of the training split at batch ", sch_.batch_size, ")"));
+    }
+    steps_per_epoch_ = windows - options_.first_window;
+    if (options_.max_steps_per_epoch > 0) {
+      steps_per_epoch_ = std::min(steps_per_epoch_, options_.max_steps_per_epoch);
+    }
+    log_every_ = options_.log_every_steps > 0 ? options_.log_every_steps
+                                              : std::max<int64_t>(1, steps_per_epoch_ / 10);
+    total_steps_ = steps_per_epoch_ * sch_.epochs;
+    return absl::OkStatus();
+  }
+
+  // Restores the training checkpoint when asked to and one exists (else starts from scratch,
+  // saying so), then records the diagnostics of step 0 of a fresh run.
+  absl::Status ResumeOrStart() {
+    const std::string& path = options_.checkpoint_path;
+    if (checkpointing() && options_.resume && !PathExists(path)) {
+      log_(absl::StrFormat("no training checkpoint at %s: starting from scratch", path));
+    } else if (checkpointing() && options_.resume) {
+      ASSIGN_OR_RETURN(LmTrainingCheckpoint ckpt, LoadLmTrainingCheckpoint(path));
+      RETURN_IF_ERROR(CheckResumable(ckpt, path, options_, steps_per_epoch_));
+      RETURN_IF_ERROR(
+          RestoreLmTrainingCheckpoint(ckpt, path, model_, *hooks_, sgd_, &resumed_state_));
+      start_ = ckpt.progress;
+      result_.epochs = start_.epochs;
+      result_.diagnostics = start_.diagnostics;
+      result_.tokens = start_.tokens;
+      result_.train_seconds = start_.train_seconds;
+      result_.resumed = true;
+      result_.resumed_at_global_step = start_.global_step;
+      log_(absl::StrFormat("resuming from %s: epoch %d step %d/%d (global step %d)", path,
+                           start_.epoch, start_.step, steps_per_epoch_, start_.global_step));
+    } else if (checkpointing() && PathExists(path)) {
+      log_(absl::StrFormat("training checkpoint %s exists but resume is off: it will be replaced",
+                           path));
+    }
+    global_step_ = start_.global_step;
+    if (options_.diagnostics_every_steps > 0 && global_step_ == 0) RecordDiagnostics(0);
+    return absl::OkStatus();
+  }
+
+  int first_epoch() const { return start_.epoch; }
+
+  // Trains epoch `epoch` (1-based; from the resumed position when it is the checkpoint's),
+  // validates, and writes the epoch-end checkpoint.
+  absl::Status RunEpoch(int epoch, const torch::Tensor& valid_ids) {
+    const double lr =
+        sch_.learning_rate * std::pow(sch_.lr_decay, std::max(epoch - sch_.decay_after_epochs, 0));
+    for (auto& group : sgd_.param_groups()) {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    }
+    model_->train();
+    const bool mid_epoch = epoch == start_.epoch && start_.step > 0;
+    LstmState state = mid_epoch ? resumed_state_ : model_->InitialState(sch_.batch_size);
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.learning_rate = lr;
+    stats.steps = mid_epoch ? start_.step : 0;
+    stats.tokens = mid_epoch ? start_.epoch_tokens : 0;
+    double nll_sum = mid_epoch ? start_.epoch_nll_sum : 0;  // nats, summed over tokens
+    const double earlier_seconds = mid_epoch ? start_.epoch_train_seconds : 0;
+    absl::Time epoch_start = absl::Now();  // moved forward past checkpoint writes
+    for (int64_t step = stats.steps; step < steps_per_epoch_; ++step, ++global_step_) {
+      BpttWindow w = GetBpttWindow(data_, options_.first_window + step, sch_.bptt);
+      state = state.Detached();
+      ASSIGN_OR_RETURN(const double nll, Step(w, &state, lr, epoch, step));
+      const int64_t every = options_.diagnostics_every_steps;
+      if (every > 0 && (global_step_ + 1) % every == 0 && global_step_ + 1 < total_steps_) {
+        RecordDiagnostics(global_step_ + 1);
+      }
+      nll_sum += nll * static_cast<double>(w.target.numel());
+      stats.tokens += w.target.numel();
+      stats.steps = step + 1;
+      const double secs = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
+      if ((step + 1) % log_every_ == 0 || step + 1 == steps_per_epoch_) {
+        LogStep(stats, step, nll_sum, secs);
+      }
+      if (checkpointing() && options_.checkpoint_every_steps > 0 &&
+          (global_step_ + 1) % options_.checkpoint_every_steps == 0 &&
+          step + 1 < steps_per_epoch_) {  // the epoch's end writes its own, after validation
+        const absl::Time pause = absl::Now();
+        LmTrainingProgress p;
+        p.epoch = epoch;
+        p.step = step + 1;
+        p.global_step = global_step_ + 1;
+        p.epoch_nll_sum = nll_sum;
+        p.epoch_tokens = stats.tokens;
+        p.epoch_train_seconds = secs;
+        RETURN_IF_ERROR(WriteCheckpoint(p, state));
+        epoch_start += absl::Now() - pause;
+      }
+    }
+    stats.train_seconds = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
+    stats.tokens_per_second = stats.tokens / std::max(stats.train_seconds, 1e-9);
+    stats.train_perplexity = std::exp(nll_sum / std::max<int64_t>(stats.tokens, 1));
+    return EndEpoch(stats, valid_ids);
+  }
+
+  // The result, with the diagnostics after the last step (a run resumed from its final
+  // checkpoint has them already).
+  TrainResult Finish() {
+    if (result_.diagnostics.empty() ||
+        result_.diagnostics.back().value("step", int64_t{-1}) != global_step_) {
+      RecordDiagnostics(global_step_);
+    }
+    result_.tokens_per_second = result_.tokens / std::max(result_.train_seconds, 1e-9);
+    return result_;
+  }
+
+ private:
+  // The plain SGD's parameters: the model's, and the method's extra parameters (gate log_alpha)
+  // unless they have an optimiser of their own (TrainingHooks::ExtraOptimizer).
+  std::vector<torch::Tensor> SgdParameters() const {
+    std::vector<torch::Tensor> sgd = params_;
+    if (extra_optimizer_ == nullptr) sgd.insert(sgd.end(), extra_.begin(), extra_.end());
+    return sgd;
+  }
+
+  bool checkpointing() const { return !options_.checkpoint_path.empty(); }
+
+  // One optimizer step on window `w`: loss = mean NLL per token * T (summed over the window's
+  // steps, averaged over the batch, Zaremba's scale) + the hooks' penalty; the global-norm clip
+  // covers the model's weights only, so the penalty's gradient on the extra parameters does not
+  // shrink the weights' steps. Returns the window's mean NLL (nats). Errors: a non-finite loss
+  // or gradient (naming the epoch, step and tensor), before any update.
+  absl::StatusOr<double> Step(const BpttWindow& w, LstmState* state, double lr, int epoch,
+                              int64_t step) {
+    LmOutput out = hooks_->Forward(model_, w.input, state);
+    const int64_t t = w.input.size(0);
+    torch::Tensor mean_nll = MeanNll(out, w.target);
+    torch::Tensor loss = mean_nll * static_cast<double>(t);
+    torch::Tensor penalty = hooks_->Penalty(model_);
+    if (penalty.defined()) loss = loss + penalty;
+    const double nll = mean_nll.item<double>();
+    if (!std::isfinite(nll) || !std::isfinite(loss.item<double>())) {
+      return absl::InternalError(absl::StrFormat(
+          "epoch %d step %d: the loss is %s (NLL %g); stopping before the update", epoch, step + 1,
+          std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
+    }
+    sgd_.zero_grad();
+    if (extra_optimizer_ != nullptr) extra_optimizer_->zero_grad();
+    loss.backward();
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(params_, sch_.max_grad_norm);
+    RETURN_IF_ERROR(CheckGradients(grad_norm, epoch, step));
+    sgd_.step();
+    if (extra_optimizer_ != nullptr) extra_optimizer_->step();
+    hooks_->AfterStep(model_, lr);
+    return nll;
+  }
+
+  // Errors: InternalError naming the first parameter (or extra parameter) whose gradient holds
+  // NaN/Inf.
+  absl::Status CheckGradients(double grad_norm, int epoch, int64_t step) const {
+    if (!std::isfinite(grad_norm)) {
+      for (const auto& p : model_->named_parameters()) {
+        if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>()) {
+          return absl::InternalError(absl::StrFormat(
+              "epoch %d step %d: gradient of '%s' has NaN/Inf; stopping before the update", epoch,
+              step + 1, p.key()));
+        }
+      }
+      return absl::InternalError(
+          absl::StrFormat("epoch %d step %d: gradient norm is not finite", epoch, step + 1));
+    }
+    for (size_t i = 0; i < extra_.size(); ++i) {
+      const torch::Tensor& g = extra_[i].grad();
+      if (g.defined() && !torch::isfinite(g).all().item<bool>()) {
+        return absl::InternalError(absl::StrFormat(
+            "epoch %d step %d: gradient of extra parameter %d of %d (e.g. gate log_alpha) "
+            "has NaN/Inf; stopping before the update",
+            epoch, step + 1, i, extra_.size()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // "epoch 2/13 step 300/1327 lr 1 | 7012 tokens/s | train ppl 143.20 | ETA 1h41m".
+  void LogStep(const EpochStats& stats, int64_t step, double nll_sum, double secs) {
+    const double tps = stats.tokens / std::max(secs, 1e-9);
+    const double done_secs = result_.train_seconds + secs;
+    const double eta = done_secs / (global_step_ + 1) * (total_steps_ - global_step_ - 1);
+    log_(absl::StrFormat("epoch %d/%d step %d/%d lr %.4g | %.0f tokens/s | train ppl %.2f | ETA %s",
+                         stats.epoch, sch_.epochs, step + 1, steps_per_epoch_, stats.learning_rate,
+                         tps, std::exp(nll_sum / stats.tokens), FormatDuration(eta)));
+  }
+
+  // Validation (when asked), the epoch's stats into the result, and the epoch-end checkpoint.
+  absl::Status EndEpoch(const EpochStats& epoch_stats, const torch::Tensor& valid_ids) {
+    EpochStats stats = epoch_stats;
+    if (options_.eval_each_epoch && valid_ids.defined() && valid_ids.numel() > 1) {
+      ASSIGN_OR_RETURN(EvalResult v, EvaluatePerplexity(model_, valid_ids, 1, sch_.bptt,
+                                                        options_.max_eval_tokens, hooks_));
+      stats.valid_perplexity = v.perplexity;
+      log_(absl::StrFormat(
+          "epoch %d done: train ppl %.2f, valid ppl %.2f (batch 1, %.1f s), %.0f tokens/s",
+          stats.epoch, stats.train_perplexity, v.perplexity, v.seconds, stats.tokens_per_second));
+    }
+    result_.tokens += stats.tokens;
+    result_.train_seconds += stats.train_seconds;
+    result_.epochs.push_back(stats);
+    if (!checkpointing()) return absl::OkStatus();
+    LmTrainingProgress p;
+    p.epoch = stats.epoch + 1;
+    p.global_step = global_step_;
+    return WriteCheckpoint(p, LstmState{});
+  }
+
+  // Writes the state after `progress.global_step` steps; refuses NaN/Inf state, so the last
+  // good checkpoint stays in place.
+  absl::Status WriteCheckpoint(const LmTrainingProgress& progress, const LstmState& state) {
+    LmTrainingProgress p = progress;
+    p.steps_per_epoch = steps_per_epoch_;
+    p.batch_size = sch_.batch_size;
+    p.epochs = result_.epochs;
+    p.tokens = result_.tokens;
+    p.train_seconds = result_.train_seconds;
+    p.diagnostics = result_.diagnostics;
+    ASSIGN_OR_RETURN(
+        LmTrainingCheckpoint c,
+        CaptureLmTrainingCheckpoint(model_, *hooks_, sgd_, state, options_.config_hash, p));
+    absl::Status s = SaveLmTrainingCheckpoint(c, options_.checkpoint_path);
+    if (s.code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::InternalError(
+          absl::StrFormat("epoch %d after global step %d: %s; the last good checkpoint %s is kept",
+                          p.epoch, p.global_step, s.message(), options_.checkpoint_path));
+    }
+    return s;
+  }
+
+  // The hooks' statistics after `steps` optimizer steps (nothing when they give none).
+  void RecordDiagnostics(int64_t steps) {
+    nlohmann::json d = hooks_->Diagnostics(model_);
+    if (d.is_null()) return;
+    d["step"] = steps;
+    result_.diagnostics.push_back(std::move(d));
+  }
+
+  LstmLm& model_;
+  const torch::Tensor data_;  // [rows, batch] (Batchify)
+  const TrainOptions& options_;
+  const ZarembaSchedule& sch_;
+  TrainingHooks* hooks_;
+  std::function<void(const std::string&)> log_;
+  const std::vector<torch::Tensor> params_;   // the model's weights: clipped together
+  const std::vector<torch::Tensor> extra_;    // the hooks' extra parameters
+  torch::optim::Optimizer* extra_optimizer_;  // theirs, or null (they join the SGD)
+  torch::optim::SGD sgd_;
+  int64_t steps_per_epoch_ = 0;
+  int64_t log_every_ = 1;
+  int64_t total_steps_ = 0;
+  TrainResult result_;
+  LmTrainingProgress start_;  // where this run begins: the start, or a checkpoint's position
+  LstmState resumed_state_;
+  int64_t global_step_ = 0;
+};
+
+}  // namespace
+
 absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
                                   const torch::Tensor& valid_ids, const TrainOptions& options,
                                   TrainingHooks* hooks) {
   return CatchTorch("Train", [&]() -> absl::StatusOr<TrainResult> {
-    const ZarembaSchedule& sch = options.schedule;
-    RETURN_IF_ERROR(ValidateSchedule(sch));
+    RETURN_IF_ERROR(ValidateSchedule(options.schedule));
     RETURN_IF_ERROR(ValidateCheckpointOptions(options));
-    ASSIGN_OR_RETURN(torch::Tensor data, Batchify(train_ids, sch.batch_size));
+    ASSIGN_OR_RETURN(torch::Tensor data, Batchify(train_ids, options.schedule.batch_size));
     TrainingHooks dense;
-    if (hooks == nullptr) hooks = &dense;
-    auto log = options.log;
-    if (!log) log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-
-    // The global-norm clip covers the model's weights; a method's extra parameters (gate
-    // log_alpha) are not clipped, so the penalty's gradient on them does not shrink the weights'
-    // steps. They have an optimiser of their own (ExtraOptimizer), or else join the SGD.
-    std::vector<torch::Tensor> params = model->parameters();
-    const std::vector<torch::Tensor> extra = hooks->ExtraParameters();
-    torch::optim::Optimizer* extra_optimizer = hooks->ExtraOptimizer();
-    std::vector<torch::Tensor> sgd_params = params;
-    if (extra_optimizer == nullptr) sgd_params.insert(sgd_params.end(), extra.begin(), extra.end());
-    torch::optim::SGD sgd(sgd_params, torch::optim::SGDOptions(sch.learning_rate));
-
-    const int64_t windows = NumBpttWindows(data, sch.bptt);
-    if (options.first_window < 0 || options.first_window >= windows) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("first_window=", options.first_window, " must be in [0, ", windows,
-                       ") (the BPTT windows of the training split at batch ", sch.batch_size, ")"));
+    TrainingRun run(model, std::move(data), options, hooks != nullptr ? hooks : &dense);
+    RETURN_IF_ERROR(run.Prepare());
+    RETURN_IF_ERROR(run.ResumeOrStart());
+    for (int epoch = run.first_epoch(); epoch <= options.schedule.epochs; ++epoch) {
+      RETURN_IF_ERROR(run.RunEpoch(epoch, valid_ids));
     }
-    int64_t steps_per_epoch = windows - options.first_window;
-    if (options.max_steps_per_epoch > 0) {
-      steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
-    }
-    const int64_t log_every = options.log_every_steps > 0
-                                  ? options.log_every_steps
-                                  : std::max<int64_t>(1, steps_per_epoch / 10);
-    const int64_t total_steps = steps_per_epoch * sch.epochs;
-    const std::string& ckpt_path = options.checkpoint_path;
-    const bool checkpointing = !ckpt_path.empty();
-
-    TrainResult result;
-    LmTrainingProgress start;  // where this run begins: the start, or a checkpoint's position
-    LstmState resumed_state;
-    if (checkpointing && options.resume && !PathExists(ckpt_path)) {
-      log(absl::StrFormat("no training checkpoint at %s: starting from scratch", ckpt_path));
-    } else if (checkpointing && options.resume) {
-      ASSIGN_OR_RETURN(LmTrainingCheckpoint ckpt, LoadLmTrainingCheckpoint(ckpt_path));
-      RETURN_IF_ERROR(CheckResumable(ckpt, ckpt_path, options, steps_per_epoch));
-      RETURN_IF_ERROR(
-          RestoreLmTrainingCheckpoint(ckpt, ckpt_path, model, *hooks, sgd, &resumed_state));
-      start = ckpt.progress;
-      result.epochs = start.epochs;
-      result.diagnostics = start.diagnostics;
-      result.tokens = start.tokens;
-      result.train_seconds = start.train_seconds;
-      result.resumed = true;
-      result.resumed_at_global_step = start.global_step;
-      log(absl::StrFormat("resuming from %s: epoch %d step %d/%d (global step %d)", ckpt_path,
-                          start.epoch, start.step, steps_per_epoch, start.global_step));
-    } else if (checkpointing && PathExists(ckpt_path)) {
-      log(absl::StrFormat("training checkpoint %s exists but resume is off: it will be replaced",
-                          ckpt_path));
-    }
-
-    // Writes the state after `progress.global_step` steps; refuses NaN/Inf state, so the last
-    // good checkpoint stays in place.
-    const auto write_checkpoint = [&](const LmTrainingProgress& progress,
-                                      const LstmState& state) -> absl::Status {
-      LmTrainingProgress p = progress;
-      p.steps_per_epoch = steps_per_epoch;
-      p.batch_size = sch.batch_size;
-      p.epochs = result.epochs;
-      p.tokens = result.tokens;
-      p.train_seconds = result.train_seconds;
-      p.diagnostics = result.diagnostics;
-      ASSIGN_OR_RETURN(
-          LmTrainingCheckpoint c,
-          CaptureLmTrainingCheckpoint(model, *hooks, sgd, state, options.config_hash, p));
-      absl::Status s = SaveLmTrainingCheckpoint(c, ckpt_path);
-      if (s.code() == absl::StatusCode::kFailedPrecondition) {
-        return absl::InternalError(absl::StrFormat(
-            "epoch %d after global step %d: %s; the last good checkpoint %s is kept", p.epoch,
-            p.global_step, s.message(), ckpt_path));
-      }
-      return s;
-    };
-
-    // The hooks' statistics after `steps` optimizer steps (nothing when they give none).
-    const auto record_diagnostics = [&](int64_t steps) {
-      nlohmann::json d = hooks->Diagnostics(model);
-      if (d.is_null()) return;
-      d["step"] = steps;
-      result.diagnostics.push_back(std::move(d));
-    };
-    const int64_t every = options.diagnostics_every_steps;
-    int64_t global_step = start.global_step;
-    if (every > 0 && global_step == 0) record_diagnostics(0);
-    for (int epoch = start.epoch; epoch <= sch.epochs; ++epoch) {
-      const double lr =
-          sch.learning_rate * std::pow(sch.lr_decay, std::max(epoch - sch.decay_after_epochs, 0));
-      for (auto& group : sgd.param_groups()) {
-        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-      }
-      model->train();
-      const bool mid_epoch = epoch == start.epoch && start.step > 0;
-      LstmState state = mid_epoch ? resumed_state : model->InitialState(sch.batch_size);
-      EpochStats stats;
-      stats.epoch = epoch;
-      stats.learning_rate = lr;
-      stats.steps = mid_epoch ? start.step : 0;
-      stats.tokens = mid_epoch ? start.epoch_tokens : 0;
-      double nll_sum = mid_epoch ? start.epoch_nll_sum : 0;  // nats, summed over tokens
-      const double earlier_seconds = mid_epoch ? start.epoch_train_seconds : 0;
-      absl::Time epoch_start = absl::Now();  // moved forward past checkpoint writes
-      for (int64_t step = stats.steps; step < steps_per_epoch; ++step, ++global_step) {
-        BpttWindow w = GetBpttWindow(data, options.first_window + step, sch.bptt);
-        state = state.Detached();
-        LmOutput out = hooks->Forward(model, w.input, &state);
-        const int64_t t = w.input.size(0);
-        // Mean NLL per token over the window, then * t: summed over steps, mean over batch.
-        torch::Tensor mean_nll = MeanNll(out, w.target);
-        torch::Tensor loss = mean_nll * static_cast<double>(t);
-        torch::Tensor penalty = hooks->Penalty(model);
-        if (penalty.defined()) loss = loss + penalty;
-        const double nll = mean_nll.item<double>();
-        if (!std::isfinite(nll) || !std::isfinite(loss.item<double>())) {
-          return absl::InternalError(absl::StrFormat(
-              "epoch %d step %d: the loss is %s (NLL %g); stopping before the update", epoch,
-              step + 1, std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
-        }
-        sgd.zero_grad();
-        if (extra_optimizer != nullptr) extra_optimizer->zero_grad();
-        loss.backward();
-        const double grad_norm = torch::nn::utils::clip_grad_norm_(params, sch.max_grad_norm);
-        if (!std::isfinite(grad_norm)) {
-          for (const auto& p : model->named_parameters()) {
-            if (p.value().grad().defined() &&
-                !torch::isfinite(p.value().grad()).all().item<bool>()) {
-              return absl::InternalError(absl::StrFormat(
-                  "epoch %d step %d: gradient of '%s' has NaN/Inf; stopping before the update",
-                  epoch, step + 1, p.key()));
-            }
-          }
-          return absl::InternalError(
-              absl::StrFormat("epoch %d step %d: gradient norm is not finite", epoch, step + 1));
-        }
-        for (size_t i = 0; i < extra.size(); ++i) {
-          const torch::Tensor& g = extra[i].grad();
-          if (g.defined() && !torch::isfinite(g).all().item<bool>()) {
-            return absl::InternalError(absl::StrFormat(
-                "epoch %d step %d: gradient of extra parameter %d of %d (e.g. gate log_alpha) "
-                "has NaN/Inf; stopping before the update",
-                epoch, step + 1, i, extra.size()));
-          }
-        }
-        sgd.step();
-        if (extra_optimizer != nullptr) extra_optimizer->step();
-        hooks->AfterStep(model, lr);
-        if (every > 0 && (global_step + 1) % every == 0 && global_step + 1 < total_steps) {
-          record_diagnostics(global_step + 1);
-        }
-        nll_sum += nll * static_cast<double>(w.target.numel());
-        stats.tokens += w.target.numel();
-        stats.steps = step + 1;
-        const double secs = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
-        if ((step + 1) % log_every == 0 || step + 1 == steps_per_epoch) {
-          const double tps = stats.tokens / std::max(secs, 1e-9);
-          const double done_secs = result.train_seconds + secs;
-          const double eta = done_secs / (global_step + 1) * (total_steps - global_step - 1);
-          log(absl::StrFormat(
-              "epoch %d/%d step %d/%d lr %.4g | %.0f tokens/s | train ppl %.2f | ETA %s", epoch,
-              sch.epochs, step + 1, steps_per_epoch, lr, tps, std::exp(nll_sum / stats.tokens),
-              FormatDuration(eta)));
-        }
-        if (checkpointing && options.checkpoint_every_steps > 0 &&
-            (global_step + 1) % options.checkpoint_every_steps == 0 &&
-            step + 1 < steps_per_epoch) {  // the epoch's end writes its own, after validation
-          const absl::Time pause = absl::Now();
-          LmTrainingProgress p;
-          p.epoch = epoch;
-          p.step = step + 1;
-          p.global_step = global_step + 1;
-          p.epoch_nll_sum = nll_sum;
-          p.epoch_tokens = stats.tokens;
-          p.epoch_train_seconds = secs;
-          RETURN_IF_ERROR(write_checkpoint(p, state));
-          epoch_start += absl::Now() - pause;
-        }
-      }
-      stats.train_seconds = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
-      stats.tokens_per_second = stats.tokens / std::max(stats.train_seconds, 1e-9);
-      stats.train_perplexity = std::exp(nll_sum / std::max<int64_t>(stats.tokens, 1));
-      if (options.eval_each_epoch && valid_ids.defined() && valid_ids.numel() > 1) {
-        ASSIGN_OR_RETURN(EvalResult v, EvaluatePerplexity(model, valid_ids, 1, sch.bptt,
-                                                          options.max_eval_tokens, hooks));
-        stats.valid_perplexity = v.perplexity;
-        log(absl::StrFormat(
-            "epoch %d done: train ppl %.2f, valid ppl %.2f (batch 1, %.1f s), "
-            "%.0f tokens/s",
-            epoch, stats.train_perplexity, v.perplexity, v.seconds, stats.tokens_per_second));
-      }
-      result.tokens += stats.tokens;
-      result.train_seconds += stats.train_seconds;
-      result.epochs.push_back(stats);
-      if (checkpointing) {
-        LmTrainingProgress p;
-        p.epoch = epoch + 1;
-        p.global_step = global_step;
-        RETURN_IF_ERROR(write_checkpoint(p, LstmState{}));
-      }
-    }
-    // After the last step (a run resumed from its final checkpoint has it already).
-    if (result.diagnostics.empty() ||
-        result.diagnostics.back().value("step", int64_t{-1}) != global_step) {
-      record_diagnostics(global_step);
-    }
-    result.tokens_per_second = result.tokens / std::max(result.train_seconds, 1e-9);
-    return result;
+    return run.Finish();
   });
 }
 
