@@ -156,7 +156,7 @@ TEST(IssGroupLasso, ThresholdSetsSmallGroupedWeightsToZero) {
   MethodOptions o;
   o.config = Config();
   o.lambda = 0;
-  o.zero_threshold = 0.05;
+  o.given_options["zero_threshold"] = "0.05";
   auto iss = Make("iss", o);
   ASSERT_NE(iss, nullptr);
   iss->AfterStep(model, 0.25);
@@ -272,7 +272,7 @@ TEST(L1Lasso, SoftThresholdsOnlyTheLstmWeights) {
   MethodOptions o;
   o.config = Config();
   o.lambda = 0.1;
-  o.zero_threshold = 1e-4;
+  o.given_options["zero_threshold"] = "1e-4";
   auto lasso = Make("lasso", o);
   ASSERT_NE(lasso, nullptr);
   const torch::Tensor before = model->layer(1).w_hh.clone();

@@ -38,7 +38,7 @@ inline MethodOptions ConformanceMethodOptions(const LstmLmConfig& config, int64_
   o.given_options["l0_gate_learning_rate"] = "0.02";
   o.sparsity = 0.6;
   o.target_sizes = {7, 6, 5};
-  o.zero_threshold = 1e-3;
+  o.given_options["zero_threshold"] = "1e-3";
   return o;
 }
 

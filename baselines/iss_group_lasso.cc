@@ -37,7 +37,10 @@ namespace {
 
 class IssGroupLasso : public PruningMethod {
  public:
-  explicit IssGroupLasso(const MethodOptions& o) : options_(o) {}
+  explicit IssGroupLasso(const MethodOptions& o)
+      : options_(o), zero_threshold_(o.own.at("zero_threshold").get<double>()) {}
+
+  nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
 
   void AfterStep(LstmLm& model, double learning_rate) override {
     torch::NoGradGuard no_grad;
@@ -71,7 +74,7 @@ class IssGroupLasso : public PruningMethod {
       grouped.insert(grouped.end(), {w.w_ih, w.w_hh, w.b_ih, w.b_hh});
     }
     grouped.push_back(model->decoder_weight());
-    ZeroSmallWeights(grouped, options_.zero_threshold);
+    ZeroSmallWeights(grouped, zero_threshold_);
   }
 
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
@@ -88,15 +91,22 @@ class IssGroupLasso : public PruningMethod {
 
  private:
   MethodOptions options_;
+  double zero_threshold_;
 };
+
+PruningMethodInfo IssInfo() {
+  PruningMethodInfo info = MethodInfo(
+      "iss", "ISS group Lasso on LSTM hidden units, proximal SGD (Wen et al., ICLR 2018)",
+      /*structured=*/true, SettingKind::kLambda, {0.01, 0.03},
+      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+        return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
+      });
+  info.options = {ZeroThresholdOption()};
+  return info;
+}
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(
-    MethodInfo("iss", "ISS group Lasso on LSTM hidden units, proximal SGD (Wen et al., ICLR 2018)",
-               /*structured=*/true, SettingKind::kLambda, {0.01, 0.03},
-               [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-                 return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
-               }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(IssInfo());
 
 }  // namespace rnnprune

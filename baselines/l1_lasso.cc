@@ -18,7 +18,10 @@ namespace {
 
 class L1Lasso : public PruningMethod {
  public:
-  explicit L1Lasso(const MethodOptions& o) : options_(o) {}
+  explicit L1Lasso(const MethodOptions& o)
+      : options_(o), zero_threshold_(o.own.at("zero_threshold").get<double>()) {}
+
+  nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
 
   void AfterStep(LstmLm& model, double learning_rate) override {
     torch::NoGradGuard no_grad;
@@ -29,7 +32,7 @@ class L1Lasso : public PruningMethod {
       w.copy_(w.sign() * (w.abs() - shrink).clamp_min(0.0));
       weights.push_back(w);
     }
-    ZeroSmallWeights(weights, options_.zero_threshold);
+    ZeroSmallWeights(weights, zero_threshold_);
   }
 
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
@@ -43,15 +46,22 @@ class L1Lasso : public PruningMethod {
 
  private:
   MethodOptions options_;
+  double zero_threshold_;
 };
+
+PruningMethodInfo LassoInfo() {
+  PruningMethodInfo info = MethodInfo(
+      "lasso", "L1 Lasso on the LSTM weights, proximal SGD plus thresholding (unstructured)",
+      /*structured=*/false, SettingKind::kLambda, {1e-4},
+      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+        return std::unique_ptr<PruningMethod>(new L1Lasso(o));
+      });
+  info.options = {ZeroThresholdOption()};
+  return info;
+}
 
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
-    "lasso", "L1 Lasso on the LSTM weights, proximal SGD plus thresholding (unstructured)",
-    /*structured=*/false, SettingKind::kLambda, {1e-4},
-    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      return std::unique_ptr<PruningMethod>(new L1Lasso(o));
-    }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(LassoInfo());
 
 }  // namespace rnnprune

@@ -442,7 +442,6 @@ MethodOptions SuiteMethodOptions(const SuiteOptions& o, const LstmLmConfig& conf
   // Gradual schedules (magnitude pruning) are laid out over the search phase.
   mo.total_steps = std::max<int64_t>(1, search_steps);
   mo.seed = static_cast<uint64_t>(o.seed);
-  mo.zero_threshold = o.zero_threshold;
   mo.given_options = o.method_flags;
   return mo;
 }
@@ -623,7 +622,6 @@ absl::StatusOr<MethodRunPlan> PlanMethodRun(const TaskContext& ctx, const DenseR
                    {"setting", setting.label},
                    {"setting_value", setting.value},
                    {"target_sizes", setting.sizes},
-                   {"zero_threshold", o.zero_threshold},
                    {"method_options", plan.method->RecordedOptions()},
                    {"protocol", plan.protocol},
                    {"seed", o.seed},
@@ -664,7 +662,6 @@ json MethodRecord(const TaskContext& ctx, const DenseRun& dense, const MethodRun
   if (!plan.setting.sizes.empty()) r["target_sizes"] = plan.setting.sizes;
   r["method_options"] = plan.method->RecordedOptions();
   if (plan.scratch) r["from_scratch"] = true;
-  r["zero_threshold"] = o.zero_threshold;
   r["preset"] = ctx.preset.name;
   r["config_name"] = dense.config.name;
   r["protocol"] = plan.protocol;

@@ -69,9 +69,6 @@ ABSL_FLAG(std::vector<std::string>, settings, {},
           "Every lambda is per epoch of training tokens: lambda * R / "
           "N is added to the mean NLL per token (nats), N = the training tokens of one epoch "
           "(Louizos et al. 2018, Eq. 3), so a setting keeps its meaning across data and presets");
-ABSL_FLAG(double, zero_threshold, kDefaults.zero_threshold,
-          "ISS group Lasso and L1 Lasso: weights with |w| below this are set to 0 after each "
-          "step (Wen et al. 2018)");
 ABSL_FLAG(bool, evaluate_test, kDefaults.evaluate_test,
           "evaluate the test split; --noevaluate_test for sweeps that choose settings on the "
           "valid split (their records hold no test perplexity)");
@@ -118,7 +115,6 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   o.method_flags = std::move(method_flags);
   o.methods = absl::GetFlag(FLAGS_methods);
   ASSIGN_OR_RETURN(o.settings, ParseSettingsFlag(absl::GetFlag(FLAGS_settings)));
-  o.zero_threshold = absl::GetFlag(FLAGS_zero_threshold);
   o.evaluate_test = absl::GetFlag(FLAGS_evaluate_test);
   o.force = absl::GetFlag(FLAGS_force);
   o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every_steps);

@@ -218,10 +218,6 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
   RETURN_IF_ERROR(ValidateMethodList(o, preset));
   RETURN_IF_ERROR(ValidateSettings(o, preset));
-  if (!(o.zero_threshold >= 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--zero_threshold=", o.zero_threshold, " must be >= 0"));
-  }
   RETURN_IF_ERROR(ValidateMethodFlags(o, preset));
   if (!o.dense_checkpoint.empty() && preset.configs.size() != 1) {
     return absl::InvalidArgumentError(

@@ -41,7 +41,6 @@ struct SuiteOptions {
   // (numbers for lambda/sparsity methods, "E:H1:...:HL" for target-size methods).
   std::vector<std::string> methods;
   std::map<std::string, std::vector<std::string>> settings;
-  double zero_threshold = 1e-4;  // Lasso-type methods: |w| below it is set to 0 after each step
   // --FLAG=VALUE, as text, for every flag a registered method declares: its own options
   // (PruningMethodInfo::options, e.g. l0_init_keep) and settings flags (settings_flag, e.g.
   // l0_lambdas: comma-separated settings used when --settings gives none).
@@ -82,7 +81,7 @@ const std::vector<std::string>& SuiteTaskNames();
 // rule (unknown preset, task or method; a --squad_train or --glove file that does not exist;
 // threads < 1 or above kMaxThreadsPerCore x MachineCores(); device not cpu/cuda; a --settings entry
 // for an unknown method, with no value, unparsable, out of range for any config of the preset, or
-// given to a method that takes none; negative zero threshold; a method flag no registered method
+// given to a method that takes none; a method flag no registered method
 // declares, or a value its declaring method's rule refuses; --dense_checkpoint with a multi-config
 // preset; empty output folders); FailedPrecondition for --device=cuda on a LibTorch built without
 // CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).

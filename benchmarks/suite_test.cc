@@ -109,7 +109,7 @@ TEST(Suite, RejectsBadOptionsByName) {
   o.methods = {"l0", "random"};
   EXPECT_TRUE(ValidateSuiteOptions(o).ok());
   o = Smoke("bad");
-  o.zero_threshold = -1;
+  o.method_flags["zero_threshold"] = "-1";  // declared by iss and lasso
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--zero_threshold=-1"));
   o = Smoke("bad");
   o.preset = "paper";

@@ -167,10 +167,6 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(const std::st
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": total_steps=", options.total_steps, " must be >= 1"));
   }
-  if (!(options.zero_threshold >= 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, ": zero_threshold=", options.zero_threshold, " must be >= 0"));
-  }
   if (info.setting == SettingKind::kLambda &&
       !(options.lambda >= 0 && std::isfinite(options.lambda))) {
     return absl::InvalidArgumentError(
@@ -330,6 +326,13 @@ std::vector<torch::Tensor> IssGroupSquaredNorms(const LstmLm& model) {
 torch::Tensor EmbeddingDimSquaredNorms(const LstmLm& model) {
   torch::NoGradGuard no_grad;
   return model->embedding_weight().pow(2).sum(0) + model->layer(0).w_ih.pow(2).sum(0);
+}
+
+MethodOptionSpec ZeroThresholdOption() {
+  return NumberOption("zero_threshold", 1e-4,
+                      "ISS group Lasso and L1 Lasso: weights with |w| below this are set to 0 "
+                      "after each step (Wen et al. 2018)",
+                      0, false);
 }
 
 void ZeroSmallWeights(const std::vector<torch::Tensor>& tensors, double threshold) {

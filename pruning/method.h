@@ -85,10 +85,6 @@ struct MethodOptions {
   // (Zhu & Gupta) are laid out over it. > 0.
   int64_t total_steps = 1;
   uint64_t seed = 1;  // for methods with randomness of their own (random removal)
-  // After each step, Lasso-type methods set weights with |w| < zero_threshold to exactly 0
-  // (Wen et al. 2018's rule; their code zeroes |w| < max(1e-4, 2 * weight decay), and we use no
-  // weight decay).
-  double zero_threshold = 1e-4;
   // The method's own options (PruningMethodInfo::options) as given, flag -> text (the command
   // line's --flag=VALUE, or a test's); flags no spec of this method declares are ignored.
   std::map<std::string, std::string> given_options;
@@ -240,6 +236,11 @@ torch::Tensor EmbeddingDimSquaredNorms(const LstmLm& model);
 
 // Sets every entry of each tensor with |w| < threshold to exactly 0, in place (no autograd).
 void ZeroSmallWeights(const std::vector<torch::Tensor>& tensors, double threshold);
+
+// The option --zero_threshold (default 1e-4, >= 0) that the Lasso-type methods (ISS group Lasso,
+// L1 Lasso) declare: after each step they set weights with |w| below it to exactly 0 (Wen et al.
+// 2018's rule; their code zeroes |w| < max(1e-4, 2 * weight decay), and we use no weight decay).
+MethodOptionSpec ZeroThresholdOption();
 
 // Scores of every neuron for MaskKeepingLargest: embedding [E] for the input neurons of layer
 // 1, hidden[l] [H_l] for the hidden neurons of layer l, and, when the targets fix the inputs of
