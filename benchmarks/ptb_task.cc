@@ -506,12 +506,15 @@ absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, cons
   ASSIGN_OR_RETURN(InferenceRunner pruned_runner, EngineRunner(kDefaultInferenceEngine, pruned));
   std::vector<InferenceRunner> runners = {parent_runner, pruned_runner};
   if (sparse) runners.push_back(CsrRunner(sparse));
+  // The 1-minute load average still counts this job's own training threads: only what is left
+  // beyond them (more than half a core) says that other processes compete for the machine.
   const double load = LoadAverage1Min();
-  if (load > MachineCores()) {
-    o.log(
-        absl::StrFormat("warning: load average %.2f is above this machine's %d cores before "
-                        "timing: the speedups will be noisy (run the job alone)",
-                        load, MachineCores()));
+  const int own = std::min(o.threads, MachineCores());
+  if (load - own > 0.5) {
+    o.log(absl::StrFormat(
+        "warning: load average %.2f before timing is %.2f above this job's own %d threads: other "
+        "processes are running and the speedups will be noisy (run the job alone)",
+        load, load - own, own));
   }
   std::vector<InferenceTiming> t;
   double spread = 0;
