@@ -410,7 +410,11 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                       FieldText(r, "parent_checkpoint"), "` for ", FieldText(r, "train_steps"),
                       " steps",
                       r.contains("checkpoint")
-                          ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`")
+                          ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`",
+                                         r.value("checkpoint_absent", false)
+                                             ? " (by the machine that ran it; re-used from the "
+                                               "results file without that file)"
+                                             : "")
                           : std::string(),
                       "\n");
       if (r.contains("method_options") && !r["method_options"].empty()) {
