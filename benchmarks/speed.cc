@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  absl::StatusOr<nlohmann::json> doc = rnnprune::RunSpeedBenchmarks(o);
+  absl::StatusOr<rnnprune::SpeedRecord> doc = rnnprune::RunSpeedBenchmarks(o);
   if (!doc.ok()) {
     std::fprintf(stderr, "error: %s\n", doc.status().ToString().c_str());
     return 1;
@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "wrote %s/speed.md\n", reports_dir.c_str());
   }
-  for (const auto& n : (*doc)["notes"])
-    std::fprintf(stderr, "note: %s\n", n.get<std::string>().c_str());
+  for (const std::string& n : doc->notes.value_or(std::vector<std::string>{})) {
+    std::fprintf(stderr, "note: %s\n", n.c_str());
+  }
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "common/quantile.h"
 #include "common/run_info.h"
 #include "models/engines/engine.h"
+#include "reporting/speed_record.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -258,14 +259,40 @@ absl::Status ValidateSpeedOptions(const SpeedOptions& o) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
+namespace {
+
+// The machine, the build and the protocol of this run.
+SpeedMachineRecord MachineRecord(const SpeedOptions& options, const RunInfo& info,
+                                 int64_t l3_bytes) {
+  SpeedMachineRecord m;
+  m.cpu_model = info.cpu_model;
+  m.logical_cpus = info.logical_cpus;
+  m.l3_bytes = l3_bytes;
+  m.blas_config = openblas_get_config();
+  m.blas_corename = openblas_get_corename();
+  m.openblas_coretype = info.blas_coretype;
+  m.git_commit = info.git_commit;
+  m.hostname = info.hostname;
+  m.timestamp_utc = info.timestamp_utc;
+  m.command = options.command;
+  m.min_time = options.min_time;
+  m.repetitions = options.repetitions;
+  m.seed = static_cast<int64_t>(options.seed);
+  m.threads = std::vector<int64_t>(options.threads.begin(), options.threads.end());
+  m.steps_per_sequence = kSteps;
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<SpeedRecord> RunSpeedBenchmarks(const SpeedOptions& options) {
   if (absl::Status s = ValidateSpeedOptions(options); !s.ok()) return s;
   // The tree as it is when we start (or as the caller found it).
   const RunInfo info = options.run_info ? *options.run_info : CollectRunInfo(options.base_dir);
   absl::StatusOr<SpeedShapes> loaded =
       LoadSpeedShapes(options.shapes_path, options.base_dir, options.vars);
   if (!loaded.ok()) return loaded.status();
-  json notes = json::array();
+  std::vector<std::string> notes;
   for (const std::string& n : loaded->notes) notes.push_back(n);
 
   std::vector<std::string> engines = options.engines;
@@ -333,7 +360,7 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
   Cache().Clear();
 
   // Machine limits.
-  json limits = json::array();
+  std::vector<SpeedLimitRecord> limits;
   std::map<std::pair<std::string, int>, double> limit;  // (kind, threads) -> bytes/s or flop/s
   for (int t : options.threads) {
     for (const char* kind : {"triad_dram", "triad_l3", "sgemm"}) {
@@ -342,13 +369,16 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
       const bool flops = std::string(kind) == "sgemm";
       const double v = it->second.counters[flops ? "flops_per_second" : "bytes_per_second"];
       limit[{kind, t}] = v;
-      limits.push_back(
-          {{"kind", kind}, {"threads", t}, {flops ? "gflops" : "gbytes_per_s", v / 1e9}});
+      SpeedLimitRecord l;
+      l.kind = kind;
+      l.threads = t;
+      (flops ? l.gflops : l.gbytes_per_s) = v / 1e9;
+      limits.push_back(std::move(l));
     }
   }
 
-  json shapes_json = json::array();
-  json runs = json::array();
+  std::vector<SpeedShapeRecord> shape_records;
+  std::vector<SpeedRunRecord> runs;
   for (const SpeedShape* s : shapes) {
     bool measured = false;  // a filter may have left this shape out
     for (const auto& [name, result] : reporter.results) {
@@ -358,19 +388,19 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
     LstmLm model = BuildModel(*s, options.seed);
     const Traffic sparse_traffic = ComputeTraffic(model, true);
     const Traffic dense_traffic = ComputeTraffic(model, false);
-    json also = s->also;
-    shapes_json.push_back(
-        {{"name", s->name},
-         {"source", s->source},
-         {"parent", s->parent},
-         {"sparsity", s->sparsity},
-         {"also", also},
-         {"config", json::parse(s->config.ToJson())},
-         {"lstm_weight_bytes",
-          (s->sparsity > 0 ? sparse_traffic : dense_traffic).WorkingSet(false)},
-         {"decoder_weight_bytes", dense_traffic.decoder_bytes},
-         {"lstm_macs_per_token", (s->sparsity > 0 ? sparse_traffic : dense_traffic).lstm_macs},
-         {"decoder_macs_per_token", dense_traffic.decoder_macs}});
+    SpeedShapeRecord shape;
+    shape.name = s->name;
+    shape.source = s->source;
+    shape.parent = s->parent;
+    shape.sparsity = s->sparsity;
+    shape.also = s->also;
+    shape.config = json::parse(s->config.ToJson());
+    const Traffic& lstm_traffic = s->sparsity > 0 ? sparse_traffic : dense_traffic;
+    shape.lstm_weight_bytes = lstm_traffic.WorkingSet(false);
+    shape.decoder_weight_bytes = dense_traffic.decoder_bytes;
+    shape.lstm_macs_per_token = lstm_traffic.lstm_macs;
+    shape.decoder_macs_per_token = dense_traffic.decoder_macs;
+    shape_records.push_back(std::move(shape));
     for (const std::string& e : shape_engines[s->name]) {
       const bool sparse = GetInferenceEngineInfo(e)->sparse;
       const Traffic& traffic = sparse ? sparse_traffic : dense_traffic;
@@ -392,66 +422,55 @@ absl::StatusOr<json> RunSpeedBenchmarks(const SpeedOptions& options) {
             const double flops = traffic.FlopsPerToken(whole);
             const bool fits = traffic.WorkingSet(whole) <= static_cast<double>(l3_bytes);
             const std::string level = fits ? "L3" : "DRAM";
-            json run = {
-                {"shape", s->name},
-                {"engine", e},
-                {"scope", scope},
-                {"mode", mode},
-                {"threads", t},
-                {"ms_per_token", 1e3 * s_per_token},
-                {"repetitions", reps.size()},
-                {"ms_per_token_iqr",
-                 {1e3 * Quantile(reps, 0.25) / tokens, 1e3 * Quantile(reps, 0.75) / tokens}},
-                {"tokens_per_s", 1.0 / s_per_token},
-                {"gflops", flops / s_per_token / 1e9},
-                {"weight_gbytes_per_s", bytes / s_per_token / 1e9},
-                {"bytes_per_token", bytes},
-                {"flops_per_token", flops},
-                {"level", level}};
+            SpeedRunRecord run;
+            run.shape = s->name;
+            run.engine = e;
+            run.scope = scope;
+            run.mode = mode;
+            run.threads = t;
+            run.ms_per_token = 1e3 * s_per_token;
+            run.repetitions = static_cast<int64_t>(reps.size());
+            run.ms_per_token_iqr = std::vector<double>{1e3 * Quantile(reps, 0.25) / tokens,
+                                                       1e3 * Quantile(reps, 0.75) / tokens};
+            run.tokens_per_s = 1.0 / s_per_token;
+            run.gflops = flops / s_per_token / 1e9;
+            run.weight_gbytes_per_s = bytes / s_per_token / 1e9;
+            run.bytes_per_token = bytes;
+            run.flops_per_token = flops;
+            run.level = level;
             const auto bw = limit.find({fits ? "triad_l3" : "triad_dram", t});
             const auto peak = limit.find({"sgemm", t});
             if (bw != limit.end() && peak != limit.end()) {
               const double bound = std::max(bytes / bw->second, flops / peak->second);
-              run["bound_ms_per_token"] = 1e3 * bound;
-              run["ratio_to_bound"] = s_per_token / bound;
+              run.bound_ms_per_token = 1e3 * bound;
+              run.ratio_to_bound = s_per_token / bound;
             }
-            runs.push_back(run);
+            runs.push_back(std::move(run));
           }
         }
       }
     }
   }
 
-  json machine = {{"cpu_model", info.cpu_model},
-                  {"logical_cpus", info.logical_cpus},
-                  {"l3_bytes", l3_bytes},
-                  {"blas_config", openblas_get_config()},
-                  {"blas_corename", openblas_get_corename()},
-                  {"openblas_coretype", info.blas_coretype},
-                  {"git_commit", info.git_commit},
-                  {"hostname", info.hostname},
-                  {"timestamp_utc", info.timestamp_utc},
-                  {"command", options.command},
-                  {"min_time", options.min_time},
-                  {"repetitions", options.repetitions},
-                  {"seed", options.seed},
-                  {"threads", options.threads},
-                  {"steps_per_sequence", kSteps}};
-  json engines_json = json::array();
+  SpeedRecord doc;
+  doc.machine = MachineRecord(options, info, l3_bytes);
+  doc.limits = std::move(limits);
+  doc.engines.emplace();
   for (const std::string& e : engines) {
-    engines_json.push_back({{"name", e},
-                            {"description", GetInferenceEngineInfo(e)->description},
-                            {"sparse", GetInferenceEngineInfo(e)->sparse}});
+    SpeedEngineRecord engine;
+    engine.name = e;
+    engine.description = GetInferenceEngineInfo(e)->description;
+    engine.sparse = GetInferenceEngineInfo(e)->sparse;
+    doc.engines->push_back(std::move(engine));
   }
-  return json{
-      {"machine", machine},
-      {"limits", limits},
-      {"engines", engines_json},
-      {"shapes", shapes_json},
-      {"runs", runs},
-      {"notes", notes},
-      {"default_engine", kDefaultInferenceEngine},
-      {"default_engine_regimes", {{"batch_1", kBatchOneEngine}, {"batch_20", kBatchedEngine}}}};
+  doc.shapes = std::move(shape_records);
+  doc.runs = std::move(runs);
+  doc.notes = notes;
+  doc.default_engine = kDefaultInferenceEngine;
+  doc.default_engine_regimes.emplace();
+  doc.default_engine_regimes->batch_1 = kBatchOneEngine;
+  doc.default_engine_regimes->batch_20 = kBatchedEngine;
+  return doc;
 }
 
 }  // namespace rnnprune

@@ -36,7 +36,7 @@
 #include "absl/status/statusor.h"
 #include "benchmarks/speed_shapes.h"
 #include "common/run_info.h"
-#include "nlohmann/json.hpp"
+#include "reporting/speed_record.h"
 
 namespace rnnprune {
 
@@ -69,23 +69,14 @@ struct SpeedOptions {
 absl::Status ValidateSpeedOptions(const SpeedOptions& options);
 
 // Runs the machine limits and the speed benchmarks (printing Google Benchmark's console table as
-// it goes) and returns the results document:
-//   {"machine": {cpu_model, logical_cpus, l3_bytes, blas_config, blas_corename,
-//                openblas_coretype (the environment variable, "" when unset), git_commit,
-//                hostname, timestamp_utc, command, min_time, repetitions, seed},
-//    "limits": [{"kind": "triad_dram"|"triad_l3"|"sgemm", "threads", "gbytes_per_s"|"gflops"}],
-//    "shapes": [{name, source, parent, sparsity, also, config, lstm_weight_bytes,
-//                decoder_weight_bytes, lstm_macs_per_token, decoder_macs_per_token}],
-//    "runs": [{shape, engine, scope, mode, threads, ms_per_token (median of the repetitions),
-//              repetitions, ms_per_token_iqr ([q1, q3] of the repetitions), tokens_per_s, gflops,
-//              weight_gbytes_per_s, bytes_per_token, flops_per_token, level,
-//              bound_ms_per_token, ratio_to_bound}],
-//    "notes": [...], "default_engine": "auto",
-//    "default_engine_regimes": {"batch_1": "blas", "batch_20": "onednn"}}
-// Units: ms per token, tokens/s, GFLOP/s, GB/s (1e9 bytes). Errors: those of LoadSpeedShapes and
-// ValidateSpeedOptions; a benchmark that fails (e.g. an engine cannot be built) is recorded in
-// "notes" and left out of "runs".
-absl::StatusOr<nlohmann::json> RunSpeedBenchmarks(const SpeedOptions& options);
+// it goes) and returns the results document (reporting/speed_record.h): the machine and the
+// protocol, its measured limits, the engines, the shapes measured and one SpeedRunRecord per
+// benchmark (ms per token: the median of the repetitions, with their interquartile range; the
+// roofline bound where the limits were measured), notes, and the default engine with the engines
+// it runs in each regime. Units: ms per token, tokens/s, GFLOP/s, GB/s (1e9 bytes). Errors: those
+// of LoadSpeedShapes and ValidateSpeedOptions; a benchmark that fails (e.g. an engine cannot be
+// built) is recorded in the notes and left out of the runs.
+absl::StatusOr<SpeedRecord> RunSpeedBenchmarks(const SpeedOptions& options);
 
 }  // namespace rnnprune
 

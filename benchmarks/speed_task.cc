@@ -8,7 +8,7 @@
 
 namespace rnnprune {
 
-absl::StatusOr<nlohmann::json> RunSpeedTask(const TaskContext& ctx) {
+absl::StatusOr<SpeedRecord> RunSpeedTask(const TaskContext& ctx) {
   const SuiteOptions& o = ctx.options;
   const Preset& preset = ctx.preset;
   SpeedOptions so;
@@ -23,7 +23,7 @@ absl::StatusOr<nlohmann::json> RunSpeedTask(const TaskContext& ctx) {
   o.log(absl::StrCat("[speed] Google Benchmark, shapes from ", so.shapes_path,
                      ", compacted runs from ", so.vars["reports_dir"], "/results/ptb_", preset.name,
                      ".jsonl"));
-  ASSIGN_OR_RETURN(nlohmann::json doc, RunSpeedBenchmarks(so));
+  ASSIGN_OR_RETURN(SpeedRecord doc, RunSpeedBenchmarks(so));
   // The benchmarks leave the last thread count they used: restore the run's.
   RETURN_IF_ERROR(SetInferenceThreads(o.threads));
   RETURN_IF_ERROR(WriteSpeedReportFiles(doc, preset.name, o.reports_dir));

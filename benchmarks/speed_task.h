@@ -6,15 +6,15 @@
 
 #include "absl/status/statusor.h"
 #include "benchmarks/suite_options.h"
-#include "nlohmann/json.hpp"
+#include "reporting/speed_record.h"
 
 namespace rnnprune {
 
 // Runs the speed benchmarks with the preset's threads, minimum time and size cap, writes
 // <reports_dir>/results/speed_<preset>.json and speed.md, restores the suite's thread count and
-// returns the results document (benchmarks/speed_suite.h RunSpeedBenchmarks). Errors: those of
-// RunSpeedBenchmarks and of writing the reports.
-absl::StatusOr<nlohmann::json> RunSpeedTask(const TaskContext& context);
+// returns the results document (reporting/speed_record.h; benchmarks/speed_suite.h). Errors: those
+// of RunSpeedBenchmarks and of writing the reports.
+absl::StatusOr<SpeedRecord> RunSpeedTask(const TaskContext& context);
 
 }  // namespace rnnprune
 

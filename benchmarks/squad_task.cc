@@ -16,13 +16,14 @@
 #include "absl/time/time.h"
 #include "common/config_hash.h"
 #include "common/files.h"
-#include "common/run_info.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "datasets/glove.h"
 #include "datasets/squad.h"
 #include "datasets/squad_split.h"
 #include "models/bidaf.h"
+#include "reporting/record_provenance.h"
+#include "reporting/squad_record.h"
 #include "reporting/squad_report.h"
 #include "torch/torch.h"
 #include "training/bidaf_trainer.h"
@@ -93,22 +94,22 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
 }
 
 // The finished record at `record_path` when it has this config hash and its predictions still
-// exist (marked "reused"); nullopt otherwise (or with --force).
-absl::StatusOr<std::optional<json>> ReusableSquadRecord(const SuiteOptions& o,
-                                                        const std::string& record_path,
-                                                        const std::string& hash) {
-  if (o.force || access(record_path.c_str(), R_OK) != 0) return std::optional<json>();
-  ASSIGN_OR_RETURN(std::string text, ReadFile(record_path));
-  json earlier = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!earlier.is_object() || earlier.value("config_hash", std::string()) != hash ||
-      access(earlier.value("predictions_path", std::string()).c_str(), R_OK) != 0) {
-    return std::optional<json>();
+// exist (marked "reused"); nullopt otherwise (or with --force). Errors: a record file that
+// cannot be read or holds a field of the wrong type.
+absl::StatusOr<std::optional<SquadRecord>> ReusableSquadRecord(const SuiteOptions& o,
+                                                               const std::string& record_path,
+                                                               const std::string& hash) {
+  if (o.force || access(record_path.c_str(), R_OK) != 0) return std::optional<SquadRecord>();
+  ASSIGN_OR_RETURN(SquadRecord earlier, ReadSquadRecord(record_path));
+  if (earlier.config_hash != hash ||
+      access(earlier.predictions_path.value_or("").c_str(), R_OK) != 0) {
+    return std::optional<SquadRecord>();
   }
   o.log(absl::StrCat("[squad] re-using the finished run of ",
-                     earlier.value("timestamp_utc", std::string("?")), " (config hash ",
+                     earlier.provenance.timestamp_utc.value_or("?"), " (config hash ",
                      hash.substr(0, 12), "; --force recomputes)"));
-  earlier["reused"] = true;
-  return std::optional<json>(std::move(earlier));
+  earlier.reused = true;
+  return std::optional<SquadRecord>(std::move(earlier));
 }
 
 }  // namespace
@@ -116,16 +117,10 @@ absl::StatusOr<std::optional<json>> ReusableSquadRecord(const SuiteOptions& o,
 std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
   const std::string path =
       absl::StrCat(context.options.reports_dir, "/results/squad_", context.preset.name, ".json");
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return std::nullopt;
-  const json r = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!r.is_object()) return std::nullopt;
-  if (r.contains("wall_seconds") && r["wall_seconds"].is_number()) {
-    return r["wall_seconds"].get<double>();
-  }
-  if (r.contains("train_seconds") && r["train_seconds"].is_number()) {
-    return r["train_seconds"].get<double>() + r.value("eval_seconds", 0.0);
-  }
+  absl::StatusOr<SquadRecord> r = ReadSquadRecord(path);
+  if (!r.ok()) return std::nullopt;
+  if (r->wall_seconds) return r->wall_seconds;
+  if (r->train_seconds) return *r->train_seconds + r->eval_seconds.value_or(0.0);
   return std::nullopt;
 }
 
@@ -245,61 +240,58 @@ BidafTrainOptions SquadTrainOptions(const SuiteOptions& o, const Preset& p,
 }
 
 // What the record says of the data, the model and the schedule.
-void AddSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words,
+void SetSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words,
                     const SquadVocab& chars, const SquadModel& m, const BidafTrainOptions& to,
-                    int64_t train_questions, int64_t eval_total, json* r) {
-  (*r)["budget"] = p.squad_budget;
-  (*r)["protocol"] = d.split.protocol;
-  (*r)["train_source"] = d.train_source;
-  (*r)["eval_source"] = d.eval_source;
-  (*r)["train_articles"] = d.split.train.articles.size();
-  (*r)["train_questions"] = train_questions;
-  (*r)["eval_articles"] = d.split.eval.articles.size();
-  (*r)["eval_questions_total"] = eval_total;
-  if (d.split.protocol == "local") (*r)["eval_titles"] = SquadLocalEvalTitles();
-  (*r)["skipped_questions"] = d.skipped;
-  if (!d.examples.empty()) (*r)["skipped_question_examples"] = d.examples;
-  (*r)["word_vocab"] = words.size();
-  (*r)["char_vocab"] = chars.size();
-  (*r)["embedding"] = m.embedding_note;
-  (*r)["config"] = json::parse(m.config.ToJson());
-  (*r)["parameters"] = m.config.NumParameters();
-  (*r)["trainable_parameters"] = m.config.NumTrainableParameters();
-  (*r)["optimizer"] = to.optimizer;
-  (*r)["learning_rate"] = to.EffectiveLearningRate();
-  (*r)["batch_size"] = to.batch_size;
-  (*r)["epochs"] = to.epochs;
-  (*r)["max_steps_per_epoch"] = to.max_steps_per_epoch;
-  (*r)["ema_decay"] = to.ema_decay;
-  (*r)["max_answer_tokens"] = m.config.max_answer_tokens;
+                    int64_t train_questions, int64_t eval_total, SquadRecord* r) {
+  r->budget = p.squad_budget;
+  r->protocol = d.split.protocol;
+  r->train_source = d.train_source;
+  r->eval_source = d.eval_source;
+  r->train_articles = static_cast<int64_t>(d.split.train.articles.size());
+  r->train_questions = train_questions;
+  r->eval_articles = static_cast<int64_t>(d.split.eval.articles.size());
+  r->eval_questions_total = eval_total;
+  if (d.split.protocol == "local") r->eval_titles = SquadLocalEvalTitles();
+  r->skipped_questions = d.skipped;
+  if (!d.examples.empty()) r->skipped_question_examples = d.examples;
+  r->word_vocab = words.size();
+  r->char_vocab = chars.size();
+  r->embedding = m.embedding_note;
+  r->config = json::parse(m.config.ToJson());
+  r->parameters = m.config.NumParameters();
+  r->trainable_parameters = m.config.NumTrainableParameters();
+  r->optimizer = to.optimizer;
+  r->learning_rate = to.EffectiveLearningRate();
+  r->batch_size = to.batch_size;
+  r->epochs = to.epochs;
+  r->max_steps_per_epoch = to.max_steps_per_epoch;
+  r->ema_decay = to.ema_decay;
+  r->max_answer_tokens = m.config.max_answer_tokens;
 }
 
 // What the record says of training, evaluation and provenance.
-void AddOutcomeFields(const TaskContext& context, const BidafTrainResult& trained,
-                      const BidafEvalResult& evaluated, json* r) {
+void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& trained,
+                      const BidafEvalResult& evaluated, SquadRecord* r) {
   const SuiteOptions& o = context.options;
-  (*r)["steps"] = trained.steps;
-  if (trained.resumed) (*r)["resumed_at_step"] = trained.resumed_at_global_step;
+  r->steps = trained.steps;
+  if (trained.resumed) r->resumed_at_step = trained.resumed_at_global_step;
   std::vector<double> epoch_loss;
   for (const BidafEpochStats& e : trained.epochs) epoch_loss.push_back(e.mean_loss_nats);
-  (*r)["epoch_loss"] = epoch_loss;
-  (*r)["train_seconds"] = trained.seconds;
-  (*r)["train_questions_per_s"] = trained.questions_per_second;
-  (*r)["eval_questions"] = evaluated.questions;
-  (*r)["exact_match"] = evaluated.exact_match;
-  (*r)["f1"] = evaluated.f1;
-  (*r)["eval_seconds"] = evaluated.seconds;
-  (*r)["eval_questions_per_s"] = evaluated.questions_per_second;
-  (*r)["eval_batch_size"] = kEvalBatchSize;
-  AddRunInfoFields(context.run_info, r);
-  (*r)["threads"] = o.threads;
-  (*r)["seed"] = o.seed;
-  (*r)["command"] = o.command;
+  r->epoch_loss = epoch_loss;
+  r->train_seconds = trained.seconds;
+  r->train_questions_per_s = trained.questions_per_second;
+  r->eval_questions = evaluated.questions;
+  r->exact_match = evaluated.exact_match;
+  r->f1 = evaluated.f1;
+  r->eval_seconds = evaluated.seconds;
+  r->eval_questions_per_s = evaluated.questions_per_second;
+  r->eval_batch_size = kEvalBatchSize;
+  r->provenance = RecordProvenance::Of(context.run_info, o.threads, o.seed, o.command);
 }
 
 }  // namespace
 
-absl::StatusOr<json> RunSquadTask(const TaskContext& context) {
+absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   SuiteOptions o = context.options;
   if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   const Preset& p = context.preset;
@@ -312,7 +304,7 @@ absl::StatusOr<json> RunSquadTask(const TaskContext& context) {
   ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
   const std::string record_path = absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json");
   const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(std::optional<json> reused, ReusableSquadRecord(o, record_path, hash));
+  ASSIGN_OR_RETURN(std::optional<SquadRecord> reused, ReusableSquadRecord(o, record_path, hash));
   if (reused) {
     RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
     return *reused;
@@ -345,16 +337,16 @@ absl::StatusOr<json> RunSquadTask(const TaskContext& context) {
                       "(%.1f questions/s), evaluation %.1f questions/s",
                       evaluated.exact_match, evaluated.f1, evaluated.questions, trained.seconds,
                       trained.questions_per_second, evaluated.questions_per_second));
-  json r;
-  r["task"] = "squad";
-  r["config_hash"] = hash;
-  r["preset"] = p.name;
-  AddSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
-  AddOutcomeFields(context, trained, evaluated, &r);
-  r["predictions_path"] = predictions_path;
-  r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+  SquadRecord r;
+  r.task = "squad";
+  r.config_hash = hash;
+  r.preset = p.name;
+  SetSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
+  SetOutcomeFields(context, trained, evaluated, &r);
+  r.predictions_path = predictions_path;
+  r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
-  RETURN_IF_ERROR(WriteFileAtomically(record_path, r.dump(2) + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(record_path, r.ToJson().dump(2) + "\n"));
   std::remove(training_ckpt.c_str());  // finished: the record and the predictions supersede it
   RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
   o.log(absl::StrCat("[squad] wrote ", o.reports_dir, "/squad.md"));

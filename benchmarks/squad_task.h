@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "benchmarks/suite_options.h"
-#include "nlohmann/json.hpp"
+#include "reporting/squad_record.h"
 
 namespace rnnprune {
 
@@ -30,7 +30,7 @@ inline constexpr char kSquadDevSha256[] =
 // otherwise training resumes from the training checkpoint when one of this config hash is
 // there (one of another configuration is refused: delete it or pass force); with force
 // everything is recomputed and an existing training checkpoint is replaced.
-// Returns its record (the fields reports/squad_report.h reads): data and protocol, BiDAF
+// Returns its record (reporting/squad_record.h): data and protocol, BiDAF
 // config, schedule, per-epoch loss (nats), exact match and F1 (percent), training time (s, over
 // every process of a resumed run) and speed (questions/s), evaluation speed, provenance, and
 // "resumed_at_step" (optimizer steps the training checkpoint had taken) when training resumed.
@@ -42,7 +42,7 @@ inline constexpr char kSquadDevSha256[] =
 // reader's messages name the question), a GloVe file of another dimension, a non-finite loss
 // (naming the step), unwritable outputs, a training checkpoint of another configuration
 // (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path).
-absl::StatusOr<nlohmann::json> RunSquadTask(const TaskContext& context);
+absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 
 // The wall seconds (training and evaluation where the record predates wall_seconds) of the
 // preset's earlier SQuAD run, from <reports_dir>/results/squad_<preset>.json; nullopt when there

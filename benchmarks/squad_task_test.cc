@@ -41,19 +41,20 @@ TEST(SquadTask, LocalProtocolWritesRecordPredictionsAndReport) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/local");
-  absl::StatusOr<json> r = RunSquadTask(SmokeOptions(data, out));
+  absl::StatusOr<SquadRecord> r = RunSquadTask(SmokeOptions(data, out));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ((*r)["protocol"], "local");
-  EXPECT_EQ((*r)["train_questions"], 8595);
-  EXPECT_EQ((*r)["eval_questions"], 50);
-  EXPECT_EQ((*r)["eval_questions_total"], 1975);
-  EXPECT_EQ((*r)["steps"], 3);
-  EXPECT_GE((*r)["exact_match"].get<double>(), 0.0);
-  EXPECT_LE((*r)["f1"].get<double>(), 100.0);
-  EXPECT_GE((*r)["f1"].get<double>(), (*r)["exact_match"].get<double>());
-  EXPECT_GT((*r)["train_questions_per_s"].get<double>(), 0.0);
+  EXPECT_EQ(r->protocol, "local");
+  EXPECT_EQ(r->train_questions, 8595);
+  EXPECT_EQ(r->eval_questions, 50);
+  EXPECT_EQ(r->eval_questions_total, 1975);
+  EXPECT_EQ(r->steps, 3);
+  ASSERT_TRUE(r->exact_match && r->f1 && r->train_questions_per_s && r->predictions_path);
+  EXPECT_GE(*r->exact_match, 0.0);
+  EXPECT_LE(*r->f1, 100.0);
+  EXPECT_GE(*r->f1, *r->exact_match);
+  EXPECT_GT(*r->train_questions_per_s, 0.0);
   // The predictions file is in the official format and scores as the record says.
-  absl::StatusOr<std::string> predictions = ReadFile((*r)["predictions_path"].get<std::string>());
+  absl::StatusOr<std::string> predictions = ReadFile(*r->predictions_path);
   ASSERT_TRUE(predictions.ok()) << predictions.status();
   const json p = json::parse(*predictions);
   EXPECT_EQ(p.size(), 50u);
@@ -62,12 +63,12 @@ TEST(SquadTask, LocalProtocolWritesRecordPredictionsAndReport) {
   absl::StatusOr<SquadScore> score = EvaluateSquad(json::parse(*dev), p, nullptr);
   ASSERT_TRUE(score.ok()) << score.status();
   // The script averages over all 10,570 dev questions; ours over the 50 predicted.
-  EXPECT_NEAR(score->exact_match * 10570 / 50, (*r)["exact_match"].get<double>(), 1e-6);
-  EXPECT_NEAR(score->f1 * 10570 / 50, (*r)["f1"].get<double>(), 1e-6);
+  EXPECT_NEAR(score->exact_match * 10570 / 50, *r->exact_match, 1e-6);
+  EXPECT_NEAR(score->f1 * 10570 / 50, *r->f1, 1e-6);
   // The record and the report.
   absl::StatusOr<std::string> record = ReadFile(out + "/reports/results/squad_smoke.json");
   ASSERT_TRUE(record.ok()) << record.status();
-  EXPECT_EQ(json::parse(*record), *r);
+  EXPECT_EQ(json::parse(*record), r->ToJson());
   absl::StatusOr<std::string> md = ReadFile(out + "/reports/squad.md");
   ASSERT_TRUE(md.ok());
   EXPECT_NE(md->find("## Protocol `local`"), std::string::npos);
@@ -79,22 +80,22 @@ TEST(SquadTask, ReusesAFinishedRunUnlessForced) {
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/reuse");
   TaskContext o = SmokeOptions(data, out);
-  absl::StatusOr<json> first = RunSquadTask(o);
+  absl::StatusOr<SquadRecord> first = RunSquadTask(o);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_FALSE(first->contains("reused"));
-  absl::StatusOr<json> second = RunSquadTask(o);
+  EXPECT_FALSE(first->reused);
+  absl::StatusOr<SquadRecord> second = RunSquadTask(o);
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ((*second)["reused"], true);
-  EXPECT_EQ((*second)["timestamp_utc"], (*first)["timestamp_utc"]);
-  EXPECT_EQ((*second)["f1"], (*first)["f1"]);
+  EXPECT_EQ(second->reused, true);
+  EXPECT_EQ(second->provenance.timestamp_utc, first->provenance.timestamp_utc);
+  EXPECT_EQ(second->f1, first->f1);
   o.options.seed = 4;  // another run
-  absl::StatusOr<json> other = RunSquadTask(o);
+  absl::StatusOr<SquadRecord> other = RunSquadTask(o);
   ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_FALSE(other->contains("reused"));
+  EXPECT_FALSE(other->reused);
   o.options.force = true;
-  absl::StatusOr<json> forced = RunSquadTask(o);
+  absl::StatusOr<SquadRecord> forced = RunSquadTask(o);
   ASSERT_TRUE(forced.ok()) << forced.status();
-  EXPECT_FALSE(forced->contains("reused"));
+  EXPECT_FALSE(forced->reused);
 }
 
 // Training stopped after step 2 of 3 (a crash: the progress line of step 2 throws, after the
@@ -107,9 +108,9 @@ TEST(SquadTask, ResumesInterruptedTrainingBitIdentically) {
   const std::string out_a = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_a");
   TaskContext a = SmokeOptions(data, out_a);
   a.options.checkpoint_every_steps = 1;
-  absl::StatusOr<json> ra = RunSquadTask(a);
+  absl::StatusOr<SquadRecord> ra = RunSquadTask(a);
   ASSERT_TRUE(ra.ok()) << ra.status();
-  EXPECT_FALSE(ra->contains("resumed_at_step"));
+  EXPECT_FALSE(ra->resumed_at_step);
   EXPECT_FALSE(PathExists(out_a + "/runs/squad_smoke.train.ckpt"));  // removed once recorded
 
   const std::string out_b = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_b");
@@ -118,7 +119,7 @@ TEST(SquadTask, ResumesInterruptedTrainingBitIdentically) {
   b.options.log = [](const std::string& line) {
     if (line.find("step 2/3") != std::string::npos) throw std::runtime_error("simulated crash");
   };
-  absl::StatusOr<json> interrupted = RunSquadTask(b);
+  absl::StatusOr<SquadRecord> interrupted = RunSquadTask(b);
   ASSERT_FALSE(interrupted.ok());
   EXPECT_NE(interrupted.status().message().find("simulated crash"), std::string::npos);
   const std::string ckpt = out_b + "/runs/squad_smoke.train.ckpt";
@@ -127,17 +128,18 @@ TEST(SquadTask, ResumesInterruptedTrainingBitIdentically) {
 
   std::vector<std::string> log;
   b.options.log = [&log](const std::string& line) { log.push_back(line); };
-  absl::StatusOr<json> rb = RunSquadTask(b);
+  absl::StatusOr<SquadRecord> rb = RunSquadTask(b);
   ASSERT_TRUE(rb.ok()) << rb.status();
-  EXPECT_EQ((*rb)["resumed_at_step"], 1);
+  EXPECT_EQ(rb->resumed_at_step, 1);
   bool said = false;
   for (const std::string& line : log) {
     said = said || line.find("resuming from " + ckpt) != std::string::npos;
   }
   EXPECT_TRUE(said);
   EXPECT_FALSE(PathExists(ckpt));
+  const json a_json = ra->ToJson(), b_json = rb->ToJson();
   for (const char* key : {"config_hash", "steps", "epoch_loss", "exact_match", "f1"}) {
-    EXPECT_EQ((*rb)[key], (*ra)[key]) << key;
+    EXPECT_EQ(b_json[key], a_json[key]) << key;
   }
   EXPECT_EQ(*ReadFile(out_b + "/runs/squad_smoke_predictions.json"),
             *ReadFile(out_a + "/runs/squad_smoke_predictions.json"));
@@ -157,15 +159,15 @@ TEST(SquadTask, RefusesATrainingCheckpointOfAnotherConfigurationUnlessForced) {
   ASSERT_TRUE(PathExists(ckpt));
   o.options.log = [](const std::string&) {};
   o.options.seed = 4;  // another configuration
-  absl::StatusOr<json> refused = RunSquadTask(o);
+  absl::StatusOr<SquadRecord> refused = RunSquadTask(o);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find(ckpt), std::string::npos) << refused.status();
   EXPECT_TRUE(PathExists(ckpt));
   o.options.force = true;
-  absl::StatusOr<json> forced = RunSquadTask(o);
+  absl::StatusOr<SquadRecord> forced = RunSquadTask(o);
   ASSERT_TRUE(forced.ok()) << forced.status();
-  EXPECT_FALSE(forced->contains("resumed_at_step"));
+  EXPECT_FALSE(forced->resumed_at_step);
   EXPECT_FALSE(PathExists(ckpt));
 }
 
@@ -186,21 +188,21 @@ TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   TaskContext o = SmokeOptions(data, out);
   o.options.squad_train = out + "/train.json";
   o.options.glove = "none";
-  absl::StatusOr<json> r = RunSquadTask(o);
+  absl::StatusOr<SquadRecord> r = RunSquadTask(o);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ((*r)["protocol"], "official");
-  EXPECT_EQ((*r)["train_questions"], 810);  // Super_Bowl_50
-  EXPECT_EQ((*r)["skipped_questions"], 1);
-  ASSERT_EQ((*r)["skipped_question_examples"].size(), 1u);
-  EXPECT_EQ((*r)["skipped_question_examples"][0], "question malformed_1: empty question text");
+  EXPECT_EQ(r->protocol, "official");
+  EXPECT_EQ(r->train_questions, 810);  // Super_Bowl_50
+  EXPECT_EQ(r->skipped_questions, 1);
+  EXPECT_EQ(r->skipped_question_examples,
+            std::vector<std::string>{"question malformed_1: empty question text"});
   absl::StatusOr<std::string> md = ReadFile(out + "/reports/squad.md");
   ASSERT_TRUE(md.ok()) << md.status();
   EXPECT_NE(md->find("| questions skipped as malformed | 1 (the first: question malformed_1: "
                      "empty question text) |"),
             std::string::npos)
       << *md;
-  EXPECT_EQ((*r)["eval_questions_total"], 10570);
-  EXPECT_NE((*r)["embedding"].get<std::string>().find("random"), std::string::npos);
+  EXPECT_EQ(r->eval_questions_total, 10570);
+  EXPECT_NE(r->embedding.value_or("").find("random"), std::string::npos);
 }
 
 TEST(SquadTask, RefusesADevFileThatIsNotTheOfficialOne) {
@@ -211,7 +213,7 @@ TEST(SquadTask, RefusesADevFileThatIsNotTheOfficialOne) {
   const std::string fake = absl::StrCat(std::getenv("TEST_TMPDIR"), "/fake");
   ASSERT_TRUE(MakeDirs(fake + "/squad").ok());
   ASSERT_TRUE(WriteFileAtomically(fake + "/squad/dev-v1.1.json", *dev + "\n").ok());
-  absl::StatusOr<json> r = RunSquadTask(SmokeOptions(fake, fake + "/out"));
+  absl::StatusOr<SquadRecord> r = RunSquadTask(SmokeOptions(fake, fake + "/out"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("SHA-256"), std::string::npos) << r.status();
   EXPECT_NE(r.status().message().find("dev-v1.1.json"), std::string::npos) << r.status();

@@ -34,8 +34,8 @@ const std::map<std::string, Task>& Tasks() {
       {"squad",
        [](const TaskContext& c) -> absl::StatusOr<std::vector<json>> {
          RETURN_IF_ERROR(SetInferenceThreads(c.options.threads));
-         ASSIGN_OR_RETURN(json record, RunSquadTask(c));
-         return std::vector<json>{std::move(record)};
+         ASSIGN_OR_RETURN(SquadRecord record, RunSquadTask(c));
+         return std::vector<json>{record.ToJson()};
        }},
       {"speed",
        [](const TaskContext& c) -> absl::StatusOr<std::vector<json>> {

@@ -9,11 +9,30 @@ namespace rnnprune {
 
 using json = nlohmann::json;
 
-std::string FieldNumber(const json& j, const char* key, const char* fmt) {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
+namespace {
+
+// j[key] when it is a number, else nullopt.
+std::optional<double> NumberField(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+  return j[key].get<double>();
+}
+
+std::optional<int64_t> IntegerField(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+  return j[key].get<int64_t>();
+}
+
+}  // namespace
+
+std::string NumberCell(const std::optional<double>& value, const char* fmt) {
+  if (!value) return "?";
   char buf[64];
-  std::snprintf(buf, sizeof(buf), fmt, j[key].get<double>());
+  std::snprintf(buf, sizeof(buf), fmt, *value);
   return buf;
+}
+
+std::string FieldNumber(const json& j, const char* key, const char* fmt) {
+  return NumberCell(NumberField(j, key), fmt);
 }
 
 std::string MarkdownCellText(absl::string_view text) {
@@ -35,9 +54,21 @@ std::string FieldText(const json& j, const char* key) {
   return MarkdownCellText(j[key].is_string() ? j[key].get<std::string>() : j[key].dump());
 }
 
-std::string FieldCount(const json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
-  const std::string digits = std::to_string(j[key].get<int64_t>());
+std::string TextCell(const std::optional<std::string>& value) {
+  return value ? MarkdownCellText(*value) : "?";
+}
+
+std::string TextCell(const std::optional<int64_t>& value) {
+  return value ? std::to_string(*value) : "?";
+}
+
+std::string TextCell(const std::optional<double>& value) {
+  return value ? MarkdownCellText(json(*value).dump()) : "?";
+}
+
+std::string CountCell(const std::optional<int64_t>& value) {
+  if (!value) return "?";
+  const std::string digits = std::to_string(*value);
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
@@ -46,15 +77,20 @@ std::string FieldCount(const json& j, const char* key) {
   return out;
 }
 
+std::string FieldCount(const json& j, const char* key) { return CountCell(IntegerField(j, key)); }
+
 std::string HumanDuration(double seconds) {
   if (seconds >= 3600) return absl::StrFormat("%.1f h", seconds / 3600);
   if (seconds >= 60) return absl::StrFormat("%.1f min", seconds / 60);
   return absl::StrFormat("%.0f s", seconds);
 }
 
+std::string DurationCell(const std::optional<double>& value) {
+  return value ? HumanDuration(*value) : "?";
+}
+
 std::string FieldDuration(const json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_number()) return "?";
-  return HumanDuration(j[key].get<double>());
+  return DurationCell(NumberField(j, key));
 }
 
 int PresetRank(const std::string& preset) {

@@ -3,6 +3,8 @@
 #ifndef RNNPRUNE_REPORTING_FORMAT_H_
 #define RNNPRUNE_REPORTING_FORMAT_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -24,6 +26,17 @@ std::string FieldText(const nlohmann::json& j, const char* key);
 
 // j[key] as an integer with thousands separators ("8,595"); "?" when missing or not a number.
 std::string FieldCount(const nlohmann::json& j, const char* key);
+
+// The cells of typed record fields (reporting/record_fields.h), "?" when the field is absent:
+// a number printed with `fmt` (one double conversion); text made Markdown-safe; an integer or a
+// number as JSON prints it; an integer with thousands separators; seconds as HumanDuration. The
+// Field* functions above give the same cells for the fields of a JSON object.
+std::string NumberCell(const std::optional<double>& value, const char* fmt = "%.2f");
+std::string TextCell(const std::optional<std::string>& value);
+std::string TextCell(const std::optional<int64_t>& value);
+std::string TextCell(const std::optional<double>& value);
+std::string CountCell(const std::optional<int64_t>& value);
+std::string DurationCell(const std::optional<double>& value);
 
 // A duration in seconds as "42 s", "3.5 min" or "1.2 h".
 std::string HumanDuration(double seconds);

@@ -29,6 +29,24 @@ TEST(Format, FieldsAndMissingFields) {
   EXPECT_EQ(HumanDuration(42.4), "42 s");
 }
 
+// The cells of typed record fields are those of the same JSON fields.
+TEST(Format, TypedCellsMatchTheFieldCells) {
+  EXPECT_EQ(NumberCell(114.4567), "114.46");
+  EXPECT_EQ(NumberCell(std::nullopt, "%.1f"), "?");
+  EXPECT_EQ(TextCell(std::optional<std::string>("a | b")), "a \\| b");
+  EXPECT_EQ(TextCell(std::optional<std::string>()), "?");
+  EXPECT_EQ(TextCell(std::optional<int64_t>(12)), "12");
+  // A number as JSON prints it, as FieldText does.
+  const json lr = {{"lr", 0.001}, {"one", 1.0}};
+  EXPECT_EQ(TextCell(std::optional<double>(0.001)), FieldText(lr, "lr"));
+  EXPECT_EQ(TextCell(std::optional<double>(1.0)), FieldText(lr, "one"));
+  EXPECT_EQ(TextCell(std::optional<double>()), "?");
+  EXPECT_EQ(CountCell(int64_t{-1234567}), "-1,234,567");
+  EXPECT_EQ(CountCell(std::nullopt), "?");
+  EXPECT_EQ(DurationCell(95.0), "1.6 min");
+  EXPECT_EQ(DurationCell(std::nullopt), "?");
+}
+
 TEST(Format, PresetsOrderLargestBudgetFirst) {
   EXPECT_LT(PresetRank("paper"), PresetRank("small"));
   EXPECT_LT(PresetRank("small"), PresetRank("default"));

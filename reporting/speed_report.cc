@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "reporting/gnuplot.h"
 #include "reporting/published.h"
+#include "reporting/speed_record.h"
 
 namespace rnnprune {
 namespace {
@@ -25,38 +26,58 @@ const char* const kModes[] = {"b1_seq", "b1_token", "b20"};
 const char* const kScopes[] = {"lstm", "model"};
 const char* const kModeTitle[] = {"batch 1, whole sequence", "batch 1, token by token", "batch 20"};
 
-int MaxThreads(const json& doc) {
-  int t = 1;
-  for (const json& r : doc.value("runs", json::array())) t = std::max(t, r.value("threads", 1));
-  return t;
+template <class T>
+const std::vector<T>& Listed(const std::optional<std::vector<T>>& list) {
+  static const std::vector<T>* const kEmpty = new std::vector<T>();
+  return list ? *list : *kEmpty;
 }
 
-const json* FindRun(const json& doc, const std::string& shape, const std::string& engine,
-                    const std::string& scope, const std::string& mode, int threads) {
-  for (const json& r : doc["runs"]) {
-    if (r.value("shape", "") == shape && r.value("engine", "") == engine &&
-        r.value("scope", "") == scope && r.value("mode", "") == mode &&
-        r.value("threads", 0) == threads) {
+const std::vector<SpeedRunRecord>& Runs(const SpeedRecord& doc) { return Listed(doc.runs); }
+const std::vector<SpeedShapeRecord>& Shapes(const SpeedRecord& doc) { return Listed(doc.shapes); }
+const std::vector<SpeedEngineRecord>& Engines(const SpeedRecord& doc) {
+  return Listed(doc.engines);
+}
+
+std::string DefaultEngine(const SpeedRecord& doc) { return doc.default_engine.value_or("blas"); }
+
+// The machine's thread counts, in the order measured.
+std::vector<int64_t> ThreadCounts(const SpeedRecord& doc) {
+  return doc.machine ? doc.machine->threads.value_or(std::vector<int64_t>{})
+                     : std::vector<int64_t>{};
+}
+
+int MaxThreads(const SpeedRecord& doc) {
+  int64_t t = 1;
+  for (const SpeedRunRecord& r : Runs(doc)) t = std::max(t, r.threads.value_or(1));
+  return static_cast<int>(t);
+}
+
+const SpeedRunRecord* FindRun(const SpeedRecord& doc, const std::string& shape,
+                              const std::string& engine, const std::string& scope,
+                              const std::string& mode, int threads) {
+  for (const SpeedRunRecord& r : Runs(doc)) {
+    if (r.shape == shape && r.engine == engine && r.scope == scope && r.mode == mode &&
+        r.threads == threads) {
       return &r;
     }
   }
   return nullptr;
 }
 
-bool IsSparseEngine(const json& doc, const std::string& engine) {
-  for (const json& e : doc.value("engines", json::array())) {
-    if (e.value("name", "") == engine) return e.value("sparse", false);
+bool IsSparseEngine(const SpeedRecord& doc, const std::string& engine) {
+  for (const SpeedEngineRecord& e : Engines(doc)) {
+    if (e.name == engine) return e.sparse.value_or(false);
   }
   return false;
 }
 
 // Engines that ran `shape`, in the document's engine order.
-std::vector<std::string> EnginesOf(const json& doc, const std::string& shape) {
+std::vector<std::string> EnginesOf(const SpeedRecord& doc, const std::string& shape) {
   std::vector<std::string> out;
-  for (const json& e : doc.value("engines", json::array())) {
-    const std::string name = e.value("name", "");
-    for (const json& r : doc["runs"]) {
-      if (r.value("shape", "") == shape && r.value("engine", "") == name) {
+  for (const SpeedEngineRecord& e : Engines(doc)) {
+    const std::string name = e.name.value_or("");
+    for (const SpeedRunRecord& r : Runs(doc)) {
+      if (r.shape == shape && r.engine == name) {
         out.push_back(name);
         break;
       }
@@ -65,7 +86,7 @@ std::vector<std::string> EnginesOf(const json& doc, const std::string& shape) {
   return out;
 }
 
-double Ms(const json* r) { return r == nullptr ? NAN : r->value("ms_per_token", NAN); }
+double Ms(const SpeedRunRecord* r) { return r == nullptr ? NAN : r->ms_per_token.value_or(NAN); }
 
 std::string Fmt(double v, const char* fmt = "%.3g") {
   return std::isnan(v) ? "-" : absl::StrFormat(fmt, v);
@@ -75,14 +96,21 @@ std::string Fmt(double v, const char* fmt = "%.3g") {
 // ratios the two interquartile ranges allow ([parent q1 / pruned q3, parent q3 / pruned q1]: the
 // repetitions of two benchmarks are not paired) where both runs recorded one; "-" when either
 // run is missing.
-std::string SpeedupCell(const json* parent, const json* pruned) {
+// [q1, q3] of run `r`'s repetitions (ms per token); nullopt when it recorded none.
+std::optional<std::pair<double, double>> Quartiles(const SpeedRunRecord* r) {
+  if (r == nullptr || !r->ms_per_token_iqr || r->ms_per_token_iqr->size() != 2) {
+    return std::nullopt;
+  }
+  return std::make_pair((*r->ms_per_token_iqr)[0], (*r->ms_per_token_iqr)[1]);
+}
+
+std::string SpeedupCell(const SpeedRunRecord* parent, const SpeedRunRecord* pruned) {
   const double v = Ms(parent) / Ms(pruned);
   std::string cell = absl::StrCat(Fmt(v, "%.2f"), std::isnan(v) ? "" : "x");
-  auto iqr = [](const json* r) -> std::optional<std::pair<double, double>> {
-    if (r == nullptr || !r->contains("ms_per_token_iqr")) return std::nullopt;
-    const json& q = (*r)["ms_per_token_iqr"];
-    if (!q.is_array() || q.size() != 2 || !(q[0].get<double>() > 0)) return std::nullopt;
-    return std::make_pair(q[0].get<double>(), q[1].get<double>());
+  auto iqr = [](const SpeedRunRecord* r) -> std::optional<std::pair<double, double>> {
+    std::optional<std::pair<double, double>> q = Quartiles(r);
+    if (!q || !(q->first > 0)) return std::nullopt;
+    return q;
   };
   const auto p = iqr(parent), q = iqr(pruned);
   if (!std::isnan(v) && p && q) {
@@ -94,46 +122,45 @@ std::string SpeedupCell(const json* parent, const json* pruned) {
 
 // " ±2.1%": half the interquartile range of run `r`'s repetitions relative to its median; "" when
 // it recorded none.
-std::string SpreadText(const json* r) {
-  if (r == nullptr || !r->contains("ms_per_token_iqr") || !(Ms(r) > 0)) return "";
-  const json& q = (*r)["ms_per_token_iqr"];
-  if (!q.is_array() || q.size() != 2) return "";
-  return absl::StrFormat(" ±%.1f%%", 50 * (q[1].get<double>() - q[0].get<double>()) / Ms(r));
+std::string SpreadText(const SpeedRunRecord* r) {
+  const std::optional<std::pair<double, double>> q = Quartiles(r);
+  if (!q || !(Ms(r) > 0)) return "";
+  return absl::StrFormat(" ±%.1f%%", 50 * (q->second - q->first) / Ms(r));
 }
 
 // Speedup of `shape` over its parent, both run by `engine` (NaN when either is missing).
-double SpeedupOverParent(const json& doc, const json& shape, const std::string& engine,
-                         const std::string& scope, const std::string& mode, int threads) {
-  const std::string parent = shape.value("parent", "");
-  return Ms(FindRun(doc, parent, engine, scope, mode, threads)) /
-         Ms(FindRun(doc, shape.value("name", ""), engine, scope, mode, threads));
+double SpeedupOverParent(const SpeedRecord& doc, const SpeedShapeRecord& shape,
+                         const std::string& engine, const std::string& scope,
+                         const std::string& mode, int threads) {
+  return Ms(FindRun(doc, shape.parent.value_or(""), engine, scope, mode, threads)) /
+         Ms(FindRun(doc, shape.name.value_or(""), engine, scope, mode, threads));
 }
 
 }  // namespace
 
-std::vector<SpeedBar> EvaluateSpeedBars(const json& doc) {
+std::vector<SpeedBar> EvaluateSpeedBars(const SpeedRecord& doc) {
   std::vector<SpeedBar> bars;
   const int t = MaxThreads(doc);
-  const std::string def = doc.value("default_engine", "blas");
+  const std::string def = DefaultEngine(doc);
   const std::string threads = absl::StrCat(t, " thread", t == 1 ? "" : "s");
-  if (const json* r = FindRun(doc, "zaremba_large", def, "lstm", "b1_token", t);
-      r != nullptr && r->contains("ratio_to_bound")) {
-    const double v = (*r)["ratio_to_bound"].get<double>();
+  if (const SpeedRunRecord* r = FindRun(doc, "zaremba_large", def, "lstm", "b1_token", t);
+      r != nullptr && r->ratio_to_bound) {
+    const double v = *r->ratio_to_bound;
     bars.push_back({"default engine within 1.3x of the roofline bound (dense large)",
                     absl::StrCat("zaremba_large, lstm, b1_token, ", threads), v, "<= 1.3",
                     v <= 1.3});
   }
-  for (const json& s : doc["shapes"]) {
-    const std::string name = s.value("name", "");
-    const json* r = FindRun(doc, name, def, "lstm", "b1_token", t);
-    if (r == nullptr || r->value("level", "") != "L3" || !r->contains("ratio_to_bound")) continue;
-    const double v = (*r)["ratio_to_bound"].get<double>();
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    const std::string name = s.name.value_or("");
+    const SpeedRunRecord* r = FindRun(doc, name, def, "lstm", "b1_token", t);
+    if (r == nullptr || r->level != "L3" || !r->ratio_to_bound) continue;
+    const double v = *r->ratio_to_bound;
     bars.push_back({"default engine within 2x of the roofline bound (cache-resident shape)",
                     absl::StrCat(name, ", lstm, b1_token, ", threads), v, "<= 2", v <= 2.0});
   }
-  for (const json& s : doc["shapes"]) {
-    const std::string name = s.value("name", "");
-    if (s.value("sparsity", 0.0) > 0.0) continue;
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    const std::string name = s.name.value_or("");
+    if (s.sparsity.value_or(0.0) > 0.0) continue;
     for (const char* scope : kScopes) {
       for (const char* mode : kModes) {
         const double torch = Ms(FindRun(doc, name, "torch", scope, mode, t));
@@ -154,33 +181,32 @@ std::vector<SpeedBar> EvaluateSpeedBars(const json& doc) {
 namespace {
 
 // The title, provenance, protocol and the modes' legend.
-void AppendHeader(const json& doc, const std::string& preset, std::string* out) {
-  const json& m = doc["machine"];
+void AppendHeader(const SpeedRecord& doc, const std::string& preset, std::string* out) {
+  const SpeedMachineRecord m = doc.machine.value_or(SpeedMachineRecord());
   std::string& md = *out;
+  const std::string coretype = m.openblas_coretype.value_or("");
   md += absl::StrCat(
       "# Inference speed: engines, pruned shapes and the roofline\n\n",
       "Generated from `reports/results/speed_", preset, ".json`, written by `",
-      m.value("command", std::string("?")), "` (preset `", preset,
+      m.command.value_or("?"), "` (preset `", preset,
       "`). Re-render without measuring: `bazel run -c opt //benchmarks:all -- --tasks=speed "
       "--preset=",
       preset, " --render_only`. Do not edit by hand.\n\n");
   absl::StrAppend(
-      &md, "| | |\n|---|---|\n", "| git commit | `", m.value("git_commit", std::string("?")),
-      "` |\n", "| when (UTC) | ", m.value("timestamp_utc", std::string("?")), " |\n",
-      "| machine | ", m.value("cpu_model", std::string("?")), ", ", m.value("logical_cpus", 0),
-      " logical CPUs, L3 ", Fmt(m.value("l3_bytes", 0.0) / (1 << 20), "%.0f"), " MiB, host `",
-      m.value("hostname", std::string("?")), "` |\n", "| BLAS | ",
-      m.value("blas_config", std::string("?")), "; kernel `",
-      m.value("blas_corename", std::string("?")), "`; OPENBLAS_CORETYPE ",
-      m.value("openblas_coretype", std::string()).empty()
-          ? std::string("unset (OpenBLAS picks the kernel for the CPU)")
-          : absl::StrCat("`", m.value("openblas_coretype", std::string()), "`"),
-      " |\n", "| threads | ", absl::StrJoin(m.value("threads", std::vector<int>{}), ", "),
+      &md, "| | |\n|---|---|\n", "| git commit | `", m.git_commit.value_or("?"), "` |\n",
+      "| when (UTC) | ", m.timestamp_utc.value_or("?"), " |\n", "| machine | ",
+      m.cpu_model.value_or("?"), ", ", m.logical_cpus.value_or(0), " logical CPUs, L3 ",
+      Fmt(static_cast<double>(m.l3_bytes.value_or(0)) / (1 << 20), "%.0f"), " MiB, host `",
+      m.hostname.value_or("?"), "` |\n", "| BLAS | ", m.blas_config.value_or("?"), "; kernel `",
+      m.blas_corename.value_or("?"), "`; OPENBLAS_CORETYPE ",
+      coretype.empty() ? std::string("unset (OpenBLAS picks the kernel for the CPU)")
+                       : absl::StrCat("`", coretype, "`"),
+      " |\n", "| threads | ", absl::StrJoin(ThreadCounts(doc), ", "),
       " (OpenMP, shared by OpenBLAS, oneDNN, LibTorch and Eigen) |\n",
-      "| protocol | Google Benchmark, real time, at least ", m.value("min_time", 0.0),
-      " s per benchmark; one iteration = one sequence of ", m.value("steps_per_sequence", 35),
+      "| protocol | Google Benchmark, real time, at least ", m.min_time.value_or(0.0),
+      " s per benchmark; one iteration = one sequence of ", m.steps_per_sequence.value_or(35),
       " tokens per batch element, state carried; random weights and token ids (seed ",
-      m.value("seed", 0), ") |\n\n");
+      m.seed.value_or(0), ") |\n\n");
   absl::StrAppend(&md,
                   "Modes: **b1_seq** = batch 1, 35 tokens per call (the input projection can be "
                   "one GEMM); **b1_token** = batch 1, one token per call (generation, streaming); "
@@ -193,16 +219,15 @@ void AppendHeader(const json& doc, const std::string& preset, std::string* out) 
 }
 
 // The engines and the fastest dense engine of each regime against the default.
-void AppendEngines(const json& doc, const std::string& preset, std::string* out) {
+void AppendEngines(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
   const int t_max = MaxThreads(doc);
-  const std::string def = doc.value("default_engine", "blas");
+  const std::string def = DefaultEngine(doc);
   // Engines.
   absl::StrAppend(&md, "## Engines\n\n| engine | what it is |\n|---|---|\n");
-  for (const json& e : doc.value("engines", json::array())) {
-    absl::StrAppend(&md, "| `", e.value("name", ""), "`",
-                    e.value("name", "") == def ? " (default)" : "", " | ",
-                    e.value("description", ""), " |\n");
+  for (const SpeedEngineRecord& e : Engines(doc)) {
+    absl::StrAppend(&md, "| `", e.name.value_or(""), "`", e.name == def ? " (default)" : "", " | ",
+                    e.description.value_or(""), " |\n");
   }
   // Fastest dense engine per regime (batch 1: b1_seq and b1_token; batch 20): geometric mean of
   // its speedup over torch across dense shapes and both scopes at t_max. The composite default
@@ -212,9 +237,9 @@ void AppendEngines(const json& doc, const std::string& preset, std::string* out)
                   "scopes, ",
                   t_max, " threads:\n\n| regime | ");
   std::vector<std::string> candidates;
-  for (const json& e : doc.value("engines", json::array())) {
-    const std::string name = e.value("name", "");
-    if (!e.value("sparse", false) && name != def) candidates.push_back(name);
+  for (const SpeedEngineRecord& e : Engines(doc)) {
+    const std::string name = e.name.value_or("");
+    if (!e.sparse.value_or(false) && name != def) candidates.push_back(name);
   }
   absl::StrAppend(&md,
                   absl::StrJoin(candidates, " | ",
@@ -224,7 +249,7 @@ void AppendEngines(const json& doc, const std::string& preset, std::string* out)
                   " | fastest | the default uses |\n|---|");
   for (size_t i = 0; i <= candidates.size(); ++i) absl::StrAppend(&md, "---|");
   absl::StrAppend(&md, "---|\n");
-  const json regimes = doc.value("default_engine_regimes", json::object());
+  const SpeedRegimesRecord regimes = doc.default_engine_regimes.value_or(SpeedRegimesRecord());
   bool consistent = true;
   for (const auto& [regime, modes] : std::vector<std::pair<std::string, std::vector<std::string>>>{
            {"batch_1", {"b1_seq", "b1_token"}}, {"batch_20", {"b20"}}}) {
@@ -234,12 +259,13 @@ void AppendEngines(const json& doc, const std::string& preset, std::string* out)
     for (const std::string& e : candidates) {
       double log_sum = 0;
       int n = 0;
-      for (const json& s : doc["shapes"]) {
-        if (s.value("sparsity", 0.0) > 0.0) continue;
+      for (const SpeedShapeRecord& s : Shapes(doc)) {
+        if (s.sparsity.value_or(0.0) > 0.0) continue;
+        const std::string name = s.name.value_or("");
         for (const char* scope : kScopes) {
           for (const std::string& mode : modes) {
-            const double v = Ms(FindRun(doc, s.value("name", ""), "torch", scope, mode, t_max)) /
-                             Ms(FindRun(doc, s.value("name", ""), e, scope, mode, t_max));
+            const double v = Ms(FindRun(doc, name, "torch", scope, mode, t_max)) /
+                             Ms(FindRun(doc, name, e, scope, mode, t_max));
             if (std::isnan(v) || v <= 0) continue;
             log_sum += std::log(v);
             ++n;
@@ -250,7 +276,8 @@ void AppendEngines(const json& doc, const std::string& preset, std::string* out)
       absl::StrAppend(&md, " | ", Fmt(g, "%.2f"), "x");
       if (!std::isnan(g) && g > best) best = g, fastest = e;
     }
-    const std::string uses = regimes.value(regime, std::string());
+    const std::string uses =
+        (regime == "batch_1" ? regimes.batch_1 : regimes.batch_20).value_or(std::string());
     consistent = consistent && (fastest.empty() || uses == fastest);
     absl::StrAppend(&md, " | `", fastest, "` | `", uses, "` |\n");
   }
@@ -263,19 +290,17 @@ void AppendEngines(const json& doc, const std::string& preset, std::string* out)
 }
 
 // The machine's measured limits (triad bandwidths, sgemm peak).
-void AppendMachineLimits(const json& doc, const std::string& preset, std::string* out) {
+void AppendMachineLimits(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
-  const json& m = doc["machine"];
   // Machine limits.
   absl::StrAppend(&md,
                   "## Machine limits\n\n| threads | triad, DRAM (GB/s) | triad, L3 (GB/s) "
                   "| sgemm peak (GFLOP/s) |\n|---|---|---|---|\n");
-  for (int t : m.value("threads", std::vector<int>{})) {
+  for (int64_t t : ThreadCounts(doc)) {
     std::map<std::string, double> v;
-    for (const json& l : doc["limits"]) {
-      if (l.value("threads", 0) != t) continue;
-      v[l.value("kind", "")] =
-          l.contains("gflops") ? l["gflops"].get<double>() : l.value("gbytes_per_s", NAN);
+    for (const SpeedLimitRecord& l : Listed(doc.limits)) {
+      if (l.threads.value_or(0) != t) continue;
+      v[l.kind.value_or("")] = l.gflops ? *l.gflops : l.gbytes_per_s.value_or(NAN);
     }
     auto get = [&](const char* k) { return v.count(k) ? v[k] : NAN; };
     absl::StrAppend(&md, "| ", t, " | ", Fmt(get("triad_dram"), "%.1f"), " | ",
@@ -287,7 +312,7 @@ void AppendMachineLimits(const json& doc, const std::string& preset, std::string
 }
 
 // The bars of the speed issue, measured (never asserted in tests).
-void AppendBars(const json& doc, const std::string& preset, std::string* out) {
+void AppendBars(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
   // Bars.
   absl::StrAppend(&md, "## Bars of the speed issue (measured here, not asserted in tests)\n\n",
@@ -303,10 +328,10 @@ void AppendBars(const json& doc, const std::string& preset, std::string* out) {
 }
 
 // Speedups of the pruned shapes over their dense parents, same engine.
-void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::string* out) {
+void AppendPrunedSpeedups(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
   const int t_max = MaxThreads(doc);
-  const std::string def = doc.value("default_engine", "blas");
+  const std::string def = DefaultEngine(doc);
   // Speedups of pruned shapes over their parents, same engine.
   absl::StrAppend(&md, "## Speedup of each pruned model over its dense parent, same engine\n\n",
                   t_max, " threads; plot: `speed_", preset,
@@ -317,46 +342,47 @@ void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::strin
                   "sizes | engine | lstm b1_seq | lstm "
                   "b1_token | lstm b20 | model b1_seq | model b1_token | model b20 |\n"
                   "|---|---|---|---|---|---|---|---|---|\n");
-  for (const json& s : doc["shapes"]) {
-    if (s.value("parent", "").empty()) continue;
-    const json& c = s["config"];
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    const std::string parent = s.parent.value_or(""), name = s.name.value_or("");
+    if (parent.empty()) continue;
+    const double sparsity = s.sparsity.value_or(0.0);
+    const json c = s.config.value_or(json::object());
     std::string sizes =
-        s.value("sparsity", 0.0) > 0
-            ? absl::StrFormat("%.0f%% sparse LSTM", 100 * s.value("sparsity", 0.0))
+        sparsity > 0
+            ? absl::StrFormat("%.0f%% sparse LSTM", 100 * sparsity)
             : absl::StrCat("E ", c.value("embedding_size", 0), ", H ",
                            absl::StrJoin(c.value("hidden_sizes", std::vector<int64_t>{}), "/"));
-    for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
+    for (const std::string& e : EnginesOf(doc, name)) {
       if (IsSparseEngine(doc, e)) continue;  // compared with the dense parent below
-      absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", e, "`");
+      absl::StrAppend(&md, "| ", name, " | ", sizes, " | `", e, "`");
       for (const char* scope : kScopes) {
         for (const char* mode : kModes) {
           absl::StrAppend(&md, " | ",
-                          SpeedupCell(FindRun(doc, s.value("parent", ""), e, scope, mode, t_max),
-                                      FindRun(doc, s.value("name", ""), e, scope, mode, t_max)));
+                          SpeedupCell(FindRun(doc, parent, e, scope, mode, t_max),
+                                      FindRun(doc, name, e, scope, mode, t_max)));
         }
       }
       absl::StrAppend(&md, " |\n");
     }
-    if (s.value("sparsity", 0.0) > 0) {  // against the default dense engine as well
-      const std::vector<std::string> engines = EnginesOf(doc, s.value("name", ""));
+    if (sparsity > 0) {  // against the default dense engine as well
+      const std::vector<std::string> engines = EnginesOf(doc, name);
       const std::string sparse_engine = engines.empty() ? std::string("csr") : engines[0];
-      absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sizes, " | `", sparse_engine, "` vs `",
-                      def, "` on the parent");
+      absl::StrAppend(&md, "| ", name, " | ", sizes, " | `", sparse_engine, "` vs `", def,
+                      "` on the parent");
       for (const char* scope : kScopes) {
         for (const char* mode : kModes) {
-          absl::StrAppend(
-              &md, " | ",
-              SpeedupCell(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max),
-                          FindRun(doc, s.value("name", ""), sparse_engine, scope, mode, t_max)));
+          absl::StrAppend(&md, " | ",
+                          SpeedupCell(FindRun(doc, parent, def, scope, mode, t_max),
+                                      FindRun(doc, name, sparse_engine, scope, mode, t_max)));
         }
       }
       absl::StrAppend(&md, " |\n");
     }
   }
-  for (const json& s : doc["shapes"]) {
-    if (!s.value("also", json::array()).empty()) {
-      absl::StrAppend(&md, "\n", s.value("name", ""), " has the sizes of: ",
-                      absl::StrJoin(s["also"].get<std::vector<std::string>>(), ", "), ".");
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    if (s.also && !s.also->empty()) {
+      absl::StrAppend(&md, "\n", s.name.value_or(""),
+                      " has the sizes of: ", absl::StrJoin(*s.also, ", "), ".");
     }
   }
   absl::StrAppend(&md, "\n\nPublished figures (not ours; other machines and code):\n\n");
@@ -367,26 +393,26 @@ void AppendPrunedSpeedups(const json& doc, const std::string& preset, std::strin
 }
 
 // Every measurement, one table per thread count.
-void AppendEveryMeasurement(const json& doc, const std::string& preset, std::string* out) {
+void AppendEveryMeasurement(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
-  const json& m = doc["machine"];
-  // Every measurement.
-  for (int t : m.value("threads", std::vector<int>{})) {
+  for (int64_t t64 : ThreadCounts(doc)) {
+    const int t = static_cast<int>(t64);
     absl::StrAppend(&md, "\n## Every measurement, ", t, " thread", t == 1 ? "" : "s",
                     "\n\nms per token: the median of the repetitions, ± half their "
                     "interquartile range where recorded (ratio to the roofline bound).\n\n| shape "
                     "| engine | lstm "
                     "b1_seq | lstm b1_token | lstm b20 | model b1_seq | model b1_token | model "
                     "b20 |\n|---|---|---|---|---|---|---|---|\n");
-    for (const json& s : doc["shapes"]) {
-      for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
-        absl::StrAppend(&md, "| ", s.value("name", ""), " | `", e, "`");
+    for (const SpeedShapeRecord& s : Shapes(doc)) {
+      const std::string name = s.name.value_or("");
+      for (const std::string& e : EnginesOf(doc, name)) {
+        absl::StrAppend(&md, "| ", name, " | `", e, "`");
         for (const char* scope : kScopes) {
           for (const char* mode : kModes) {
-            const json* r = FindRun(doc, s.value("name", ""), e, scope, mode, t);
+            const SpeedRunRecord* r = FindRun(doc, name, e, scope, mode, t);
             absl::StrAppend(&md, " | ", Fmt(Ms(r), "%.4g"), SpreadText(r));
-            if (r != nullptr && r->contains("ratio_to_bound")) {
-              absl::StrAppend(&md, " (", Fmt((*r)["ratio_to_bound"].get<double>(), "%.2f"), "x)");
+            if (r != nullptr && r->ratio_to_bound) {
+              absl::StrAppend(&md, " (", Fmt(*r->ratio_to_bound, "%.2f"), "x)");
             }
           }
         }
@@ -397,7 +423,7 @@ void AppendEveryMeasurement(const json& doc, const std::string& preset, std::str
 }
 
 // The roofline bounds at the largest thread count.
-void AppendRoofline(const json& doc, const std::string& preset, std::string* out) {
+void AppendRoofline(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
   const int t_max = MaxThreads(doc);
   // Roofline bounds.
@@ -410,26 +436,26 @@ void AppendRoofline(const json& doc, const std::string& preset, std::string* out
                   "| shape | engine kind | scope | level | MFLOP/token | KB/token b1_seq | "
                   "KB/token b1_token | KB/token b20 | bound ms b1_seq | bound ms b1_token | bound "
                   "ms b20 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (const json& s : doc["shapes"]) {
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    const std::string name = s.name.value_or("");
     std::set<bool> kinds;
-    for (const std::string& e : EnginesOf(doc, s.value("name", ""))) {
+    for (const std::string& e : EnginesOf(doc, name)) {
       const bool sparse = IsSparseEngine(doc, e);
       if (!kinds.insert(sparse).second) continue;
       for (const char* scope : kScopes) {
-        const json* rs[3];
-        for (int i = 0; i < 3; ++i)
-          rs[i] = FindRun(doc, s.value("name", ""), e, scope, kModes[i], t_max);
+        const SpeedRunRecord* rs[3];
+        for (int i = 0; i < 3; ++i) rs[i] = FindRun(doc, name, e, scope, kModes[i], t_max);
         if (rs[1] == nullptr) continue;
-        absl::StrAppend(&md, "| ", s.value("name", ""), " | ", sparse ? "CSR" : "dense", " | ",
-                        scope, " | ", rs[1]->value("level", ""), " | ",
-                        Fmt(rs[1]->value("flops_per_token", NAN) / 1e6, "%.3g"));
+        absl::StrAppend(&md, "| ", name, " | ", sparse ? "CSR" : "dense", " | ", scope, " | ",
+                        rs[1]->level.value_or(""), " | ",
+                        Fmt(rs[1]->flops_per_token.value_or(NAN) / 1e6, "%.3g"));
         for (int i = 0; i < 3; ++i) {
           absl::StrAppend(&md, " | ",
-                          Fmt(rs[i] ? rs[i]->value("bytes_per_token", NAN) / 1e3 : NAN, "%.4g"));
+                          Fmt(rs[i] ? rs[i]->bytes_per_token.value_or(NAN) / 1e3 : NAN, "%.4g"));
         }
         for (int i = 0; i < 3; ++i) {
           absl::StrAppend(&md, " | ",
-                          Fmt(rs[i] ? rs[i]->value("bound_ms_per_token", NAN) : NAN, "%.3g"));
+                          Fmt(rs[i] ? rs[i]->bound_ms_per_token.value_or(NAN) : NAN, "%.3g"));
         }
         absl::StrAppend(&md, " |\n");
       }
@@ -438,22 +464,22 @@ void AppendRoofline(const json& doc, const std::string& preset, std::string* out
 }
 
 // The shapes measured and the document's notes.
-void AppendShapesAndNotes(const json& doc, const std::string& preset, std::string* out) {
+void AppendShapesAndNotes(const SpeedRecord& doc, const std::string& preset, std::string* out) {
   std::string& md = *out;
   absl::StrAppend(&md, "\n## Shapes\n\n| shape | source | parameters (config) |\n|---|---|---|\n");
-  for (const json& s : doc["shapes"]) {
-    absl::StrAppend(&md, "| ", s.value("name", ""), " | ", s.value("source", ""), " | `",
-                    s["config"].dump(), "` |\n");
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    absl::StrAppend(&md, "| ", s.name.value_or(""), " | ", s.source.value_or(""), " | `",
+                    s.config ? s.config->dump() : std::string("null"), "` |\n");
   }
-  if (!doc.value("notes", json::array()).empty()) {
+  if (!Listed(doc.notes).empty()) {
     absl::StrAppend(&md, "\n## Notes\n\n");
-    for (const json& n : doc["notes"]) absl::StrAppend(&md, "- ", n.get<std::string>(), "\n");
+    for (const std::string& n : *doc.notes) absl::StrAppend(&md, "- ", n, "\n");
   }
 }
 
 }  // namespace
 
-std::string RenderSpeedReport(const json& doc, const std::string& preset) {
+std::string RenderSpeedReport(const SpeedRecord& doc, const std::string& preset) {
   std::string md;
   AppendHeader(doc, preset, &md);
   AppendEngines(doc, preset, &md);
@@ -466,32 +492,31 @@ std::string RenderSpeedReport(const json& doc, const std::string& preset) {
   return md;
 }
 
-absl::Status WriteSpeedReportFiles(const json& doc, const std::string& preset,
+absl::Status WriteSpeedReportFiles(const SpeedRecord& doc, const std::string& preset,
                                    const std::string& reports_dir) {
   RETURN_IF_ERROR(MakeDirs(reports_dir + "/results"));
   RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(reports_dir, "/results/speed_", preset, ".json"),
-                                      doc.dump(1) + "\n"));
+                                      doc.ToJson().dump(1) + "\n"));
   // Plot: clusters = pruned shapes, series = scope x mode, default engine (CSR engine for sparse
   // shapes), at the largest thread count.
   const int t_max = MaxThreads(doc);
-  const std::string def = doc.value("default_engine", "blas");
+  const std::string def = DefaultEngine(doc);
   std::string data;
   int rows = 0;
-  for (const json& s : doc["shapes"]) {
-    if (s.value("parent", "").empty()) continue;
-    std::vector<std::string> engines = EnginesOf(doc, s.value("name", ""));
-    const bool sparse = s.value("sparsity", 0.0) > 0.0;
+  for (const SpeedShapeRecord& s : Shapes(doc)) {
+    const std::string parent = s.parent.value_or(""), name = s.name.value_or("");
+    if (parent.empty()) continue;
+    std::vector<std::string> engines = EnginesOf(doc, name);
+    const bool sparse = s.sparsity.value_or(0.0) > 0.0;
     const std::string engine = sparse && !engines.empty() ? engines[0] : def;
     // A data-block string: a '"' or a line break in a shape name would end it.
-    absl::StrAppend(&data, "\"",
-                    absl::StrReplaceAll(s.value("name", ""), {{"\"", "'"}, {"\n", " "}}), "\"");
+    absl::StrAppend(&data, "\"", absl::StrReplaceAll(name, {{"\"", "'"}, {"\n", " "}}), "\"");
     for (const char* scope : kScopes) {
       for (const char* mode : kModes) {
         // Sparse shapes: the CSR engine against the default dense engine on the parent.
-        const double v = sparse
-                             ? Ms(FindRun(doc, s.value("parent", ""), def, scope, mode, t_max)) /
-                                   Ms(FindRun(doc, s.value("name", ""), engine, scope, mode, t_max))
-                             : SpeedupOverParent(doc, s, engine, scope, mode, t_max);
+        const double v = sparse ? Ms(FindRun(doc, parent, def, scope, mode, t_max)) /
+                                      Ms(FindRun(doc, name, engine, scope, mode, t_max))
+                                : SpeedupOverParent(doc, s, engine, scope, mode, t_max);
         absl::StrAppend(&data, " ", std::isnan(v) ? std::string("NaN") : absl::StrCat(v));
       }
     }
@@ -531,13 +556,15 @@ absl::Status RerenderSpeedReport(const std::string& preset, const std::string& r
     return absl::NotFoundError(absl::StrCat(path, " not found: run the speed task first"));
   }
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("runs") || !doc.contains("shapes") ||
-      !doc.contains("machine") || !doc.contains("limits")) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<SpeedRecord> doc = SpeedRecord::FromJson(j);
+  if (!doc.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", doc.status().message()));
+  if (!doc->runs || !doc->shapes || !doc->machine || !doc->limits) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a speed results document (needs machine, limits, shapes, runs)"));
   }
-  return WriteSpeedReportFiles(doc, preset, reports_dir);
+  return WriteSpeedReportFiles(*doc, preset, reports_dir);
 }
 
 }  // namespace rnnprune

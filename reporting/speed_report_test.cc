@@ -64,8 +64,15 @@ json Doc() {
           {"default_engine", "blas"}};
 }
 
+// The typed document of a JSON one (as a results file holds it).
+SpeedRecord Typed(const json& j) {
+  absl::StatusOr<SpeedRecord> r = SpeedRecord::FromJson(j);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : SpeedRecord();
+}
+
 TEST(SpeedReport, EvaluatesTheBarsOnMeasuredNumbers) {
-  std::vector<SpeedBar> bars = EvaluateSpeedBars(Doc());
+  std::vector<SpeedBar> bars = EvaluateSpeedBars(Typed(Doc()));
   int roofline_large = 0, cache = 0, b1 = 0, b20 = 0;
   for (const SpeedBar& b : bars) {
     if (b.bar.find("1.3x") != std::string::npos) {
@@ -91,7 +98,7 @@ TEST(SpeedReport, EvaluatesTheBarsOnMeasuredNumbers) {
 }
 
 TEST(SpeedReport, RendersProvenancePublishedFiguresAndSpeedups) {
-  const std::string md = RenderSpeedReport(Doc(), "default");
+  const std::string md = RenderSpeedReport(Typed(Doc()), "default");
   EXPECT_NE(md.find("OPENBLAS_CORETYPE `Haswell`"), std::string::npos);
   EXPECT_NE(md.find("bazel run -c opt //benchmarks:all"), std::string::npos);
   EXPECT_NE(md.find("10.59x"), std::string::npos);      // published ISS, labelled
@@ -110,7 +117,7 @@ TEST(SpeedReport, ShowsTheSpreadOfEveryMeasurementWhereRecorded) {
     r["ms_per_token_iqr"] = {0.9 * ms, 1.1 * ms};
     r["repetitions"] = 5;
   }
-  const std::string md = RenderSpeedReport(doc, "default");
+  const std::string md = RenderSpeedReport(Typed(doc), "default");
   // pruned vs zaremba_large, blas, lstm b1_seq: 4.0 / 0.4 = 10x; [3.6 / 0.44, 4.4 / 0.36].
   EXPECT_NE(md.find("| pruned | E 1500, H 373/315 | `blas` | 10.00x [8.18, 12.22]"),
             std::string::npos)
@@ -125,6 +132,14 @@ TEST(SpeedReport, RerenderNeedsAValidResultsFile) {
   ASSERT_TRUE(MakeDirs(dir + "/results").ok());
   ASSERT_TRUE(WriteFileAtomically(dir + "/results/speed_default.json", "{\"runs\": [").ok());
   EXPECT_EQ(RerenderSpeedReport("default", dir).code(), absl::StatusCode::kInvalidArgument);
+  json wrong = Doc();
+  wrong["runs"][0]["ms_per_token"] = "fast";
+  ASSERT_TRUE(WriteFileAtomically(dir + "/results/speed_default.json", wrong.dump()).ok());
+  const absl::Status refused = RerenderSpeedReport("default", dir);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("in \"runs[0]\": field \"ms_per_token\" is \"fast\""),
+            std::string::npos)
+      << refused;
   ASSERT_TRUE(WriteFileAtomically(dir + "/results/speed_default.json", Doc().dump()).ok());
   ASSERT_TRUE(RerenderSpeedReport("default", dir).ok());
   EXPECT_TRUE(PathExists(dir + "/speed.md"));

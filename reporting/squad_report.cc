@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
+#include "common/status_macros.h"
 #include "reporting/format.h"
 #include "reporting/published.h"
 
@@ -20,24 +21,23 @@ namespace {
 using json = nlohmann::json;
 
 // "d 100, word 100, char 100 (width 5), highway 2, modelling 2, dropout 0.2".
-std::string Sizes(const json& run) {
-  if (!run.contains("config") || !run["config"].is_object()) return "?";
-  const json& c = run["config"];
+std::string Sizes(const SquadRecord& run) {
+  if (!run.config || !run.config->is_object()) return "?";
+  const json& c = *run.config;
   return absl::StrCat("d ", FieldText(c, "hidden_size"), ", word ", FieldText(c, "word_dim"),
                       ", char ", FieldText(c, "char_channels"), " (width ",
                       FieldText(c, "char_kernel_width"), "), dropout ", FieldText(c, "dropout"));
 }
 
-std::string Schedule(const json& run) {
-  std::string epochs = FieldText(run, "epochs");
-  if (run.value("max_steps_per_epoch", 0) > 0) {
-    epochs = absl::StrCat(epochs, " x ", FieldCount(run, "max_steps_per_epoch"), " steps");
+std::string Schedule(const SquadRecord& run) {
+  std::string epochs = TextCell(run.epochs);
+  if (run.max_steps_per_epoch.value_or(0) > 0) {
+    epochs = absl::StrCat(epochs, " x ", CountCell(run.max_steps_per_epoch), " steps");
   } else {
     epochs = absl::StrCat(epochs, " epochs");
   }
-  return absl::StrCat(epochs, ", batch ", FieldText(run, "batch_size"), ", ",
-                      FieldText(run, "optimizer"), " lr ", FieldText(run, "learning_rate"),
-                      ", EMA ", FieldText(run, "ema_decay"));
+  return absl::StrCat(epochs, ", batch ", TextCell(run.batch_size), ", ", TextCell(run.optimizer),
+                      " lr ", TextCell(run.learning_rate), ", EMA ", TextCell(run.ema_decay));
 }
 
 std::string ProtocolTitle(const std::string& protocol) {
@@ -52,15 +52,80 @@ std::string ProtocolTitle(const std::string& protocol) {
   return absl::StrCat("Protocol `", protocol, "`");
 }
 
+// "; the first: a; b" style list of the malformed questions a record names, "" when none.
+std::string SkippedExamples(const SquadRecord& r) {
+  if (!r.skipped_question_examples) return "";
+  std::vector<std::string> named;
+  for (const std::string& e : *r.skipped_question_examples) named.push_back(MarkdownCellText(e));
+  return absl::StrCat(" (the first: ", absl::StrJoin(named, "; "), ")");
+}
+
+std::string EpochLosses(const SquadRecord& r) {
+  if (!r.epoch_loss) return "?";
+  std::vector<std::string> parts;
+  for (double l : *r.epoch_loss) parts.push_back(absl::StrFormat("%.3f", l));
+  return absl::StrJoin(parts, ", ");
+}
+
+// The provenance rows of a run's detail table.
+void RenderProvenanceRows(const SquadRecord& r, std::string* md) {
+  const RecordProvenance& p = r.provenance;
+  absl::StrAppend(md, "| command | `", TextCell(p.command), "` |\n");
+  absl::StrAppend(md, "| git commit | `", TextCell(p.git_commit), "` |\n");
+  absl::StrAppend(md, "| when (UTC) | ", TextCell(p.timestamp_utc), " |\n");
+  absl::StrAppend(md, "| machine | ", TextCell(p.cpu_model), ", ", TextCell(p.logical_cpus),
+                  " logical CPUs; ", TextCell(p.threads), " threads; host `", TextCell(p.hostname),
+                  "` |\n");
+  absl::StrAppend(md, "| seed | ", TextCell(p.seed), " |\n");
+}
+
+// One run's detail table: provenance, data, model, schedule, training and evaluation.
+void RenderRunDetail(const SquadRecord& r, std::string* md) {
+  absl::StrAppend(md, "### ", TextCell(r.preset), " (protocol `", TextCell(r.protocol), "`)\n\n");
+  absl::StrAppend(md, "| | |\n|---|---|\n");
+  RenderProvenanceRows(r, md);
+  absl::StrAppend(md, "| training data | ", TextCell(r.train_source), ": ",
+                  CountCell(r.train_articles), " articles, ", CountCell(r.train_questions),
+                  " questions |\n");
+  absl::StrAppend(
+      md, "| evaluation data | ", TextCell(r.eval_source), ": ", CountCell(r.eval_articles),
+      " articles, ", CountCell(r.eval_questions_total), " questions",
+      r.eval_titles ? absl::StrCat(" (", MarkdownCellText(absl::StrJoin(*r.eval_titles, ", ")), ")")
+                    : std::string(),
+      " |\n");
+  absl::StrAppend(md, "| questions skipped as malformed | ", CountCell(r.skipped_questions),
+                  SkippedExamples(r), " |\n");
+  absl::StrAppend(md, "| vocabularies | ", CountCell(r.word_vocab), " words, ",
+                  CountCell(r.char_vocab), " characters (from the training data) |\n");
+  absl::StrAppend(md, "| word embeddings | ", TextCell(r.embedding), " |\n");
+  absl::StrAppend(md, "| model | ", Sizes(r), "; ", CountCell(r.parameters), " parameters (",
+                  CountCell(r.trainable_parameters), " trained); config `",
+                  r.config ? r.config->dump() : std::string("?"), "` |\n");
+  absl::StrAppend(md, "| schedule | ", Schedule(r), "; ", CountCell(r.steps), " steps |\n");
+  absl::StrAppend(md, "| training loss per epoch (nats, CE start + CE end) | ", EpochLosses(r),
+                  " |\n");
+  absl::StrAppend(md, "| training time | ", DurationCell(r.train_seconds), " (",
+                  NumberCell(r.train_questions_per_s, "%.1f"), " questions/s) |\n");
+  absl::StrAppend(
+      md, "| evaluation | ", DurationCell(r.eval_seconds), " (",
+      NumberCell(r.eval_questions_per_s, "%.1f"), " questions/s, batch ",
+      TextCell(r.eval_batch_size), "); span length cap ",
+      r.max_answer_tokens.value_or(0) > 0 ? TextCell(r.max_answer_tokens) : std::string("none"),
+      " |\n");
+  absl::StrAppend(md, "| predictions | `", TextCell(r.predictions_path), "` |\n");
+  if (r.budget) absl::StrAppend(md, "| preset note | ", TextCell(r.budget), " |\n");
+  *md += "\n";
+}
+
 }  // namespace
 
-std::string RenderSquadReport(const std::vector<json>& runs_in) {
-  std::vector<json> runs = runs_in;
-  std::stable_sort(runs.begin(), runs.end(), [](const json& a, const json& b) {
-    return PresetRank(a.value("preset", "")) < PresetRank(b.value("preset", ""));
+std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
+  std::vector<SquadRecord> runs = runs_in;
+  std::stable_sort(runs.begin(), runs.end(), [](const SquadRecord& a, const SquadRecord& b) {
+    return PresetRank(a.preset.value_or("")) < PresetRank(b.preset.value_or(""));
   });
-  std::map<std::string, std::vector<const json*>> by_protocol;
-  for (const json& r : runs) by_protocol[r.value("protocol", std::string("?"))].push_back(&r);
+  std::map<std::string, std::vector<const SquadRecord*>> by_protocol;
+  for (const SquadRecord& r : runs) by_protocol[r.protocol.value_or("?")].push_back(&r);
 
   std::string md =
       "# SQuAD v1.1 with BiDAF\n\n"
@@ -79,86 +144,26 @@ std::string RenderSquadReport(const std::vector<json>& runs_in) {
                     "BiDAF sizes | schedule | steps | training time | training (questions/s) | "
                     "evaluation (questions/s) | threads | commit |\n"
                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (const json* r : list) {
-      std::string evaluated = FieldCount(*r, "eval_questions");
-      if (r->value("eval_questions", 0) < r->value("eval_questions_total", 0)) {
-        evaluated = absl::StrCat(evaluated, " of ", FieldCount(*r, "eval_questions_total"),
+    for (const SquadRecord* r : list) {
+      std::string evaluated = CountCell(r->eval_questions);
+      if (r->eval_questions.value_or(0) < r->eval_questions_total.value_or(0)) {
+        evaluated = absl::StrCat(evaluated, " of ", CountCell(r->eval_questions_total),
                                  " (the first, in file order)");
       }
-      absl::StrAppend(&md, "| ", FieldText(*r, "preset"), " | ", FieldNumber(*r, "exact_match"),
-                      " | ", FieldNumber(*r, "f1"), " | ", evaluated, " | ",
-                      FieldCount(*r, "train_questions"), " | ", Sizes(*r), " | ", Schedule(*r),
-                      " | ", FieldCount(*r, "steps"), " | ", FieldDuration(*r, "train_seconds"),
-                      " | ", FieldNumber(*r, "train_questions_per_s", "%.1f"), " | ",
-                      FieldNumber(*r, "eval_questions_per_s", "%.1f"), " | ",
-                      FieldText(*r, "threads"), " | `", FieldText(*r, "git_commit").substr(0, 12),
-                      "` |\n");
+      absl::StrAppend(&md, "| ", TextCell(r->preset), " | ", NumberCell(r->exact_match), " | ",
+                      NumberCell(r->f1), " | ", evaluated, " | ", CountCell(r->train_questions),
+                      " | ", Sizes(*r), " | ", Schedule(*r), " | ", CountCell(r->steps), " | ",
+                      DurationCell(r->train_seconds), " | ",
+                      NumberCell(r->train_questions_per_s, "%.1f"), " | ",
+                      NumberCell(r->eval_questions_per_s, "%.1f"), " | ",
+                      TextCell(r->provenance.threads), " | `",
+                      TextCell(r->provenance.git_commit).substr(0, 12), "` |\n");
     }
     md += "\n";
   }
 
   md += "## Runs in detail\n\n";
-  for (const json& r : runs) {
-    absl::StrAppend(&md, "### ", FieldText(r, "preset"), " (protocol `", FieldText(r, "protocol"),
-                    "`)\n\n");
-    absl::StrAppend(&md, "| | |\n|---|---|\n");
-    absl::StrAppend(&md, "| command | `", FieldText(r, "command"), "` |\n");
-    absl::StrAppend(&md, "| git commit | `", FieldText(r, "git_commit"), "` |\n");
-    absl::StrAppend(&md, "| when (UTC) | ", FieldText(r, "timestamp_utc"), " |\n");
-    absl::StrAppend(&md, "| machine | ", FieldText(r, "cpu_model"), ", ",
-                    FieldText(r, "logical_cpus"), " logical CPUs; ", FieldText(r, "threads"),
-                    " threads; host `", FieldText(r, "hostname"), "` |\n");
-    absl::StrAppend(&md, "| seed | ", FieldText(r, "seed"), " |\n");
-    absl::StrAppend(&md, "| training data | ", FieldText(r, "train_source"), ": ",
-                    FieldCount(r, "train_articles"), " articles, ",
-                    FieldCount(r, "train_questions"), " questions |\n");
-    absl::StrAppend(
-        &md, "| evaluation data | ", FieldText(r, "eval_source"), ": ",
-        FieldCount(r, "eval_articles"), " articles, ", FieldCount(r, "eval_questions_total"),
-        " questions",
-        r.contains("eval_titles")
-            ? absl::StrCat(
-                  " (", absl::StrJoin(r["eval_titles"].get<std::vector<std::string>>(), ", "), ")")
-            : std::string(),
-        " |\n");
-    std::string examples;
-    if (r.contains("skipped_question_examples") && r["skipped_question_examples"].is_array()) {
-      std::vector<std::string> named;
-      for (const json& e : r["skipped_question_examples"]) {
-        named.push_back(MarkdownCellText(e.is_string() ? e.get<std::string>() : e.dump()));
-      }
-      examples = absl::StrCat(" (the first: ", absl::StrJoin(named, "; "), ")");
-    }
-    absl::StrAppend(&md, "| questions skipped as malformed | ", FieldCount(r, "skipped_questions"),
-                    examples, " |\n");
-    absl::StrAppend(&md, "| vocabularies | ", FieldCount(r, "word_vocab"), " words, ",
-                    FieldCount(r, "char_vocab"), " characters (from the training data) |\n");
-    absl::StrAppend(&md, "| word embeddings | ", FieldText(r, "embedding"), " |\n");
-    absl::StrAppend(&md, "| model | ", Sizes(r), "; ", FieldCount(r, "parameters"), " parameters (",
-                    FieldCount(r, "trainable_parameters"), " trained); config `",
-                    r.contains("config") ? r["config"].dump() : std::string("?"), "` |\n");
-    absl::StrAppend(&md, "| schedule | ", Schedule(r), "; ", FieldCount(r, "steps"), " steps |\n");
-    std::string losses = "?";
-    if (r.contains("epoch_loss") && r["epoch_loss"].is_array()) {
-      std::vector<std::string> parts;
-      for (const json& l : r["epoch_loss"])
-        parts.push_back(absl::StrFormat("%.3f", l.get<double>()));
-      losses = absl::StrJoin(parts, ", ");
-    }
-    absl::StrAppend(&md, "| training loss per epoch (nats, CE start + CE end) | ", losses, " |\n");
-    absl::StrAppend(&md, "| training time | ", FieldDuration(r, "train_seconds"), " (",
-                    FieldNumber(r, "train_questions_per_s", "%.1f"), " questions/s) |\n");
-    absl::StrAppend(&md, "| evaluation | ", FieldDuration(r, "eval_seconds"), " (",
-                    FieldNumber(r, "eval_questions_per_s", "%.1f"), " questions/s, batch ",
-                    FieldText(r, "eval_batch_size"), "); span length cap ",
-                    r.value("max_answer_tokens", 0) > 0 ? FieldText(r, "max_answer_tokens")
-                                                        : std::string("none"),
-                    " |\n");
-    absl::StrAppend(&md, "| predictions | `", FieldText(r, "predictions_path"), "` |\n");
-    if (r.contains("budget"))
-      absl::StrAppend(&md, "| preset note | ", FieldText(r, "budget"), " |\n");
-    md += "\n";
-  }
+  for (const SquadRecord& r : runs) RenderRunDetail(r, &md);
 
   absl::StrAppend(
       &md,
@@ -189,15 +194,10 @@ absl::Status RenderSquadReportFiles(const std::string& reports_dir) {
   if (files.empty()) {
     return absl::NotFoundError(absl::StrCat("no SQuAD results (", dir, "/squad_*.json)"));
   }
-  std::vector<json> runs;
+  std::vector<SquadRecord> runs;
   for (const std::string& f : files) {
-    absl::StatusOr<std::string> text = ReadFile(f);
-    if (!text.ok()) return text.status();
-    json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(f, ": not a JSON object"));
-    }
-    runs.push_back(std::move(j));
+    ASSIGN_OR_RETURN(SquadRecord r, ReadSquadRecord(f));
+    runs.push_back(std::move(r));
   }
   return WriteFileAtomically(reports_dir + "/squad.md", RenderSquadReport(runs));
 }

@@ -8,21 +8,22 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "nlohmann/json.hpp"
+#include "reporting/squad_record.h"
 
 namespace rnnprune {
 
-// Markdown for `runs` (records of task "squad"): one table per protocol (local runs and
+// Markdown for `runs` (records of the squad task): one table per protocol (local runs and
 // official runs are never mixed in one table), with exact match and F1 (percent), BiDAF's
 // sizes, the schedule, training time, training and evaluation speed (questions/s); then each
 // run's provenance (command, commit, machine, threads, seed, data, embedding initialisation,
 // per-epoch loss), and BiDAF's published dev figures in a separate, labelled table. Missing
 // fields show "?".
-std::string RenderSquadReport(const std::vector<nlohmann::json>& runs);
+std::string RenderSquadReport(const std::vector<SquadRecord>& runs);
 
 // Reads every <reports_dir>/results/squad_*.json (one record each) and writes
 // <reports_dir>/squad.md atomically. Errors: NotFound when there is no result file; a file that
-// is unreadable or not a JSON object (naming it); an unwritable report.
+// is unreadable, not a JSON object or holds a field of the wrong type (naming the file and the
+// field: reporting/squad_record.h); an unwritable report.
 absl::Status RenderSquadReportFiles(const std::string& reports_dir);
 
 }  // namespace rnnprune

@@ -43,9 +43,16 @@ json SquadRun(const std::string& preset, const std::string& protocol, double em,
           {"command", "bazel run -c opt //benchmarks:all"}};
 }
 
+// The typed record of a JSON one (as a results file holds it).
+SquadRecord Typed(const json& j) {
+  absl::StatusOr<SquadRecord> r = SquadRecord::FromJson(j);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : SquadRecord();
+}
+
 TEST(SquadReport, SeparatesProtocolsAndLabelsPublishedFigures) {
-  const std::string md = RenderSquadReport(
-      {SquadRun("default", "local", 12.345, 20.5), SquadRun("paper", "official", 60.0, 70.0)});
+  const std::string md = RenderSquadReport({Typed(SquadRun("default", "local", 12.345, 20.5)),
+                                            Typed(SquadRun("paper", "official", 60.0, 70.0))});
   const size_t local = md.find("## Protocol `local`");
   const size_t official = md.find("## Protocol `official`");
   ASSERT_NE(local, std::string::npos) << md;
@@ -70,7 +77,7 @@ TEST(SquadReport, MissingFieldsShowAQuestionMarkAndPartialEvaluationIsSaid) {
   json r = SquadRun("smoke", "local", 1.0, 2.0);
   r.erase("f1");
   r["eval_questions"] = 200;
-  const std::string md = RenderSquadReport({r});
+  const std::string md = RenderSquadReport({Typed(r)});
   EXPECT_NE(md.find("| smoke | 1.00 | ? | 200 of 1,975 (the first, in file order) |"),
             std::string::npos)
       << md;
