@@ -109,32 +109,18 @@ std::string CorpusSha256(const PtbCorpus& corpus) {
   return Sha256Hex(bytes);
 }
 
-// What a re-used record needs on this machine: a dense parent its checkpoint (the method runs
-// fine-tune it); a method run nothing (its exported model is an output that nothing reads back, so
-// a results file carried to another machine, or kept after its output folder was lost, still
-// spares the run).
-enum class ReuseNeeds { kCheckpointFile, kRecordOnly };
-
-// A finished run of `previous` with this hash, marked as re-used, when what it `needs` is here (a
-// collapsed run has no checkpoint to need); nullopt otherwise. A method run re-used without its
-// exported model is marked `checkpoint_absent`.
-std::optional<json> Reusable(const PreviousRuns& previous, const std::string& hash,
-                             ReuseNeeds needs) {
+// A finished run of `previous` with this hash whose checkpoint still exists (or that collapsed
+// and has none), marked as re-used; nullopt otherwise.
+std::optional<json> Reusable(const PreviousRuns& previous, const std::string& hash) {
   auto it = previous.find(hash);
   if (it == previous.end()) return std::nullopt;
   const json& r = it->second;
-  const bool has_file = r.contains("checkpoint") && r["checkpoint"].is_string() &&
-                        FileExists(r["checkpoint"].get<std::string>());
-  if (!r.contains("collapsed") && !has_file && needs == ReuseNeeds::kCheckpointFile) {
+  if (!r.contains("collapsed") && (!r.contains("checkpoint") || !r["checkpoint"].is_string() ||
+                                   !FileExists(r["checkpoint"].get<std::string>()))) {
     return std::nullopt;
   }
   json reused = r;
   reused["reused"] = true;
-  if (r.contains("checkpoint") && !has_file) {
-    reused["checkpoint_absent"] = true;
-  } else {
-    reused.erase("checkpoint_absent");
-  }
   return reused;
 }
 
@@ -327,7 +313,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const TaskContext& ctx, const std::string& 
   const ZarembaConfig& cfg = run.config;
   run.config_hash = DenseConfigHash(o, preset, cfg, corpus_sha256);
   const std::string& hash = run.config_hash;
-  if (std::optional<json> reused = Reusable(previous, hash, ReuseNeeds::kCheckpointFile)) {
+  if (std::optional<json> reused = Reusable(previous, hash)) {
     o.log(absl::StrFormat(
         "[ptb/%s] dense %s: re-using the finished run of %s (config hash %s; "
         "--force recomputes)",
@@ -731,14 +717,11 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
   ASSIGN_OR_RETURN(MethodRunPlan plan,
                    PlanMethodRun(ctx, dense, name, method_info, setting, corpus));
   const std::string& tag = plan.tag;
-  if (std::optional<json> reused = Reusable(previous, plan.hash, ReuseNeeds::kRecordOnly)) {
+  if (std::optional<json> reused = Reusable(previous, plan.hash)) {
     o.log(
         absl::StrFormat("[ptb/%s] re-using the finished run of %s (config hash %s; --force "
-                        "recomputes)%s",
-                        tag, (*reused)["timestamp_utc"].dump(), plan.hash.substr(0, 12),
-                        reused->value("checkpoint_absent", false)
-                            ? "; its exported model is not in this output folder"
-                            : ""));
+                        "recomputes)",
+                        tag, (*reused)["timestamp_utc"].dump(), plan.hash.substr(0, 12)));
     return *reused;
   }
   const std::string base =

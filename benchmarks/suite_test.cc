@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -397,22 +396,6 @@ TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {
   EXPECT_EQ((*third)[1]["reused"], true);
   EXPECT_FALSE((*third)[2].contains("reused"));
   EXPECT_EQ((*third)[2]["test_perplexity"], (*first)[2]["test_perplexity"]);  // 1 thread
-
-  // The output folder lost (another machine, a new sitting) while the results file is kept: the
-  // dense parent, whose checkpoint the method runs need, is trained again, to the same numbers
-  // (1 thread); the method runs are re-used from their records, their exports marked absent.
-  std::filesystem::remove_all(o.output_dir);
-  auto fourth = RunSuite(o);
-  ASSERT_TRUE(fourth.ok()) << fourth.status();
-  ASSERT_EQ(fourth->size(), 3u);
-  EXPECT_FALSE((*fourth)[0].contains("reused"));
-  EXPECT_EQ((*fourth)[0]["test_perplexity"], (*first)[0]["test_perplexity"]);
-  for (size_t k = 1; k < 3; ++k) {
-    EXPECT_EQ((*fourth)[k]["reused"], true) << k;
-    EXPECT_EQ((*fourth)[k]["checkpoint_absent"], true) << k;
-    EXPECT_EQ((*fourth)[k]["test_perplexity"], (*third)[k]["test_perplexity"]) << k;
-  }
-  EXPECT_FALSE((*third)[1].contains("checkpoint_absent"));
 
   // --force recomputes every run, to the same numbers.
   o.force = true;

@@ -410,11 +410,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                       FieldText(r, "parent_checkpoint"), "` for ", FieldText(r, "train_steps"),
                       " steps",
                       r.contains("checkpoint")
-                          ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`",
-                                         r.value("checkpoint_absent", false)
-                                             ? " (by the machine that ran it; re-used from the "
-                                               "results file without that file)"
-                                             : "")
+                          ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`")
                           : std::string(),
                       "\n");
       if (r.contains("method_options") && !r["method_options"].empty()) {
