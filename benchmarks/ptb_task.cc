@@ -147,11 +147,13 @@ std::vector<json> MergeResults(const std::vector<json>& current, const std::vect
     identities.insert(RunIdentity(r));
     if (!r.contains("parent_checkpoint")) dense_hashes.insert(r.value("config_hash", ""));
   }
-  // Zaremba configs whose dense model this invocation trained (not re-used).
-  std::set<std::string> retrained;
+  // Zaremba configs, and config hashes, of the dense models this invocation trained (not
+  // re-used).
+  std::set<std::string> retrained, retrained_hashes;
   for (const json& r : current) {
     if (!r.contains("parent_checkpoint") && !r.value("reused", false)) {
       retrained.insert(r.value("config_name", ""));
+      retrained_hashes.insert(r.value("config_hash", ""));
     }
   }
   std::vector<const json*> kept;
@@ -162,10 +164,14 @@ std::vector<json> MergeResults(const std::vector<json>& current, const std::vect
   }
   for (const json* r : kept) {
     if (r->contains("parent_checkpoint")) {
-      // A method run whose dense parent was re-trained differently is stale. Records written
-      // before parent hashes were recorded are stale once their config's parent is re-trained.
+      // A method run whose dense parent was re-trained differently is stale, and so is one
+      // whose parent this invocation trained again under the same hash (its checkpoint was
+      // gone): the run came from an earlier training of it, which another machine or thread
+      // count need not reproduce bit for bit. Records written before parent hashes were
+      // recorded are stale once their config's parent is re-trained.
+      const std::string parent = r->value("parent_config_hash", "");
       const bool stale = r->contains("parent_config_hash")
-                             ? dense_hashes.count(r->value("parent_config_hash", "")) == 0
+                             ? dense_hashes.count(parent) == 0 || retrained_hashes.count(parent) > 0
                              : retrained.count(r->value("config_name", "")) > 0;
       if (stale) continue;
     }
@@ -717,7 +723,11 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
   ASSIGN_OR_RETURN(MethodRunPlan plan,
                    PlanMethodRun(ctx, dense, name, method_info, setting, corpus));
   const std::string& tag = plan.tag;
-  if (std::optional<json> reused = Reusable(previous, plan.hash)) {
+  // A finished run is re-used only on the parent it was made from: not when this invocation
+  // trained the parent again (MergeResults drops such runs too).
+  const bool parent_reused = dense.record.value("reused", false);
+  if (std::optional<json> reused =
+          parent_reused ? Reusable(previous, plan.hash) : std::optional<json>()) {
     o.log(
         absl::StrFormat("[ptb/%s] re-using the finished run of %s (config hash %s; --force "
                         "recomputes)",

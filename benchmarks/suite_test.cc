@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -306,11 +307,13 @@ TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
                         {"config_hash", "c1"}};
   const std::vector<json> earlier = {dense, control, l0, iss};
 
-  // Killed after re-running the dense model and the l0 run under a changed l0 config: the
-  // others stay, after this run's records; nothing appears twice.
+  // Killed after re-using the dense model and re-running the l0 run under a changed l0 config:
+  // the others stay, after this run's records; nothing appears twice.
   json l0_new = l0;
   l0_new["config_hash"] = "l2";
-  std::vector<json> merged = MergeResults({dense, l0_new}, earlier);
+  json reused_dense = dense;
+  reused_dense["reused"] = true;
+  std::vector<json> merged = MergeResults({reused_dense, l0_new}, earlier);
   ASSERT_EQ(merged.size(), 4u);
   EXPECT_EQ(merged[0]["config_hash"], "d1");
   EXPECT_EQ(merged[1]["config_hash"], "l2");
@@ -321,7 +324,14 @@ TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
   json other_seed = l0;
   other_seed["seed"] = 2;
   other_seed["config_hash"] = "l3";
-  EXPECT_EQ(MergeResults({dense, other_seed}, earlier).size(), 5u);
+  EXPECT_EQ(MergeResults({reused_dense, other_seed}, earlier).size(), 5u);
+
+  // The dense model trained again under the same hash (its checkpoint was gone): the earlier
+  // method runs came from another training of it and go.
+  merged = MergeResults({dense, l0_new}, earlier);
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0]["config_hash"], "d1");
+  EXPECT_EQ(merged[1]["config_hash"], "l2");
 
   // The dense model re-trained differently: earlier runs fine-tuned from the old one go.
   json dense_new = dense;
@@ -335,8 +345,6 @@ TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
   // is re-used, dropped once it is re-trained.
   json legacy = iss;
   legacy.erase("parent_config_hash");
-  json reused_dense = dense;
-  reused_dense["reused"] = true;
   EXPECT_EQ(MergeResults({reused_dense}, {dense, legacy}).size(), 2u);
   EXPECT_EQ(MergeResults({dense_new}, {dense, legacy}).size(), 1u);
 }
@@ -396,6 +404,18 @@ TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {
   EXPECT_EQ((*third)[1]["reused"], true);
   EXPECT_FALSE((*third)[2].contains("reused"));
   EXPECT_EQ((*third)[2]["test_perplexity"], (*first)[2]["test_perplexity"]);  // 1 thread
+
+  // The dense parent's exported model lost: it is trained again, and the method runs, made
+  // from its earlier training, are computed again from the new one (1 thread: same numbers).
+  ASSERT_TRUE(PathExists((*third)[0]["checkpoint"].get<std::string>()));
+  ASSERT_EQ(std::remove((*third)[0]["checkpoint"].get<std::string>().c_str()), 0);
+  auto fourth = RunSuite(o);
+  ASSERT_TRUE(fourth.ok()) << fourth.status();
+  ASSERT_EQ(fourth->size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_FALSE((*fourth)[k].contains("reused")) << k;
+    EXPECT_EQ((*fourth)[k]["test_perplexity"], (*first)[k]["test_perplexity"]) << k;
+  }
 
   // --force recomputes every run, to the same numbers.
   o.force = true;
