@@ -14,6 +14,27 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// The typed records of JSON ones, as a results file holds them (reporting/ptb_record.h).
+std::vector<PtbRecord> Typed(const std::vector<json>& runs) {
+  absl::StatusOr<std::vector<PtbRecord>> r = PtbRecordsFromJson(runs, "test");
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : std::vector<PtbRecord>();
+}
+
+// The functions under test, on records written as JSON.
+std::optional<double> LstmB1Speedup(const json& run) {
+  return rnnprune::LstmB1Speedup(Typed({run})[0]);
+}
+std::string RenderAtL0Sizes(const std::vector<json>& runs, const std::string& preset) {
+  return rnnprune::RenderAtL0Sizes(Typed(runs), preset);
+}
+std::string RenderFastestAtEachL0(const std::vector<json>& runs, const std::string& preset) {
+  return rnnprune::RenderFastestAtEachL0(Typed(runs), preset);
+}
+std::string RenderStepCost(const std::vector<json>& runs, const std::string& preset) {
+  return rnnprune::RenderStepCost(Typed(runs), preset);
+}
+
 // A method run of preset "p" with its kept sizes, LSTM b1 speedup and perplexities.
 json MethodRun(const std::string& method, const std::string& setting, std::vector<int64_t> inputs,
                std::vector<int64_t> hidden, double speedup, double valid, double test) {

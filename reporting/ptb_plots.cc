@@ -38,9 +38,8 @@ std::string DataLabel(const std::string& label) {
   return out.empty() ? "-" : out;
 }
 
-double PlottedPerplexity(const json& r) {
-  if (r.contains("test_perplexity")) return r["test_perplexity"].get<double>();
-  return r.value("valid_perplexity", 0.0);
+double PlottedPerplexity(const PtbRecord& r) {
+  return r.test_perplexity ? *r.test_perplexity : r.valid_perplexity.value_or(0.0);
 }
 
 // The data block of `s`'s points (all of them, or only its Pareto front).
@@ -62,36 +61,36 @@ std::string DataBlock(const std::string& name, const Series& s, bool front_only)
 
 }  // namespace
 
-absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& preset,
+absl::Status PlotPtbTradeoff(const std::vector<PtbRecord>& runs, const std::string& preset,
                              const std::string& svg_path) {
   std::vector<Series> series;
   std::optional<double> parent;
   bool any_test = false;
-  for (const json& r : runs) {
-    if (r.value("preset", "") != preset || !r.contains("valid_perplexity")) continue;
+  for (const PtbRecord& r : runs) {
+    if (r.preset != preset || !r.valid_perplexity) continue;
     if (!IsMethodRun(r)) {
-      if (r.value("method", "") == "dense") {
+      if (r.method == "dense") {
         double ppl = PlottedPerplexity(r);
         // Smoke presets score pruned models on the first tokens only: use the parent's score
         // on the same tokens when it is recorded.
-        if (r.contains("test_perplexity_first_tokens")) {
-          ppl = r["test_perplexity_first_tokens"].value("perplexity", ppl);
+        if (r.test_perplexity_first_tokens) {
+          ppl = r.test_perplexity_first_tokens->perplexity.value_or(ppl);
         }
         parent = ppl;
       }
       continue;
     }
     std::optional<double> speedup = LstmB1Speedup(r);
-    if (!speedup || r.contains("collapsed")) continue;
-    any_test = any_test || r.contains("test_perplexity");
-    const std::string method = r.value("method", "?");
+    if (!speedup || r.collapsed) continue;
+    any_test = any_test || r.test_perplexity.has_value();
+    const std::string method = r.method.value_or("?");
     const std::string title = method == "dense" ? "dense (control)" : method;
     auto it = std::find_if(series.begin(), series.end(),
                            [&](const Series& s) { return s.title == title; });
     if (it == series.end()) it = series.insert(series.end(), Series{title, {}, {}, {}});
     it->points.emplace_back(*speedup, PlottedPerplexity(r));
     it->ranges.push_back(LstmB1SpeedupRange(r).value_or(std::make_pair(*speedup, *speedup)));
-    std::string label = r.contains("setting") ? FieldText(r, "setting") : "-";
+    std::string label = r.setting ? TextCell(r.setting) : "-";
     it->labels.push_back(label.empty() ? "-" : label);
   }
   if (series.empty()) return absl::OkStatus();
@@ -123,12 +122,12 @@ absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& p
   return RunGnuplotToSvg(script, svg_path, 960, 620);
 }
 
-absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string& preset,
+absl::Status PlotGateStatistics(const std::vector<PtbRecord>& runs, const std::string& preset,
                                 const std::string& svg_path) {
-  std::vector<const json*> l0;
-  for (const json& r : runs) {
-    if (r.value("preset", "") == preset && IsL0Run(r) && r.contains("search") &&
-        r["search"].contains("diagnostics") && !r["search"]["diagnostics"].empty()) {
+  std::vector<const PtbRecord*> l0;
+  for (const PtbRecord& r : runs) {
+    if (r.preset == preset && IsL0Run(r) && r.search && r.search->diagnostics &&
+        !r.search->diagnostics->empty()) {
       l0.push_back(&r);
     }
   }
@@ -143,10 +142,10 @@ absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string
       "\n", "set grid\nset key bottom left\nset xlabel 'search step'\nset ylabel 'kept'\n",
       "set yrange [0:*]\n");
   for (size_t p = 0; p < l0.size(); ++p) {
-    const json& r = *l0[p];
+    const PtbRecord& r = *l0[p];
     // set name -> "step kept" lines, in the order the sets first appear.
     std::vector<std::pair<std::string, std::string>> sets;
-    for (const json& d : r["search"]["diagnostics"]) {
+    for (const json& d : *r.search->diagnostics) {
       if (!d.contains("gate_sets")) continue;
       for (const json& g : d["gate_sets"]) {
         const std::string name = g.value("set", "?");
@@ -157,10 +156,9 @@ absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string
                         g.value("size", 0) - g.value("closed", 0), "\n");
       }
     }
-    absl::StrAppend(&script, "set title ",
-                    GnuplotString(absl::StrCat(r.value("method", "?"), " ",
-                                               r.value("setting", std::string("?")))),
-                    "\n");
+    absl::StrAppend(
+        &script, "set title ",
+        GnuplotString(absl::StrCat(r.method.value_or("?"), " ", r.setting.value_or("?"))), "\n");
     std::string plots;
     for (size_t s = 0; s < sets.size(); ++s) {
       const std::string block = absl::StrCat("$p", p, "s", s);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "nlohmann/json.hpp"
+#include "reporting/ptb_record.h"
 
 namespace rnnprune {
 
@@ -17,13 +17,13 @@ namespace rnnprune {
 // run as a point, each method's Pareto front as a line, the dense parent at 1x. Written to
 // `svg_path` atomically. Does nothing when the preset has no timed method run. Errors: gnuplot
 // missing or failing.
-absl::Status PlotPtbTradeoff(const std::vector<nlohmann::json>& runs, const std::string& preset,
+absl::Status PlotPtbTradeoff(const std::vector<PtbRecord>& runs, const std::string& preset,
                              const std::string& svg_path);
 
 // One small panel per L0 run of `preset` with gate statistics (the record's
-// search.diagnostics): the kept size of every gate set (E, I2.., H1..; gates with z_hat > 0)
+// search diagnostics): the kept size of every gate set (E, I2.., H1..; gates with z_hat > 0)
 // against the search steps. Does nothing when no L0 run has statistics. Errors: as above.
-absl::Status PlotGateStatistics(const std::vector<nlohmann::json>& runs, const std::string& preset,
+absl::Status PlotGateStatistics(const std::vector<PtbRecord>& runs, const std::string& preset,
                                 const std::string& svg_path);
 
 }  // namespace rnnprune

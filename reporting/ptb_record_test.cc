@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "reporting/results.h"
@@ -28,13 +29,30 @@ TEST(PtbRecord, TheCommittedRecordsRoundTripUnchanged) {
       EXPECT_EQ(r.ToJson(), (*lines)[i]) << path << ":" << i + 1;
       EXPECT_TRUE(r.extra.empty()) << path << ":" << i + 1 << " unlisted: " << r.extra.dump();
       for (const std::optional<PtbPhaseRecord>* phase : {&r.search, &r.recovery}) {
-        if (*phase) EXPECT_TRUE((*phase)->extra.empty()) << (*phase)->extra.dump();
+        EXPECT_TRUE(!*phase || (*phase)->extra.empty()) << (*phase)->extra.dump();
       }
-      if (r.sizes) EXPECT_TRUE(r.sizes->extra.empty()) << r.sizes->extra.dump();
-      if (r.speedup) EXPECT_TRUE(r.speedup->extra.empty()) << r.speedup->extra.dump();
-      EXPECT_EQ(r.test_perplexity, (*lines)[i].value("test_perplexity", 0.0));
+      EXPECT_TRUE(!r.sizes || r.sizes->extra.empty()) << r.sizes->extra.dump();
+      EXPECT_TRUE(!r.speedup || r.speedup->extra.empty()) << r.speedup->extra.dump();
+      EXPECT_EQ(r.test_perplexity.value_or(0.0), (*lines)[i].value("test_perplexity", 0.0));
     }
   }
+}
+
+// The typed renderer gives, from the committed results files (read in the order
+// RenderPtbReportFiles reads them), the committed report.
+TEST(PtbRecord, TheCommittedReportRendersFromTheCommittedRecords) {
+  std::vector<PtbRecord> runs;
+  for (const char* path :
+       {"reports/results/ptb_default.jsonl", "reports/results/ptb_small.jsonl"}) {
+    absl::StatusOr<std::vector<json>> lines = ReadJsonLines(path);
+    ASSERT_TRUE(lines.ok()) << lines.status();
+    absl::StatusOr<std::vector<PtbRecord>> records = PtbRecordsFromJson(*lines, path);
+    ASSERT_TRUE(records.ok()) << records.status();
+    runs.insert(runs.end(), records->begin(), records->end());
+  }
+  absl::StatusOr<std::string> md = ReadFile("reports/ptb.md");
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_EQ(RenderPtbReport(runs), *md);
 }
 
 TEST(PtbRecord, AWrongFieldIsNamedWithItsLine) {

@@ -19,7 +19,9 @@
 #include "reporting/gnuplot.h"
 #include "reporting/ptb_comparison.h"
 #include "reporting/ptb_plots.h"
+#include "reporting/ptb_record.h"
 #include "reporting/published.h"
+#include "reporting/record_fields.h"
 
 namespace rnnprune {
 namespace {
@@ -29,22 +31,23 @@ using json = nlohmann::json;
 // A speedup cell: "1.82x", then its interquartile range when the record has one ("1.82x
 // [1.75, 1.90]", records written since the spread was measured), and "noisy" when the range was
 // still too wide after re-measuring.
-std::string SpeedupCell(const json& r, const std::string& key, const char* field) {
-  if (!r.contains(key)) return "?";
-  std::string cell = FieldNumber(r[key], field, "%.2fx");
-  const std::string iqr_key = key + "_iqr";
-  if (r.contains(iqr_key) && r[iqr_key].contains(field) && r[iqr_key][field].is_array() &&
-      r[iqr_key][field].size() == 2) {
-    absl::StrAppendFormat(&cell, " [%.2f, %.2f]", r[iqr_key][field][0].get<double>(),
-                          r[iqr_key][field][1].get<double>());
+// The LSTM batch-1 speedup cell of `speedup` (the default engine's, with `uncertain` the
+// record's speedup_uncertain) or of the CSR path's.
+std::string SpeedupCell(const std::optional<PtbSpeedupsRecord<double>>& speedup,
+                        const std::optional<PtbSpeedupsRecord<std::vector<double>>>& iqr,
+                        bool uncertain) {
+  if (!speedup) return "?";
+  std::string cell = NumberCell(speedup->lstm_b1, "%.2fx");
+  if (iqr && iqr->lstm_b1 && iqr->lstm_b1->size() == 2) {
+    absl::StrAppendFormat(&cell, " [%.2f, %.2f]", (*iqr->lstm_b1)[0], (*iqr->lstm_b1)[1]);
   }
-  if (key == "speedup" && r.value("speedup_uncertain", false)) absl::StrAppend(&cell, " noisy");
+  if (uncertain) absl::StrAppend(&cell, " noisy");
   return cell;
 }
 
-std::string Sizes(const json& run) {
-  if (!run.contains("model")) return "?";
-  const json& m = run["model"];
+std::string Sizes(const PtbRecord& run) {
+  if (!run.model) return "?";
+  const json& m = *run.model;
   std::vector<std::string> parts;
   parts.push_back(absl::StrCat("E=", m.value("embedding_size", 0)));
   if (m.contains("hidden_sizes")) {
@@ -56,37 +59,35 @@ std::string Sizes(const json& run) {
 
 // The search and recovery phases of a method run: steps, learning rate, training perplexity,
 // speed and time.
-std::string PhaseTable(const json& r) {
+std::string PhaseTable(const PtbRecord& r) {
   std::string md =
       "\n| phase | steps | lr | train ppl | tokens/s | train time | resumed at step |\n"
       "|---|---|---|---|---|---|---|\n";
-  for (const char* phase : {"search", "recovery"}) {
-    const json& t = r[phase];
+  for (const auto& [phase, record] :
+       {std::make_pair("search", &r.search), std::make_pair("recovery", &r.recovery)}) {
+    const PtbPhaseRecord t = record->value_or(PtbPhaseRecord());
     int64_t steps = 0;
     double nll_tokens = 0, log_ppl = 0, lr = 0;
-    for (const json& e : t.value("epochs", json::array())) {
-      steps += e.value("steps", int64_t{0});
-      const double tokens = e.value("tokens", 0.0);
-      log_ppl += std::log(std::max(e.value("train_perplexity", 1.0), 1e-300)) * tokens;
+    for (const PtbEpochRecord& e : t.epochs.value_or(std::vector<PtbEpochRecord>{})) {
+      steps += e.steps.value_or(0);
+      const double tokens = static_cast<double>(e.tokens.value_or(0));
+      log_ppl += std::log(std::max(e.train_perplexity.value_or(1.0), 1e-300)) * tokens;
       nll_tokens += tokens;
-      lr = e.value("learning_rate", 0.0);
+      lr = e.learning_rate.value_or(0.0);
     }
     absl::StrAppend(
         &md, "| ", phase, " | ", steps, " | ", steps > 0 ? absl::StrFormat("%g", lr) : "-", " | ",
         nll_tokens > 0 ? absl::StrFormat("%.2f", std::exp(log_ppl / nll_tokens)) : "-", " | ",
-        FieldNumber(t, "tokens_per_second", "%.0f"), " | ", FieldDuration(t, "train_seconds"),
-        " | ", t.value("resumed", false) ? FieldText(t, "resumed_at_global_step") : "-", " |\n");
+        NumberCell(t.tokens_per_second, "%.0f"), " | ", DurationCell(t.train_seconds), " | ",
+        t.resumed.value_or(false) ? TextCell(t.resumed_at_global_step) : "-", " |\n");
   }
   return md;
 }
 
 // The gate statistics at the end of an L0 run's search phase, one line.
-std::string GateSummary(const json& r) {
-  if (!r.contains("search") || !r["search"].contains("diagnostics") ||
-      r["search"]["diagnostics"].empty()) {
-    return "";
-  }
-  const json& last = r["search"]["diagnostics"].back();
+std::string GateSummary(const PtbRecord& r) {
+  if (!r.search || !r.search->diagnostics || r.search->diagnostics->empty()) return "";
+  const json& last = r.search->diagnostics->back();
   if (!last.contains("gate_sets")) return "";
   std::vector<std::string> parts;
   for (const json& g : last["gate_sets"]) {
@@ -96,15 +97,15 @@ std::string GateSummary(const json& r) {
   }
   return absl::StrCat("- gates after ", FieldText(last, "step"),
                       " search steps, closed/partial/open (z_hat = 0 / in (0, 1) / = 1): ",
-                      absl::StrJoin(parts, "; "), "; ", r["search"]["diagnostics"].size(),
+                      absl::StrJoin(parts, "; "), "; ", r.search->diagnostics->size(),
                       " snapshots in the record\n");
 }
 
 // Presets of `runs` with method runs, in report order.
-std::vector<std::string> PresetsOf(const std::vector<json>& runs) {
+std::vector<std::string> PresetsOf(const std::vector<PtbRecord>& runs) {
   std::vector<std::string> presets;
-  for (const json& r : runs) {
-    const std::string p = r.value("preset", "");
+  for (const PtbRecord& r : runs) {
+    const std::string p = r.preset.value_or("");
     if (IsMethodRun(r) && std::find(presets.begin(), presets.end(), p) == presets.end()) {
       presets.push_back(p);
     }
@@ -113,27 +114,28 @@ std::vector<std::string> PresetsOf(const std::vector<json>& runs) {
 }
 
 // One line on the protocol of `preset`'s method runs (from the first that records it).
-std::string ProtocolText(const std::vector<json>& runs, const std::string& preset) {
-  for (const json& r : runs) {
-    if (r.value("preset", "") != preset || !r.contains("protocol")) continue;
-    const json& p = r["protocol"];
+std::string ProtocolText(const std::vector<PtbRecord>& runs, const std::string& preset) {
+  for (const PtbRecord& r : runs) {
+    if (r.preset != preset || !r.protocol) continue;
+    const PtbPhaseProtocolRecord search = r.protocol->search.value_or(PtbPhaseProtocolRecord());
+    const PtbPhaseProtocolRecord recovery = r.protocol->recovery.value_or(PtbPhaseProtocolRecord());
+    const PtbScheduleRecord s = search.schedule.value_or(PtbScheduleRecord());
+    const PtbScheduleRecord rs = recovery.schedule.value_or(PtbScheduleRecord());
     return absl::StrCat(
-        "search phase S = ", FieldText(p["search"], "steps"), " steps at lr ",
-        FieldNumber(p["search"]["schedule"], "learning_rate", "%g"),
-        ", recovery phase M = ", FieldText(p["recovery"], "steps"), " steps at lr ",
-        FieldNumber(p["recovery"]["schedule"], "learning_rate", "%g"), " (batch ",
-        FieldText(p["search"]["schedule"], "batch_size"), ", BPTT ",
-        FieldText(p["search"]["schedule"], "bptt"), ", gradient norm clipped at ",
-        FieldNumber(p["search"]["schedule"], "max_grad_norm", "%g"),
+        "search phase S = ", TextCell(search.steps), " steps at lr ",
+        NumberCell(s.learning_rate, "%g"), ", recovery phase M = ", TextCell(recovery.steps),
+        " steps at lr ", NumberCell(rs.learning_rate, "%g"), " (batch ", TextCell(s.batch_size),
+        ", BPTT ", TextCell(s.bptt), ", gradient norm clipped at ",
+        NumberCell(s.max_grad_norm, "%g"),
         "; the recovery reads the windows after the search's); L0 gate statistics every ",
-        FieldText(p, "diagnostics_every_steps"), " search steps");
+        TextCell(r.protocol->diagnostics_every_steps), " search steps");
   }
   return "";
 }
 
 // The "who wins" section of `preset`: L0 at its own sizes against the fixed-mask baselines,
 // every method near each L0 run's speed, the step costs and the plots.
-std::string WhoWins(const std::vector<json>& runs, const std::string& preset) {
+std::string WhoWins(const std::vector<PtbRecord>& runs, const std::string& preset) {
   const std::string at_sizes = RenderAtL0Sizes(runs, preset);
   const std::string fastest = RenderFastestAtEachL0(runs, preset);
   const std::string cost = RenderStepCost(runs, preset);
@@ -171,6 +173,181 @@ std::string WhoWins(const std::vector<json>& runs, const std::string& preset) {
   return md;
 }
 
+// One row of the side-by-side table: a method run at one setting.
+std::string MethodRow(const PtbRecord& r) {
+  const std::string method =
+      r.method.value_or("?") == "dense" ? "dense (control)" : r.method.value_or("?");
+  const std::string setting =
+      r.setting ? TextCell(r.setting) : FieldNumber(r.extra, "lambda_hidden", "%g");
+  if (r.collapsed || r.failed) {
+    return absl::StrCat("| ", TextCell(r.preset), " | ", method, " | ", setting, " | ",
+                        r.failed ? absl::StrCat("**failed**: ", TextCell(r.failed))
+                                 : absl::StrCat("collapsed: ", TextCell(r.collapsed)),
+                        " |||||||||||||\n");
+  }
+  const PtbSizesRecord sz = r.sizes.value_or(PtbSizesRecord());
+  std::string sizes = "?";
+  if (sz.input_sizes && sz.hidden_sizes) {
+    std::vector<int64_t> all = *sz.input_sizes;
+    for (int64_t h : *sz.hidden_sizes) all.push_back(h);
+    sizes = absl::StrJoin(all, " / ");
+  }
+  const PtbSpeedupsRecord<double> sp = r.speedup.value_or(PtbSpeedupsRecord<double>());
+  const bool has_csr = r.csr_speedup.has_value();
+  const PtbSpeedupsRecord<double> csr = r.csr_speedup.value_or(PtbSpeedupsRecord<double>());
+  const std::string params =
+      r.num_parameters ? TextCell(r.num_parameters) : TextCell(sz.parameters);
+  const std::string macs = r.multiply_adds_per_token ? TextCell(r.multiply_adds_per_token)
+                                                     : TextCell(sz.multiply_adds_per_token);
+  const std::string test_tokens = r.test_not_evaluated ? "-"
+                                  : r.eval_tokens      ? TextCell(r.eval_tokens->test)
+                                                       : "?";
+  return absl::StrCat("| ", TextCell(r.preset), " | ", method, " | ", setting, " | ", sizes, " | ",
+                      r.weight_sparsity ? NumberCell(r.weight_sparsity, "%.3f") : "-", " | ",
+                      params, " | ", macs, " | ", NumberCell(r.valid_perplexity), " | ",
+                      r.test_not_evaluated ? "-" : NumberCell(r.test_perplexity), " | ",
+                      test_tokens, " | ",
+                      SpeedupCell(r.speedup, r.speedup_iqr, r.speedup_uncertain.value_or(false)),
+                      " | ", NumberCell(sp.model_b1, "%.2fx"), " | ",
+                      NumberCell(sp.lstm_b20, "%.2fx"), " | ", NumberCell(sp.model_b20, "%.2fx"),
+                      " | ", has_csr ? SpeedupCell(r.csr_speedup, r.csr_speedup_iqr, false) : "-",
+                      " | ", has_csr ? NumberCell(csr.model_b1, "%.2fx") : "-", " | ",
+                      has_csr ? NumberCell(csr.lstm_b20, "%.2fx") : "-", " |\n");
+}
+
+// The heading and provenance lines of a run's section.
+std::string RunHeading(const PtbRecord& r) {
+  const bool control = r.method == "dense" && r.parent_checkpoint;
+  const RecordProvenance& p = r.provenance;
+  const std::string coretype = p.blas_coretype.value_or("");
+  std::string md = absl::StrCat(
+      "\n## Run: preset `", TextCell(r.preset), "`, ",
+      control ? std::string("dense (control)") : TextCell(r.method), " ", TextCell(r.config_name),
+      r.setting && TextCell(r.setting) != "-"
+          ? absl::StrCat(", ", TextCell(r.setting_kind), " ", TextCell(r.setting))
+      : r.extra.contains("lambda_hidden")
+          ? absl::StrCat(", lambda ", FieldNumber(r.extra, "lambda_hidden", "%g"))
+          : std::string(),
+      "\n\n");
+  absl::StrAppend(&md, "- command: `", TextCell(p.command), "`\n");
+  absl::StrAppend(&md, "- git commit: `", TextCell(p.git_commit), "`; started ",
+                  TextCell(p.timestamp_utc), "\n");
+  absl::StrAppend(&md, "- machine: ", TextCell(p.cpu_model), ", ", TextCell(p.logical_cpus),
+                  " logical CPUs; threads ", TextCell(p.threads),
+                  "; OPENBLAS_CORETYPE=", coretype.empty() ? std::string("(unset)") : coretype,
+                  "\n");
+  absl::StrAppend(
+      &md, "- seed ", TextCell(p.seed),
+      r.eval_protocol ? absl::StrCat("; evaluation: ", TextCell(r.eval_protocol)) : std::string(),
+      "\n");
+  return md;
+}
+
+// A phase of the protocol as the run section shows it: "400 steps `{schedule}` from window 0".
+std::string PhaseProtocolText(const std::optional<PtbPhaseProtocolRecord>& phase) {
+  const PtbPhaseProtocolRecord p = phase.value_or(PtbPhaseProtocolRecord());
+  return absl::StrCat(TextCell(p.steps), " steps `",
+                      p.schedule ? RecordToJson(*p.schedule).dump() : json().dump(),
+                      "` from window ", TextCell(p.first_window));
+}
+
+// The model, schedule or protocol, and origin lines of a run's section.
+std::string RunSetup(const PtbRecord& r) {
+  std::string md;
+  if (r.model) {
+    absl::StrAppend(&md, "- model: `", r.model->dump(),
+                    "`; parameters: ", TextCell(r.num_parameters), "\n");
+  }
+  if (r.protocol) {
+    absl::StrAppend(&md, "- protocol: search phase ", PhaseProtocolText(r.protocol->search),
+                    "; recovery phase ", PhaseProtocolText(r.protocol->recovery),
+                    r.structure_fixed_at_start.value_or(false)
+                        ? " (structure fixed at the start: the compacted model trains in both)"
+                        : "",
+                    "\n");
+  } else {
+    absl::StrAppend(&md, "- schedule: `", r.schedule ? RecordToJson(*r.schedule).dump() : "?", "`",
+                    r.max_steps_per_epoch.value_or(0) > 0
+                        ? absl::StrCat(" (each epoch capped at ", *r.max_steps_per_epoch, " steps)")
+                        : std::string(),
+                    "\n");
+  }
+  if (r.loaded_from) {
+    absl::StrAppend(&md, "- not trained in this run: loaded from `", TextCell(r.loaded_from),
+                    "` (--dense_checkpoint)\n");
+  }
+  if (r.test_perplexity_first_tokens) {
+    const PtbFirstTokensRecord& f = *r.test_perplexity_first_tokens;
+    absl::StrAppend(&md, "- test perplexity on the first ", TextCell(f.tokens),
+                    " tokens (the pruned models' evaluation set): ", NumberCell(f.perplexity),
+                    "\n");
+  }
+  if (r.collapsed) {
+    absl::StrAppend(&md, "- collapsed: ", TextCell(r.collapsed), " (no model to evaluate)\n");
+  }
+  if (r.failed) {
+    absl::StrAppend(&md, "- **failed at run time**: ", TextCell(r.failed),
+                    " (re-running the same command retries it)\n");
+  }
+  return md;
+}
+
+// The method, its options, its gates, the agreement check and the timing of a method run.
+std::string RunMethod(const PtbRecord& r) {
+  std::string md;
+  if (r.parent_checkpoint) {
+    absl::StrAppend(
+        &md, "- method: ", TextCell(r.method_description), "; from `",
+        TextCell(r.parent_checkpoint), "` for ", TextCell(r.train_steps), " steps",
+        r.checkpoint ? absl::StrCat("; exported to `", TextCell(r.checkpoint), "`") : std::string(),
+        "\n");
+    if (r.method_options && !r.method_options->empty()) {
+      absl::StrAppend(&md, "- method options: `", r.method_options->dump(), "`\n");
+    }
+    if (r.lambda_unit) {
+      absl::StrAppend(&md, "- lambda ", TextCell(r.lambda_unit), "; penalty scale (BPTT / N) ",
+                      NumberCell(r.penalty_scale, "%.4g"), "\n");
+    }
+    absl::StrAppend(&md, GateSummary(r));
+  }
+  if (r.agreement_check) {
+    const PtbAgreementRecord& a = *r.agreement_check;
+    absl::StrAppend(&md, "- agreement check on the first ", TextCell(a.tokens),
+                    " valid tokens: perplexity ", NumberCell(a.perplexity, "%.4f"), " against ",
+                    NumberCell(a.reference_perplexity, "%.4f"), " of the reference (",
+                    TextCell(a.reference), ")\n");
+  }
+  if (r.timing_protocol) {
+    absl::StrAppend(&md, "- timing: ", TextCell(r.timing_protocol), "\n");
+  }
+  return md;
+}
+
+// The per-epoch table of a dense parent.
+std::string EpochTable(const PtbRecord& r) {
+  if (!r.epochs || r.epochs->empty()) return "";
+  std::string md =
+      "\n| epoch | lr | train ppl | valid ppl | tokens/s | train time |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const PtbEpochRecord& e : *r.epochs) {
+    absl::StrAppend(
+        &md, "| ", TextCell(e.epoch), " | ", NumberCell(e.learning_rate, "%.4g"), " | ",
+        NumberCell(e.train_perplexity), " | ",
+        e.valid_perplexity.value_or(0.0) > 0 ? NumberCell(e.valid_perplexity) : std::string("-"),
+        " | ", NumberCell(e.tokens_per_second, "%.0f"), " | ", DurationCell(e.train_seconds),
+        " |\n");
+  }
+  return md;
+}
+
+// The section of one run: provenance, setup, method, phases and epochs.
+std::string RunDetail(const PtbRecord& r) {
+  std::string md = absl::StrCat(RunHeading(r), RunSetup(r), RunMethod(r));
+  if (r.search && r.recovery) absl::StrAppend(&md, PhaseTable(r));
+  absl::StrAppend(&md, EpochTable(r));
+  return md;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<json>> ReadJsonLines(const std::string& path) {
@@ -195,10 +372,10 @@ absl::Status WriteJsonLines(const std::string& path, const std::vector<json>& re
   return WriteFileAtomically(path, text);
 }
 
-std::string RenderPtbReport(const std::vector<json>& runs_in) {
-  std::vector<json> runs = runs_in;
-  std::stable_sort(runs.begin(), runs.end(), [](const json& a, const json& b) {
-    return PresetRank(a.value("preset", "")) < PresetRank(b.value("preset", ""));
+std::string RenderPtbReport(const std::vector<PtbRecord>& runs_in) {
+  std::vector<PtbRecord> runs = runs_in;
+  std::stable_sort(runs.begin(), runs.end(), [](const PtbRecord& a, const PtbRecord& b) {
+    return PresetRank(a.preset.value_or("")) < PresetRank(b.preset.value_or(""));
   });
   std::string md;
   absl::StrAppend(&md,
@@ -214,20 +391,18 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
                   "| preset | config | sizes | method | epochs | valid ppl | test ppl | train "
                   "tokens/s | wall time | threads | seed |\n",
                   "|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (const json& r : runs) {
-    if (r.value("method", "") != "dense" || r.contains("parent_checkpoint")) continue;
+  for (const PtbRecord& r : runs) {
+    if (r.method != "dense" || r.parent_checkpoint) continue;
     // A parent loaded with --dense_checkpoint was not trained by this run.
-    const bool loaded = r.contains("loaded_from");
+    const bool loaded = r.loaded_from.has_value();
     const std::string epochs =
-        loaded ? "loaded"
-               : absl::StrCat(r.contains("epochs") ? static_cast<int>(r["epochs"].size()) : 0);
-    absl::StrAppend(
-        &md, "| ", FieldText(r, "preset"), " | ", FieldText(r, "config_name"), " | ", Sizes(r),
-        " | ", FieldText(r, "method"), " | ", epochs, " | ", FieldNumber(r, "valid_perplexity"),
-        " | ", r.contains("test_not_evaluated") ? "-" : FieldNumber(r, "test_perplexity"), " | ",
-        loaded ? "-" : FieldNumber(r, "train_tokens_per_second", "%.0f"), " | ",
-        r.contains("wall_seconds") ? HumanDuration(r["wall_seconds"].get<double>()) : "?", " | ",
-        FieldText(r, "threads"), " | ", FieldText(r, "seed"), " |\n");
+        loaded ? "loaded" : absl::StrCat(r.epochs ? static_cast<int>(r.epochs->size()) : 0);
+    absl::StrAppend(&md, "| ", TextCell(r.preset), " | ", TextCell(r.config_name), " | ", Sizes(r),
+                    " | ", TextCell(r.method), " | ", epochs, " | ", NumberCell(r.valid_perplexity),
+                    " | ", r.test_not_evaluated ? "-" : NumberCell(r.test_perplexity), " | ",
+                    loaded ? "-" : NumberCell(r.train_tokens_per_second, "%.0f"), " | ",
+                    DurationCell(r.wall_seconds), " | ", TextCell(r.provenance.threads), " | ",
+                    TextCell(r.provenance.seed), " |\n");
   }
   if (runs.empty()) absl::StrAppend(&md, "| (no runs yet) |||||||||||\n");
 
@@ -273,50 +448,10 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
       "whole b1 | LSTM b20 | whole b20 | CSR LSTM b1 | CSR whole b1 | CSR LSTM b20 |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   bool any_method = false;
-  for (const json& r : runs) {
-    if (!r.contains("parent_checkpoint")) continue;
+  for (const PtbRecord& r : runs) {
+    if (!r.parent_checkpoint) continue;
     any_method = true;
-    const std::string method =
-        r.value("method", "?") == "dense" ? "dense (control)" : r.value("method", "?");
-    const std::string setting =
-        r.contains("setting") ? FieldText(r, "setting") : FieldNumber(r, "lambda_hidden", "%g");
-    if (r.contains("collapsed") || r.contains("failed")) {
-      absl::StrAppend(&md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting, " | ",
-                      r.contains("failed") ? absl::StrCat("**failed**: ", FieldText(r, "failed"))
-                                           : absl::StrCat("collapsed: ", FieldText(r, "collapsed")),
-                      " |||||||||||||\n");
-      continue;
-    }
-    const json& sz = r.contains("sizes") ? r["sizes"] : json::object();
-    std::string sizes = "?";
-    if (sz.contains("input_sizes") && sz.contains("hidden_sizes")) {
-      std::vector<int64_t> in = sz["input_sizes"].get<std::vector<int64_t>>();
-      std::vector<int64_t> hid = sz["hidden_sizes"].get<std::vector<int64_t>>();
-      std::vector<int64_t> all = {in[0]};
-      for (size_t l = 1; l < in.size(); ++l) all.push_back(in[l]);
-      for (int64_t h : hid) all.push_back(h);
-      sizes = absl::StrJoin(all, " / ");
-    }
-    const json& sp = r.contains("speedup") ? r["speedup"] : json::object();
-    const json& csr = r.contains("csr_speedup") ? r["csr_speedup"] : json::object();
-    const std::string params =
-        r.contains("num_parameters") ? FieldText(r, "num_parameters") : FieldText(sz, "parameters");
-    const std::string macs = r.contains("multiply_adds_per_token")
-                                 ? FieldText(r, "multiply_adds_per_token")
-                                 : FieldText(sz, "multiply_adds_per_token");
-    absl::StrAppend(
-        &md, "| ", FieldText(r, "preset"), " | ", method, " | ", setting, " | ", sizes, " | ",
-        r.contains("weight_sparsity") ? FieldNumber(r, "weight_sparsity", "%.3f") : "-", " | ",
-        params, " | ", macs, " | ", FieldNumber(r, "valid_perplexity"), " | ",
-        r.contains("test_not_evaluated") ? "-" : FieldNumber(r, "test_perplexity"), " | ",
-        r.contains("test_not_evaluated") ? "-"
-        : r.contains("eval_tokens")      ? FieldText(r["eval_tokens"], "test")
-                                         : "?",
-        " | ", SpeedupCell(r, "speedup", "lstm_b1"), " | ", FieldNumber(sp, "model_b1", "%.2fx"),
-        " | ", FieldNumber(sp, "lstm_b20", "%.2fx"), " | ", FieldNumber(sp, "model_b20", "%.2fx"),
-        " | ", csr.empty() ? "-" : SpeedupCell(r, "csr_speedup", "lstm_b1"), " | ",
-        csr.empty() ? "-" : FieldNumber(csr, "model_b1", "%.2fx"), " | ",
-        csr.empty() ? "-" : FieldNumber(csr, "lstm_b20", "%.2fx"), " |\n");
+    absl::StrAppend(&md, MethodRow(r));
   }
   if (!any_method) absl::StrAppend(&md, "| (no runs yet) |||||||||||||||||\n");
   for (const std::string& preset : PresetsOf(runs)) absl::StrAppend(&md, WhoWins(runs, preset));
@@ -337,119 +472,7 @@ std::string RenderPtbReport(const std::vector<json>& runs_in) {
     absl::StrAppend(&md, "| ", p.method, " | ", p.model, " | ", p.result, " | ", p.source, " |\n");
   }
 
-  for (const json& r : runs) {
-    const bool control = r.value("method", "") == "dense" && r.contains("parent_checkpoint");
-    absl::StrAppend(
-        &md, "\n## Run: preset `", FieldText(r, "preset"), "`, ",
-        control ? std::string("dense (control)") : FieldText(r, "method"), " ",
-        FieldText(r, "config_name"),
-        r.contains("setting") && FieldText(r, "setting") != "-"
-            ? absl::StrCat(", ", FieldText(r, "setting_kind"), " ", FieldText(r, "setting"))
-        : r.contains("lambda_hidden")
-            ? absl::StrCat(", lambda ", FieldNumber(r, "lambda_hidden", "%g"))
-            : std::string(),
-        "\n\n");
-    absl::StrAppend(&md, "- command: `", FieldText(r, "command"), "`\n");
-    absl::StrAppend(&md, "- git commit: `", FieldText(r, "git_commit"), "`; started ",
-                    FieldText(r, "timestamp_utc"), "\n");
-    absl::StrAppend(&md, "- machine: ", FieldText(r, "cpu_model"), ", ",
-                    FieldText(r, "logical_cpus"), " logical CPUs; threads ",
-                    FieldText(r, "threads"), "; OPENBLAS_CORETYPE=",
-                    r.value("blas_coretype", "").empty() ? std::string("(unset)")
-                                                         : r.value("blas_coretype", ""),
-                    "\n");
-    absl::StrAppend(&md, "- seed ", FieldText(r, "seed"),
-                    r.contains("eval_protocol")
-                        ? absl::StrCat("; evaluation: ", FieldText(r, "eval_protocol"))
-                        : std::string(),
-                    "\n");
-    if (r.contains("model")) {
-      absl::StrAppend(&md, "- model: `", r["model"].dump(),
-                      "`; parameters: ", FieldText(r, "num_parameters"), "\n");
-    }
-    if (r.contains("protocol")) {
-      const json& p = r["protocol"];
-      absl::StrAppend(&md, "- protocol: search phase ", FieldText(p["search"], "steps"), " steps `",
-                      p["search"].value("schedule", json()).dump(), "` from window ",
-                      FieldText(p["search"], "first_window"), "; recovery phase ",
-                      FieldText(p["recovery"], "steps"), " steps `",
-                      p["recovery"].value("schedule", json()).dump(), "` from window ",
-                      FieldText(p["recovery"], "first_window"),
-                      r.value("structure_fixed_at_start", false)
-                          ? " (structure fixed at the start: the compacted model trains in both)"
-                          : "",
-                      "\n");
-    } else {
-      absl::StrAppend(&md, "- schedule: `", r.contains("schedule") ? r["schedule"].dump() : "?",
-                      "`",
-                      r.value("max_steps_per_epoch", 0) > 0
-                          ? absl::StrCat(" (each epoch capped at ",
-                                         r["max_steps_per_epoch"].get<int64_t>(), " steps)")
-                          : std::string(),
-                      "\n");
-    }
-    if (r.contains("loaded_from")) {
-      absl::StrAppend(&md, "- not trained in this run: loaded from `", FieldText(r, "loaded_from"),
-                      "` (--dense_checkpoint)\n");
-    }
-    if (r.contains("test_perplexity_first_tokens")) {
-      const json& f = r["test_perplexity_first_tokens"];
-      absl::StrAppend(&md, "- test perplexity on the first ", FieldText(f, "tokens"),
-                      " tokens (the pruned models' evaluation set): ", FieldNumber(f, "perplexity"),
-                      "\n");
-    }
-    if (r.contains("collapsed")) {
-      absl::StrAppend(&md, "- collapsed: ", FieldText(r, "collapsed"), " (no model to evaluate)\n");
-    }
-    if (r.contains("failed")) {
-      absl::StrAppend(&md, "- **failed at run time**: ", FieldText(r, "failed"),
-                      " (re-running the same command retries it)\n");
-    }
-    if (r.contains("parent_checkpoint")) {
-      absl::StrAppend(&md, "- method: ", FieldText(r, "method_description"), "; from `",
-                      FieldText(r, "parent_checkpoint"), "` for ", FieldText(r, "train_steps"),
-                      " steps",
-                      r.contains("checkpoint")
-                          ? absl::StrCat("; exported to `", FieldText(r, "checkpoint"), "`")
-                          : std::string(),
-                      "\n");
-      if (r.contains("method_options") && !r["method_options"].empty()) {
-        absl::StrAppend(&md, "- method options: `", r["method_options"].dump(), "`\n");
-      }
-      if (r.contains("lambda_unit")) {
-        absl::StrAppend(&md, "- lambda ", FieldText(r, "lambda_unit"),
-                        "; penalty scale (BPTT / N) ", FieldNumber(r, "penalty_scale", "%.4g"),
-                        "\n");
-      }
-      absl::StrAppend(&md, GateSummary(r));
-    }
-    if (r.contains("agreement_check")) {
-      const json& a = r["agreement_check"];
-      absl::StrAppend(&md, "- agreement check on the first ", FieldText(a, "tokens"),
-                      " valid tokens: perplexity ", FieldNumber(a, "perplexity", "%.4f"),
-                      " against ", FieldNumber(a, "reference_perplexity", "%.4f"),
-                      " of the reference (", FieldText(a, "reference"), ")\n");
-    }
-    if (r.contains("timing_protocol")) {
-      absl::StrAppend(&md, "- timing: ", FieldText(r, "timing_protocol"), "\n");
-    }
-    if (r.contains("search") && r.contains("recovery")) absl::StrAppend(&md, PhaseTable(r));
-    if (r.contains("epochs") && r["epochs"].is_array() && !r["epochs"].empty()) {
-      absl::StrAppend(&md,
-                      "\n| epoch | lr | train ppl | valid ppl | tokens/s | train time |\n"
-                      "|---|---|---|---|---|---|\n");
-      for (const json& e : r["epochs"]) {
-        absl::StrAppend(
-            &md, "| ", FieldText(e, "epoch"), " | ", FieldNumber(e, "learning_rate", "%.4g"), " | ",
-            FieldNumber(e, "train_perplexity"), " | ",
-            e.value("valid_perplexity", 0.0) > 0 ? FieldNumber(e, "valid_perplexity")
-                                                 : std::string("-"),
-            " | ", FieldNumber(e, "tokens_per_second", "%.0f"), " | ",
-            e.contains("train_seconds") ? HumanDuration(e["train_seconds"].get<double>()) : "?",
-            " |\n");
-      }
-    }
-  }
+  for (const PtbRecord& r : runs) absl::StrAppend(&md, RunDetail(r));
   return md;
 }
 
@@ -466,14 +489,15 @@ absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
     ::closedir(d);
   }
   std::sort(files.begin(), files.end());
-  std::vector<json> runs;
+  std::vector<PtbRecord> runs;
   for (const std::string& f : files) {
-    ASSIGN_OR_RETURN(std::vector<json> part, ReadJsonLines(f));
-    for (json& j : part) runs.push_back(std::move(j));
+    ASSIGN_OR_RETURN(std::vector<json> lines, ReadJsonLines(f));
+    ASSIGN_OR_RETURN(std::vector<PtbRecord> part, PtbRecordsFromJson(lines, f));
+    for (PtbRecord& r : part) runs.push_back(std::move(r));
   }
   std::vector<std::string> presets;
-  for (const json& r : runs) {
-    const std::string p = r.value("preset", "");
+  for (const PtbRecord& r : runs) {
+    const std::string p = r.preset.value_or("");
     if (std::find(presets.begin(), presets.end(), p) == presets.end()) presets.push_back(p);
   }
   for (const std::string& p : presets) {

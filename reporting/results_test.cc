@@ -14,6 +14,26 @@ namespace {
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
+// The typed records of JSON ones, as a results file holds them (reporting/ptb_record.h).
+std::vector<PtbRecord> Typed(const std::vector<json>& runs) {
+  absl::StatusOr<std::vector<PtbRecord>> r = PtbRecordsFromJson(runs, "test");
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : std::vector<PtbRecord>();
+}
+
+// The functions under test, on records written as JSON.
+std::string RenderPtbReport(const std::vector<json>& runs) {
+  return rnnprune::RenderPtbReport(Typed(runs));
+}
+absl::Status PlotPtbTradeoff(const std::vector<json>& runs, const std::string& preset,
+                             const std::string& svg_path) {
+  return rnnprune::PlotPtbTradeoff(Typed(runs), preset, svg_path);
+}
+absl::Status PlotGateStatistics(const std::vector<json>& runs, const std::string& preset,
+                                const std::string& svg_path) {
+  return rnnprune::PlotGateStatistics(Typed(runs), preset, svg_path);
+}
+
 json MakeRun(const std::string& preset, double valid, double test) {
   json r;
   r["task"] = "ptb";
