@@ -41,6 +41,9 @@
 #include "pruning/agreement.h"
 #include "pruning/method.h"
 #include "pruning/protocol.h"
+#include "reporting/ptb_record.h"
+#include "reporting/record_fields.h"
+#include "reporting/record_provenance.h"
 #include "reporting/results.h"
 #include "torch/torch.h"
 #include "training/lm_trainer.h"
@@ -50,15 +53,26 @@ namespace {
 
 using json = nlohmann::json;
 
-json ScheduleToJson(const ZarembaSchedule& s) {
-  return {{"learning_rate", s.learning_rate},
-          {"lr_decay", s.lr_decay},
-          {"decay_after_epochs", s.decay_after_epochs},
-          {"epochs", s.epochs},
-          {"max_grad_norm", s.max_grad_norm},
-          {"batch_size", s.batch_size},
-          {"bptt", s.bptt}};
+// A nested part of the record from the JSON a lower layer describes it with (training/,
+// pruning/ and the timing know nothing of reporting/): their fields are the record type's.
+template <class T>
+absl::StatusOr<T> Typed(const json& j) {
+  return RecordFromJson<T>(j);
 }
+
+PtbScheduleRecord ScheduleRecord(const ZarembaSchedule& s) {
+  PtbScheduleRecord r;
+  r.learning_rate = s.learning_rate;
+  r.lr_decay = s.lr_decay;
+  r.decay_after_epochs = s.decay_after_epochs;
+  r.epochs = s.epochs;
+  r.max_grad_norm = s.max_grad_norm;
+  r.batch_size = s.batch_size;
+  r.bptt = s.bptt;
+  return r;
+}
+
+json ScheduleToJson(const ZarembaSchedule& s) { return RecordToJson(ScheduleRecord(s)); }
 
 // The progress lines of a batch-1 evaluation (EvaluatePerplexity), as "[ptb/<what>] ...".
 std::function<void(const std::string&)> EvalLog(const SuiteOptions& o, const std::string& what) {
@@ -66,26 +80,25 @@ std::function<void(const std::string&)> EvalLog(const SuiteOptions& o, const std
 }
 
 // Fields every record carries: provenance of the run.
-void AddProvenance(const SuiteOptions& o, const RunInfo& info, json* r) {
-  (*r)["seed"] = o.seed;
-  (*r)["threads"] = o.threads;
-  (*r)["device"] = o.device;
-  AddRunInfoFields(info, r);
-  (*r)["command"] = o.command;
+RecordProvenance Provenance(const SuiteOptions& o, const RunInfo& info) {
+  RecordProvenance p = RecordProvenance::Of(info, o.threads, o.seed, o.command);
+  p.device = o.device;
+  return p;
 }
 
-json SizesJson(const LstmLmConfig& c) {
-  std::vector<int64_t> inputs;
-  for (size_t l = 0; l < c.hidden_sizes.size(); ++l) inputs.push_back(c.InputSize(l));
-  return {{"embedding_size", c.embedding_size},
-          {"input_sizes", inputs},
-          {"hidden_sizes", c.hidden_sizes},
-          {"parameters", c.NumParameters()},
-          {"multiply_adds_per_token", c.MultiplyAddsPerToken()}};
+PtbSizesRecord SizesOf(const LstmLmConfig& c) {
+  PtbSizesRecord r;
+  r.embedding_size = c.embedding_size;
+  r.input_sizes.emplace();
+  for (size_t l = 0; l < c.hidden_sizes.size(); ++l) r.input_sizes->push_back(c.InputSize(l));
+  r.hidden_sizes = c.hidden_sizes;
+  r.parameters = c.NumParameters();
+  r.multiply_adds_per_token = c.MultiplyAddsPerToken();
+  return r;
 }
 
 struct DenseRun {
-  json record;
+  PtbRecord record;
   std::string checkpoint;
   // The run's training checkpoint, to be removed once the record is written ("" when none).
   std::string training_checkpoint;
@@ -95,9 +108,11 @@ struct DenseRun {
 };
 
 // Records of the preset's results file by config hash (empty with --force or no file).
-using PreviousRuns = std::map<std::string, json>;
+using PreviousRuns = std::map<std::string, PtbRecord>;
 
 bool FileExists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+constexpr char kTestNotEvaluated[] = "--noevaluate_test (a sweep choosing settings on valid)";
 
 // SHA-256 of the corpus's token ids (train, valid, test): the data's identity in config hashes.
 std::string CorpusSha256(const PtbCorpus& corpus) {
@@ -111,16 +126,13 @@ std::string CorpusSha256(const PtbCorpus& corpus) {
 
 // A finished run of `previous` with this hash whose checkpoint still exists (or that collapsed
 // and has none), marked as re-used; nullopt otherwise.
-std::optional<json> Reusable(const PreviousRuns& previous, const std::string& hash) {
+std::optional<PtbRecord> Reusable(const PreviousRuns& previous, const std::string& hash) {
   auto it = previous.find(hash);
   if (it == previous.end()) return std::nullopt;
-  const json& r = it->second;
-  if (!r.contains("collapsed") && (!r.contains("checkpoint") || !r["checkpoint"].is_string() ||
-                                   !FileExists(r["checkpoint"].get<std::string>()))) {
-    return std::nullopt;
-  }
-  json reused = r;
-  reused["reused"] = true;
+  const PtbRecord& r = it->second;
+  if (!r.collapsed && (!r.checkpoint || !FileExists(*r.checkpoint))) return std::nullopt;
+  PtbRecord reused = r;
+  reused.reused = true;
   return reused;
 }
 
@@ -267,7 +279,7 @@ absl::Status TrainOrLoadDense(const SuiteOptions& o, const Preset& preset, const
 // test when the preset evaluates pruned models on those only) into its record.
 absl::Status EvaluateDense(const SuiteOptions& o, const Preset& preset,
                            const std::string& config_name, LstmLm& model, const PtbCorpus& corpus,
-                           int64_t bptt, json* r) {
+                           int64_t bptt, PtbRecord* r) {
   ASSIGN_OR_RETURN(EvalResult valid,
                    EvaluatePerplexity(model, corpus.valid, 1, bptt, 0, nullptr,
                                       EvalLog(o, absl::StrCat(preset.name, " dense valid"))));
@@ -289,21 +301,22 @@ absl::Status EvaluateDense(const SuiteOptions& o, const Preset& preset,
       valid.perplexity,
       o.evaluate_test ? absl::StrFormat("%.2f", test.perplexity) : std::string("not evaluated"),
       valid.seconds + test.seconds));
-  (*r)["valid_perplexity"] = valid.perplexity;
-  (*r)["valid_nll_nats_per_token"] = valid.mean_nll_nats;
-  (*r)["eval_tokens"] = {{"valid", valid.tokens}};
+  r->valid_perplexity = valid.perplexity;
+  r->valid_nll_nats_per_token = valid.mean_nll_nats;
+  r->eval_tokens.emplace().valid = valid.tokens;
   if (o.evaluate_test) {
-    (*r)["test_perplexity"] = test.perplexity;
-    (*r)["test_nll_nats_per_token"] = test.mean_nll_nats;
-    (*r)["eval_tokens"]["test"] = test.tokens;
+    r->test_perplexity = test.perplexity;
+    r->test_nll_nats_per_token = test.mean_nll_nats;
+    r->eval_tokens->test = test.tokens;
   } else {
-    (*r)["test_not_evaluated"] = "--noevaluate_test (a sweep choosing settings on valid)";
+    r->test_not_evaluated = kTestNotEvaluated;
   }
   if (preset.max_eval_tokens > 0 && o.evaluate_test) {
-    (*r)["test_perplexity_first_tokens"] = {{"tokens", test_subset.tokens},
-                                            {"perplexity", test_subset.perplexity}};
+    PtbFirstTokensRecord& f = r->test_perplexity_first_tokens.emplace();
+    f.tokens = test_subset.tokens;
+    f.perplexity = test_subset.perplexity;
   }
-  (*r)["eval_protocol"] = "batch 1, BPTT 35, state carried over the whole split";
+  r->eval_protocol = "batch 1, BPTT 35, state carried over the whole split";
   return absl::OkStatus();
 }
 
@@ -319,13 +332,14 @@ absl::StatusOr<DenseRun> RunPtbDense(const TaskContext& ctx, const std::string& 
   const ZarembaConfig& cfg = run.config;
   run.config_hash = DenseConfigHash(o, preset, cfg, corpus_sha256);
   const std::string& hash = run.config_hash;
-  if (std::optional<json> reused = Reusable(previous, hash)) {
+  if (std::optional<PtbRecord> reused = Reusable(previous, hash)) {
     o.log(absl::StrFormat(
         "[ptb/%s] dense %s: re-using the finished run of %s (config hash %s; "
         "--force recomputes)",
-        preset.name, config_name, (*reused)["timestamp_utc"].dump(), hash.substr(0, 12)));
+        preset.name, config_name, json(reused->provenance.timestamp_utc.value_or("")).dump(),
+        hash.substr(0, 12)));
     run.record = *reused;
-    run.checkpoint = (*reused)["checkpoint"].get<std::string>();
+    run.checkpoint = reused->checkpoint.value_or("");
     return run;
   }
   const absl::Time start = absl::Now();
@@ -335,29 +349,30 @@ absl::StatusOr<DenseRun> RunPtbDense(const TaskContext& ctx, const std::string& 
   LstmLm model(cfg.model);
   TrainResult tr;
   RETURN_IF_ERROR(TrainOrLoadDense(o, preset, corpus, model, &tr, &run));
-  json& r = run.record;
+  PtbRecord& r = run.record;
   RETURN_IF_ERROR(EvaluateDense(o, preset, config_name, model, corpus, cfg.schedule.bptt, &r));
   ASSIGN_OR_RETURN(run.timing, TimeInference(model, preset.timing_repeats));
-  r["task"] = "ptb";
-  r["config_hash"] = hash;
-  if (tr.resumed) r["resumed_at_step"] = tr.resumed_at_global_step;
-  r["method"] = "dense";
-  r["preset"] = preset.name;
-  r["config_name"] = config_name;
-  r["model"] = json::parse(cfg.model.ToJson());
-  r["num_parameters"] = cfg.model.NumParameters();
-  r["sizes"] = SizesJson(cfg.model);
-  r["schedule"] = ScheduleToJson(cfg.schedule);
-  r["max_steps_per_epoch"] = preset.max_steps_per_epoch;
-  AddProvenance(o, ctx.run_info, &r);
-  r["checkpoint"] = run.checkpoint;
-  if (!o.dense_checkpoint.empty()) r["loaded_from"] = run.checkpoint;
-  r["inference_ms_per_token"] = run.timing.ToJson();
-  r["train_tokens"] = tr.tokens;
-  r["train_seconds"] = tr.train_seconds;
-  r["train_tokens_per_second"] = tr.tokens_per_second;
-  r["epochs"] = TrainResultToJson(tr)["epochs"];
-  r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+  r.task = "ptb";
+  r.config_hash = hash;
+  if (tr.resumed) r.resumed_at_step = tr.resumed_at_global_step;
+  r.method = "dense";
+  r.preset = preset.name;
+  r.config_name = config_name;
+  r.model = json::parse(cfg.model.ToJson());
+  r.num_parameters = cfg.model.NumParameters();
+  r.sizes = SizesOf(cfg.model);
+  r.schedule = ScheduleRecord(cfg.schedule);
+  r.max_steps_per_epoch = preset.max_steps_per_epoch;
+  r.provenance = Provenance(o, ctx.run_info);
+  r.checkpoint = run.checkpoint;
+  if (!o.dense_checkpoint.empty()) r.loaded_from = run.checkpoint;
+  ASSIGN_OR_RETURN(r.inference_ms_per_token, Typed<PtbInferenceTimesRecord>(run.timing.ToJson()));
+  r.train_tokens = tr.tokens;
+  r.train_seconds = tr.train_seconds;
+  r.train_tokens_per_second = tr.tokens_per_second;
+  ASSIGN_OR_RETURN(const PtbPhaseRecord trained, Typed<PtbPhaseRecord>(TrainResultToJson(tr)));
+  r.epochs = trained.epochs;
+  r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return run;
 }
 
@@ -428,11 +443,13 @@ absl::StatusOr<Phases> PresetPhases(const Preset& preset, const ZarembaConfig& d
   return p;
 }
 
-json PhaseToJson(const PhaseOptions& p, int64_t steps) {
-  return {{"steps", steps},
-          {"schedule", ScheduleToJson(p.schedule)},
-          {"first_window", p.first_window},
-          {"max_steps_per_epoch", p.max_steps_per_epoch}};
+PtbPhaseProtocolRecord PhaseProtocol(const PhaseOptions& p, int64_t steps) {
+  PtbPhaseProtocolRecord r;
+  r.steps = steps;
+  r.schedule = ScheduleRecord(p.schedule);
+  r.first_window = p.first_window;
+  r.max_steps_per_epoch = p.max_steps_per_epoch;
+  return r;
 }
 
 // What a method is created from in this suite.
@@ -453,20 +470,24 @@ MethodOptions SuiteMethodOptions(const SuiteOptions& o, const LstmLmConfig& conf
 }
 
 // The record's fields of the final structure (sizes, parameters, multiply-adds, agreement).
-void AddStructureFields(const ProtocolResult& pr, const LstmLmConfig& dense, json* r) {
+absl::Status SetStructureFields(const ProtocolResult& pr, const LstmLmConfig& dense, PtbRecord* r) {
   if (pr.structured) {
-    (*r)["kept_input_sizes"] = pr.kept_input_sizes;
-    (*r)["kept_hidden_sizes"] = pr.kept_hidden_sizes;
-    (*r)["agreement_check"] = pr.agreement;
+    r->kept_input_sizes = pr.kept_input_sizes;
+    r->kept_hidden_sizes = pr.kept_hidden_sizes;
+    // A collapsed structure (no network left) was never checked.
+    if (!pr.agreement.is_null()) {
+      ASSIGN_OR_RETURN(r->agreement_check, Typed<PtbAgreementRecord>(pr.agreement));
+    }
   }
   if (!pr.model.is_empty()) {
     const LstmLmConfig& c = pr.model->config();
-    (*r)["sizes"] = SizesJson(c);
-    (*r)["model"] = json::parse(c.ToJson());
-    (*r)["num_parameters"] = pr.structured ? c.NumParameters() : CountNonZeroParameters(pr.model);
-    (*r)["multiply_adds_per_token"] = c.MultiplyAddsPerToken();
+    r->sizes = SizesOf(c);
+    r->model = json::parse(c.ToJson());
+    r->num_parameters = pr.structured ? c.NumParameters() : CountNonZeroParameters(pr.model);
+    r->multiply_adds_per_token = c.MultiplyAddsPerToken();
   }
-  (*r)["dense_sizes"] = SizesJson(dense);
+  r->dense_sizes = SizesOf(dense);
+  return absl::OkStatus();
 }
 
 // Unstructured results: the CSR form of the LSTM matrices, checked against the dense model with
@@ -474,23 +495,24 @@ void AddStructureFields(const ProtocolResult& pr, const LstmLmConfig& dense, jso
 absl::StatusOr<std::shared_ptr<const SparseLstmLm>> CsrOf(const ProtocolResult& pr,
                                                           const std::string& tag,
                                                           const torch::Tensor& valid, int64_t bptt,
-                                                          json* r) {
+                                                          PtbRecord* r) {
   LstmLm model = pr.model;
   ASSIGN_OR_RETURN(SparseLstmLm csr, SparseLstmLm::FromDense(model));
   auto sparse = std::make_shared<const SparseLstmLm>(std::move(csr));
   CsrForward csr_forward(sparse);
-  ASSIGN_OR_RETURN((*r)["agreement_check"],
+  ASSIGN_OR_RETURN(const json agreement,
                    CheckAgreement(tag, "dense model with zeros (CSR path checked)", model, nullptr,
                                   model, &csr_forward, valid, bptt));
+  ASSIGN_OR_RETURN(r->agreement_check, Typed<PtbAgreementRecord>(agreement));
   PruningStructure s;
   s.weight_masks = pr.weight_masks;
-  (*r)["weight_sparsity"] = WeightSparsity(s);
-  (*r)["lstm_nonzeros"] = sparse->LstmNonZeros();
-  (*r)["lstm_csr_bytes"] = sparse->LstmCsrBytes();
-  (*r)["lstm_dense_bytes"] = sparse->LstmDenseBytes();
+  r->weight_sparsity = WeightSparsity(s);
+  r->lstm_nonzeros = sparse->LstmNonZeros();
+  r->lstm_csr_bytes = sparse->LstmCsrBytes();
+  r->lstm_dense_bytes = sparse->LstmDenseBytes();
   // Only the non-zeros of the LSTM matrices need a multiply-add; the decoder is dense.
   const LstmLmConfig& c = model->config();
-  (*r)["multiply_adds_per_token"] = sparse->LstmNonZeros() + c.vocab_size * c.hidden_sizes.back();
+  r->multiply_adds_per_token = sparse->LstmNonZeros() + c.vocab_size * c.hidden_sizes.back();
   return std::shared_ptr<const SparseLstmLm>(sparse);
 }
 
@@ -505,7 +527,7 @@ constexpr int kMaxTimingAttempts = 3;
 // spread of every speedup, re-measuring a noisy measurement (above).
 absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, const DenseRun& dense,
                                LstmLm& pruned, std::shared_ptr<const SparseLstmLm> sparse,
-                               json* r) {
+                               PtbRecord* r) {
   ASSIGN_OR_RETURN(LstmLmCheckpoint parent, LoadLstmLm(dense.checkpoint));
   ASSIGN_OR_RETURN(InferenceRunner parent_runner,
                    EngineRunner(kDefaultInferenceEngine, parent.model));
@@ -535,57 +557,57 @@ absl::Status TimeAgainstParent(const SuiteOptions& o, const Preset& preset, cons
     }
     if (spread <= kMaxRelativeSpread) break;
   }
-  (*r)["dense_inference_ms_per_token"] = t[0].ToJson();
-  (*r)["inference_ms_per_token"] = t[1].ToJson();
-  (*r)["speedup"] = Speedups(t[0], t[1]);
-  (*r)["speedup_iqr"] = SpeedupSpread(t[0], t[1]);
+  ASSIGN_OR_RETURN(r->dense_inference_ms_per_token, Typed<PtbInferenceTimesRecord>(t[0].ToJson()));
+  ASSIGN_OR_RETURN(r->inference_ms_per_token, Typed<PtbInferenceTimesRecord>(t[1].ToJson()));
+  ASSIGN_OR_RETURN(r->speedup, Typed<PtbSpeedupsRecord<double>>(Speedups(t[0], t[1])));
+  ASSIGN_OR_RETURN(r->speedup_iqr,
+                   Typed<PtbSpeedupsRecord<std::vector<double>>>(SpeedupSpread(t[0], t[1])));
   if (sparse) {
-    (*r)["csr_inference_ms_per_token"] = t[2].ToJson();
-    (*r)["csr_speedup"] = Speedups(t[0], t[2]);
-    (*r)["csr_speedup_iqr"] = SpeedupSpread(t[0], t[2]);
+    ASSIGN_OR_RETURN(r->csr_inference_ms_per_token, Typed<PtbInferenceTimesRecord>(t[2].ToJson()));
+    ASSIGN_OR_RETURN(r->csr_speedup, Typed<PtbSpeedupsRecord<double>>(Speedups(t[0], t[2])));
+    ASSIGN_OR_RETURN(r->csr_speedup_iqr,
+                     Typed<PtbSpeedupsRecord<std::vector<double>>>(SpeedupSpread(t[0], t[2])));
   }
-  (*r)["timing_attempts"] = attempts;
-  if (spread > kMaxRelativeSpread) (*r)["speedup_uncertain"] = true;
-  if (load >= 0) (*r)["load_average_before_timing"] = load;
-  (*r)["timing_protocol"] =
-      absl::StrCat("median of ", preset.timing_repeats,
-                   " calls of 35 tokens each, the dense parent and the "
-                   "pruned model",
-                   sparse ? " (dense with zeros, and CSR through Eigen)" : "",
-                   " interleaved call by call in one process, inference engine '",
-                   kDefaultInferenceEngine, "' (reports/speed.md), ", o.threads,
-                   " threads; spread: the interquartile range of the "
-                   "per-call ratios; re-measured (at most ",
-                   kMaxTimingAttempts,
-                   " times) while the LSTM "
-                   "batch-1 range is wider than ",
-                   kMaxRelativeSpread * 100, "% of its median");
-  (*r)["inference_engine"] = kDefaultInferenceEngine;
+  r->timing_attempts = attempts;
+  if (spread > kMaxRelativeSpread) r->speedup_uncertain = true;
+  if (load >= 0) r->load_average_before_timing = load;
+  r->timing_protocol = absl::StrCat("median of ", preset.timing_repeats,
+                                    " calls of 35 tokens each, the dense parent and the "
+                                    "pruned model",
+                                    sparse ? " (dense with zeros, and CSR through Eigen)" : "",
+                                    " interleaved call by call in one process, inference engine '",
+                                    kDefaultInferenceEngine, "' (reports/speed.md), ", o.threads,
+                                    " threads; spread: the interquartile range of the "
+                                    "per-call ratios; re-measured (at most ",
+                                    kMaxTimingAttempts,
+                                    " times) while the LSTM "
+                                    "batch-1 range is wider than ",
+                                    kMaxRelativeSpread * 100, "% of its median");
+  r->inference_engine = kDefaultInferenceEngine;
   return absl::OkStatus();
 }
 
 // Valid (and, unless --noevaluate_test, test) perplexity of the final model.
 absl::Status EvaluateFinal(const SuiteOptions& o, const Preset& preset, const std::string& tag,
-                           LstmLm& model, const PtbCorpus& corpus, int64_t bptt, json* r) {
+                           LstmLm& model, const PtbCorpus& corpus, int64_t bptt, PtbRecord* r) {
   const int64_t max_tokens = preset.max_eval_tokens;
   ASSIGN_OR_RETURN(EvalResult valid,
                    EvaluatePerplexity(model, corpus.valid, 1, bptt, max_tokens, nullptr,
                                       EvalLog(o, absl::StrCat(tag, " valid"))));
-  (*r)["valid_perplexity"] = valid.perplexity;
-  (*r)["eval_tokens"] = {{"valid", valid.tokens}};
+  r->valid_perplexity = valid.perplexity;
+  r->eval_tokens.emplace().valid = valid.tokens;
   if (o.evaluate_test) {
     ASSIGN_OR_RETURN(EvalResult test,
                      EvaluatePerplexity(model, corpus.test, 1, bptt, max_tokens, nullptr,
                                         EvalLog(o, absl::StrCat(tag, " test"))));
-    (*r)["test_perplexity"] = test.perplexity;
-    (*r)["eval_tokens"]["test"] = test.tokens;
+    r->test_perplexity = test.perplexity;
+    r->eval_tokens->test = test.tokens;
   } else {
-    (*r)["test_not_evaluated"] = "--noevaluate_test (a sweep choosing settings on valid)";
+    r->test_not_evaluated = kTestNotEvaluated;
   }
-  (*r)["eval_protocol"] = max_tokens > 0
-                              ? absl::StrCat("batch 1, BPTT 35, state carried, first ", max_tokens,
-                                             " tokens of each split only (smoke)")
-                              : "batch 1, BPTT 35, state carried over the whole split";
+  r->eval_protocol = max_tokens > 0 ? absl::StrCat("batch 1, BPTT 35, state carried, first ",
+                                                   max_tokens, " tokens of each split only (smoke)")
+                                    : "batch 1, BPTT 35, state carried over the whole split";
   return absl::OkStatus();
 }
 
@@ -599,7 +621,7 @@ struct MethodRunPlan {
   Phases phases;
   double penalty_scale = 0;
   std::unique_ptr<PruningMethod> method;
-  json protocol;
+  PtbProtocolRecord protocol;
   std::string hash;
 };
 
@@ -621,9 +643,9 @@ absl::StatusOr<MethodRunPlan> PlanMethodRun(const TaskContext& ctx, const DenseR
       plan.method,
       CreatePruningMethod(name, SuiteMethodOptions(o, dense.config.model, setting,
                                                    plan.phases.search_steps, plan.penalty_scale)));
-  plan.protocol = {{"search", PhaseToJson(plan.phases.search, plan.phases.search_steps)},
-                   {"recovery", PhaseToJson(plan.phases.recovery, plan.phases.recovery_steps)},
-                   {"diagnostics_every_steps", preset.diagnostics_every_steps}};
+  plan.protocol.search = PhaseProtocol(plan.phases.search, plan.phases.search_steps);
+  plan.protocol.recovery = PhaseProtocol(plan.phases.recovery, plan.phases.recovery_steps);
+  plan.protocol.diagnostics_every_steps = preset.diagnostics_every_steps;
   json identity = {{"task", "ptb"},
                    {"run", "method"},
                    {"parent_config_hash", dense.config_hash},
@@ -632,7 +654,7 @@ absl::StatusOr<MethodRunPlan> PlanMethodRun(const TaskContext& ctx, const DenseR
                    {"setting_value", setting.value},
                    {"target_sizes", setting.sizes},
                    {"method_options", plan.method->RecordedOptions()},
-                   {"protocol", plan.protocol},
+                   {"protocol", RecordToJson(plan.protocol)},
                    {"seed", o.seed},
                    {"max_eval_tokens", preset.max_eval_tokens},
                    {"evaluate_test", o.evaluate_test},
@@ -644,67 +666,68 @@ absl::StatusOr<MethodRunPlan> PlanMethodRun(const TaskContext& ctx, const DenseR
 
 // The record's fields that describe the run (method, setting, protocol, training, provenance,
 // structure), before evaluation.
-json MethodRecord(const TaskContext& ctx, const DenseRun& dense, const MethodRunPlan& plan,
-                  const ProtocolResult& pr) {
+absl::StatusOr<PtbRecord> MethodRecord(const TaskContext& ctx, const DenseRun& dense,
+                                       const MethodRunPlan& plan, const ProtocolResult& pr) {
   const SuiteOptions& o = ctx.options;
-  json r;
-  r["task"] = "ptb";
-  r["config_hash"] = plan.hash;
-  r["parent_config_hash"] = dense.config_hash;
-  if (pr.search.resumed) r["resumed_at_step"] = pr.search.resumed_at_global_step;
+  PtbRecord r;
+  r.task = "ptb";
+  r.config_hash = plan.hash;
+  r.parent_config_hash = dense.config_hash;
+  if (pr.search.resumed) r.resumed_at_step = pr.search.resumed_at_global_step;
   if (pr.recovery.resumed) {
-    r["resumed_at_step"] = plan.phases.search_steps + pr.recovery.resumed_at_global_step;
+    r.resumed_at_step = plan.phases.search_steps + pr.recovery.resumed_at_global_step;
   }
-  if (pr.search_reused) r["search_read_back"] = true;
-  r["method"] = plan.name;
-  r["method_description"] = plan.info.description;
-  r["structured"] = pr.structured;
-  r["setting_kind"] = SettingKindName(plan.info.setting);
-  r["setting"] = plan.setting.label;
+  if (pr.search_reused) r.search_read_back = true;
+  r.method = plan.name;
+  r.method_description = plan.info.description;
+  r.structured = pr.structured;
+  r.setting_kind = SettingKindName(plan.info.setting);
+  r.setting = plan.setting.label;
   if (plan.info.setting == SettingKind::kLambda || plan.info.setting == SettingKind::kSparsity) {
-    r["setting_value"] = plan.setting.value;
+    r.setting_value = plan.setting.value;
   }
   if (plan.info.setting == SettingKind::kLambda) {
-    r["lambda_unit"] = kLambdaUnit;
-    r["penalty_scale"] = plan.penalty_scale;
+    r.lambda_unit = kLambdaUnit;
+    r.penalty_scale = plan.penalty_scale;
   }
-  if (!plan.setting.sizes.empty()) r["target_sizes"] = plan.setting.sizes;
-  r["method_options"] = plan.method->RecordedOptions();
-  if (plan.scratch) r["from_scratch"] = true;
-  r["preset"] = ctx.preset.name;
-  r["config_name"] = dense.config.name;
-  r["protocol"] = plan.protocol;
-  r["structure_fixed_at_start"] = plan.method->StructureFixedAtStart();
-  r["train_steps"] = plan.phases.search_steps + plan.phases.recovery_steps;
-  r["search"] = TrainResultToJson(pr.search);
-  r["recovery"] = TrainResultToJson(pr.recovery);
-  r["parent_checkpoint"] = plan.scratch ? std::string("(trained from scratch)") : dense.checkpoint;
-  r["train_tokens"] = pr.search.tokens + pr.recovery.tokens;
-  r["train_seconds"] = pr.search.train_seconds + pr.recovery.train_seconds;
-  r["train_tokens_per_second"] =
-      r["train_tokens"].get<double>() / std::max(r["train_seconds"].get<double>(), 1e-9);
-  AddProvenance(o, ctx.run_info, &r);
-  AddStructureFields(pr, dense.config.model, &r);
+  if (!plan.setting.sizes.empty()) r.target_sizes = plan.setting.sizes;
+  r.method_options = plan.method->RecordedOptions();
+  if (plan.scratch) r.from_scratch = true;
+  r.preset = ctx.preset.name;
+  r.config_name = dense.config.name;
+  r.protocol = plan.protocol;
+  r.structure_fixed_at_start = plan.method->StructureFixedAtStart();
+  r.train_steps = plan.phases.search_steps + plan.phases.recovery_steps;
+  ASSIGN_OR_RETURN(r.search, Typed<PtbPhaseRecord>(TrainResultToJson(pr.search)));
+  ASSIGN_OR_RETURN(r.recovery, Typed<PtbPhaseRecord>(TrainResultToJson(pr.recovery)));
+  r.parent_checkpoint = plan.scratch ? std::string("(trained from scratch)") : dense.checkpoint;
+  r.train_tokens = pr.search.tokens + pr.recovery.tokens;
+  r.train_seconds = pr.search.train_seconds + pr.recovery.train_seconds;
+  r.train_tokens_per_second =
+      static_cast<double>(*r.train_tokens) / std::max(*r.train_seconds, 1e-9);
+  r.provenance = Provenance(o, ctx.run_info);
+  RETURN_IF_ERROR(SetStructureFields(pr, dense.config.model, &r));
   return r;
 }
 
 // Saves the pruned model (compacted, or dense with exact zeros) to <base>.pt with a JSON
 // description at <base>.json, and names both in the record.
 absl::Status ExportPruned(const MethodRunPlan& plan, const ProtocolResult& pr, LstmLm& pruned,
-                          const std::string& base, json* r) {
+                          const std::string& base, PtbRecord* r) {
+  const json record = r->ToJson();
   json meta = {{"method", plan.name},
                {"setting", plan.setting.label},
                {"structured", pr.structured},
-               {"parent", (*r)["parent_checkpoint"]},
-               {"sizes", (*r)["sizes"]},
-               {"num_parameters", (*r)["num_parameters"]},
-               {"multiply_adds_per_token", (*r)["multiply_adds_per_token"]},
+               {"parent", record.value("parent_checkpoint", json())},
+               {"sizes", record.value("sizes", json())},
+               {"num_parameters", record.value("num_parameters", json())},
+               {"multiply_adds_per_token", record.value("multiply_adds_per_token", json())},
                {"inference_engine", kDefaultInferenceEngine}};
-  if (r->contains("weight_sparsity")) meta["weight_sparsity"] = (*r)["weight_sparsity"];
+  if (r->weight_sparsity) meta["weight_sparsity"] = *r->weight_sparsity;
   RETURN_IF_ERROR(SaveLstmLm(pruned, base + ".pt", meta.dump()));
   RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
-  (*r)["checkpoint"] = base + ".pt";
-  (*r)["export_json"] = base + ".json";
+  r->checkpoint = base + ".pt";
+  r->export_json = base + ".json";
   return absl::OkStatus();
 }
 
@@ -712,11 +735,12 @@ absl::Status ExportPruned(const MethodRunPlan& plan, const ProtocolResult& pr, L
 // say so) with the pruning protocol (pruning/protocol.h); then evaluates, exports and times the
 // result against the dense parent. `temporaries` receives the run's intermediate files, to
 // remove once the record is written.
-absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
-                                  const std::string& name, const PruningMethodInfo& method_info,
-                                  const RunSetting& setting, const PtbCorpus& corpus,
-                                  const PreviousRuns& previous,
-                                  std::vector<std::string>* temporaries) {
+absl::StatusOr<PtbRecord> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
+                                       const std::string& name,
+                                       const PruningMethodInfo& method_info,
+                                       const RunSetting& setting, const PtbCorpus& corpus,
+                                       const PreviousRuns& previous,
+                                       std::vector<std::string>* temporaries) {
   const SuiteOptions& o = ctx.options;
   const Preset& preset = ctx.preset;
   const absl::Time start = absl::Now();
@@ -725,13 +749,13 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
   const std::string& tag = plan.tag;
   // A finished run is re-used only on the parent it was made from: not when this invocation
   // trained the parent again (MergeResults drops such runs too).
-  const bool parent_reused = dense.record.value("reused", false);
-  if (std::optional<json> reused =
-          parent_reused ? Reusable(previous, plan.hash) : std::optional<json>()) {
-    o.log(
-        absl::StrFormat("[ptb/%s] re-using the finished run of %s (config hash %s; --force "
-                        "recomputes)",
-                        tag, (*reused)["timestamp_utc"].dump(), plan.hash.substr(0, 12)));
+  const bool parent_reused = dense.record.reused.value_or(false);
+  if (std::optional<PtbRecord> reused =
+          parent_reused ? Reusable(previous, plan.hash) : std::optional<PtbRecord>()) {
+    o.log(absl::StrFormat(
+        "[ptb/%s] re-using the finished run of %s (config hash %s; --force "
+        "recomputes)",
+        tag, json(reused->provenance.timestamp_utc.value_or("")).dump(), plan.hash.substr(0, 12)));
     return *reused;
   }
   const std::string base =
@@ -765,13 +789,13 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
   ASSIGN_OR_RETURN(ProtocolResult pr,
                    RunPruningProtocol(model, *plan.method, corpus.train, corpus.valid, po));
 
-  json r = MethodRecord(ctx, dense, plan, pr);
+  ASSIGN_OR_RETURN(PtbRecord r, MethodRecord(ctx, dense, plan, pr));
   if (!pr.collapsed.empty()) {
     // Too strong a penalty can close every neuron of a layer: no network is left. Record it
     // (it is a result about this setting) and go on with the others.
     o.log(absl::StrFormat("[ptb/%s] %s", tag, pr.collapsed));
-    r["collapsed"] = pr.collapsed;
-    r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+    r.collapsed = pr.collapsed;
+    r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
     return r;
   }
   LstmLm pruned = pr.model;
@@ -783,28 +807,28 @@ absl::StatusOr<json> RunPtbMethod(const TaskContext& ctx, const DenseRun& dense,
   RETURN_IF_ERROR(EvaluateFinal(o, preset, tag, pruned, corpus, bptt, &r));
   RETURN_IF_ERROR(ExportPruned(plan, pr, pruned, base, &r));
   RETURN_IF_ERROR(TimeAgainstParent(o, preset, dense, pruned, sparse, &r));
-  r["wall_seconds"] = absl::ToDoubleSeconds(absl::Now() - start);
+  r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   o.log(absl::StrFormat(
       "[ptb/%s] sizes %s, %d parameters; valid ppl %.2f; speedup (LSTM, batch 1) %.2fx", tag,
-      absl::StrJoin(pruned->config().hidden_sizes, "/"), r["num_parameters"].get<int64_t>(),
-      r["valid_perplexity"].get<double>(), r["speedup"].value("lstm_b1", 0.0)));
+      absl::StrJoin(pruned->config().hidden_sizes, "/"), r.num_parameters.value_or(0),
+      r.valid_perplexity.value_or(0.0), r.speedup ? r.speedup->lstm_b1.value_or(0.0) : 0.0));
   return r;
 }
 
 // The record of a method run that failed with `error`: enough to name it in the report and to
 // supersede an older record of the same run (RunIdentity); never re-used (no checkpoint).
-json FailedMethodRecord(const TaskContext& ctx, const DenseRun& dense, const std::string& name,
-                        const RunSetting& setting, const absl::Status& error) {
-  json r;
-  r["task"] = "ptb";
-  r["method"] = name;
-  r["setting"] = setting.label;
-  r["preset"] = ctx.preset.name;
-  r["config_name"] = dense.config.name;
-  r["parent_config_hash"] = dense.config_hash;
-  r["parent_checkpoint"] = dense.checkpoint;
-  r["failed"] = error.ToString();
-  AddProvenance(ctx.options, ctx.run_info, &r);
+PtbRecord FailedMethodRecord(const TaskContext& ctx, const DenseRun& dense, const std::string& name,
+                             const RunSetting& setting, const absl::Status& error) {
+  PtbRecord r;
+  r.task = "ptb";
+  r.method = name;
+  r.setting = setting.label;
+  r.preset = ctx.preset.name;
+  r.config_name = dense.config.name;
+  r.parent_config_hash = dense.config_hash;
+  r.parent_checkpoint = dense.checkpoint;
+  r.failed = error.ToString();
+  r.provenance = Provenance(ctx.options, ctx.run_info);
   return r;
 }
 
@@ -845,15 +869,15 @@ absl::StatusOr<std::vector<json>> EarlierRecords(const std::string& results) {
   return ReadJsonLines(results);
 }
 
-// The records of `earlier` by config hash, re-usable unless --force.
-PreviousRuns ReusableRuns(const SuiteOptions& o, const std::vector<json>& earlier,
-                          const std::string& results) {
+// The records of `earlier` by config hash, re-usable unless --force. Errors: a record with a
+// field of the wrong type (naming the file, the line and the field).
+absl::StatusOr<PreviousRuns> ReusableRuns(const SuiteOptions& o, const std::vector<json>& earlier,
+                                          const std::string& results) {
   PreviousRuns previous;
   if (o.force) return previous;
-  for (const json& r : earlier) {
-    if (r.contains("config_hash") && r["config_hash"].is_string()) {
-      previous[r["config_hash"].get<std::string>()] = r;
-    }
+  ASSIGN_OR_RETURN(std::vector<PtbRecord> records, PtbRecordsFromJson(earlier, results));
+  for (PtbRecord& r : records) {
+    if (r.config_hash) previous[*r.config_hash] = std::move(r);
   }
   if (!earlier.empty()) {
     o.log(absl::StrFormat("[ptb] %d finished runs in %s may be re-used (--force recomputes them)",
@@ -888,10 +912,10 @@ absl::Status RunPtbMethods(const TaskContext& ctx, const DenseRun& dense, const 
             key, absl::StrCat("ptb/", ctx.preset.name, "/", name, setting.label == "-" ? "" : " ",
                               setting.label == "-" ? "" : setting.label));
       }
-      absl::StatusOr<json> r = CatchTorch(absl::StrCat("run ", name, " ", setting.label), [&] {
+      absl::StatusOr<PtbRecord> r = CatchTorch(absl::StrCat("run ", name, " ", setting.label), [&] {
         return RunPtbMethod(ctx, dense, name, method_info, setting, corpus, previous, &temporaries);
       });
-      if (ctx.progress != nullptr) ctx.progress->Finished(r.ok() && r->value("reused", false));
+      if (ctx.progress != nullptr) ctx.progress->Finished(r.ok() && r->reused.value_or(false));
       if (!r.ok()) {
         // One run's failure (a diverging loss, a method's error) is a result about that run:
         // recorded, and the job goes on with the others (its exit status says so). Its
@@ -901,7 +925,7 @@ absl::Status RunPtbMethods(const TaskContext& ctx, const DenseRun& dense, const 
         r = FailedMethodRecord(ctx, dense, name, setting, r.status());
         temporaries.clear();
       }
-      ptb_runs->push_back(*std::move(r));
+      ptb_runs->push_back(r->ToJson());
       RETURN_IF_ERROR(WriteJsonLines(results, MergeResults(*ptb_runs, earlier)));
       for (const std::string& f : temporaries) std::remove(f.c_str());
     }
@@ -926,7 +950,7 @@ absl::StatusOr<std::vector<json>> RunPtbTask(const TaskContext& ctx) {
   // Records of earlier invocations: kept in the file until re-run (MergeResults), and re-used
   // by config hash unless --force.
   ASSIGN_OR_RETURN(std::vector<json> earlier, EarlierRecords(results));
-  const PreviousRuns previous = ReusableRuns(o, earlier, results);
+  ASSIGN_OR_RETURN(const PreviousRuns previous, ReusableRuns(o, earlier, results));
   std::vector<json> ptb_runs;
   RETURN_IF_ERROR(PlanPtbRuns(ctx, corpus));
   for (const std::string& config : preset.configs) {
@@ -935,8 +959,8 @@ absl::StatusOr<std::vector<json>> RunPtbTask(const TaskContext& ctx) {
                           absl::StrCat("ptb/", preset.name, " dense parent ", config));
     }
     ASSIGN_OR_RETURN(DenseRun dense, RunPtbDense(ctx, config, corpus, corpus_sha256, previous));
-    if (ctx.progress != nullptr) ctx.progress->Finished(dense.record.value("reused", false));
-    ptb_runs.push_back(dense.record);
+    if (ctx.progress != nullptr) ctx.progress->Finished(dense.record.reused.value_or(false));
+    ptb_runs.push_back(dense.record.ToJson());
     // Written after every run, so a later failure loses nothing finished. A run's training
     // checkpoint goes only once its record is on disk: a kill in between resumes the run from
     // its last checkpoint (at its end) instead of training it again.

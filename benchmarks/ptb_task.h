@@ -28,17 +28,21 @@ namespace rnnprune {
 // becomes '-') and timed side by side with the dense parent. Writes
 // <reports_dir>/results/ptb_<preset>.jsonl after every run (MergeResults: this invocation's
 // records, then the earlier ones it has not re-run) and re-renders <reports_dir>/ptb.md from
-// all result files. Returns this invocation's records (re-used ones marked "reused").
+// all result files. Returns this invocation's records (reporting/ptb_record.h PtbRecord, which
+// the task builds, as the JSON objects of the results file; re-used ones marked "reused").
 // Reuse and resume: every PTB record carries "config_hash" (common/config_hash.h) over what
 // determines its numbers (preset, config, schedule, method, setting, flags that change training,
 // seed, the data's SHA-256 and, for methods, the dense parent's hash). Unless options.force, a
 // run whose hash matches a record of the preset's existing results file, and whose checkpoint
-// is still there, is not recomputed: the record is re-used (marked "reused": true). Every
+// is still there, is not recomputed: the record is re-used (marked "reused": true); a method run
+// only while its dense parent is re-used too (a parent trained again need not come out bit for
+// bit the same, so its method runs are computed again). Every
 // training run writes a training checkpoint (<output_dir>/<run>.train.ckpt, every
 // checkpoint_every_steps steps and at each epoch end, atomically) and resumes from it, so a
 // killed task continues where it stopped; the checkpoint is removed once its run is exported.
-// Errors: missing or corrupt data, training divergence, a pruned model that does not match its
-// reference, unwritable outputs.
+// Errors: missing or corrupt data, a record of the existing results file with a field of the
+// wrong type (naming the file, the line and the field), training divergence, a pruned model that
+// does not match its reference, unwritable outputs.
 absl::StatusOr<std::vector<nlohmann::json>> RunPtbTask(const TaskContext& context);
 
 // The records a PTB results file holds after a run: `current` (this invocation's records, in
@@ -47,7 +51,8 @@ absl::StatusOr<std::vector<nlohmann::json>> RunPtbTask(const TaskContext& contex
 // loses no finished record. A record is superseded by one of `current` for the same run (Zaremba
 // config, method, setting, seed; dense parent or not), whatever their config hashes; an earlier
 // method record whose "parent_config_hash" names no dense record of the result is dropped (its
-// parent was re-trained differently).
+// parent was re-trained differently), and so is one whose parent `current` trained again (not
+// re-used) under the same hash.
 std::vector<nlohmann::json> MergeResults(const std::vector<nlohmann::json>& current,
                                          const std::vector<nlohmann::json>& earlier);
 

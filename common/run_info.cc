@@ -66,14 +66,4 @@ RunInfo CollectRunInfo(const std::string& source_dir) {
   return info;
 }
 
-void AddRunInfoFields(const RunInfo& info, nlohmann::json* record) {
-  nlohmann::json& r = *record;
-  r["git_commit"] = info.git_commit;
-  r["cpu_model"] = info.cpu_model;
-  r["logical_cpus"] = info.logical_cpus;
-  r["blas_coretype"] = info.blas_coretype;
-  r["hostname"] = info.hostname;
-  r["timestamp_utc"] = info.timestamp_utc;
-}
-
 }  // namespace rnnprune

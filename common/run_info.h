@@ -4,8 +4,6 @@
 
 #include <string>
 
-#include "nlohmann/json.hpp"
-
 namespace rnnprune {
 
 // Provenance of a run: enough to reproduce it and to judge its timings.
@@ -22,10 +20,6 @@ struct RunInfo {
 // Collects RunInfo; `source_dir` is the checkout to ask git about (e.g. the workspace root from
 // $BUILD_WORKSPACE_DIRECTORY). Never fails: unknown fields read "unknown".
 RunInfo CollectRunInfo(const std::string& source_dir);
-
-// Writes `info` into a result record: "git_commit", "cpu_model", "logical_cpus",
-// "blas_coretype", "hostname", "timestamp_utc".
-void AddRunInfoFields(const RunInfo& info, nlohmann::json* record);
 
 }  // namespace rnnprune
 

@@ -64,6 +64,17 @@ TEST(PtbRecord, AWrongFieldIsNamedWithItsLine) {
               HasSubstr("ptb_x.jsonl:2: in \"speedup\": field \"lstm_b1\" is \"fast\""));
 }
 
+// Older versions wrote null for "none" (an L0 run's agreement_check): the field stays absent
+// and the null is written back as it was.
+TEST(PtbRecord, ANullFieldIsAbsentAndKept) {
+  const json line = {{"method", "l0"}, {"agreement_check", nullptr}, {"valid_perplexity", 120.5}};
+  absl::StatusOr<PtbRecord> r = PtbRecord::FromJson(line);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->agreement_check.has_value());
+  EXPECT_EQ(r->valid_perplexity, 120.5);
+  EXPECT_EQ(r->ToJson(), line);
+}
+
 TEST(PtbRecord, MethodOwnedPartsStayAsTheMethodWroteThem) {
   const json line = {{"method", "l0"},
                      {"method_options", {{"gate_cost", "weights"}, {"lambda_hidden", 0.25}}},

@@ -10,7 +10,8 @@
 // file written by an older version may lack any of them, and the reports print "?" for what is
 // missing. Keys the type does not list (fields of other versions) are kept in the record's
 // `extra` object and written back unchanged, so that reading and writing a results file loses
-// nothing.
+// nothing; so is a listed field whose value is null (older versions wrote null for "none"): the
+// field stays absent.
 #ifndef RNNPRUNE_REPORTING_RECORD_FIELDS_H_
 #define RNNPRUNE_REPORTING_RECORD_FIELDS_H_
 
@@ -87,7 +88,9 @@ class Reader {
   template <class T>
   void operator()(const char* key, std::optional<T>& value) {
     auto it = rest_->find(key);
-    if (it == rest_->end() || !status_.ok()) return;
+    // A null (written by older versions for "none") leaves the field absent and stays in
+    // `extra`, so that it is written back as it was.
+    if (it == rest_->end() || it->is_null() || !status_.ok()) return;
     absl::StatusOr<T> v = FromJsonValue<T>(*it, key);
     if (!v.ok()) {
       status_ = v.status();
