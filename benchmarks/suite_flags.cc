@@ -72,6 +72,9 @@ ABSL_FLAG(std::vector<std::string>, settings, {},
 ABSL_FLAG(bool, evaluate_test, kDefaults.evaluate_test,
           "evaluate the test split; --noevaluate_test for sweeps that choose settings on the "
           "valid split (their records hold no test perplexity)");
+ABSL_FLAG(double, recovery_learning_rate, 0,
+          "> 0: the recovery phase's constant learning rate instead of the preset's (for a "
+          "sweep that chooses it on the valid split, with --noevaluate_test); 0: the preset's");
 namespace rnnprune {
 namespace {
 
@@ -116,6 +119,7 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   o.methods = absl::GetFlag(FLAGS_methods);
   ASSIGN_OR_RETURN(o.settings, ParseSettingsFlag(absl::GetFlag(FLAGS_settings)));
   o.evaluate_test = absl::GetFlag(FLAGS_evaluate_test);
+  o.recovery_learning_rate = absl::GetFlag(FLAGS_recovery_learning_rate);
   o.force = absl::GetFlag(FLAGS_force);
   o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every_steps);
   o.squad_train = ResolveUserPath(absl::GetFlag(FLAGS_squad_train));

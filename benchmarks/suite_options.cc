@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <thread>
 #include <utility>
@@ -226,6 +227,11 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   }
   if (o.reports_dir.empty() || o.output_dir.empty()) {
     return absl::InvalidArgumentError("--reports_dir and --output_dir must not be empty");
+  }
+  if (!std::isfinite(o.recovery_learning_rate) || o.recovery_learning_rate < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--recovery_learning_rate=", o.recovery_learning_rate,
+                     " must be finite and >= 0 (0: the preset's)"));
   }
   if (o.checkpoint_every_steps < 1) {
     return absl::InvalidArgumentError(

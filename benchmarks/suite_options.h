@@ -48,6 +48,9 @@ struct SuiteOptions {
   // False: no test perplexity is computed or recorded (sweeps that choose settings on the
   // valid split never see the test split).
   bool evaluate_test = true;
+  // > 0: the recovery phase's learning rate instead of the preset's (a sweep choosing it on the
+  // valid split; it enters every method run's config hash through its protocol). 0: the preset's.
+  double recovery_learning_rate = 0;
   // Reuse and resume (see RunSuite): false re-uses finished runs whose config hash matches a
   // record of the results file and resumes interrupted ones from their training checkpoints;
   // true recomputes everything.

@@ -67,6 +67,15 @@ TEST(Suite, RejectsBadOptionsByName) {
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
               HasSubstr("--l0_lambdas: l0: lambda=-1e-05 must be finite and >= 0"));
   o = Smoke("bad");
+  o.recovery_learning_rate = -0.1;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--recovery_learning_rate=-0.1 must be finite and >= 0"));
+  o.recovery_learning_rate = std::nan("");
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--recovery_learning_rate=nan"));
+  o.recovery_learning_rate = 0.05;
+  EXPECT_TRUE(ValidateSuiteOptions(o).ok());
+  o = Smoke("bad");
   o.method_flags["l0_init_keep"] = "1";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=1"));
   o = Smoke("bad");
