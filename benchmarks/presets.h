@@ -52,7 +52,7 @@ struct Preset {
   int64_t speed_max_parameters = 0;
   // Task "squad" (benchmarks/squad_task.h): BiDAF's sizes (models/bidaf_config.h) and training
   // schedule (Seo et al. 2017, Section 4: d = 100, batch 60, 12 epochs, AdaDelta lr 0.5, EMA
-  // 0.999), and how many evaluation questions are scored (0: all).
+  // 0.999), and how many evaluation (and validation) questions are scored (0: all).
   int64_t squad_hidden_size = 100;
   int64_t squad_word_dim = 100;
   int64_t squad_char_channels = 100;

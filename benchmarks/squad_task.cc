@@ -84,6 +84,12 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                    {"seed", o.seed},
                    // The file's name, not its folder: the same data re-used from another clone.
                    {"glove", glove.substr(glove.find_last_of('/') + 1)}};
+  // The articles on each side (datasets/squad_split.h); "split_version" 2 holds out a validation
+  // part of the training articles (version 1 trained on all of them).
+  identity["split"] = {{"eval_titles", o.squad_split.eval_titles},
+                       {"fold", o.squad_split.fold},
+                       {"validation_titles", o.squad_split.validation_titles},
+                       {"split_version", 2}};
   ASSIGN_OR_RETURN(std::string dev_bytes, ReadFile(dev_path));
   identity["dev_sha256"] = Sha256Hex(dev_bytes);
   if (!o.squad_train.empty()) {
@@ -144,12 +150,10 @@ absl::StatusOr<SquadData> LoadSquadData(const SuiteOptions& o, SquadDataset dev,
   d.eval_source = dev_path;
   if (!o.squad_train.empty()) {
     ASSIGN_OR_RETURN(SquadDataset train, LoadSquad(o.squad_train, lo));
-    d.split.protocol = "official";
-    d.split.train = std::move(train);
-    d.split.eval = std::move(dev);
+    ASSIGN_OR_RETURN(d.split, SplitSquadOfficial(std::move(train), std::move(dev), o.squad_split));
     d.train_source = o.squad_train;
   } else {
-    ASSIGN_OR_RETURN(d.split, SplitSquadLocal(dev));
+    ASSIGN_OR_RETURN(d.split, SplitSquadLocal(dev, o.squad_split));
     d.train_source = absl::StrCat(dev_path, ", local split");
     d.eval_source = absl::StrCat(dev_path, ", local split");
   }
@@ -163,10 +167,13 @@ absl::StatusOr<SquadData> LoadSquadData(const SuiteOptions& o, SquadDataset dev,
     }
   }
   o.log(absl::StrFormat(
-      "[squad] protocol %s: training on %d articles, %d questions; evaluating on %d articles, %d "
-      "questions; %d malformed questions skipped%s",
-      d.split.protocol, d.split.train.articles.size(), d.split.train.num_questions,
-      d.split.eval.articles.size(), d.split.eval.num_questions, d.skipped,
+      "[squad] protocol %s, %s: training on %d articles, %d questions; validating on %d "
+      "articles, %d questions; evaluating on %d articles, %d questions; %d malformed questions "
+      "skipped%s",
+      d.split.protocol, d.split.description, d.split.train.articles.size(),
+      d.split.train.num_questions, d.split.validation.articles.size(),
+      d.split.validation.num_questions, d.split.eval.articles.size(), d.split.eval.num_questions,
+      d.skipped,
       d.examples.empty()
           ? std::string()
           : absl::StrCat(
@@ -251,7 +258,11 @@ void SetSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words
   r->train_questions = train_questions;
   r->eval_articles = static_cast<int64_t>(d.split.eval.articles.size());
   r->eval_questions_total = eval_total;
-  if (d.split.protocol == "local") r->eval_titles = SquadLocalEvalTitles();
+  r->split = d.split.description;
+  if (d.split.protocol == "local") r->eval_titles = d.split.eval_titles;
+  r->validation_articles = static_cast<int64_t>(d.split.validation.articles.size());
+  r->validation_questions_total = d.split.validation.num_questions;
+  r->validation_titles = d.split.validation_titles;
   r->skipped_questions = d.skipped;
   if (!d.examples.empty()) r->skipped_question_examples = d.examples;
   r->word_vocab = words.size();
@@ -275,9 +286,18 @@ void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& traine
   const SuiteOptions& o = context.options;
   r->steps = trained.steps;
   if (trained.resumed) r->resumed_at_step = trained.resumed_at_global_step;
-  std::vector<double> epoch_loss;
-  for (const BidafEpochStats& e : trained.epochs) epoch_loss.push_back(e.mean_loss_nats);
+  std::vector<double> epoch_loss, validation_em, validation_f1;
+  for (const BidafEpochStats& e : trained.epochs) {
+    epoch_loss.push_back(e.mean_loss_nats);
+    if (!e.validated) continue;
+    validation_em.push_back(e.validation_exact_match);
+    validation_f1.push_back(e.validation_f1);
+  }
   r->epoch_loss = epoch_loss;
+  if (!validation_f1.empty()) {
+    r->epoch_validation_exact_match = validation_em;
+    r->epoch_validation_f1 = validation_f1;
+  }
   r->train_seconds = trained.seconds;
   r->train_questions_per_s = trained.questions_per_second;
   r->eval_questions = evaluated.questions;
@@ -315,17 +335,26 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   const SquadVocab chars = BuildCharVocab(data.split.train, 1);
   ASSIGN_OR_RETURN(std::vector<SquadExample> train,
                    MakeSquadExamples(data.split.train, words, chars, kMaxWordChars));
+  ASSIGN_OR_RETURN(std::vector<SquadExample> validation,
+                   MakeSquadExamples(data.split.validation, words, chars, kMaxWordChars));
   ASSIGN_OR_RETURN(std::vector<SquadExample> eval,
                    MakeSquadExamples(data.split.eval, words, chars, kMaxWordChars));
   const int64_t eval_total = static_cast<int64_t>(eval.size());
-  if (p.squad_max_eval_questions > 0 && eval_total > p.squad_max_eval_questions) {
-    eval.resize(static_cast<size_t>(p.squad_max_eval_questions));
+  // The preset's cap (smoke) applies to both scored sets: the first questions, in file order.
+  for (std::vector<SquadExample>* scored : {&eval, &validation}) {
+    if (p.squad_max_eval_questions > 0 &&
+        static_cast<int64_t>(scored->size()) > p.squad_max_eval_questions) {
+      scored->resize(static_cast<size_t>(p.squad_max_eval_questions));
+    }
   }
   ASSIGN_OR_RETURN(SquadModel m, BuildSquadModel(o, p, words, chars, glove));
   // Resumable training: the checkpoint lives next to the predictions until the record is out.
   const std::string training_ckpt = absl::StrCat(o.output_dir, "/squad_", p.name, ".train.ckpt");
   RETURN_IF_ERROR(MakeDirs(o.output_dir));
-  const BidafTrainOptions to = SquadTrainOptions(o, p, training_ckpt, hash);
+  BidafTrainOptions to = SquadTrainOptions(o, p, training_ckpt, hash);
+  to.validation = &validation;
+  to.validation_batch_size = kEvalBatchSize;
+  to.max_answer_tokens = m.config.max_answer_tokens;
   ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(m.model, train, to));
   ASSIGN_OR_RETURN(BidafEvalResult evaluated,
                    EvaluateBidaf(m.model, eval, kEvalBatchSize, m.config.max_answer_tokens));
@@ -343,6 +372,7 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   r.preset = p.name;
   SetSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
   SetOutcomeFields(context, trained, evaluated, &r);
+  r.validation_questions = static_cast<int64_t>(validation.size());
   r.predictions_path = predictions_path;
   r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));

@@ -44,7 +44,17 @@ TEST(SquadTask, LocalProtocolWritesRecordPredictionsAndReport) {
   absl::StatusOr<SquadRecord> r = RunSquadTask(SmokeOptions(data, out));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->protocol, "local");
-  EXPECT_EQ(r->train_questions, 8595);
+  // Fold 4's 39 training articles less the 5 validation ones (datasets/squad_split.h).
+  EXPECT_EQ(r->train_articles, 34);
+  EXPECT_EQ(r->validation_articles, 5);
+  EXPECT_EQ(r->train_questions.value_or(0) + r->validation_questions_total.value_or(0), 8595);
+  EXPECT_EQ(r->validation_questions, 50);  // the preset's cap applies to validation too
+  ASSERT_TRUE(r->validation_titles);
+  EXPECT_EQ(r->validation_titles->size(), 5u);
+  EXPECT_NE(r->split.value_or("").find("fold 4 of 5"), std::string::npos);
+  // One validation score per epoch.
+  ASSERT_TRUE(r->epoch_validation_f1 && r->epoch_validation_exact_match && r->epoch_loss);
+  EXPECT_EQ(r->epoch_validation_f1->size(), r->epoch_loss->size());
   EXPECT_EQ(r->eval_questions, 50);
   EXPECT_EQ(r->eval_questions_total, 1975);
   EXPECT_EQ(r->steps, 3);
@@ -174,11 +184,12 @@ TEST(SquadTask, RefusesATrainingCheckpointOfAnotherConfigurationUnlessForced) {
 TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
-  // A stand-in for train-v1.1.json: the dev set's first article.
+  // A stand-in for train-v1.1.json: the dev set's first two articles (the second is the
+  // validation part).
   absl::StatusOr<std::string> dev = ReadFile(data + "/squad/dev-v1.1.json");
   ASSERT_TRUE(dev.ok());
   json train = json::parse(*dev);
-  train["data"] = json::array({train["data"][0]});
+  train["data"] = json::array({train["data"][0], train["data"][1]});
   // Plus one malformed question: skipped, counted and named with why (issue 17.6).
   train["data"][0]["paragraphs"][0]["qas"].push_back(
       {{"id", "malformed_1"}, {"question", ""}, {"answers", json::array()}});
@@ -192,6 +203,7 @@ TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->protocol, "official");
   EXPECT_EQ(r->train_questions, 810);  // Super_Bowl_50
+  EXPECT_EQ(r->validation_titles, std::vector<std::string>{"Warsaw"});
   EXPECT_EQ(r->skipped_questions, 1);
   EXPECT_EQ(r->skipped_question_examples,
             std::vector<std::string>{"question malformed_1: empty question text"});

@@ -27,6 +27,16 @@ ABSL_FLAG(std::vector<std::string>, tasks, kDefaults.tasks,
 ABSL_FLAG(std::string, squad_train, "",
           "train-v1.1.json: task squad then runs the official protocol (train on it, evaluate on "
           "dev); default: the local protocol (dev articles only, split by article)");
+ABSL_FLAG(std::vector<std::string>, squad_eval_titles, {},
+          "local protocol: comma-separated titles of the dev articles to evaluate on (the others "
+          "are trained on); default: those of --squad_fold");
+ABSL_FLAG(int, squad_fold, -1,
+          "local protocol: evaluate on the dev articles at file positions i with i % 5 == FOLD "
+          "(0..4); default 4, every fifth article from the fifth");
+ABSL_FLAG(std::vector<std::string>, squad_validation_titles, {},
+          "comma-separated titles of the training articles held out for validation (the "
+          "per-epoch curve and every choice made on it); default: the last training article and "
+          "every 8th before it");
 ABSL_FLAG(std::string, glove, "",
           "GloVe vectors (.txt or .txt.gz) for task squad, of the preset's word dimension; "
           "default: <data_dir>/glove/glove.6B.<dim>d.txt(.gz), else the shared 100-word sample; "
@@ -123,6 +133,11 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   o.force = absl::GetFlag(FLAGS_force);
   o.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every_steps);
   o.squad_train = ResolveUserPath(absl::GetFlag(FLAGS_squad_train));
+  o.squad_split.eval_titles = absl::GetFlag(FLAGS_squad_eval_titles);
+  o.squad_split.validation_titles = absl::GetFlag(FLAGS_squad_validation_titles);
+  const int fold = absl::GetFlag(FLAGS_squad_fold);
+  o.squad_fold_given = fold != -1;
+  if (o.squad_fold_given) o.squad_split.fold = fold;
   o.glove = absl::GetFlag(FLAGS_glove);
   if (o.glove != "none") o.glove = ResolveUserPath(o.glove);
   o.source_dir = root;

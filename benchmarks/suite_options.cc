@@ -185,6 +185,33 @@ absl::Status ValidateMethodFlags(const SuiteOptions& o, const Preset& preset) {
   return absl::OkStatus();
 }
 
+// The split flags that can be judged before the data is read (titles are checked against it).
+absl::Status ValidateSquadSplitFlags(const SuiteOptions& o) {
+  const SquadSplitSpec& s = o.squad_split;
+  if (o.squad_fold_given && (s.fold < 0 || s.fold >= kSquadLocalFolds)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--squad_fold=", s.fold, " must be in [0, ", kSquadLocalFolds, ")"));
+  }
+  if (o.squad_fold_given && !s.eval_titles.empty()) {
+    return absl::InvalidArgumentError(
+        "--squad_fold and --squad_eval_titles both choose the evaluation articles: give one");
+  }
+  if (!o.squad_train.empty() && (o.squad_fold_given || !s.eval_titles.empty())) {
+    return absl::InvalidArgumentError(
+        "--squad_fold and --squad_eval_titles choose the local protocol's evaluation articles; "
+        "with --squad_train the official protocol evaluates on the whole dev set");
+  }
+  for (const std::vector<std::string>* list : {&s.eval_titles, &s.validation_titles}) {
+    for (const std::string& t : *list) {
+      if (t.empty()) {
+        return absl::InvalidArgumentError(
+            "--squad_eval_titles / --squad_validation_titles: a title is empty (a stray comma?)");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int MachineCores() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -228,6 +255,7 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   if (o.reports_dir.empty() || o.output_dir.empty()) {
     return absl::InvalidArgumentError("--reports_dir and --output_dir must not be empty");
   }
+  RETURN_IF_ERROR(ValidateSquadSplitFlags(o));
   if (!std::isfinite(o.recovery_learning_rate) || o.recovery_learning_rate < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--recovery_learning_rate=", o.recovery_learning_rate,

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "benchmarks/presets.h"
 #include "common/run_info.h"
+#include "datasets/squad_split.h"
 
 namespace rnnprune {
 
@@ -26,6 +27,10 @@ struct SuiteOptions {
   // set) and GloVe vectors (empty: the first of <data_dir>/glove/glove.6B.<dim>d.txt.gz, .txt,
   // .first100.txt.gz that exists; "none": random word embeddings).
   std::string squad_train;
+  // Task squad: how the articles are split into training, validation and evaluation ones
+  // (--squad_eval_titles or --squad_fold, --squad_validation_titles; datasets/squad_split.h).
+  SquadSplitSpec squad_split;
+  bool squad_fold_given = false;  // --squad_fold was set (it cannot go with --squad_eval_titles)
   std::string glove;
   bool verify_checksums = true;
   std::string reports_dir;  // results/ and *.md are written here
@@ -82,6 +87,8 @@ const std::vector<std::string>& SuiteTaskNames();
 
 // Checks every option before any work starts. Errors: InvalidArgument naming the flag and the
 // rule (unknown preset, task or method; a --squad_train or --glove file that does not exist;
+// --squad_fold outside [0, kSquadLocalFolds) or given with --squad_eval_titles, or either with
+// --squad_train;
 // threads < 1 or above kMaxThreadsPerCore x MachineCores(); device not cpu/cuda; a --settings entry
 // for an unknown method, with no value, unparsable, out of range for any config of the preset, or
 // given to a method that takes none; a method flag no registered method

@@ -76,6 +76,20 @@ TEST(Suite, RejectsBadOptionsByName) {
   o.recovery_learning_rate = 0.05;
   EXPECT_TRUE(ValidateSuiteOptions(o).ok());
   o = Smoke("bad");
+  o.squad_fold_given = true;
+  o.squad_split.fold = 5;
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--squad_fold=5 must be in [0, 5)"));
+  o.squad_split.fold = 2;
+  o.squad_split.eval_titles = {"Warsaw"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--squad_fold and --squad_eval_titles both choose"));
+  o.squad_fold_given = false;
+  o.squad_split.eval_titles = {"Warsaw", ""};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("a title is empty"));
+  o.squad_split.eval_titles = {"Warsaw"};
+  EXPECT_TRUE(ValidateSuiteOptions(o).ok());
+  o = Smoke("bad");
   o.method_flags["l0_init_keep"] = "1";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=1"));
   o = Smoke("bad");

@@ -29,7 +29,13 @@ struct SquadRecord {
   std::optional<int64_t> eval_articles;
   std::optional<int64_t> eval_questions_total;          // before any cap of the preset
   std::optional<std::vector<std::string>> eval_titles;  // local protocol: the evaluation articles
-  std::optional<int64_t> skipped_questions;             // malformed, skipped
+  // How the articles were split (SquadSplit::description), and the validation part carved from
+  // the training articles (absent in records written before it existed).
+  std::optional<std::string> split;
+  std::optional<int64_t> validation_articles, validation_questions_total;
+  std::optional<int64_t> validation_questions;  // scored (the preset may cap them)
+  std::optional<std::vector<std::string>> validation_titles;
+  std::optional<int64_t> skipped_questions;                           // malformed, skipped
   std::optional<std::vector<std::string>> skipped_question_examples;  // "question <id>: why"
   std::optional<int64_t> word_vocab, char_vocab;  // vocabulary sizes (from the training data)
   std::optional<std::string> embedding;           // how the word embeddings were initialised
@@ -47,7 +53,10 @@ struct SquadRecord {
   std::optional<int64_t> steps;
   std::optional<int64_t> resumed_at_step;         // optimizer steps of the checkpoint resumed from
   std::optional<std::vector<double>> epoch_loss;  // mean CE start + CE end per epoch, nats
-  std::optional<double> train_seconds;            // over every process of a resumed run
+  // Exact match and F1 (percent) on the validation part after each epoch, with the weights the
+  // evaluation uses (absent in records written before the validation part existed).
+  std::optional<std::vector<double>> epoch_validation_exact_match, epoch_validation_f1;
+  std::optional<double> train_seconds;  // over every process of a resumed run
   std::optional<double> train_questions_per_s;
   // Evaluation (exact match and F1 in percent, the official v1.1 metric).
   std::optional<int64_t> eval_questions;
@@ -75,6 +84,11 @@ struct SquadRecord {
     visit("eval_articles", self.eval_articles);
     visit("eval_questions_total", self.eval_questions_total);
     visit("eval_titles", self.eval_titles);
+    visit("split", self.split);
+    visit("validation_articles", self.validation_articles);
+    visit("validation_questions_total", self.validation_questions_total);
+    visit("validation_questions", self.validation_questions);
+    visit("validation_titles", self.validation_titles);
     visit("skipped_questions", self.skipped_questions);
     visit("skipped_question_examples", self.skipped_question_examples);
     visit("word_vocab", self.word_vocab);
@@ -93,6 +107,8 @@ struct SquadRecord {
     visit("steps", self.steps);
     visit("resumed_at_step", self.resumed_at_step);
     visit("epoch_loss", self.epoch_loss);
+    visit("epoch_validation_exact_match", self.epoch_validation_exact_match);
+    visit("epoch_validation_f1", self.epoch_validation_f1);
     visit("train_seconds", self.train_seconds);
     visit("train_questions_per_s", self.train_questions_per_s);
     visit("eval_questions", self.eval_questions);

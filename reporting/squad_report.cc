@@ -67,6 +67,18 @@ std::string EpochLosses(const SquadRecord& r) {
   return absl::StrJoin(parts, ", ");
 }
 
+// "EM / F1" per epoch on the validation part, "?" when the record has none.
+std::string EpochValidation(const SquadRecord& r) {
+  if (!r.epoch_validation_exact_match || !r.epoch_validation_f1) return "?";
+  std::vector<std::string> parts;
+  const size_t n = std::min(r.epoch_validation_exact_match->size(), r.epoch_validation_f1->size());
+  for (size_t e = 0; e < n; ++e) {
+    parts.push_back(absl::StrFormat("%d: %.2f / %.2f", e + 1, (*r.epoch_validation_exact_match)[e],
+                                    (*r.epoch_validation_f1)[e]));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
 // The provenance rows of a run's detail table.
 void RenderProvenanceRows(const SquadRecord& r, std::string* md) {
   const RecordProvenance& p = r.provenance;
@@ -93,6 +105,20 @@ void RenderRunDetail(const SquadRecord& r, std::string* md) {
       r.eval_titles ? absl::StrCat(" (", MarkdownCellText(absl::StrJoin(*r.eval_titles, ", ")), ")")
                     : std::string(),
       " |\n");
+  if (r.split) absl::StrAppend(md, "| article split | ", TextCell(r.split), " |\n");
+  if (r.validation_articles) {
+    absl::StrAppend(
+        md, "| validation data (carved from the training articles) | ",
+        CountCell(r.validation_articles), " articles, ", CountCell(r.validation_questions_total),
+        " questions",
+        r.validation_questions.value_or(0) < r.validation_questions_total.value_or(0)
+            ? absl::StrCat(" (the first ", CountCell(r.validation_questions), " scored)")
+            : std::string(),
+        r.validation_titles
+            ? absl::StrCat(" (", MarkdownCellText(absl::StrJoin(*r.validation_titles, ", ")), ")")
+            : std::string(),
+        " |\n");
+  }
   absl::StrAppend(md, "| questions skipped as malformed | ", CountCell(r.skipped_questions),
                   SkippedExamples(r), " |\n");
   absl::StrAppend(md, "| vocabularies | ", CountCell(r.word_vocab), " words, ",
@@ -104,6 +130,9 @@ void RenderRunDetail(const SquadRecord& r, std::string* md) {
   absl::StrAppend(md, "| schedule | ", Schedule(r), "; ", CountCell(r.steps), " steps |\n");
   absl::StrAppend(md, "| training loss per epoch (nats, CE start + CE end) | ", EpochLosses(r),
                   " |\n");
+  if (r.epoch_validation_f1) {
+    absl::StrAppend(md, "| validation exact match / F1 per epoch | ", EpochValidation(r), " |\n");
+  }
   absl::StrAppend(md, "| training time | ", DurationCell(r.train_seconds), " (",
                   NumberCell(r.train_questions_per_s, "%.1f"), " questions/s) |\n");
   absl::StrAppend(
@@ -172,9 +201,9 @@ std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
       kBidafPublished.model, " | ", absl::StrFormat("%.1f", kBidafPublished.exact_match), " | ",
       absl::StrFormat("%.1f", kBidafPublished.f1), " | ", kBidafPublished.source, " |\n\n",
       "The published figures come from the official protocol (87,599 training "
-      "questions, 12 epochs, full GloVe). Runs on the local protocol train on 8,595 "
-      "dev questions and are evaluated on other dev articles: they are not "
-      "comparable with it.\n");
+      "questions, 12 epochs, full GloVe). Runs on the local protocol train on part of "
+      "the dev questions (each run's detail gives how many) and are evaluated on other dev "
+      "articles: they are not comparable with it.\n");
   return md;
 }
 

@@ -129,6 +129,23 @@ absl::Status CheckResumable(const BidafTrainingCheckpoint& c, const std::string&
   return absl::OkStatus();
 }
 
+// Scores options.validation into `stats` with the weights evaluation uses (the moving average
+// swapped in and back out, when there is one); the model's training mode is kept.
+absl::Status ScoreValidation(Bidaf& model, const BidafTrainOptions& options,
+                             ExponentialMovingAverage* ema, BidafEpochStats* stats) {
+  const absl::Time start = absl::Now();
+  if (ema != nullptr) RETURN_IF_ERROR(ema->Swap(*model));
+  absl::StatusOr<BidafEvalResult> scored = EvaluateBidaf(
+      model, *options.validation, options.validation_batch_size, options.max_answer_tokens);
+  if (ema != nullptr) RETURN_IF_ERROR(ema->Swap(*model));  // the trained values, bit for bit
+  if (!scored.ok()) return Annotate(scored.status(), "TrainBidaf: validation");
+  stats->validated = true;
+  stats->validation_exact_match = scored->exact_match;
+  stats->validation_f1 = scored->f1;
+  stats->validation_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 double BidafTrainOptions::EffectiveLearningRate() const {
@@ -155,6 +172,9 @@ absl::Status BidafTrainOptions::Validate() const {
     return bad("max_grad_norm", max_grad_norm, ">= 0 and finite (0 = no clip)");
   }
   if (log_every_steps < 0) return bad("log_every_steps", log_every_steps, ">= 0");
+  if (validation_batch_size < 1) return bad("validation_batch_size", validation_batch_size, ">= 1");
+  if (max_answer_tokens < 0)
+    return bad("max_answer_tokens", max_answer_tokens, ">= 0 (0 = no cap)");
   if (checkpoint_every_steps < 0) {
     return bad("checkpoint_every_steps", checkpoint_every_steps, ">= 0 (0 = at epoch ends only)");
   }
@@ -324,6 +344,13 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       stats.mean_loss_nats = loss_sum / static_cast<double>(std::max<int64_t>(stats.questions, 1));
       stats.questions_per_second =
           static_cast<double>(stats.questions) / std::max(stats.seconds, 1e-9);
+      if (options.validation != nullptr && !options.validation->empty()) {
+        RETURN_IF_ERROR(ScoreValidation(model, options, ema_ptr, &stats));
+        log(absl::StrFormat(
+            "epoch %d/%d: validation exact match %.2f, F1 %.2f (%d questions, %.1f s)", epoch,
+            options.epochs, stats.validation_exact_match, stats.validation_f1,
+            options.validation->size(), stats.validation_seconds));
+      }
       result.questions += stats.questions;
       result.seconds += stats.seconds;
       result.epochs.push_back(stats);

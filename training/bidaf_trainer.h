@@ -60,6 +60,16 @@ struct BidafTrainOptions {
   // another hash is refused. Required (non-empty) when checkpoint_path is set.
   std::string config_hash;
 
+  // Questions scored after every epoch (EvaluateBidaf: exact match and F1 in percent) with the
+  // weights evaluation uses: the moving average when ema_decay > 0 (swapped in for the scoring
+  // and back out, bit for bit), else the trained ones. A validation part carved from the
+  // training articles (datasets/squad_split.h), on which epochs and learning rates are chosen.
+  // Null or empty: none. Not owned; must outlive TrainBidaf. Scoring uses no random numbers, so
+  // resuming stays bit-identical; its time is not part of the epochs' seconds.
+  const std::vector<SquadExample>* validation = nullptr;
+  int64_t validation_batch_size = 32;  // >= 1
+  int64_t max_answer_tokens = 30;      // >= 0 (0 = no cap): the span decoding of the scoring
+
   // The learning rate training uses: learning_rate, or the optimiser's default when it is 0.
   double EffectiveLearningRate() const;
   // OK, or InvalidArgument naming the field, its value and the rule above (e.g.
@@ -75,6 +85,10 @@ struct BidafEpochStats {
   double mean_loss_nats = 0;        // BidafLoss averaged over the epoch's questions, nats
   double seconds = 0;               // wall time of the epoch (batching, forward, backward, step)
   double questions_per_second = 0;  // questions / seconds
+  // Scores on BidafTrainOptions::validation after the epoch (percent), when it has examples.
+  bool validated = false;
+  double validation_exact_match = 0, validation_f1 = 0;
+  double validation_seconds = 0;  // wall time of the scoring, seconds
 };
 
 struct BidafTrainResult {

@@ -34,7 +34,8 @@ TinyTask Task() {
 }
 
 // 3 epochs of 3 batches of 2 questions (9 steps), a checkpoint every 2 steps and at each epoch
-// end (global steps 2, 3, 4, 6, 8, 9), the moving average and the clip on.
+// end (global steps 2, 3, 4, 6, 8, 9), the moving average and the clip on, and the first three
+// questions scored after every epoch (their scores are part of what must resume exactly).
 BidafTrainOptions Options(const std::string& optimizer, const std::string& path,
                           std::vector<std::string>* log = nullptr) {
   BidafTrainOptions o;
@@ -50,6 +51,11 @@ BidafTrainOptions Options(const std::string& optimizer, const std::string& path,
   o.checkpoint_path = path;
   o.checkpoint_every_steps = 2;
   o.config_hash = "hash-one";
+  static const auto* validation = [] {
+    const std::vector<SquadExample> all = Task().examples;
+    return new std::vector<SquadExample>(all.begin(), all.begin() + 3);
+  }();
+  o.validation = validation;
   return o;
 }
 
@@ -86,6 +92,11 @@ void ExpectSameRun(const BidafTrainResult& a, const BidafTrainResult& b) {
     EXPECT_EQ(a.epochs[e].steps, b.epochs[e].steps) << "epoch " << e + 1;
     EXPECT_EQ(a.epochs[e].questions, b.epochs[e].questions) << "epoch " << e + 1;
     EXPECT_EQ(a.epochs[e].mean_loss_nats, b.epochs[e].mean_loss_nats) << "epoch " << e + 1;
+    EXPECT_TRUE(a.epochs[e].validated) << "epoch " << e + 1;
+    EXPECT_EQ(a.epochs[e].validated, b.epochs[e].validated) << "epoch " << e + 1;
+    EXPECT_EQ(a.epochs[e].validation_f1, b.epochs[e].validation_f1) << "epoch " << e + 1;
+    EXPECT_EQ(a.epochs[e].validation_exact_match, b.epochs[e].validation_exact_match)
+        << "epoch " << e + 1;
   }
 }
 

@@ -58,6 +58,10 @@ TEST(BidafTrainOptions, DefaultsAreThePapersAndValidateNamesTheField) {
               HasSubstr("max_grad_norm=inf must be >= 0 and finite"));
   EXPECT_THAT(message([](BidafTrainOptions* x) { x->log_every_steps = -2; }),
               HasSubstr("log_every_steps=-2 must be >= 0"));
+  EXPECT_THAT(message([](BidafTrainOptions* x) { x->validation_batch_size = 0; }),
+              HasSubstr("validation_batch_size=0 must be >= 1"));
+  EXPECT_THAT(message([](BidafTrainOptions* x) { x->max_answer_tokens = -1; }),
+              HasSubstr("max_answer_tokens=-1 must be >= 0"));
 }
 
 TEST(TrainBidaf, RefusesBadOptionsAndEmptyData) {
@@ -173,6 +177,54 @@ TEST(TrainBidaf, EndsWithTheMovingAverageOfTheWeights) {
     any_moved = any_moved || !torch::equal(trained[i], initial[i]);
   }
   EXPECT_TRUE(any_moved);
+}
+
+// Validation after every epoch scores the averaged weights, and changes nothing of training: the
+// loss history and the final weights are bit for bit those of a run without it.
+TEST(TrainBidaf, ScoresTheValidationPartAfterEveryEpochWithoutChangingTraining) {
+  TinyTask task = MakeTinyTask();
+  task.config.dropout = 0.2;  // the torch RNG is in play: scoring must not draw from it
+  BidafTrainOptions options = Quiet({});
+  options.epochs = 3;
+  options.batch_size = 2;
+  options.optimizer = "adam";
+  options.learning_rate = 0.02;
+  options.ema_decay = 0.5;
+  Bidaf plain = MakeModel(task.config, 4);
+  absl::StatusOr<BidafTrainResult> without = TrainBidaf(plain, task.examples, options);
+  ASSERT_TRUE(without.ok()) << without.status();
+  for (const BidafEpochStats& e : without->epochs) EXPECT_FALSE(e.validated);
+
+  const std::vector<SquadExample> validation(task.examples.begin(), task.examples.begin() + 3);
+  options.validation = &validation;
+  options.validation_batch_size = 2;
+  options.max_answer_tokens = 5;
+  std::vector<std::string> lines;
+  options.log = [&](const std::string& line) { lines.push_back(line); };
+  Bidaf scored = MakeModel(task.config, 4);
+  absl::StatusOr<BidafTrainResult> with = TrainBidaf(scored, task.examples, options);
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_EQ(with->step_losses_nats, without->step_losses_nats);
+  const std::vector<torch::Tensor> a = Snapshot(plain), b = Snapshot(scored);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+  ASSERT_EQ(with->epochs.size(), 3u);
+  for (const BidafEpochStats& e : with->epochs) {
+    EXPECT_TRUE(e.validated) << e.epoch;
+    EXPECT_GE(e.validation_f1, e.validation_exact_match) << e.epoch;
+    EXPECT_LE(e.validation_f1, 100.0) << e.epoch;
+    EXPECT_GT(e.validation_seconds, 0) << e.epoch;
+  }
+  // The last epoch's scores are those of the final (averaged) model, scored the same way.
+  absl::StatusOr<BidafEvalResult> direct = EvaluateBidaf(scored, validation, 2, 5);
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  EXPECT_DOUBLE_EQ(with->epochs.back().validation_f1, direct->f1);
+  EXPECT_DOUBLE_EQ(with->epochs.back().validation_exact_match, direct->exact_match);
+  bool logged = false;
+  for (const std::string& line : lines) {
+    logged = logged || line.find("epoch 3/3: validation exact match") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
 }
 
 TEST(TrainBidaf, NonFiniteLossStopsNamingTheStepAndTheLoss) {

@@ -21,12 +21,18 @@ constexpr char kTrainer[] = "bidaf";
 json ProgressToJson(const BidafTrainingProgress& p) {
   json epochs = json::array();
   for (const BidafEpochStats& e : p.epochs) {
-    epochs.push_back({{"epoch", e.epoch},
-                      {"steps", e.steps},
-                      {"questions", e.questions},
-                      {"mean_loss_nats", DoubleToJson(e.mean_loss_nats)},
-                      {"seconds", DoubleToJson(e.seconds)},
-                      {"questions_per_second", DoubleToJson(e.questions_per_second)}});
+    json stats = {{"epoch", e.epoch},
+                  {"steps", e.steps},
+                  {"questions", e.questions},
+                  {"mean_loss_nats", DoubleToJson(e.mean_loss_nats)},
+                  {"seconds", DoubleToJson(e.seconds)},
+                  {"questions_per_second", DoubleToJson(e.questions_per_second)}};
+    if (e.validated) {
+      stats["validation_exact_match"] = DoubleToJson(e.validation_exact_match);
+      stats["validation_f1"] = DoubleToJson(e.validation_f1);
+      stats["validation_seconds"] = DoubleToJson(e.validation_seconds);
+    }
+    epochs.push_back(stats);
   }
   return json{{"epoch", p.epoch},
               {"step", p.step},
@@ -65,6 +71,12 @@ BidafTrainingProgress ProgressFromJson(const json& j) {
     s.mean_loss_nats = DoubleFromJson(e.at("mean_loss_nats"));
     s.seconds = DoubleFromJson(e.at("seconds"));
     s.questions_per_second = DoubleFromJson(e.at("questions_per_second"));
+    s.validated = e.contains("validation_f1");
+    if (s.validated) {
+      s.validation_exact_match = DoubleFromJson(e.at("validation_exact_match"));
+      s.validation_f1 = DoubleFromJson(e.at("validation_f1"));
+      s.validation_seconds = DoubleFromJson(e.at("validation_seconds"));
+    }
     p.epochs.push_back(s);
   }
   return p;
