@@ -64,6 +64,13 @@ struct Preset {
   int64_t squad_max_eval_questions = 0;
   // Longest answer the span decoding may return, in tokens (0: no cap, the paper's decoding).
   int64_t squad_max_answer_tokens = 0;
+  // The word vocabulary: "train", the words of the training articles (every other word is
+  // <unk>, a row no training step updates); "all", the words of the training, validation and
+  // evaluation articles, each with a row of its own, so that a word met only outside training
+  // keeps a distinct (random or GloVe) vector that the attention can still match between
+  // question and context, as the GloVe rows of dev words do in the paper. Only text is read for
+  // it, never an answer.
+  std::string squad_word_vocabulary = "train";
   // Decay of the weights' moving average used for evaluation (0: off). The paper's 0.999
   // averages over ~1,000 steps and starts from the initial weights: runs of a few hundred steps
   // need a shorter window.

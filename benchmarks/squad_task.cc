@@ -81,6 +81,7 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                    {"ema_decay", p.squad_ema_decay},
                    {"max_eval_questions", p.squad_max_eval_questions},
                    {"max_answer_tokens", p.squad_max_answer_tokens},
+                   {"word_vocabulary", p.squad_word_vocabulary},
                    {"seed", o.seed},
                    // The file's name, not its folder: the same data re-used from another clone.
                    {"glove", glove.substr(glove.find_last_of('/') + 1)}};
@@ -266,6 +267,7 @@ void SetSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words
   r->skipped_questions = d.skipped;
   if (!d.examples.empty()) r->skipped_question_examples = d.examples;
   r->word_vocab = words.size();
+  r->word_vocabulary = p.squad_word_vocabulary;
   r->char_vocab = chars.size();
   r->embedding = m.embedding_note;
   r->config = json::parse(m.config.ToJson());
@@ -330,8 +332,11 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
     return *reused;
   }
   ASSIGN_OR_RETURN(SquadData data, LoadSquadData(o, std::move(dev), dev_path, lo));
-  // Vocabularies of the training data; evaluation words outside it are unknown.
-  const SquadVocab words = BuildWordVocab(data.split.train, 1);
+  // Characters of the training data (others are unknown); words as the preset says.
+  const SquadVocab words =
+      p.squad_word_vocabulary == "all"
+          ? BuildWordVocabOf({&data.split.train, &data.split.validation, &data.split.eval}, 1)
+          : BuildWordVocab(data.split.train, 1);
   const SquadVocab chars = BuildCharVocab(data.split.train, 1);
   ASSIGN_OR_RETURN(std::vector<SquadExample> train,
                    MakeSquadExamples(data.split.train, words, chars, kMaxWordChars));

@@ -181,6 +181,28 @@ TEST(SquadTask, RefusesATrainingCheckpointOfAnotherConfigurationUnlessForced) {
   EXPECT_FALSE(PathExists(ckpt));
 }
 
+// With the words of every split, words met only outside training get rows of their own: the
+// vocabulary grows, and the record and report say whose words it holds.
+TEST(SquadTask, WordVocabularyOfEverySplit) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/all_words");
+  TaskContext train_only = SmokeOptions(data, out + "/train");
+  TaskContext every = SmokeOptions(data, out + "/all");
+  every.preset.squad_word_vocabulary = "all";
+  absl::StatusOr<SquadRecord> a = RunSquadTask(train_only);
+  absl::StatusOr<SquadRecord> b = RunSquadTask(every);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->word_vocabulary, "train");
+  EXPECT_EQ(b->word_vocabulary, "all");
+  EXPECT_GT(b->word_vocab.value_or(0), a->word_vocab.value_or(0) + 1000);
+  EXPECT_NE(a->config_hash, b->config_hash);
+  absl::StatusOr<std::string> md = ReadFile(out + "/all/reports/squad.md");
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_NE(md->find("words (of every split"), std::string::npos);
+}
+
 TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";

@@ -37,6 +37,10 @@ ABSL_FLAG(std::vector<std::string>, squad_validation_titles, {},
           "comma-separated titles of the training articles held out for validation (the "
           "per-epoch curve and every choice made on it); default: the last training article and "
           "every 8th before it");
+ABSL_FLAG(std::string, squad_word_vocabulary, "",
+          "train | all: BiDAF's words are those of the training articles (others are <unk>) or "
+          "of every split (each its own row; rows of words absent from training are never "
+          "updated); default: the preset's");
 ABSL_FLAG(std::string, glove, "",
           "GloVe vectors (.txt or .txt.gz) for task squad, of the preset's word dimension; "
           "default: <data_dir>/glove/glove.6B.<dim>d.txt(.gz), else the shared 100-word sample; "
@@ -135,6 +139,7 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   o.squad_train = ResolveUserPath(absl::GetFlag(FLAGS_squad_train));
   o.squad_split.eval_titles = absl::GetFlag(FLAGS_squad_eval_titles);
   o.squad_split.validation_titles = absl::GetFlag(FLAGS_squad_validation_titles);
+  o.squad_word_vocabulary = absl::GetFlag(FLAGS_squad_word_vocabulary);
   const int fold = absl::GetFlag(FLAGS_squad_fold);
   o.squad_fold_given = fold != -1;
   if (o.squad_fold_given) o.squad_split.fold = fold;

@@ -201,6 +201,11 @@ absl::Status ValidateSquadSplitFlags(const SuiteOptions& o) {
         "--squad_fold and --squad_eval_titles choose the local protocol's evaluation articles; "
         "with --squad_train the official protocol evaluates on the whole dev set");
   }
+  if (!o.squad_word_vocabulary.empty() && o.squad_word_vocabulary != "train" &&
+      o.squad_word_vocabulary != "all") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--squad_word_vocabulary='", o.squad_word_vocabulary, "' must be 'train' or 'all'"));
+  }
   for (const std::vector<std::string>* list : {&s.eval_titles, &s.validation_titles}) {
     for (const std::string& t : *list) {
       if (t.empty()) {

@@ -31,6 +31,9 @@ struct SuiteOptions {
   // (--squad_eval_titles or --squad_fold, --squad_validation_titles; datasets/squad_split.h).
   SquadSplitSpec squad_split;
   bool squad_fold_given = false;  // --squad_fold was set (it cannot go with --squad_eval_titles)
+  // Non-empty: the preset's squad_word_vocabulary is replaced ("train" or "all"; an experiment
+  // choosing it on the validation part).
+  std::string squad_word_vocabulary;
   std::string glove;
   bool verify_checksums = true;
   std::string reports_dir;  // results/ and *.md are written here

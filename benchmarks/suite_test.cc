@@ -89,6 +89,9 @@ TEST(Suite, RejectsBadOptionsByName) {
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("a title is empty"));
   o.squad_split.eval_titles = {"Warsaw"};
   EXPECT_TRUE(ValidateSuiteOptions(o).ok());
+  o.squad_word_vocabulary = "dev";
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("--squad_word_vocabulary='dev' must be 'train' or 'all'"));
   o = Smoke("bad");
   o.method_flags["l0_init_keep"] = "1";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=1"));

@@ -308,8 +308,14 @@ int64_t SquadVocab::Id(const std::string& entry) const {
 }
 
 SquadVocab BuildWordVocab(const SquadDataset& data, int64_t min_count) {
+  return BuildWordVocabOf({&data}, min_count);
+}
+
+SquadVocab BuildWordVocabOf(const std::vector<const SquadDataset*>& sets, int64_t min_count) {
   std::map<std::string, int64_t> counts;
-  ForEachToken(data, [&](const std::string& t) { ++counts[Lower(t)]; });
+  for (const SquadDataset* data : sets) {
+    if (data != nullptr) ForEachToken(*data, [&](const std::string& t) { ++counts[Lower(t)]; });
+  }
   return FromCounts(counts, std::max<int64_t>(1, min_count));
 }
 

@@ -105,6 +105,8 @@ struct SquadVocab {
 // Word vocabulary over the lowercased tokens of every context and question (BiDAF looks words
 // up lowercased in GloVe), keeping words seen at least `min_count` times (>= 1).
 SquadVocab BuildWordVocab(const SquadDataset& data, int64_t min_count);
+// The same over several datasets together (counts summed; null entries are skipped).
+SquadVocab BuildWordVocabOf(const std::vector<const SquadDataset*>& sets, int64_t min_count);
 // Character vocabulary (Unicode code points, as UTF-8 strings) of the same tokens, original case.
 SquadVocab BuildCharVocab(const SquadDataset& data, int64_t min_count);
 

@@ -245,6 +245,11 @@ TEST(SquadExamples, VocabulariesIdsSpansAndBatches) {
   EXPECT_NE(words.Id("denver"), SquadVocab::kUnk);
   EXPECT_NE(chars.Id("D"), SquadVocab::kUnk);      // characters keep their case
   EXPECT_EQ(BuildWordVocab(*d, 3).size(), 2 + 3);  // <pad>, <unk>, who, won, ?
+  // Over two datasets the counts add up: "denver" 2 + 2 passes min_count 4, "panthers" 1 + 1 not.
+  const SquadVocab both = BuildWordVocabOf({&*d, nullptr, &*d}, 4);
+  EXPECT_NE(both.Id("denver"), SquadVocab::kUnk);
+  EXPECT_EQ(both.Id("panthers"), SquadVocab::kUnk);
+  EXPECT_EQ(BuildWordVocabOf({&*d}, 1).entries, words.entries);
   absl::StatusOr<std::vector<SquadExample>> ex = MakeSquadExamples(*d, words, chars, 4);
   ASSERT_TRUE(ex.ok()) << ex.status();
   ASSERT_EQ(ex->size(), 3u);

@@ -37,8 +37,11 @@ struct SquadRecord {
   std::optional<std::vector<std::string>> validation_titles;
   std::optional<int64_t> skipped_questions;                           // malformed, skipped
   std::optional<std::vector<std::string>> skipped_question_examples;  // "question <id>: why"
-  std::optional<int64_t> word_vocab, char_vocab;  // vocabulary sizes (from the training data)
-  std::optional<std::string> embedding;           // how the word embeddings were initialised
+  std::optional<int64_t> word_vocab, char_vocab;                      // vocabulary sizes
+  // Whose words the word vocabulary holds: "train" or "all" (Preset::squad_word_vocabulary);
+  // absent in older records (then "train").
+  std::optional<std::string> word_vocabulary;
+  std::optional<std::string> embedding;  // how the word embeddings were initialised
   // Model: models/bidaf.h BidafConfig as JSON (hidden_size, word_dim, char_channels, ...).
   std::optional<nlohmann::json> config;
   std::optional<int64_t> parameters, trainable_parameters;
@@ -93,6 +96,7 @@ struct SquadRecord {
     visit("skipped_question_examples", self.skipped_question_examples);
     visit("word_vocab", self.word_vocab);
     visit("char_vocab", self.char_vocab);
+    visit("word_vocabulary", self.word_vocabulary);
     visit("embedding", self.embedding);
     visit("config", self.config);
     visit("parameters", self.parameters);

@@ -121,7 +121,11 @@ void RenderRunDetail(const SquadRecord& r, std::string* md) {
   }
   absl::StrAppend(md, "| questions skipped as malformed | ", CountCell(r.skipped_questions),
                   SkippedExamples(r), " |\n");
-  absl::StrAppend(md, "| vocabularies | ", CountCell(r.word_vocab), " words, ",
+  const bool all_words = r.word_vocabulary.value_or("train") == "all";
+  absl::StrAppend(md, "| vocabularies | ", CountCell(r.word_vocab),
+                  all_words ? " words (of every split: rows of words absent from training are "
+                              "never updated), "
+                            : " words, ",
                   CountCell(r.char_vocab), " characters (from the training data) |\n");
   absl::StrAppend(md, "| word embeddings | ", TextCell(r.embedding), " |\n");
   absl::StrAppend(md, "| model | ", Sizes(r), "; ", CountCell(r.parameters), " parameters (",
