@@ -29,16 +29,22 @@
 
 namespace {
 
-// Takes every --FLAG=VALUE (or --FLAG VALUE) whose FLAG a registered pruning method declares
-// (its own options and settings flags, pruning/method.h) out of argv, so that absl's parser sees
-// only the suite's flags. Errors: a method flag with no value.
-absl::StatusOr<std::map<std::string, std::string>> TakeMethodFlags(int* argc, char** argv) {
+// Flags absl's parser does not see, taken out of argv: the pruning methods' own (a registered
+// method declares them: its options and settings flags, pruning/method.h; the last value of each
+// wins) and the repeatable --set FIELD=VALUE (every one kept, in order).
+struct TakenFlags {
+  std::map<std::string, std::string> method_flags;
+  std::vector<std::string> preset_overrides;
+};
+
+// Takes every --FLAG=VALUE (or --FLAG VALUE) of those out of argv. Errors: one with no value.
+absl::StatusOr<TakenFlags> TakeFlags(int* argc, char** argv) {
   std::set<std::string> declared;
   for (const rnnprune::MethodOptionSpec& spec : rnnprune::RegisteredMethodOptions()) {
     declared.insert(spec.flag);
   }
   for (const std::string& flag : rnnprune::RegisteredSettingsFlags()) declared.insert(flag);
-  std::map<std::string, std::string> taken;
+  TakenFlags taken;
   int kept = 1;
   for (int i = 1; i < *argc; ++i) {
     absl::string_view arg = argv[i];
@@ -50,16 +56,22 @@ absl::StatusOr<std::map<std::string, std::string>> TakeMethodFlags(int* argc, ch
     if (!absl::ConsumePrefix(&body, "--")) absl::ConsumePrefix(&body, "-");
     const size_t eq = body.find('=');
     const std::string name(body.substr(0, eq));
-    if (body.size() == arg.size() || declared.count(name) == 0) {
+    if (body.size() == arg.size() || (name != "set" && declared.count(name) == 0)) {
       argv[kept++] = argv[i];
       continue;
     }
+    std::string value;
     if (eq != absl::string_view::npos) {
-      taken[name] = std::string(body.substr(eq + 1));
+      value = std::string(body.substr(eq + 1));
     } else if (i + 1 < *argc) {
-      taken[name] = argv[++i];
+      value = argv[++i];
     } else {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    }
+    if (name == "set") {
+      taken.preset_overrides.push_back(std::move(value));
+    } else {
+      taken.method_flags[name] = std::move(value);
     }
   }
   *argc = kept;
@@ -84,6 +96,11 @@ std::string Usage() {
   for (const rnnprune::MethodOptionSpec& spec : rnnprune::RegisteredMethodOptions()) {
     absl::StrAppend(&u, "  --", spec.flag, ": ", spec.help, "\n");
   }
+  absl::StrAppend(&u,
+                  "\n--set FIELD=VALUE (repeatable): overrides a field of the preset "
+                  "(benchmarks/presets.h), e.g. --set squad_epochs=8 --set settings.l0=0.1/1; "
+                  "the override enters the config hashes of the runs it changes (README.md, "
+                  "*Changing a preset's fields*)\n");
   absl::StrAppend(&u, "\nPresets (--preset): ", absl::StrJoin(rnnprune::PresetNames(), ", "),
                   "\nTasks (--tasks): ", absl::StrJoin(rnnprune::SuiteTaskNames(), ", "), "\n");
   return u;
@@ -183,10 +200,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   absl::SetProgramUsageMessage(Usage());
-  std::vector<std::string> given(argv + 1, argv + argc);  // before TakeMethodFlags reorders argv
-  absl::StatusOr<std::map<std::string, std::string>> method_flags = TakeMethodFlags(&argc, argv);
-  if (!method_flags.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(method_flags.status().message()).c_str());
+  std::vector<std::string> given(argv + 1, argv + argc);  // before TakeFlags reorders argv
+  absl::StatusOr<TakenFlags> taken = TakeFlags(&argc, argv);
+  if (!taken.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(taken.status().message()).c_str());
     return 2;
   }
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
@@ -195,12 +212,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::StatusOr<rnnprune::SuiteOptions> options =
-      rnnprune::SuiteOptionsFromFlags(*std::move(method_flags), given);
+      rnnprune::SuiteOptionsFromFlags(std::move(taken->method_flags), given);
   if (!options.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(options.status().message()).c_str());
     return 2;
   }
   rnnprune::SuiteOptions& o = *options;
+  o.preset_overrides = std::move(taken->preset_overrides);
   if (rnnprune::RenderOnlyRequested()) return RenderOnly(o);
   // Validate every flag before touching data.
   absl::Status valid = rnnprune::ValidateSuiteOptions(o);

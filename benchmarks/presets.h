@@ -71,12 +71,23 @@ struct Preset {
   // question and context, as the GloVe rows of dev words do in the paper. Only text is read for
   // it, never an answer.
   std::string squad_word_vocabulary = "train";
+  // Whether the word embedding is trained: "auto", fixed when at least half of the vocabulary
+  // comes from GloVe (the paper keeps its GloVe rows fixed) and trained otherwise; "fixed", never
+  // updated (random rows stay random: every word keeps a distinct vector that training cannot
+  // fit to the training articles); "trained", updated by every step.
+  std::string squad_word_embedding = "auto";
   // Decay of the weights' moving average used for evaluation (0: off). The paper's 0.999
   // averages over ~1,000 steps and starts from the initial weights: runs of a few hundred steps
   // need a shorter window.
   double squad_ema_decay = 0.999;
   std::string squad_budget;  // wall time of the squad task on 2 cores, as measured
 };
+
+// Checks the fields whose values form a closed set or a range: the SQuAD word vocabulary and
+// embedding, optimizer, epochs, batch size, learning rates, EMA decay, the pruning protocol's
+// learning rates and phase lengths. Errors: InvalidArgument naming the field, the value and the
+// rule (e.g. "squad_epochs=0 must be >= 1").
+absl::Status ValidatePreset(const Preset& p);
 
 // Names of all presets, in order of size.
 std::vector<std::string> PresetNames();

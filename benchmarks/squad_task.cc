@@ -82,6 +82,7 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                    {"max_eval_questions", p.squad_max_eval_questions},
                    {"max_answer_tokens", p.squad_max_answer_tokens},
                    {"word_vocabulary", p.squad_word_vocabulary},
+                   {"word_embedding", p.squad_word_embedding},
                    {"seed", o.seed},
                    // The file's name, not its folder: the same data re-used from another clone.
                    {"glove", glove.substr(glove.find_last_of('/') + 1)}};
@@ -91,6 +92,9 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                        {"fold", o.squad_split.fold},
                        {"validation_titles", o.squad_split.validation_titles},
                        {"split_version", 2}};
+  // Sweeps choosing on the validation part never score the evaluation articles (a key absent
+  // from the hashes of evaluated runs, which keep theirs).
+  if (!o.evaluate_test) identity["evaluate"] = false;
   ASSIGN_OR_RETURN(std::string dev_bytes, ReadFile(dev_path));
   identity["dev_sha256"] = Sha256Hex(dev_bytes);
   if (!o.squad_train.empty()) {
@@ -109,7 +113,7 @@ absl::StatusOr<std::optional<SquadRecord>> ReusableSquadRecord(const SuiteOption
   if (o.force || access(record_path.c_str(), R_OK) != 0) return std::optional<SquadRecord>();
   ASSIGN_OR_RETURN(SquadRecord earlier, ReadSquadRecord(record_path));
   if (earlier.config_hash != hash ||
-      access(earlier.predictions_path.value_or("").c_str(), R_OK) != 0) {
+      (o.evaluate_test && access(earlier.predictions_path.value_or("").c_str(), R_OK) != 0)) {
     return std::optional<SquadRecord>();
   }
   o.log(absl::StrCat("[squad] re-using the finished run of ",
@@ -184,7 +188,8 @@ absl::StatusOr<SquadData> LoadSquadData(const SuiteOptions& o, SquadDataset dev,
 }
 
 // BiDAF of the preset's sizes over these vocabularies, its word embedding set from GloVe rows
-// where there are some, else seeded random rows (frozen when at least half come from GloVe).
+// where there are some, else seeded random rows (fixed or trained as the preset's
+// squad_word_embedding says; "auto": fixed when at least half come from GloVe).
 struct SquadModel {
   BidafConfig config;
   Bidaf model{nullptr};
@@ -210,14 +215,17 @@ absl::StatusOr<SquadModel> BuildSquadModel(const SuiteOptions& o, const Preset& 
   config.char_channels = p.squad_char_channels;
   config.hidden_size = p.squad_hidden_size;
   config.max_answer_tokens = p.squad_max_answer_tokens;
-  config.freeze_word_embedding = 2 * embedding.from_glove >= words.size();
+  config.freeze_word_embedding = p.squad_word_embedding == "auto"
+                                     ? 2 * embedding.from_glove >= words.size()
+                                     : p.squad_word_embedding == "fixed";
   RETURN_IF_ERROR(config.Validate());
   std::string message = embedding.message;
   if (absl::StartsWith(message, "word embeddings: ")) message.erase(0, 17);
-  m.embedding_note =
-      absl::StrCat(message, config.freeze_word_embedding
-                                ? "; fixed during training (as the paper)"
-                                : "; trained (under half of the words come from GloVe)");
+  const char* why = p.squad_word_embedding != "auto" ? " (the preset's squad_word_embedding)"
+                    : config.freeze_word_embedding   ? " (as the paper)"
+                                                     : " (under half of the words come from GloVe)";
+  m.embedding_note = absl::StrCat(
+      message, config.freeze_word_embedding ? "; fixed during training" : "; trained", why);
   o.log(absl::StrCat("[squad] ", words.size(), " words, ", chars.size(),
                      " characters; word embeddings: ", m.embedding_note));
   torch::manual_seed(static_cast<uint64_t>(o.seed));
@@ -283,8 +291,9 @@ void SetSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words
 }
 
 // What the record says of training, evaluation and provenance.
+// `evaluated` is null when the evaluation articles were not scored (--noevaluate_test).
 void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& trained,
-                      const BidafEvalResult& evaluated, SquadRecord* r) {
+                      const BidafEvalResult* evaluated, SquadRecord* r) {
   const SuiteOptions& o = context.options;
   r->steps = trained.steps;
   if (trained.resumed) r->resumed_at_step = trained.resumed_at_global_step;
@@ -302,12 +311,14 @@ void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& traine
   }
   r->train_seconds = trained.seconds;
   r->train_questions_per_s = trained.questions_per_second;
-  r->eval_questions = evaluated.questions;
-  r->exact_match = evaluated.exact_match;
-  r->f1 = evaluated.f1;
-  r->eval_seconds = evaluated.seconds;
-  r->eval_questions_per_s = evaluated.questions_per_second;
-  r->eval_batch_size = kEvalBatchSize;
+  if (evaluated != nullptr) {
+    r->eval_questions = evaluated->questions;
+    r->exact_match = evaluated->exact_match;
+    r->f1 = evaluated->f1;
+    r->eval_seconds = evaluated->seconds;
+    r->eval_questions_per_s = evaluated->questions_per_second;
+    r->eval_batch_size = kEvalBatchSize;
+  }
   r->provenance = RecordProvenance::Of(context.run_info, o.threads, o.seed, o.command);
 }
 
@@ -361,24 +372,32 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   to.validation_batch_size = kEvalBatchSize;
   to.max_answer_tokens = m.config.max_answer_tokens;
   ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(m.model, train, to));
-  ASSIGN_OR_RETURN(BidafEvalResult evaluated,
-                   EvaluateBidaf(m.model, eval, kEvalBatchSize, m.config.max_answer_tokens));
+  std::optional<BidafEvalResult> evaluated;
   const std::string predictions_path =
       absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");
-  RETURN_IF_ERROR(WritePredictionsJson(evaluated, predictions_path));
-  o.log(
-      absl::StrFormat("[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s "
-                      "(%.1f questions/s), evaluation %.1f questions/s",
-                      evaluated.exact_match, evaluated.f1, evaluated.questions, trained.seconds,
-                      trained.questions_per_second, evaluated.questions_per_second));
+  if (o.evaluate_test) {
+    ASSIGN_OR_RETURN(evaluated,
+                     EvaluateBidaf(m.model, eval, kEvalBatchSize, m.config.max_answer_tokens));
+    RETURN_IF_ERROR(WritePredictionsJson(*evaluated, predictions_path));
+    o.log(absl::StrFormat(
+        "[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s (%.1f questions/s), "
+        "evaluation %.1f questions/s",
+        evaluated->exact_match, evaluated->f1, evaluated->questions, trained.seconds,
+        trained.questions_per_second, evaluated->questions_per_second));
+  } else {
+    o.log(
+        absl::StrFormat("[squad] training %.0f s (%.1f questions/s); the evaluation articles "
+                        "are not scored (--noevaluate_test)",
+                        trained.seconds, trained.questions_per_second));
+  }
   SquadRecord r;
   r.task = "squad";
   r.config_hash = hash;
   r.preset = p.name;
   SetSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
-  SetOutcomeFields(context, trained, evaluated, &r);
+  SetOutcomeFields(context, trained, evaluated ? &*evaluated : nullptr, &r);
   r.validation_questions = static_cast<int64_t>(validation.size());
-  r.predictions_path = predictions_path;
+  if (evaluated) r.predictions_path = predictions_path;
   r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
   RETURN_IF_ERROR(WriteFileAtomically(record_path, r.ToJson().dump(2) + "\n"));

@@ -203,6 +203,56 @@ TEST(SquadTask, WordVocabularyOfEverySplit) {
   EXPECT_NE(md->find("words (of every split"), std::string::npos);
 }
 
+// squad_word_embedding=fixed keeps every word vector as initialised: the trained parameters
+// exclude the embedding, the config hash changes, and the record says so.
+TEST(SquadTask, FixedWordEmbedding) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/fixed_words");
+  TaskContext trained = SmokeOptions(data, out + "/trained");
+  TaskContext fixed = SmokeOptions(data, out + "/fixed");
+  fixed.preset.squad_word_embedding = "fixed";
+  absl::StatusOr<SquadRecord> a = RunSquadTask(trained);
+  absl::StatusOr<SquadRecord> b = RunSquadTask(fixed);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_NE(a->config_hash, b->config_hash);
+  EXPECT_EQ(*a->trainable_parameters, *a->parameters);
+  EXPECT_EQ(*b->parameters - *b->trainable_parameters,
+            *b->word_vocab * fixed.preset.squad_word_dim);
+  EXPECT_NE(b->embedding.value_or("").find("fixed during training (the preset's "
+                                           "squad_word_embedding)"),
+            std::string::npos)
+      << b->embedding.value_or("");
+}
+
+// A sweep's run (--noevaluate_test) scores only the validation part: no exact match, F1 or
+// predictions of the evaluation articles exist, and a re-run re-uses it by its own hash.
+TEST(SquadTask, SweepRunsNeverScoreTheEvaluationArticles) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/sweep");
+  TaskContext o = SmokeOptions(data, out);
+  o.options.evaluate_test = false;
+  absl::StatusOr<SquadRecord> r = RunSquadTask(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->exact_match.has_value());
+  EXPECT_FALSE(r->f1.has_value());
+  EXPECT_FALSE(r->predictions_path.has_value());
+  EXPECT_FALSE(PathExists(out + "/runs/squad_smoke_predictions.json"));
+  ASSERT_TRUE(r->epoch_validation_f1.has_value());
+  EXPECT_EQ(r->epoch_validation_f1->size(), 1u);
+  absl::StatusOr<SquadRecord> again = RunSquadTask(o);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->reused.value_or(false));
+  EXPECT_EQ(again->config_hash, r->config_hash);
+  o.options.evaluate_test = true;  // another run: it scores the evaluation articles
+  absl::StatusOr<SquadRecord> evaluated = RunSquadTask(o);
+  ASSERT_TRUE(evaluated.ok()) << evaluated.status();
+  EXPECT_NE(evaluated->config_hash, r->config_hash);
+  EXPECT_TRUE(evaluated->f1.has_value());
+}
+
 TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";

@@ -98,14 +98,7 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   SuiteOptions& o = context.options;
   if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   RETURN_IF_ERROR(ValidateSuiteOptions(o));
-  ASSIGN_OR_RETURN(context.preset, GetPreset(o.preset));
-  // Overrides of preset fields (sweeps that choose them on a validation split).
-  if (o.recovery_learning_rate > 0) {
-    context.preset.recovery_learning_rate = o.recovery_learning_rate;
-  }
-  if (!o.squad_word_vocabulary.empty()) {
-    context.preset.squad_word_vocabulary = o.squad_word_vocabulary;
-  }
+  ASSIGN_OR_RETURN(context.preset, ResolvePreset(o));  // with the flags' overrides
   const std::vector<std::string> folders = {o.reports_dir + "/results", o.output_dir};
   RETURN_IF_ERROR(PrepareFolders(folders));
   ASSIGN_OR_RETURN(std::vector<FileLock> locks, LockFolders(folders));

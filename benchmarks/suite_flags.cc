@@ -84,8 +84,9 @@ ABSL_FLAG(std::vector<std::string>, settings, {},
           "N is added to the mean NLL per token (nats), N = the training tokens of one epoch "
           "(Louizos et al. 2018, Eq. 3), so a setting keeps its meaning across data and presets");
 ABSL_FLAG(bool, evaluate_test, kDefaults.evaluate_test,
-          "evaluate the test split; --noevaluate_test for sweeps that choose settings on the "
-          "valid split (their records hold no test perplexity)");
+          "evaluate the test split (ptb) and the evaluation articles (squad); --noevaluate_test "
+          "for sweeps that choose settings on the valid split or the validation part (their "
+          "records hold no test perplexity, no exact match or F1 of the evaluation articles)");
 ABSL_FLAG(double, recovery_learning_rate, 0,
           "> 0: the recovery phase's constant learning rate instead of the preset's (for a "
           "sweep that chooses it on the valid split, with --noevaluate_test); 0: the preset's");

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "benchmarks/preset_json.h"
 #include "benchmarks/ptb_settings.h"
 #include "common/status_macros.h"
 #include "models/zaremba.h"
@@ -245,10 +246,19 @@ absl::Status ValidatePresetAndTasks(const SuiteOptions& o) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& o) {
+  ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
+  // The older single-field flags first, so that a --set of the same field wins.
+  if (o.recovery_learning_rate > 0) preset.recovery_learning_rate = o.recovery_learning_rate;
+  if (!o.squad_word_vocabulary.empty()) preset.squad_word_vocabulary = o.squad_word_vocabulary;
+  RETURN_IF_ERROR(ApplyPresetOverrides(o.preset_overrides, &preset));
+  return preset;
+}
+
 absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
   RETURN_IF_ERROR(ValidatePresetAndTasks(o));
   RETURN_IF_ERROR(ValidateMachine(o));
-  ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
+  ASSIGN_OR_RETURN(Preset preset, ResolvePreset(o));
   RETURN_IF_ERROR(ValidateMethodList(o, preset));
   RETURN_IF_ERROR(ValidateSettings(o, preset));
   RETURN_IF_ERROR(ValidateMethodFlags(o, preset));

@@ -53,12 +53,17 @@ struct SuiteOptions {
   // (PruningMethodInfo::options, e.g. l0_init_keep) and settings flags (settings_flag, e.g.
   // l0_lambdas: comma-separated settings used when --settings gives none).
   std::map<std::string, std::string> method_flags;
-  // False: no test perplexity is computed or recorded (sweeps that choose settings on the
-  // valid split never see the test split).
+  // False: no test perplexity, and no exact match or F1 of the SQuAD evaluation articles, is
+  // computed or recorded (sweeps that choose settings on the valid split or the validation part
+  // never see the test split or the evaluation articles).
   bool evaluate_test = true;
   // > 0: the recovery phase's learning rate instead of the preset's (a sweep choosing it on the
   // valid split; it enters every method run's config hash through its protocol). 0: the preset's.
   double recovery_learning_rate = 0;
+  // --set FIELD=VALUE overrides of the preset's fields, in order (benchmarks/preset_json.h).
+  // They enter the config hashes through the fields they change, so a re-run recomputes only
+  // the runs an override affects.
+  std::vector<std::string> preset_overrides;
   // Reuse and resume (see RunSuite): false re-uses finished runs whose config hash matches a
   // record of the results file and resumes interrupted ones from their training checkpoints;
   // true recomputes everything.
@@ -99,6 +104,12 @@ const std::vector<std::string>& SuiteTaskNames();
 // preset; empty output folders); FailedPrecondition for --device=cuda on a LibTorch built without
 // CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
+
+// The preset the options name, with their overrides applied in this order:
+// --recovery_learning_rate, --squad_word_vocabulary, then every --set (benchmarks/preset_json.h).
+// Errors: InvalidArgument for an unknown preset or an override that names no field, has the
+// wrong type or breaks ValidatePreset's rules (the message names it).
+absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& options);
 
 // The part of ValidateSuiteOptions that --render_only needs: a known preset, and a non-empty
 // list of known tasks without repeats. Errors: InvalidArgument naming the flag and the rule.

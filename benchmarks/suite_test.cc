@@ -93,6 +93,21 @@ TEST(Suite, RejectsBadOptionsByName) {
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
               HasSubstr("--squad_word_vocabulary='dev' must be 'train' or 'all'"));
   o = Smoke("bad");
+  o.preset_overrides = {"squad_epochs=0"};  // refused before any data is read
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("squad_epochs=0 must be >= 1"));
+  o.preset_overrides = {"search_step=3"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("'search_step' is not a preset field"));
+  // A --set of a field wins over the older flag for it.
+  o.recovery_learning_rate = 0.05;
+  o.preset_overrides = {"search_steps=10", "recovery_learning_rate=0.01"};
+  EXPECT_TRUE(ValidateSuiteOptions(o).ok());
+  absl::StatusOr<Preset> resolved = ResolvePreset(o);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->search_steps, 10);
+  EXPECT_DOUBLE_EQ(resolved->recovery_learning_rate, 0.01);
+  o = Smoke("bad");
   o.method_flags["l0_init_keep"] = "1";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("--l0_init_keep=1"));
   o = Smoke("bad");
