@@ -6,6 +6,7 @@
 #
 #   tools/sweep_ptb.sh [SWEEP...]               # the default preset's sweeps, in this order
 #   PRESET=small tools/sweep_ptb.sh recovery_lr  # the small preset's
+#   THREADS=1 tools/sweep_ptb.sh lasso            # on one thread (another job beside it)
 #
 # SWEEP is one of gate_lr, l0, l0_speed, iss, lasso (the default preset's; all of them when none
 # is named) or recovery_lr (run for the small preset). They prune the preset's dense parent,
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 preset=${PRESET:-default}
 parent=${PARENT:-$root/runs/ptb_${preset}_small_dense.pt}
+threads=${THREADS:-0}  # 0: every core (the flag's default)
 if [ ! -f "$parent" ]; then
   echo "sweep_ptb.sh: no dense parent at $parent; train it first with" >&2
   echo "  bazel run -c opt //benchmarks:all -- --preset=$preset --tasks=ptb --methods=dense" >&2
@@ -31,7 +33,7 @@ sweep() {
   local name=$prefix$1; shift
   echo "== sweep $name: $*"
   bazel run -c opt //benchmarks:all -- --preset="$preset" --tasks=ptb --noevaluate_test \
-    --dense_checkpoint="$parent" --reports_dir="$root/reports/sweeps/$name" \
+    --threads="$threads" --dense_checkpoint="$parent" --reports_dir="$root/reports/sweeps/$name" \
     --output_dir="$root/runs/sweeps/$name" "$@"
 }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The sweeps that chose the squad task's settings of a preset, on the validation part carved from
+# the training articles only: every run passes --noevaluate_test, so the evaluation articles are
+# never scored. Each run writes its record and report to reports/sweeps/squad_<name>/ and its
+# checkpoints to runs/sweeps/squad_<name>/, and resumes after a kill, like the main job.
+#
+#   tools/sweep_squad.sh [SWEEP...]                 # the default preset's sweeps, in this order
+#   THREADS=1 tools/sweep_squad.sh words:all,fixed  # one run of a sweep (two runs side by side)
+#
+# SWEEP is `words` (every run below) or one run `words:VOCABULARY,EMBEDDING`.
+#
+# words: how words unseen in training are represented (issue 16): the word vocabulary (`train`:
+# every word absent from the training articles is one <unk> row; `all`: each word of every split
+# has a row of its own) and whether the word embedding is trained or fixed at its random
+# initialisation (--set squad_word_embedding). Each run trains EPOCHS (default 10) epochs and
+# scores the validation part after each: one run gives the curve of every shorter schedule (the
+# learning rate is constant, so k epochs of a longer run are a k-epoch run).
+# The rule, fixed before the runs: the run and epoch count with the highest validation F1 among
+# the epoch counts whose training fits the 25-minute budget (each record's training seconds per
+# epoch times the epochs); the preset takes that vocabulary, embedding and epoch count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+preset=${PRESET:-default}
+epochs=${EPOCHS:-10}
+threads=${THREADS:-0}
+prefix="squad_"
+[ "$preset" != default ] && prefix="squad_${preset}_"
+
+run() {
+  local name=$prefix$1; shift
+  echo "== sweep $name: $*"
+  bazel run -c opt //benchmarks:all -- --preset="$preset" --tasks=squad --noevaluate_test \
+    --threads="$threads" --reports_dir="$root/reports/sweeps/$name" \
+    --output_dir="$root/runs/sweeps/$name" --set squad_epochs="$epochs" "$@"
+}
+
+run_words() {  # $1: VOCABULARY,EMBEDDING
+  local vocabulary=${1%,*} embedding=${1#*,}
+  run "words_${vocabulary}_${embedding}" --set squad_word_vocabulary="$vocabulary" \
+    --set squad_word_embedding="$embedding"
+}
+
+sweeps=("$@")
+[ ${#sweeps[@]} -eq 0 ] && sweeps=(words)
+for s in "${sweeps[@]}"; do
+  case "$s" in
+    words) for w in train,trained all,trained all,fixed; do run_words "$w"; done ;;
+    words:*,*) run_words "${s#words:}" ;;
+    *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING)" >&2
+       exit 1 ;;
+  esac
+done
