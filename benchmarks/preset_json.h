@@ -54,6 +54,7 @@ void VisitPresetFields(PresetT& p, Visitor&& visit) {
   visit("squad_max_answer_tokens", p.squad_max_answer_tokens);
   visit("squad_word_vocabulary", p.squad_word_vocabulary);
   visit("squad_word_embedding", p.squad_word_embedding);
+  visit("squad_random_word_rows", p.squad_random_word_rows);
   visit("squad_ema_decay", p.squad_ema_decay);
   visit("squad_budget", p.squad_budget);
 }

@@ -36,7 +36,7 @@ TEST(PresetJson, EveryFieldIsWritten) {
   EXPECT_EQ(j.at("settings").at("l0"), json({"0.1", "0.25", "0.5", "1"}));
   EXPECT_EQ(j.at("speed_threads"), json({1, 2}));
   EXPECT_EQ(j.at("squad_word_embedding"), "auto");
-  EXPECT_EQ(j.size(), 36u) << "a field added to Preset must be added to VisitPresetFields";
+  EXPECT_EQ(j.size(), 37u) << "a field added to Preset must be added to VisitPresetFields";
 }
 
 TEST(PresetJson, RefusesUnknownKeysAndWrongTypesByName) {

@@ -192,6 +192,8 @@ absl::Status CheckSquad(const Preset& p) {
   RETURN_IF_ERROR(CheckOneOf("squad_word_vocabulary", p.squad_word_vocabulary, {"train", "all"}));
   RETURN_IF_ERROR(
       CheckOneOf("squad_word_embedding", p.squad_word_embedding, {"auto", "fixed", "trained"}));
+  RETURN_IF_ERROR(
+      CheckOneOf("squad_random_word_rows", p.squad_random_word_rows, {"uniform", "normal"}));
   RETURN_IF_ERROR(CheckOneOf("squad_optimizer", p.squad_optimizer, {"adam", "adadelta"}));
   if (p.squad_epochs < 1) return Bad("squad_epochs", p.squad_epochs, ">= 1");
   if (p.squad_batch_size < 1) return Bad("squad_batch_size", p.squad_batch_size, ">= 1");

@@ -76,6 +76,10 @@ struct Preset {
   // updated (random rows stay random: every word keeps a distinct vector that training cannot
   // fit to the training articles); "trained", updated by every step.
   std::string squad_word_embedding = "auto";
+  // How word rows without a GloVe vector are drawn: "uniform", U(-0.1, 0.1); "normal", N(0, 1),
+  // PyTorch's nn.Embedding default, the scale a from-scratch embedding has, so that rows no
+  // training step reaches (words met only outside training) stay on the trained rows' scale.
+  std::string squad_random_word_rows = "uniform";
   // Decay of the weights' moving average used for evaluation (0: off). The paper's 0.999
   // averages over ~1,000 steps and starts from the initial weights: runs of a few hundred steps
   // need a shorter window.

@@ -83,6 +83,7 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                    {"max_answer_tokens", p.squad_max_answer_tokens},
                    {"word_vocabulary", p.squad_word_vocabulary},
                    {"word_embedding", p.squad_word_embedding},
+                   {"random_word_rows", p.squad_random_word_rows},
                    {"seed", o.seed},
                    // The file's name, not its folder: the same data re-used from another clone.
                    {"glove", glove.substr(glove.find_last_of('/') + 1)}};
@@ -206,7 +207,9 @@ absl::StatusOr<SquadModel> BuildSquadModel(const SuiteOptions& o, const Preset& 
   }
   ASSIGN_OR_RETURN(EmbeddingInit embedding,
                    MakeEmbedding(words.entries, glove ? &*glove : nullptr, p.squad_word_dim,
-                                 static_cast<uint64_t>(o.seed), glove_path));
+                                 static_cast<uint64_t>(o.seed), glove_path,
+                                 p.squad_random_word_rows == "normal" ? RandomRows::kNormal
+                                                                      : RandomRows::kUniform));
   SquadModel m;
   BidafConfig& config = m.config;
   config.word_vocab_size = words.size();

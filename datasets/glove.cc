@@ -70,7 +70,7 @@ absl::StatusOr<GloveVectors> LoadGlove(const std::string& path) {
 
 absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& vocabulary,
                                             const GloveVectors* glove, int64_t dim, uint64_t seed,
-                                            const std::string& glove_name) {
+                                            const std::string& glove_name, RandomRows random_rows) {
   if (dim <= 0) return absl::InvalidArgumentError(absl::StrCat("dim ", dim, " must be > 0"));
   if (glove != nullptr && glove->dim != dim) {
     return absl::InvalidArgumentError(absl::StrCat("GloVe ", glove_name, " has ", glove->dim,
@@ -80,6 +80,8 @@ absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& voca
   out.weights.resize(vocabulary.size() * static_cast<size_t>(dim));
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> uniform(-0.1f, 0.1f);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const bool use_normal = random_rows == RandomRows::kNormal;
   for (size_t w = 0; w < vocabulary.size(); ++w) {
     float* row = out.weights.data() + w * static_cast<size_t>(dim);
     const std::vector<float>* found = nullptr;
@@ -93,16 +95,18 @@ absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& voca
       std::copy(found->begin(), found->end(), row);
       ++out.from_glove;
     } else {
-      for (int64_t k = 0; k < dim; ++k) row[k] = uniform(rng);
+      for (int64_t k = 0; k < dim; ++k) row[k] = use_normal ? normal(rng) : uniform(rng);
       ++out.random;
     }
   }
+  const char* drawn = use_normal ? "N(0, 1)" : "U(-0.1, 0.1)";
   out.message =
       glove == nullptr
-          ? absl::StrFormat("word embeddings: random initialisation (no GloVe file), %d words",
-                            vocabulary.size())
-          : absl::StrFormat("word embeddings: GloVe %s for %d of %d words, random for the other %d",
-                            glove_name, out.from_glove, vocabulary.size(), out.random);
+          ? absl::StrFormat("word embeddings: random initialisation %s (no GloVe file), %d words",
+                            drawn, vocabulary.size())
+          : absl::StrFormat(
+                "word embeddings: GloVe %s for %d of %d words, random %s for the other %d",
+                glove_name, out.from_glove, vocabulary.size(), drawn, out.random);
   return out;
 }
 

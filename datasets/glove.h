@@ -32,13 +32,19 @@ struct EmbeddingInit {
   std::string message;         // one line for logs and reports, e.g. "GloVe ...: 9,812 of ..."
 };
 
+// How rows without a GloVe vector are drawn: U(-0.1, 0.1), a common choice beside GloVe rows, or
+// N(0, 1), PyTorch's nn.Embedding default (the scale of an embedding trained from scratch).
+enum class RandomRows { kUniform, kNormal };
+
 // The embedding matrix for `vocabulary`: a word's GloVe row when `glove` has it (exactly, else
-// lowercased), else U(-0.1, 0.1) from `seed` (the same seed gives the same rows). With `glove`
-// null every row is random and the message says "random initialisation (no GloVe file)".
+// lowercased), else a random row drawn as `random_rows` says from `seed` (the same seed gives
+// the same rows). With `glove` null every row is random and the message says "random
+// initialisation (no GloVe file)"; the message names the random rows' distribution.
 // Errors: InvalidArgument when dim <= 0 or glove->dim != dim.
 absl::StatusOr<EmbeddingInit> MakeEmbedding(const std::vector<std::string>& vocabulary,
                                             const GloveVectors* glove, int64_t dim, uint64_t seed,
-                                            const std::string& glove_name);
+                                            const std::string& glove_name,
+                                            RandomRows random_rows = RandomRows::kUniform);
 
 }  // namespace rnnprune
 

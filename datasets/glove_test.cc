@@ -69,7 +69,22 @@ TEST(Glove, EmbeddingFromGloveWithRandomFallback) {
   absl::StatusOr<EmbeddingInit> r2 = MakeEmbedding({"a", "b"}, nullptr, 3, 5, "");
   ASSERT_TRUE(r1.ok() && r2.ok());
   EXPECT_EQ(r1->weights, r2->weights);  // same seed, same rows
-  EXPECT_NE(r1->message.find("random initialisation (no GloVe file)"), std::string::npos);
+  EXPECT_NE(r1->message.find("random initialisation U(-0.1, 0.1) (no GloVe file)"),
+            std::string::npos)
+      << r1->message;
+  // N(0, 1) rows: the sample moments of 20,000 draws are those of a standard normal.
+  absl::StatusOr<EmbeddingInit> n =
+      MakeEmbedding({"a", "b"}, nullptr, 10000, 5, "", RandomRows::kNormal);
+  ASSERT_TRUE(n.ok()) << n.status();
+  double sum = 0, sum_sq = 0;
+  for (float x : n->weights) {
+    sum += x;
+    sum_sq += static_cast<double>(x) * x;
+  }
+  const double mean = sum / n->weights.size();
+  EXPECT_NEAR(mean, 0.0, 0.03);
+  EXPECT_NEAR(sum_sq / n->weights.size() - mean * mean, 1.0, 0.05);
+  EXPECT_NE(n->message.find("random initialisation N(0, 1)"), std::string::npos) << n->message;
   EXPECT_FALSE(MakeEmbedding({"a"}, &g, 3, 1, "test").ok());  // dims differ
   EXPECT_FALSE(MakeEmbedding({"a"}, nullptr, 0, 1, "").ok());
 }

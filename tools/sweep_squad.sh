@@ -7,12 +7,13 @@
 #   tools/sweep_squad.sh [SWEEP...]                 # the default preset's sweeps, in this order
 #   THREADS=1 tools/sweep_squad.sh words:all,fixed  # one run of a sweep (two runs side by side)
 #
-# SWEEP is `words` (every run below) or one run `words:VOCABULARY,EMBEDDING`.
+# SWEEP is `words` (every run below) or one run `words:VOCABULARY,EMBEDDING[,ROWS]`.
 #
 # words: how words unseen in training are represented (issue 16): the word vocabulary (`train`:
 # every word absent from the training articles is one <unk> row; `all`: each word of every split
 # has a row of its own) and whether the word embedding is trained or fixed at its random
-# initialisation (--set squad_word_embedding). Each run trains EPOCHS (default 10) epochs and
+# initialisation (--set squad_word_embedding), and how rows without GloVe are drawn (ROWS:
+# uniform, U(-0.1, 0.1), the default; normal, N(0, 1); --set squad_random_word_rows). Each run trains EPOCHS (default 10) epochs and
 # scores the validation part after each: one run gives the curve of every shorter schedule (the
 # learning rate is constant, so k epochs of a longer run are a k-epoch run).
 # The rule, fixed before the runs: the run and epoch count with the highest validation F1 among
@@ -35,19 +36,24 @@ run() {
     --output_dir="$root/runs/sweeps/$name" --set squad_epochs="$epochs" "$@"
 }
 
-run_words() {  # $1: VOCABULARY,EMBEDDING
-  local vocabulary=${1%,*} embedding=${1#*,}
-  run "words_${vocabulary}_${embedding}" --set squad_word_vocabulary="$vocabulary" \
-    --set squad_word_embedding="$embedding"
+run_words() {  # $1: VOCABULARY,EMBEDDING[,ROWS]
+  local vocabulary embedding rows
+  IFS=, read -r vocabulary embedding rows <<< "$1"
+  rows=${rows:-uniform}
+  local name="words_${vocabulary}_${embedding}"
+  [ "$rows" != uniform ] && name="${name}_$rows"
+  run "$name" --set squad_word_vocabulary="$vocabulary" --set squad_word_embedding="$embedding" \
+    --set squad_random_word_rows="$rows"
 }
 
 sweeps=("$@")
 [ ${#sweeps[@]} -eq 0 ] && sweeps=(words)
 for s in "${sweeps[@]}"; do
   case "$s" in
-    words) for w in train,trained all,trained all,fixed; do run_words "$w"; done ;;
+    words)
+      for w in train,trained all,trained all,fixed all,trained,normal; do run_words "$w"; done ;;
     words:*,*) run_words "${s#words:}" ;;
-    *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING)" >&2
+    *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING[,ROWS])" >&2
        exit 1 ;;
   esac
 done
