@@ -42,9 +42,9 @@ std::string Schedule(const SquadRecord& run) {
 
 std::string ProtocolTitle(const std::string& protocol) {
   if (protocol == "local") {
-    return "Protocol `local`: trained on 39 articles of dev-v1.1.json, evaluated on the 9 "
-           "others (datasets/squad_split.h; split by article). Not comparable with figures on "
-           "the official protocol.";
+    return "Protocol `local`: dev-v1.1.json split by article into training, validation and "
+           "evaluation articles (datasets/squad_split.h; each run's detail names its split). Not "
+           "comparable with figures on the official protocol.";
   }
   if (protocol == "official") {
     return "Protocol `official`: trained on train-v1.1.json, evaluated on dev-v1.1.json.";
@@ -65,6 +65,14 @@ std::string EpochLosses(const SquadRecord& r) {
   std::vector<std::string> parts;
   for (double l : *r.epoch_loss) parts.push_back(absl::StrFormat("%.3f", l));
   return absl::StrJoin(parts, ", ");
+}
+
+// "F1 (epoch k)": the best validation F1 of the per-epoch curve, "?" when the record has none.
+std::string BestValidation(const SquadRecord& r) {
+  if (!r.epoch_validation_f1 || r.epoch_validation_f1->empty()) return "?";
+  const std::vector<double>& f1 = *r.epoch_validation_f1;
+  const size_t best = static_cast<size_t>(std::max_element(f1.begin(), f1.end()) - f1.begin());
+  return absl::StrFormat("%.2f (epoch %d)", f1[best], best + 1);
 }
 
 // "EM / F1" per epoch on the validation part, "?" when the record has none.
@@ -173,20 +181,22 @@ std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
   for (const auto& [protocol, list] : by_protocol) {
     absl::StrAppend(&md, "## ", ProtocolTitle(protocol), "\n\n");
     absl::StrAppend(&md,
-                    "| preset | exact match | F1 | evaluated questions | training questions | "
-                    "BiDAF sizes | schedule | steps | training time | training (questions/s) | "
-                    "evaluation (questions/s) | threads | commit |\n"
-                    "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                    "| preset | exact match | F1 | evaluated questions | best validation F1 | "
+                    "training questions | BiDAF sizes | schedule | steps | training time | "
+                    "training (questions/s) | evaluation (questions/s) | threads | commit |\n"
+                    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (const SquadRecord* r : list) {
       std::string evaluated = CountCell(r->eval_questions);
-      if (r->eval_questions.value_or(0) < r->eval_questions_total.value_or(0)) {
+      if (!r->exact_match && !r->f1 && !r->eval_questions) {
+        evaluated = "none (a sweep run: --noevaluate_test)";
+      } else if (r->eval_questions.value_or(0) < r->eval_questions_total.value_or(0)) {
         evaluated = absl::StrCat(evaluated, " of ", CountCell(r->eval_questions_total),
                                  " (the first, in file order)");
       }
       absl::StrAppend(&md, "| ", TextCell(r->preset), " | ", NumberCell(r->exact_match), " | ",
-                      NumberCell(r->f1), " | ", evaluated, " | ", CountCell(r->train_questions),
-                      " | ", Sizes(*r), " | ", Schedule(*r), " | ", CountCell(r->steps), " | ",
-                      DurationCell(r->train_seconds), " | ",
+                      NumberCell(r->f1), " | ", evaluated, " | ", BestValidation(*r), " | ",
+                      CountCell(r->train_questions), " | ", Sizes(*r), " | ", Schedule(*r), " | ",
+                      CountCell(r->steps), " | ", DurationCell(r->train_seconds), " | ",
                       NumberCell(r->train_questions_per_s, "%.1f"), " | ",
                       NumberCell(r->eval_questions_per_s, "%.1f"), " | ",
                       TextCell(r->provenance.threads), " | `",

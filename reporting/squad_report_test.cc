@@ -78,8 +78,24 @@ TEST(SquadReport, MissingFieldsShowAQuestionMarkAndPartialEvaluationIsSaid) {
   r.erase("f1");
   r["eval_questions"] = 200;
   const std::string md = RenderSquadReport({Typed(r)});
-  EXPECT_NE(md.find("| smoke | 1.00 | ? | 200 of 1,975 (the first, in file order) |"),
+  EXPECT_NE(md.find("| smoke | 1.00 | ? | 200 of 1,975 (the first, in file order) | ? |"),
             std::string::npos)
+      << md;
+}
+
+// A sweep's run (--noevaluate_test) scored only the validation part: the table says so and
+// gives the best of its per-epoch validation curve.
+TEST(SquadReport, SweepRunsShowTheirBestValidationF1) {
+  json r = SquadRun("default", "local", 0, 0);
+  for (const char* key : {"exact_match", "f1", "eval_questions", "eval_questions_per_s"}) {
+    r.erase(key);
+  }
+  r["epoch_validation_exact_match"] = {3.0, 9.5, 8.0};
+  r["epoch_validation_f1"] = {10.0, 20.25, 19.0};
+  const std::string md = RenderSquadReport({Typed(r)});
+  EXPECT_NE(
+      md.find("| default | ? | ? | none (a sweep run: --noevaluate_test) | 20.25 (epoch 2) |"),
+      std::string::npos)
       << md;
 }
 
