@@ -3,6 +3,7 @@
 #include "benchmarks/squad_task.h"
 
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -181,24 +182,39 @@ TEST(SquadTask, RefusesATrainingCheckpointOfAnotherConfigurationUnlessForced) {
   EXPECT_FALSE(PathExists(ckpt));
 }
 
+// The smoke run and a run whose preset `change` alters, each in its own folder under
+// TEST_TMPDIR/<name> ("base" and "changed"); false (with a test failure) when either fails.
+bool RunSmokeAndChanged(const std::string& data, const std::string& name,
+                        const std::function<void(Preset&)>& change, SquadRecord* base,
+                        SquadRecord* changed) {
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+  TaskContext a = SmokeOptions(data, out + "/base");
+  TaskContext b = SmokeOptions(data, out + "/changed");
+  change(b.preset);
+  absl::StatusOr<SquadRecord> ra = RunSquadTask(a);
+  absl::StatusOr<SquadRecord> rb = RunSquadTask(b);
+  EXPECT_TRUE(ra.ok()) << ra.status();
+  EXPECT_TRUE(rb.ok()) << rb.status();
+  if (!ra.ok() || !rb.ok()) return false;
+  *base = *std::move(ra);
+  *changed = *std::move(rb);
+  return true;
+}
+
 // With the words of every split, words met only outside training get rows of their own: the
 // vocabulary grows, and the record and report say whose words it holds.
 TEST(SquadTask, WordVocabularyOfEverySplit) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
-  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/all_words");
-  TaskContext train_only = SmokeOptions(data, out + "/train");
-  TaskContext every = SmokeOptions(data, out + "/all");
-  every.preset.squad_word_vocabulary = "all";
-  absl::StatusOr<SquadRecord> a = RunSquadTask(train_only);
-  absl::StatusOr<SquadRecord> b = RunSquadTask(every);
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(a->word_vocabulary, "train");
-  EXPECT_EQ(b->word_vocabulary, "all");
-  EXPECT_GT(b->word_vocab.value_or(0), a->word_vocab.value_or(0) + 1000);
-  EXPECT_NE(a->config_hash, b->config_hash);
-  absl::StatusOr<std::string> md = ReadFile(out + "/all/reports/squad.md");
+  SquadRecord a, b;
+  ASSERT_TRUE(RunSmokeAndChanged(
+      data, "all_words", [](Preset& p) { p.squad_word_vocabulary = "all"; }, &a, &b));
+  EXPECT_EQ(a.word_vocabulary, "train");
+  EXPECT_EQ(b.word_vocabulary, "all");
+  EXPECT_GT(b.word_vocab.value_or(0), a.word_vocab.value_or(0) + 1000);
+  EXPECT_NE(a.config_hash, b.config_hash);
+  absl::StatusOr<std::string> md =
+      ReadFile(absl::StrCat(std::getenv("TEST_TMPDIR"), "/all_words/changed/reports/squad.md"));
   ASSERT_TRUE(md.ok()) << md.status();
   EXPECT_NE(md->find("words (of every split"), std::string::npos);
 }
@@ -208,22 +224,17 @@ TEST(SquadTask, WordVocabularyOfEverySplit) {
 TEST(SquadTask, FixedWordEmbedding) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
-  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/fixed_words");
-  TaskContext trained = SmokeOptions(data, out + "/trained");
-  TaskContext fixed = SmokeOptions(data, out + "/fixed");
-  fixed.preset.squad_word_embedding = "fixed";
-  absl::StatusOr<SquadRecord> a = RunSquadTask(trained);
-  absl::StatusOr<SquadRecord> b = RunSquadTask(fixed);
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_NE(a->config_hash, b->config_hash);
-  EXPECT_EQ(*a->trainable_parameters, *a->parameters);
-  EXPECT_EQ(*b->parameters - *b->trainable_parameters,
-            *b->word_vocab * fixed.preset.squad_word_dim);
-  EXPECT_NE(b->embedding.value_or("").find("fixed during training (the preset's "
-                                           "squad_word_embedding)"),
+  SquadRecord a, b;
+  ASSERT_TRUE(RunSmokeAndChanged(
+      data, "fixed_words", [](Preset& p) { p.squad_word_embedding = "fixed"; }, &a, &b));
+  EXPECT_NE(a.config_hash, b.config_hash);
+  EXPECT_EQ(*a.trainable_parameters, *a.parameters);
+  EXPECT_EQ(*b.parameters - *b.trainable_parameters,
+            *b.word_vocab * GetPreset("smoke")->squad_word_dim);
+  EXPECT_NE(b.embedding.value_or("").find("fixed during training (the preset's "
+                                          "squad_word_embedding)"),
             std::string::npos)
-      << b->embedding.value_or("");
+      << b.embedding.value_or("");
 }
 
 // A sweep's run (--noevaluate_test) scores only the validation part: no exact match, F1 or
