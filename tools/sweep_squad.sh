@@ -6,8 +6,10 @@
 #
 #   tools/sweep_squad.sh [SWEEP...]                 # the default preset's sweeps, in this order
 #   THREADS=1 tools/sweep_squad.sh words:all,fixed  # one run of a sweep (two runs side by side)
+#   tools/sweep_squad.sh epochs:14                  # the preset as it is, trained 14 epochs
 #
-# SWEEP is `words` (every run below) or one run `words:VOCABULARY,EMBEDDING[,ROWS]`.
+# SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, or
+# `epochs:N`.
 #
 # words: how words unseen in training are represented (issue 16): the word vocabulary (`train`:
 # every word absent from the training articles is one <unk> row; `all`: each word of every split
@@ -16,9 +18,13 @@
 # uniform, U(-0.1, 0.1), the default; normal, N(0, 1); --set squad_random_word_rows). Each run trains EPOCHS (default 10) epochs and
 # scores the validation part after each: one run gives the curve of every shorter schedule (the
 # learning rate is constant, so k epochs of a longer run are a k-epoch run).
+# epochs:N: the preset's squad settings as they are, trained N epochs (EPOCHS is ignored) and
+# scored after each, for a schedule longer than the words sweep's (same rule as below).
 # The rule, fixed before the runs: the run and epoch count with the highest validation F1 among
 # the epoch counts whose training fits the 25-minute budget (each record's training seconds per
-# epoch times the epochs); the preset takes that vocabulary, embedding and epoch count.
+# epoch times the epochs; for a run timed on one thread or beside other work, the training
+# seconds per epoch of the preset's committed main-job record, 2 threads alone); the preset
+# takes that vocabulary, embedding and epoch count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,7 +59,9 @@ for s in "${sweeps[@]}"; do
     words)
       for w in train,trained all,trained all,fixed all,trained,normal; do run_words "$w"; done ;;
     words:*,*) run_words "${s#words:}" ;;
-    *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING[,ROWS])" >&2
+    epochs:[1-9]*) (epochs=${s#epochs:}; run "epochs_$epochs") ;;
+    *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING[,ROWS]," \
+         "epochs:N)" >&2
        exit 1 ;;
   esac
 done
