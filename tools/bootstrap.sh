@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything rnnprune's build, tests and main job need on Debian 12 (apt, as root),
 # and clang 14 with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev) plus
-# llvm-symbolizer (llvm) for tools/fuzz.sh, and clang-format for tools/format.sh.
+# llvm-symbolizer (llvm) for tools/fuzz.sh, clang-format for tools/format.sh, and Debian's
+# PyTorch (python3-torch, run by /usr/bin/python3) for the tests that load exported models in
+# PyTorch (tools/rnnprune_torch.py).
 # Idempotent: packages already present are skipped; BLAS alternatives are (re)pointed at the
 # OpenMP build of OpenBLAS so that OpenBLAS and LibTorch share libgomp's thread pool.
 # Recipe and rationale: ../shared/TOOLCHAIN.md.
@@ -11,7 +13,7 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
   libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libzip-dev libssl-dev gnuplot-nox libeigen3-dev libdnnl-dev libicu-dev
-  git ca-certificates
+  git ca-certificates python3-torch
   clang libclang-rt-14-dev llvm clang-format
 )
 
