@@ -37,6 +37,7 @@
 #include "models/engines/engine.h"
 #include "models/lstm_lm.h"
 #include "models/sparse_lstm.h"
+#include "models/torch_export.h"
 #include "models/zaremba.h"
 #include "pruning/agreement.h"
 #include "pruning/method.h"
@@ -100,6 +101,7 @@ PtbSizesRecord SizesOf(const LstmLmConfig& c) {
 struct DenseRun {
   PtbRecord record;
   std::string checkpoint;
+  std::string torch_export;  // its PyTorch export when this run trained it ("" otherwise)
   // The run's training checkpoint, to be removed once the record is written ("" when none).
   std::string training_checkpoint;
   InferenceTiming timing;
@@ -111,6 +113,10 @@ struct DenseRun {
 using PreviousRuns = std::map<std::string, PtbRecord>;
 
 bool FileExists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+// The folder of a model's PyTorch export (models/torch_export.h ExportTorchModel) next to its
+// checkpoint <base>.pt.
+std::string TorchExportDir(const std::string& base) { return base + "_torch"; }
 
 constexpr char kTestNotEvaluated[] = "--noevaluate_test (a sweep choosing settings on valid)";
 
@@ -271,6 +277,8 @@ absl::Status TrainOrLoadDense(const SuiteOptions& o, const Preset& preset, const
   ASSIGN_OR_RETURN(*tr, Train(model, corpus.train, corpus.valid, to));
   json meta = {{"preset", preset.name}, {"config_name", cfg.name}, {"seed", o.seed}};
   RETURN_IF_ERROR(SaveLstmLm(model, run->checkpoint, meta.dump()));
+  run->torch_export = TorchExportDir(base);
+  RETURN_IF_ERROR(ExportTorchModel(*model, model->config().ToJson(), run->torch_export));
   run->training_checkpoint = training_ckpt;  // removed once the record is written
   return absl::OkStatus();
 }
@@ -366,6 +374,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const TaskContext& ctx, const std::string& 
   r.provenance = Provenance(o, ctx.run_info);
   r.checkpoint = run.checkpoint;
   if (!o.dense_checkpoint.empty()) r.loaded_from = run.checkpoint;
+  if (!run.torch_export.empty()) r.torch_export = run.torch_export;
   ASSIGN_OR_RETURN(r.inference_ms_per_token, Typed<PtbInferenceTimesRecord>(run.timing.ToJson()));
   r.train_tokens = tr.tokens;
   r.train_seconds = tr.train_seconds;
@@ -726,8 +735,10 @@ absl::Status ExportPruned(const MethodRunPlan& plan, const ProtocolResult& pr, L
   if (r->weight_sparsity) meta["weight_sparsity"] = *r->weight_sparsity;
   RETURN_IF_ERROR(SaveLstmLm(pruned, base + ".pt", meta.dump()));
   RETURN_IF_ERROR(WriteFileAtomically(base + ".json", meta.dump(2) + "\n"));
+  RETURN_IF_ERROR(ExportTorchModel(*pruned, pruned->config().ToJson(), TorchExportDir(base)));
   r->checkpoint = base + ".pt";
   r->export_json = base + ".json";
+  r->torch_export = TorchExportDir(base);
   return absl::OkStatus();
 }
 

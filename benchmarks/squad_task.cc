@@ -22,6 +22,7 @@
 #include "datasets/squad.h"
 #include "datasets/squad_split.h"
 #include "models/bidaf.h"
+#include "models/torch_export.h"
 #include "reporting/record_provenance.h"
 #include "reporting/squad_record.h"
 #include "reporting/squad_report.h"
@@ -375,6 +376,9 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   to.validation_batch_size = kEvalBatchSize;
   to.max_answer_tokens = m.config.max_answer_tokens;
   ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(m.model, train, to));
+  // The trained model (its moving average, when there is one) as PyTorch loads it.
+  const std::string torch_export = absl::StrCat(o.output_dir, "/squad_", p.name, "_torch");
+  RETURN_IF_ERROR(ExportTorchModel(*m.model, m.config.ToJson(), torch_export));
   std::optional<BidafEvalResult> evaluated;
   const std::string predictions_path =
       absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");
@@ -401,6 +405,7 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   SetOutcomeFields(context, trained, evaluated ? &*evaluated : nullptr, &r);
   r.validation_questions = static_cast<int64_t>(validation.size());
   if (evaluated) r.predictions_path = predictions_path;
+  r.torch_export = torch_export;
   r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
   RETURN_IF_ERROR(WriteFileAtomically(record_path, r.ToJson().dump(2) + "\n"));

@@ -252,6 +252,9 @@ struct PtbRecord {
   std::optional<std::string> timing_protocol, inference_engine;
   // Outputs and provenance.
   std::optional<std::string> checkpoint, export_json, parent_checkpoint, loaded_from;
+  // The model as PyTorch loads it (tools/rnnprune_torch.py load): a folder with config.json and
+  // model.pt (models/torch_export.h).
+  std::optional<std::string> torch_export;
   RecordProvenance provenance;
   std::optional<double> wall_seconds;
   std::optional<std::string> collapsed;  // why the setting closed every neuron of a layer
@@ -325,6 +328,7 @@ struct PtbRecord {
     visit("inference_engine", self.inference_engine);
     visit("checkpoint", self.checkpoint);
     visit("export_json", self.export_json);
+    visit("torch_export", self.torch_export);
     visit("parent_checkpoint", self.parent_checkpoint);
     visit("loaded_from", self.loaded_from);
     RecordProvenance::Fields(self.provenance, visit);

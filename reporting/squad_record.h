@@ -67,6 +67,9 @@ struct SquadRecord {
   std::optional<double> eval_seconds, eval_questions_per_s;
   std::optional<int64_t> eval_batch_size;
   std::optional<std::string> predictions_path;  // {question id: answer text}
+  // The trained model as PyTorch loads it (tools/rnnprune_torch.py load): a folder with
+  // config.json and model.pt (models/torch_export.h).
+  std::optional<std::string> torch_export;
   // Provenance.
   RecordProvenance provenance;
   std::optional<double> wall_seconds;               // the whole task: data, training, evaluation
@@ -122,6 +125,7 @@ struct SquadRecord {
     visit("eval_questions_per_s", self.eval_questions_per_s);
     visit("eval_batch_size", self.eval_batch_size);
     visit("predictions_path", self.predictions_path);
+    visit("torch_export", self.torch_export);
     RecordProvenance::Fields(self.provenance, visit);
     visit("wall_seconds", self.wall_seconds);
     visit("reused", self.reused);
