@@ -2,7 +2,8 @@
 //   bazel run -c opt //benchmarks:speed -- [--engines=blas,torch] [--threads=1,2]
 //       [--min_time=0.2] [--benchmark_filter=zaremba_large] [--reports_dir=/tmp/speed]
 // Prints Google Benchmark's table; with --reports_dir, also writes speed.md, the plot and
-// results/speed_<preset>.json there (the committed reports/ come from the main job).
+// results/speed_<preset>.json there, with Google Benchmark's own JSON beside it
+// (results/speed_<preset>.benchmark.json); the committed reports/ come from the main job.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -33,7 +34,8 @@ ABSL_FLAG(std::string, compacted_from, "reports",
           "reports folder whose results/ptb_<preset>.jsonl gives the compacted runs' sizes");
 ABSL_FLAG(std::string, preset, "default", "preset whose compacted runs are read, and report name");
 ABSL_FLAG(std::string, reports_dir, "",
-          "when set, write speed.md, speed_<preset>.svg and results/speed_<preset>.json here");
+          "when set, write speed.md, speed_<preset>.svg, results/speed_<preset>.json and Google "
+          "Benchmark's own JSON results/speed_<preset>.benchmark.json here");
 
 int main(int argc, char** argv) {
   // The command as given (before Google Benchmark removes its --benchmark_* flags), and the
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
   o.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   o.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   const std::string preset = absl::GetFlag(FLAGS_preset);
+  const std::string reports_dir = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_reports_dir));
+  if (!reports_dir.empty()) {
+    o.google_benchmark_json = reports_dir + "/results/speed_" + preset + ".benchmark.json";
+  }
   o.vars = {{"reports_dir", rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_compacted_from))},
             {"preset", preset}};
   o.filter = filter;
@@ -86,7 +92,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", doc.status().ToString().c_str());
     return 1;
   }
-  const std::string reports_dir = rnnprune::ResolveUserPath(absl::GetFlag(FLAGS_reports_dir));
   if (!reports_dir.empty()) {
     if (absl::Status s = rnnprune::WriteSpeedReportFiles(*doc, preset, reports_dir); !s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.ToString().c_str());

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -15,8 +17,10 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/machine_limits.h"
+#include "common/files.h"
 #include "common/quantile.h"
 #include "common/run_info.h"
+#include "common/status_macros.h"
 #include "models/engines/engine.h"
 #include "reporting/speed_record.h"
 #include "torch/torch.h"
@@ -190,11 +194,25 @@ void RunEngineBenchmark(benchmark::State& state, const SpeedShape* shape,
       benchmark::Counter(done * traffic.BytesPerToken(mode, logits), benchmark::Counter::kIsRate);
 }
 
-// Console output as usual, and every run kept for the results document.
+// Console output as usual, Google Benchmark's JSON report in memory, and every run kept for the
+// results document.
 class CollectingReporter : public benchmark::ConsoleReporter {
  public:
   // Colours only on a terminal (logs stay plain text).
-  CollectingReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
+  CollectingReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {
+    json_.SetOutputStream(&json_text_);
+    json_.SetErrorStream(&json_errors_);
+  }
+  bool ReportContext(const Context& context) override {
+    json_.ReportContext(context);
+    return ConsoleReporter::ReportContext(context);
+  }
+  void Finalize() override {
+    json_.Finalize();
+    ConsoleReporter::Finalize();
+  }
+  // Google Benchmark's JSON report of the runs so far (complete after Finalize).
+  std::string GoogleBenchmarkJson() const { return json_text_.str(); }
   struct Result {
     double seconds_per_iteration = 0;
     std::map<std::string, double> counters;
@@ -202,6 +220,7 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   };
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
+    json_.ReportRuns(runs);
     for (const Run& run : runs) {
       if (run.run_type == Run::RT_Iteration && !run.error_occurred && run.iterations > 0) {
         repetition_seconds[run.run_name.function_name].push_back(
@@ -223,6 +242,10 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   std::map<std::string, Result> results;
   // Seconds per iteration of every repetition, by registered name (the spread of each result).
   std::map<std::string, std::vector<double>> repetition_seconds;
+
+ private:
+  benchmark::JSONReporter json_;
+  std::ostringstream json_text_, json_errors_;
 };
 
 std::string RunName(const std::string& shape, const std::string& engine, const std::string& scope,
@@ -358,6 +381,12 @@ absl::StatusOr<SpeedRecord> RunSpeedBenchmarks(const SpeedOptions& options) {
       options.filter.empty() ? std::string(".") : absl::StrCat("limits/|(", options.filter, ")"));
   benchmark::ClearRegisteredBenchmarks();
   Cache().Clear();
+  if (!options.google_benchmark_json.empty()) {
+    const std::string& path = options.google_benchmark_json;
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) RETURN_IF_ERROR(MakeDirs(path.substr(0, slash)));
+    RETURN_IF_ERROR(WriteFileAtomically(path, reporter.GoogleBenchmarkJson()));
+  }
 
   // Machine limits.
   std::vector<SpeedLimitRecord> limits;

@@ -58,6 +58,10 @@ struct SpeedOptions {
   // limits always run (the roofline needs them).
   std::string filter;
   std::string command;  // the command line, recorded in the results
+  // When set, Google Benchmark's own JSON report of the run (its JSONReporter: the context, every
+  // repetition and aggregate of every benchmark) is written to this path (atomically; its folder
+  // is created), for Google Benchmark's comparison tooling (tools/compare.py).
+  std::string google_benchmark_json;
   // Provenance recorded in the results; when empty, collected at the start of the run. The main
   // job passes the one it took at its own start (its ptb task rewrites tracked result files,
   // which would otherwise mark the tree dirty before the speed task starts).
@@ -74,8 +78,8 @@ absl::Status ValidateSpeedOptions(const SpeedOptions& options);
 // benchmark (ms per token: the median of the repetitions, with their interquartile range; the
 // roofline bound where the limits were measured), notes, and the default engine with the engines
 // it runs in each regime. Units: ms per token, tokens/s, GFLOP/s, GB/s (1e9 bytes). Errors: those
-// of LoadSpeedShapes and ValidateSpeedOptions; a benchmark that fails (e.g. an engine cannot be
-// built) is recorded in the notes and left out of the runs.
+// of LoadSpeedShapes and ValidateSpeedOptions, and of writing google_benchmark_json; a benchmark
+// that fails (e.g. an engine cannot be built) is recorded in the notes and left out of the runs.
 absl::StatusOr<SpeedRecord> RunSpeedBenchmarks(const SpeedOptions& options);
 
 }  // namespace rnnprune

@@ -3,9 +3,11 @@
 #include "benchmarks/speed_suite.h"
 
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "gtest/gtest.h"
 #include "reporting/speed_report.h"
@@ -35,9 +37,32 @@ TEST(SpeedSuite, RunsEveryEngineAndModeWithRooflineInputs) {
   o.min_time = 0.001;
   o.max_parameters = 100000;  // skips "big"
   o.command = "speed_suite_test";
+  o.google_benchmark_json = dir + "/gbench/speed_test.benchmark.json";  // folder created
   absl::StatusOr<SpeedRecord> doc = RunSpeedBenchmarks(o);
   ASSERT_TRUE(doc.ok()) << doc.status();
   const nlohmann::json d = doc->ToJson();  // the document as its results file holds it
+
+  // Google Benchmark's own report: its context and, for every run of the document, its
+  // repetitions and their median under the registered name.
+  absl::StatusOr<std::string> gbench_text = ReadFile(o.google_benchmark_json);
+  ASSERT_TRUE(gbench_text.ok()) << gbench_text.status();
+  const nlohmann::json gbench = nlohmann::json::parse(*gbench_text);
+  EXPECT_TRUE(gbench["context"].contains("num_cpus")) << gbench["context"].dump();
+  std::map<std::string, int> iterations, medians;
+  for (const auto& b : gbench["benchmarks"]) {
+    // run_name is the registered name with Google Benchmark's suffixes (/min_time:..., ...).
+    const std::string run_name = b["run_name"].get<std::string>();
+    const std::string name = run_name.substr(0, run_name.find("/min_time:"));
+    if (b["run_type"] == "iteration") ++iterations[name];
+    if (b["run_type"] == "aggregate" && b["aggregate_name"] == "median") ++medians[name];
+  }
+  for (const auto& r : d["runs"]) {
+    const std::string name = absl::StrCat(
+        "speed/", r["shape"].get<std::string>(), "/", r["engine"].get<std::string>(), "/",
+        r["scope"].get<std::string>(), "/", r["mode"].get<std::string>(), "/threads:1");
+    EXPECT_EQ(iterations[name], 5) << name;
+    EXPECT_EQ(medians[name], 1) << name;
+  }
 
   std::set<std::string> kinds;
   for (const auto& l : d["limits"]) kinds.insert(l["kind"].get<std::string>());

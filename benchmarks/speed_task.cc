@@ -20,6 +20,8 @@ absl::StatusOr<SpeedRecord> RunSpeedTask(const TaskContext& ctx) {
   so.seed = static_cast<uint64_t>(o.seed);
   so.command = o.command;
   so.run_info = ctx.run_info;
+  so.google_benchmark_json =
+      absl::StrCat(o.reports_dir, "/results/speed_", preset.name, ".benchmark.json");
   o.log(absl::StrCat("[speed] Google Benchmark, shapes from ", so.shapes_path,
                      ", compacted runs from ", so.vars["reports_dir"], "/results/ptb_", preset.name,
                      ".jsonl"));

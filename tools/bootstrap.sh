@@ -3,7 +3,8 @@
 # and clang 14 with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev) plus
 # llvm-symbolizer (llvm) for tools/fuzz.sh, clang-format for tools/format.sh, and Debian's
 # PyTorch (python3-torch, run by /usr/bin/python3) for the tests that load exported models in
-# PyTorch (tools/rnnprune_torch.py).
+# PyTorch (tools/rnnprune_torch.py), and Google Benchmark's compare.py (libbenchmark-tools, with
+# python3-scipy) for the test that it reads our speed runs.
 # Idempotent: packages already present are skipped; BLAS alternatives are (re)pointed at the
 # OpenMP build of OpenBLAS so that OpenBLAS and LibTorch share libgomp's thread pool.
 # Recipe and rationale: ../shared/TOOLCHAIN.md.
@@ -13,7 +14,7 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
   libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libzip-dev libssl-dev gnuplot-nox libeigen3-dev libdnnl-dev libicu-dev
-  git ca-certificates python3-torch
+  git ca-certificates python3-torch libbenchmark-tools python3-scipy
   clang libclang-rt-14-dev llvm clang-format
 )
 
