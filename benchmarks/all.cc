@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "benchmarks/preset_json.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
 #include "benchmarks/suite_flags.h"
@@ -136,6 +137,18 @@ void PrintHelp() {
   std::fputs(text.c_str(), stdout);
 }
 
+// --print_config: the resolved preset as JSON on stdout (a file --config reads back); returns
+// the exit status.
+int PrintConfig(const rnnprune::SuiteOptions& o) {
+  absl::StatusOr<rnnprune::Preset> preset = rnnprune::ResolvePreset(o);
+  if (!preset.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(preset.status().message()).c_str());
+    return 2;
+  }
+  std::printf("%s\n", rnnprune::PresetToJson(*preset).dump(2).c_str());
+  return 0;
+}
+
 // --render_only: re-renders the reports of o.tasks from the result files; returns the exit
 // status (0, 1 on a failure, 2 on bad flags).
 int RenderOnly(const rnnprune::SuiteOptions& o) {
@@ -226,6 +239,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", std::string(valid.message()).c_str());
     return 2;
   }
+  if (rnnprune::PrintConfigRequested()) return PrintConfig(o);
   if (std::find(o.tasks.begin(), o.tasks.end(), "ptb") != o.tasks.end() ||
       std::find(o.tasks.begin(), o.tasks.end(), "squad") != o.tasks.end()) {
     auto data_dir = rnnprune::ResolveDataDir(rnnprune::DataDirFlag());

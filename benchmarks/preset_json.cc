@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 
 namespace rnnprune {
@@ -188,7 +190,7 @@ absl::StatusOr<Preset> PresetFromJson(const json& j) {
   });
   RETURN_IF_ERROR(status);
   for (const auto& [key, value] : j.items()) {
-    if (known.count(key) == 0) {
+    if (known.count(key) == 0 && !absl::StartsWith(key, "_")) {
       return absl::InvalidArgumentError(
           absl::StrCat("preset field '", key, "' (", value.dump(),
                        ") is unknown; the fields: ", absl::StrJoin(known, ", ")));
@@ -209,6 +211,23 @@ absl::Status ApplyPresetOverrides(const std::vector<std::string>& overrides, Pre
   }
   *p = *std::move(overridden);
   return absl::OkStatus();
+}
+
+absl::StatusOr<Preset> LoadPresetFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  json j;
+  try {
+    j = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("preset file ", path, " is not valid JSON: ", e.what()));
+  }
+  absl::StatusOr<Preset> p = PresetFromJson(j);
+  if (!p.ok()) {
+    return absl::Status(p.status().code(),
+                        absl::StrCat("preset file ", path, ": ", p.status().message()));
+  }
+  return p;
 }
 
 }  // namespace rnnprune

@@ -64,10 +64,16 @@ nlohmann::json PresetToJson(const Preset& p);
 
 // The preset `j` describes: every key must be a field of Preset and hold a value of its type
 // (integers for integer fields, any number for real ones, arrays of strings or of integers,
-// `settings` an object of arrays of strings); fields absent from `j` keep Preset's defaults.
+// `settings` an object of arrays of strings), except keys starting with '_' ("_comment"), which
+// are ignored; fields absent from `j` keep Preset's defaults.
 // Errors: InvalidArgument naming the key, the value and the rule (unknown key, wrong type);
 // ValidatePreset's errors.
 absl::StatusOr<Preset> PresetFromJson(const nlohmann::json& j);
+
+// The preset of a file (`--config=PATH`): JSON as PresetToJson writes it, with // and /* */
+// comments allowed, read by PresetFromJson. Errors: those of ReadFile (NotFound, ...);
+// InvalidArgument for malformed JSON or PresetFromJson's errors, each naming `path`.
+absl::StatusOr<Preset> LoadPresetFile(const std::string& path);
 
 // Applies `--set` overrides, each "FIELD=VALUE" or "settings.METHOD=VALUE", in order. VALUE is
 // JSON (a number, "text", [1, 2]) or, for a text field, bare text; for a list field also a

@@ -1,8 +1,10 @@
 #include "benchmarks/preset_json.h"
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -99,6 +101,53 @@ TEST(PresetJson, RefusesBadOverridesByNameAndLeavesThePresetAlone) {
   const int epochs = p.squad_epochs;
   EXPECT_FALSE(ApplyPresetOverrides({"squad_epochs=8", "squad_epochs=-1"}, &p).ok());
   EXPECT_EQ(p.squad_epochs, epochs);
+}
+
+}  // namespace
+}  // namespace rnnprune
+
+namespace rnnprune {
+namespace {
+
+std::string TempFile(const std::string& name, const std::string& text) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+  EXPECT_TRUE(WriteFileAtomically(path, text).ok());
+  return path;
+}
+
+TEST(PresetFile, ReadsWhatPrintConfigWritesWithComments) {
+  json j = PresetToJson(*GetPreset("default"));
+  j["name"] = "mine";
+  j["_comment"] = "ignored, as every key starting with '_'";
+  j["squad_epochs"] = 3;
+  const std::string text = "// my experiment\n" + j.dump(2) + "\n/* the end */\n";
+  absl::StatusOr<Preset> p = LoadPresetFile(TempFile("mine.json", text));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->name, "mine");
+  EXPECT_EQ(p->squad_epochs, 3);
+  j.erase("_comment");
+  EXPECT_EQ(PresetToJson(*p), j);
+}
+
+TEST(PresetFile, RefusesMissingMalformedAndInvalidFilesNamingThem) {
+  absl::StatusOr<Preset> missing = LoadPresetFile("/nonexistent/preset.json");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("/nonexistent/preset.json"));
+
+  const std::string bad_json = TempFile("bad.json", "{\"name\": \"x\",");
+  absl::StatusOr<Preset> malformed = LoadPresetFile(bad_json);
+  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(malformed.status().message()),
+              HasSubstr("preset file " + bad_json + " is not valid JSON"));
+
+  json j = PresetToJson(*GetPreset("default"));
+  j["recovery_learning_rate"] = -1;
+  const std::string invalid = TempFile("invalid.json", j.dump());
+  absl::StatusOr<Preset> refused = LoadPresetFile(invalid);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("preset file " + invalid + ": "));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("recovery_learning_rate"));
 }
 
 }  // namespace

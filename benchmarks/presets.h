@@ -87,10 +87,10 @@ struct Preset {
   std::string squad_budget;  // wall time of the squad task on 2 cores, as measured
 };
 
-// Checks the fields whose values form a closed set or a range: the SQuAD word vocabulary and
-// embedding, optimizer, epochs, batch size, learning rates, EMA decay, the pruning protocol's
-// learning rates and phase lengths. Errors: InvalidArgument naming the field, the value and the
-// rule (e.g. "squad_epochs=0 must be >= 1").
+// Checks the fields whose values form a closed set or a range: the name ([a-z0-9_]+, it is part
+// of file names), the SQuAD word vocabulary and embedding, optimizer, epochs, batch size,
+// learning rates, EMA decay, the pruning protocol's learning rates and phase lengths. Errors:
+// InvalidArgument naming the field, the value and the rule (e.g. "squad_epochs=0 must be >= 1").
 absl::Status ValidatePreset(const Preset& p);
 
 // Names of all presets, in order of size.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "benchmarks/preset_json.h"
 #include "common/data_dir.h"
 #include "common/status_macros.h"
 
@@ -19,6 +20,12 @@ const rnnprune::SuiteOptions kDefaults;
 
 ABSL_FLAG(std::string, preset, kDefaults.preset,
           "the preset (listed above; README.md gives budgets)");
+ABSL_FLAG(std::string, config, "",
+          "a preset file (JSON with every field of a preset, comments allowed; see "
+          "--print_config) instead of --preset; its \"name\" names the results files");
+ABSL_FLAG(bool, print_config, false,
+          "print the resolved preset (--preset or --config, then --set) as JSON and exit: a "
+          "starting point for a file of your own");
 ABSL_FLAG(std::vector<std::string>, tasks, kDefaults.tasks,
           "comma-separated tasks, run in this order: ptb (train, prune, evaluate; reports/ptb.md), "
           "squad (BiDAF on SQuAD v1.1, official protocol with --squad_train, else the local one; "
@@ -118,6 +125,11 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
                                                    const std::vector<std::string>& given) {
   SuiteOptions o;
   o.preset = absl::GetFlag(FLAGS_preset);
+  o.config_path = ResolveUserPath(absl::GetFlag(FLAGS_config));
+  if (!o.config_path.empty()) {  // the file's name stands for the preset's in file names
+    ASSIGN_OR_RETURN(const Preset from_file, LoadPresetFile(o.config_path));
+    o.preset = from_file.name;
+  }
   o.tasks = absl::GetFlag(FLAGS_tasks);
   o.verify_checksums = absl::GetFlag(FLAGS_verify_checksums);
   const std::string root = WorkspaceRoot();
@@ -153,6 +165,8 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
 }
 
 bool RenderOnlyRequested() { return absl::GetFlag(FLAGS_render_only); }
+
+bool PrintConfigRequested() { return absl::GetFlag(FLAGS_print_config); }
 
 std::string DataDirFlag() { return ResolveUserPath(absl::GetFlag(FLAGS_data_dir)); }
 

@@ -23,6 +23,8 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
 
 // --render_only.
 bool RenderOnlyRequested();
+// --print_config.
+bool PrintConfigRequested();
 
 // --data_dir, resolved against the user's working folder ("" when not given).
 std::string DataDirFlag();

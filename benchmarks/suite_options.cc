@@ -228,7 +228,7 @@ const std::vector<std::string>& SuiteTaskNames() {
 }
 
 absl::Status ValidatePresetAndTasks(const SuiteOptions& o) {
-  RETURN_IF_ERROR(GetPreset(o.preset).status());
+  if (o.config_path.empty()) RETURN_IF_ERROR(GetPreset(o.preset).status());
   const std::vector<std::string>& known = SuiteTaskNames();
   const std::string available = absl::StrJoin(known, ", ");
   if (o.tasks.empty()) {
@@ -247,7 +247,8 @@ absl::Status ValidatePresetAndTasks(const SuiteOptions& o) {
 }
 
 absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& o) {
-  ASSIGN_OR_RETURN(Preset preset, GetPreset(o.preset));
+  ASSIGN_OR_RETURN(Preset preset,
+                   o.config_path.empty() ? GetPreset(o.preset) : LoadPresetFile(o.config_path));
   // The older single-field flags first, so that a --set of the same field wins.
   if (o.recovery_learning_rate > 0) preset.recovery_learning_rate = o.recovery_learning_rate;
   if (!o.squad_word_vocabulary.empty()) preset.squad_word_vocabulary = o.squad_word_vocabulary;

@@ -20,7 +20,11 @@ namespace rnnprune {
 
 // Options of RunSuite (benchmarks/suite.h).
 struct SuiteOptions {
+  // The preset's name: a built-in preset (benchmarks/presets.cc), or with config_path the name
+  // the file gives (it names the results files).
   std::string preset = "default";
+  // --config: a preset file (benchmarks/preset_json.h LoadPresetFile) instead of a built-in.
+  std::string config_path;
   std::vector<std::string> tasks = {"ptb", "squad", "speed"};  // run in this order
   std::string data_dir;                                        // folder holding ptb/ and squad/
   // Task squad: train-v1.1.json (the official protocol; empty: the local protocol on the dev
@@ -105,10 +109,11 @@ const std::vector<std::string>& SuiteTaskNames();
 // CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 
-// The preset the options name, with their overrides applied in this order:
-// --recovery_learning_rate, --squad_word_vocabulary, then every --set (benchmarks/preset_json.h).
-// Errors: InvalidArgument for an unknown preset or an override that names no field, has the
-// wrong type or breaks ValidatePreset's rules (the message names it).
+// The preset the options name (the file of config_path when set, else the built-in preset), with
+// their overrides applied in this order: --recovery_learning_rate, --squad_word_vocabulary, then
+// every --set (benchmarks/preset_json.h). Errors: InvalidArgument for an unknown preset, a
+// preset file LoadPresetFile refuses (NotFound for a missing one), or an override that names no
+// field, has the wrong type or breaks ValidatePreset's rules (the message names it).
 absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& options);
 
 // The part of ValidateSuiteOptions that --render_only needs: a known preset, and a non-empty

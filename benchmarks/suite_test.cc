@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "benchmarks/preset_json.h"
 #include "benchmarks/ptb_task.h"
 #include "common/data_dir.h"
 #include "common/files.h"
@@ -198,6 +199,25 @@ TEST(Suite, RejectsBadOptionsByName) {
 
 // Two smoke runs on real PTB, one thread, same seed: identical perplexities for the dense
 // parent and every method (a structured one, an unstructured one, one given target sizes).
+TEST(Suite, APresetFileStandsForTheBuiltInPreset) {
+  SuiteOptions o = Smoke("config");
+  nlohmann::json j = PresetToJson(*GetPreset("smoke"));
+  j["name"] = "mine";
+  j["squad_epochs"] = 2;
+  o.config_path = std::string(std::getenv("TEST_TMPDIR")) + "/mine.json";
+  ASSERT_TRUE(WriteFileAtomically(o.config_path, j.dump()).ok());
+  o.preset = "mine";  // what SuiteOptionsFromFlags sets from the file: no built-in of that name
+  ASSERT_TRUE(ValidateSuiteOptions(o).ok()) << ValidateSuiteOptions(o);
+  o.preset_overrides = {"squad_batch_size=4"};
+  absl::StatusOr<Preset> p = ResolvePreset(o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->name, "mine");
+  EXPECT_EQ(p->squad_epochs, 2);
+  EXPECT_EQ(p->squad_batch_size, 4);  // --set applies on top of the file
+  o.config_path += ".missing";
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("mine.json.missing"));
+}
+
 TEST(Suite, SmokeOnRealPtbIsDeterministic) {
   const std::string data = TestDataDir("ptb/ptb.train.txt");
   if (data.empty()) GTEST_SKIP() << "real PTB not found (set RNNPRUNE_DATA or ../shared/data)";
