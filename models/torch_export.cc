@@ -69,9 +69,10 @@ absl::Status WriteTorchStateDict(const StateDict& state, const std::string& path
 
 absl::Status ExportTorchModel(const torch::nn::Module& model, const std::string& config_json,
                               const std::string& dir) {
+  // The weights first: a new folder that has a config.json has its weights too.
   absl::Status s = MakeDirs(dir);
-  if (s.ok()) s = WriteFileAtomically(dir + "/config.json", config_json + "\n");
   if (s.ok()) s = WriteTorchStateDict(TorchStateDict(model), dir + "/model.pt");
+  if (s.ok()) s = WriteFileAtomically(dir + "/config.json", config_json + "\n");
   return s;
 }
 

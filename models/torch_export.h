@@ -38,7 +38,8 @@ absl::Status WriteTorchStateDict(const StateDict& state, const std::string& path
 // Writes a model that tools/rnnprune_torch.py's load(dir) builds: dir/config.json holds
 // `config_json` (LstmLmConfig::ToJson or BidafConfig::ToJson: the sizes, heterogeneous ones
 // included) and dir/model.pt TorchStateDict(model). `dir` is created; each file is replaced
-// atomically. Errors: those of common/files.h MakeDirs and of WriteTorchStateDict.
+// atomically, model.pt first, so that a new folder that has a config.json has its weights too.
+// Errors: those of common/files.h MakeDirs and of WriteTorchStateDict.
 absl::Status ExportTorchModel(const torch::nn::Module& model, const std::string& config_json,
                               const std::string& dir);
 
