@@ -2,8 +2,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace rnnprune {
 
@@ -99,6 +102,20 @@ int PresetRank(const std::string& preset) {
     if (preset == kOrder[i]) return i;
   }
   return 5;
+}
+
+std::string SweepSuffix(const std::optional<nlohmann::json>& sweep_point) {
+  if (!sweep_point || !sweep_point->is_object() || sweep_point->empty()) return "";
+  std::vector<std::string> parts;
+  for (const auto& [field, value] : sweep_point->items()) {
+    parts.push_back(absl::StrCat(field, "=", value.dump()));
+  }
+  return MarkdownCellText(absl::StrCat(" [", absl::StrJoin(parts, ", "), "]"));
+}
+
+std::string PresetCell(const std::optional<std::string>& preset,
+                       const std::optional<nlohmann::json>& sweep_point) {
+  return absl::StrCat(TextCell(preset), SweepSuffix(sweep_point));
 }
 
 }  // namespace rnnprune

@@ -38,6 +38,14 @@ std::string TextCell(const std::optional<double>& value);
 std::string CountCell(const std::optional<int64_t>& value);
 std::string DurationCell(const std::optional<double>& value);
 
+// A record's preset as a table cell: its name, followed at a point of a sweep by the swept
+// fields' values (benchmarks/preset_sweep.h), e.g. "default [seed=2]".
+std::string PresetCell(const std::optional<std::string>& preset,
+                       const std::optional<nlohmann::json>& sweep_point);
+
+// " [seed=2, search_learning_rate=0.5]" for a sweep point; "" for none (or an empty one).
+std::string SweepSuffix(const std::optional<nlohmann::json>& sweep_point);
+
 // A duration in seconds as "42 s", "3.5 min" or "1.2 h".
 std::string HumanDuration(double seconds);
 

@@ -55,5 +55,13 @@ TEST(Format, PresetsOrderLargestBudgetFirst) {
   EXPECT_LT(PresetRank("smoke"), PresetRank("mine"));
 }
 
+TEST(Format, APresetCellNamesItsSweepPoint) {
+  EXPECT_EQ(PresetCell(std::string("default"), std::nullopt), "default");
+  EXPECT_EQ(PresetCell(std::string("default"), nlohmann::json::object()), "default");
+  const nlohmann::json point = {{"seed", 2}, {"squad_optimizer", "a|b"}};
+  EXPECT_EQ(PresetCell(std::string("smoke"), point),
+            "smoke [seed=2, squad_optimizer=\"a\\|b\"]");  // a cell's '|' is escaped
+}
+
 }  // namespace
 }  // namespace rnnprune

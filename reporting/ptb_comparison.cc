@@ -25,7 +25,7 @@ std::vector<const PtbRecord*> PresetMethodRuns(const std::vector<PtbRecord>& run
 
 std::string MethodName(const PtbRecord& r) {
   const std::string m = r.method.value_or("?");
-  return m == "dense" ? "dense (control)" : m;
+  return absl::StrCat(m == "dense" ? "dense (control)" : m, SweepSuffix(r.provenance.sweep_point));
 }
 
 std::string SpeedupText(const PtbRecord& r) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/run_info.h"
+#include "nlohmann/json.hpp"
 
 namespace rnnprune {
 
@@ -24,6 +25,11 @@ struct RecordProvenance {
   std::optional<int64_t> seed;
   std::optional<std::string> device;   // "cpu" (PTB records only)
   std::optional<std::string> command;  // the command line that produced the record
+  // The resolved preset of the job that made the run (benchmarks/preset_json.h PresetToJson:
+  // the preset file with every override applied), and at a point of a sweep the swept fields'
+  // values there (benchmarks/preset_sweep.h). Absent from records of older versions.
+  std::optional<nlohmann::json> preset_config;
+  std::optional<nlohmann::json> sweep_point;
 
   // The fields of `info` (common/run_info.h) with the run's threads, seed and command.
   static RecordProvenance Of(const RunInfo& info, int64_t threads, int64_t seed,
@@ -41,6 +47,8 @@ struct RecordProvenance {
     visit("seed", self.seed);
     visit("device", self.device);
     visit("command", self.command);
+    visit("preset_config", self.preset_config);
+    visit("sweep_point", self.sweep_point);
   }
 };
 

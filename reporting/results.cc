@@ -180,7 +180,8 @@ std::string MethodRow(const PtbRecord& r) {
   const std::string setting =
       r.setting ? TextCell(r.setting) : FieldNumber(r.extra, "lambda_hidden", "%g");
   if (r.collapsed || r.failed) {
-    return absl::StrCat("| ", TextCell(r.preset), " | ", method, " | ", setting, " | ",
+    return absl::StrCat("| ", PresetCell(r.preset, r.provenance.sweep_point), " | ", method, " | ",
+                        setting, " | ",
                         r.failed ? absl::StrCat("**failed**: ", TextCell(r.failed))
                                  : absl::StrCat("collapsed: ", TextCell(r.collapsed)),
                         " |||||||||||||\n");
@@ -202,17 +203,17 @@ std::string MethodRow(const PtbRecord& r) {
   const std::string test_tokens = r.test_not_evaluated ? "-"
                                   : r.eval_tokens      ? TextCell(r.eval_tokens->test)
                                                        : "?";
-  return absl::StrCat("| ", TextCell(r.preset), " | ", method, " | ", setting, " | ", sizes, " | ",
-                      r.weight_sparsity ? NumberCell(r.weight_sparsity, "%.3f") : "-", " | ",
-                      params, " | ", macs, " | ", NumberCell(r.valid_perplexity), " | ",
-                      r.test_not_evaluated ? "-" : NumberCell(r.test_perplexity), " | ",
-                      test_tokens, " | ",
-                      SpeedupCell(r.speedup, r.speedup_iqr, r.speedup_uncertain.value_or(false)),
-                      " | ", NumberCell(sp.model_b1, "%.2fx"), " | ",
-                      NumberCell(sp.lstm_b20, "%.2fx"), " | ", NumberCell(sp.model_b20, "%.2fx"),
-                      " | ", has_csr ? SpeedupCell(r.csr_speedup, r.csr_speedup_iqr, false) : "-",
-                      " | ", has_csr ? NumberCell(csr.model_b1, "%.2fx") : "-", " | ",
-                      has_csr ? NumberCell(csr.lstm_b20, "%.2fx") : "-", " |\n");
+  return absl::StrCat(
+      "| ", PresetCell(r.preset, r.provenance.sweep_point), " | ", method, " | ", setting, " | ",
+      sizes, " | ", r.weight_sparsity ? NumberCell(r.weight_sparsity, "%.3f") : "-", " | ", params,
+      " | ", macs, " | ", NumberCell(r.valid_perplexity), " | ",
+      r.test_not_evaluated ? "-" : NumberCell(r.test_perplexity), " | ", test_tokens, " | ",
+      SpeedupCell(r.speedup, r.speedup_iqr, r.speedup_uncertain.value_or(false)), " | ",
+      NumberCell(sp.model_b1, "%.2fx"), " | ", NumberCell(sp.lstm_b20, "%.2fx"), " | ",
+      NumberCell(sp.model_b20, "%.2fx"), " | ",
+      has_csr ? SpeedupCell(r.csr_speedup, r.csr_speedup_iqr, false) : "-", " | ",
+      has_csr ? NumberCell(csr.model_b1, "%.2fx") : "-", " | ",
+      has_csr ? NumberCell(csr.lstm_b20, "%.2fx") : "-", " |\n");
 }
 
 // The heading and provenance lines of a run's section.
@@ -221,7 +222,7 @@ std::string RunHeading(const PtbRecord& r) {
   const RecordProvenance& p = r.provenance;
   const std::string coretype = p.blas_coretype.value_or("");
   std::string md = absl::StrCat(
-      "\n## Run: preset `", TextCell(r.preset), "`, ",
+      "\n## Run: preset `", PresetCell(r.preset, r.provenance.sweep_point), "`, ",
       control ? std::string("dense (control)") : TextCell(r.method), " ", TextCell(r.config_name),
       r.setting && TextCell(r.setting) != "-"
           ? absl::StrCat(", ", TextCell(r.setting_kind), " ", TextCell(r.setting))
@@ -397,9 +398,10 @@ std::string RenderPtbReport(const std::vector<PtbRecord>& runs_in) {
     const bool loaded = r.loaded_from.has_value();
     const std::string epochs =
         loaded ? "loaded" : absl::StrCat(r.epochs ? static_cast<int>(r.epochs->size()) : 0);
-    absl::StrAppend(&md, "| ", TextCell(r.preset), " | ", TextCell(r.config_name), " | ", Sizes(r),
-                    " | ", TextCell(r.method), " | ", epochs, " | ", NumberCell(r.valid_perplexity),
-                    " | ", r.test_not_evaluated ? "-" : NumberCell(r.test_perplexity), " | ",
+    absl::StrAppend(&md, "| ", PresetCell(r.preset, r.provenance.sweep_point), " | ",
+                    TextCell(r.config_name), " | ", Sizes(r), " | ", TextCell(r.method), " | ",
+                    epochs, " | ", NumberCell(r.valid_perplexity), " | ",
+                    r.test_not_evaluated ? "-" : NumberCell(r.test_perplexity), " | ",
                     loaded ? "-" : NumberCell(r.train_tokens_per_second, "%.0f"), " | ",
                     DurationCell(r.wall_seconds), " | ", TextCell(r.provenance.threads), " | ",
                     TextCell(r.provenance.seed), " |\n");

@@ -164,10 +164,14 @@ struct SpeedRecord {
   std::optional<std::vector<std::string>> notes;
   std::optional<std::string> default_engine;
   std::optional<SpeedRegimesRecord> default_engine_regimes;
+  // The resolved preset of the main job that timed it (benchmarks/preset_json.h PresetToJson);
+  // absent from documents of older versions and from the standalone speed binary's.
+  std::optional<nlohmann::json> preset_config;
   nlohmann::json extra = nlohmann::json::object();
 
   template <class Self, class Visit>
   static void Fields(Self& self, Visit& visit) {
+    visit("preset_config", self.preset_config);
     visit("machine", self.machine);
     visit("limits", self.limits);
     visit("engines", self.engines);

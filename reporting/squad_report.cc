@@ -101,7 +101,8 @@ void RenderProvenanceRows(const SquadRecord& r, std::string* md) {
 
 // One run's detail table: provenance, data, model, schedule, training and evaluation.
 void RenderRunDetail(const SquadRecord& r, std::string* md) {
-  absl::StrAppend(md, "### ", TextCell(r.preset), " (protocol `", TextCell(r.protocol), "`)\n\n");
+  absl::StrAppend(md, "### ", PresetCell(r.preset, r.provenance.sweep_point), " (protocol `",
+                  TextCell(r.protocol), "`)\n\n");
   absl::StrAppend(md, "| | |\n|---|---|\n");
   RenderProvenanceRows(r, md);
   absl::StrAppend(md, "| training data | ", TextCell(r.train_source), ": ",
@@ -193,14 +194,14 @@ std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
         evaluated = absl::StrCat(evaluated, " of ", CountCell(r->eval_questions_total),
                                  " (the first, in file order)");
       }
-      absl::StrAppend(&md, "| ", TextCell(r->preset), " | ", NumberCell(r->exact_match), " | ",
-                      NumberCell(r->f1), " | ", evaluated, " | ", BestValidation(*r), " | ",
-                      CountCell(r->train_questions), " | ", Sizes(*r), " | ", Schedule(*r), " | ",
-                      CountCell(r->steps), " | ", DurationCell(r->train_seconds), " | ",
-                      NumberCell(r->train_questions_per_s, "%.1f"), " | ",
-                      NumberCell(r->eval_questions_per_s, "%.1f"), " | ",
-                      TextCell(r->provenance.threads), " | `",
-                      TextCell(r->provenance.git_commit).substr(0, 12), "` |\n");
+      absl::StrAppend(
+          &md, "| ", PresetCell(r->preset, r->provenance.sweep_point), " | ",
+          NumberCell(r->exact_match), " | ", NumberCell(r->f1), " | ", evaluated, " | ",
+          BestValidation(*r), " | ", CountCell(r->train_questions), " | ", Sizes(*r), " | ",
+          Schedule(*r), " | ", CountCell(r->steps), " | ", DurationCell(r->train_seconds), " | ",
+          NumberCell(r->train_questions_per_s, "%.1f"), " | ",
+          NumberCell(r->eval_questions_per_s, "%.1f"), " | ", TextCell(r->provenance.threads),
+          " | `", TextCell(r->provenance.git_commit).substr(0, 12), "` |\n");
     }
     md += "\n";
   }
