@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "benchmarks/preset_files.h"
 #include "benchmarks/preset_json.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
@@ -100,8 +101,9 @@ std::string Usage() {
   absl::StrAppend(&u,
                   "\n--set FIELD=VALUE (repeatable): overrides a field of the preset "
                   "(benchmarks/presets.h), e.g. --set squad_epochs=8 --set settings.l0=0.1/1; "
-                  "the override enters the config hashes of the runs it changes (README.md, "
-                  "*Changing a preset's fields*)\n");
+                  "the override enters the config hashes of the runs it changes; a list sweeps "
+                  "the field, one run per value (--set seed=[1,2]; README.md, *Changing a "
+                  "preset's fields*)\n");
   absl::StrAppend(&u, "\nPresets (--preset): ", absl::StrJoin(rnnprune::PresetNames(), ", "),
                   "\nTasks (--tasks): ", absl::StrJoin(rnnprune::SuiteTaskNames(), ", "), "\n");
   return u;
@@ -137,15 +139,18 @@ void PrintHelp() {
   std::fputs(text.c_str(), stdout);
 }
 
-// --print_config: the resolved preset as JSON on stdout (a file --config reads back); returns
-// the exit status.
+// --print_config: the resolved preset as JSON on stdout (a file --config reads back; a swept
+// field keeps its list); returns the exit status.
 int PrintConfig(const rnnprune::SuiteOptions& o) {
-  absl::StatusOr<rnnprune::Preset> preset = rnnprune::ResolvePreset(o);
-  if (!preset.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(preset.status().message()).c_str());
+  absl::StatusOr<nlohmann::json> resolved = rnnprune::ResolvePresetJson(o);
+  absl::StatusOr<std::vector<rnnprune::PresetPoint>> points = rnnprune::ResolvePresetPoints(o);
+  if (!points.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(points.status().message()).c_str());
     return 2;
   }
-  std::printf("%s\n", rnnprune::PresetToJson(*preset).dump(2).c_str());
+  nlohmann::json out = rnnprune::PresetToJson(points->front().preset);
+  for (const auto& [field, value] : points->front().swept.items()) out[field] = (*resolved)[field];
+  std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }
 
@@ -231,7 +236,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   rnnprune::SuiteOptions& o = *options;
-  o.preset_overrides = std::move(taken->preset_overrides);
+  o.preset_overrides.insert(o.preset_overrides.end(), taken->preset_overrides.begin(),
+                            taken->preset_overrides.end());
   if (rnnprune::RenderOnlyRequested()) return RenderOnly(o);
   // Validate every flag before touching data.
   absl::Status valid = rnnprune::ValidateSuiteOptions(o);

@@ -126,8 +126,8 @@ json ListValue(const std::string& text, char separator, bool numbers) {
 json OverrideValue(Kind kind, const std::string& text) {
   switch (kind) {
     case Kind::kText: {
-      std::optional<json> j = ParseJson(text);
-      return j && j->is_string() ? *j : json(text);
+      std::optional<json> j = ParseJson(text);  // a JSON list of texts sweeps the field
+      return j && (j->is_string() || j->is_array()) ? *j : json(text);
     }
     case Kind::kTexts:
       return ListValue(text, ',', /*numbers=*/false);
@@ -200,10 +200,15 @@ absl::StatusOr<Preset> PresetFromJson(const json& j) {
   return p;
 }
 
+absl::Status ApplyPresetOverridesToJson(const std::vector<std::string>& overrides, json* j) {
+  for (const std::string& assignment : overrides) RETURN_IF_ERROR(ApplyOverride(assignment, j));
+  return absl::OkStatus();
+}
+
 absl::Status ApplyPresetOverrides(const std::vector<std::string>& overrides, Preset* p) {
   if (overrides.empty()) return absl::OkStatus();
   json j = PresetToJson(*p);
-  for (const std::string& assignment : overrides) RETURN_IF_ERROR(ApplyOverride(assignment, &j));
+  RETURN_IF_ERROR(ApplyPresetOverridesToJson(overrides, &j));
   absl::StatusOr<Preset> overridden = PresetFromJson(j);
   if (!overridden.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--set ", absl::StrJoin(overrides, " --set "),
@@ -213,15 +218,18 @@ absl::Status ApplyPresetOverrides(const std::vector<std::string>& overrides, Pre
   return absl::OkStatus();
 }
 
-absl::StatusOr<Preset> LoadPresetFile(const std::string& path) {
+absl::StatusOr<json> LoadPresetJson(const std::string& path) {
   ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
-  json j;
   try {
-    j = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    return json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("preset file ", path, " is not valid JSON: ", e.what()));
   }
+}
+
+absl::StatusOr<Preset> LoadPresetFile(const std::string& path) {
+  ASSIGN_OR_RETURN(const json j, LoadPresetJson(path));
   absl::StatusOr<Preset> p = PresetFromJson(j);
   if (!p.ok()) {
     return absl::Status(p.status().code(),

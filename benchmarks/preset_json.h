@@ -22,6 +22,7 @@ template <typename PresetT, typename Visitor>
 void VisitPresetFields(PresetT& p, Visitor&& visit) {
   visit("name", p.name);
   visit("description", p.description);
+  visit("seed", p.seed);
   visit("configs", p.configs);
   visit("epochs", p.epochs);
   visit("decay_after_epochs", p.decay_after_epochs);
@@ -70,9 +71,13 @@ nlohmann::json PresetToJson(const Preset& p);
 // ValidatePreset's errors.
 absl::StatusOr<Preset> PresetFromJson(const nlohmann::json& j);
 
-// The preset of a file (`--config=PATH`): JSON as PresetToJson writes it, with // and /* */
-// comments allowed, read by PresetFromJson. Errors: those of ReadFile (NotFound, ...);
-// InvalidArgument for malformed JSON or PresetFromJson's errors, each naming `path`.
+// The JSON of a preset file, with // and /* */ comments allowed (and removed), not yet checked
+// against Preset's fields. Errors: those of ReadFile (NotFound, ...); InvalidArgument for
+// malformed JSON, naming `path`.
+absl::StatusOr<nlohmann::json> LoadPresetJson(const std::string& path);
+
+// The preset of a file (`--config=PATH`): LoadPresetJson read by PresetFromJson. Errors: those
+// of LoadPresetJson; PresetFromJson's errors naming `path`.
 absl::StatusOr<Preset> LoadPresetFile(const std::string& path);
 
 // Applies `--set` overrides, each "FIELD=VALUE" or "settings.METHOD=VALUE", in order. VALUE is
@@ -82,6 +87,12 @@ absl::StatusOr<Preset> LoadPresetFile(const std::string& path);
 // Errors: InvalidArgument naming the override and the rule it breaks (no '=', unknown field,
 // wrong type, invalid value).
 absl::Status ApplyPresetOverrides(const std::vector<std::string>& overrides, Preset* p);
+
+// ApplyPresetOverrides on a preset's JSON, without validating the result: a value may still be
+// a list that sweeps its field (benchmarks/preset_sweep.h), e.g. `seed=[1,2]`. Errors: the
+// override's own (no '=', unknown field, entries of a field other than settings).
+absl::Status ApplyPresetOverridesToJson(const std::vector<std::string>& overrides,
+                                        nlohmann::json* j);
 
 }  // namespace rnnprune
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/preset_files.h"
+#include "benchmarks/preset_sweep.h"
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -38,7 +40,7 @@ TEST(PresetJson, EveryFieldIsWritten) {
   EXPECT_EQ(j.at("settings").at("l0"), json({"0.1", "0.25", "0.5", "1"}));
   EXPECT_EQ(j.at("speed_threads"), json({1, 2}));
   EXPECT_EQ(j.at("squad_word_embedding"), "auto");
-  EXPECT_EQ(j.size(), 37u) << "a field added to Preset must be added to VisitPresetFields";
+  EXPECT_EQ(j.size(), 38u) << "a field added to Preset must be added to VisitPresetFields";
 }
 
 TEST(PresetJson, RefusesUnknownKeysAndWrongTypesByName) {
@@ -148,6 +150,106 @@ TEST(PresetFile, RefusesMissingMalformedAndInvalidFilesNamingThem) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("preset file " + invalid + ": "));
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("recovery_learning_rate"));
+}
+
+}  // namespace
+}  // namespace rnnprune
+
+namespace rnnprune {
+namespace {
+
+// The built-in presets were C++ structs until they became files: the values the structs held,
+// written by --print_config before the change (benchmarks/testdata/presets_from_structs/), are
+// what the files hold. A deliberate change of a preset updates its file and this record of it.
+TEST(PresetFiles, TheBuiltInPresetsAreFilesHoldingTheStructsValues) {
+  EXPECT_EQ(PresetNames(),
+            (std::vector<std::string>{"default", "paper", "quick", "small", "smoke"}));
+  for (const std::string& name : PresetNames()) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<std::string> text =
+        ReadFile("benchmarks/testdata/presets_from_structs/" + name + ".json");
+    ASSERT_TRUE(text.ok()) << text.status();
+    const json from_struct = json::parse(*text);
+    absl::StatusOr<Preset> p = GetPreset(name);
+    ASSERT_TRUE(p.ok()) << p.status();
+    json from_file = PresetToJson(*p);
+    EXPECT_EQ(from_file.at("seed"), 1);  // a field the structs did not have: --seed's default
+    from_file.erase("seed");
+    EXPECT_EQ(from_file, from_struct);
+  }
+}
+
+TEST(PresetFiles, RefusesAnUnknownNameAndAFileOfAnotherName) {
+  absl::StatusOr<Preset> unknown = GetPreset("huge");
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr("--preset='huge' is not one of default, paper, quick, small, smoke"));
+  EXPECT_FALSE(GetPreset("../smoke").ok());
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/own_presets";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  json j = PresetToJson(*GetPreset("smoke"));
+  j["name"] = "other";
+  ASSERT_TRUE(WriteFileAtomically(dir + "/mine.json", j.dump()).ok());
+  setenv("RNNPRUNE_PRESETS_DIR", dir.c_str(), 1);
+  EXPECT_EQ(PresetNames(), std::vector<std::string>{"mine"});
+  EXPECT_THAT(std::string(GetPreset("mine").status().message()),
+              HasSubstr("\"name\" must be \"mine\" (the file's name), not \"other\""));
+  setenv("RNNPRUNE_PRESETS_DIR", (dir + "/absent").c_str(), 1);
+  EXPECT_EQ(GetPreset("smoke").status().code(), absl::StatusCode::kNotFound);
+  unsetenv("RNNPRUNE_PRESETS_DIR");
+  EXPECT_TRUE(GetPreset("smoke").ok());
+}
+
+TEST(PresetSweep, ExpandsEveryCombinationFirstFieldSlowest) {
+  json j = *GetPresetJson("default");
+  ASSERT_TRUE(ApplyPresetOverridesToJson({"seed=[1,2]", "configs=[[\"small\"],[\"medium\"]]",
+                                          "squad_optimizer=[\"adam\",\"adadelta\"]"},
+                                         &j)
+                  .ok());
+  absl::StatusOr<std::vector<PresetPoint>> points = ExpandPresetSweeps(j);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 8u);
+  EXPECT_EQ((*points)[0].preset.seed, 1);
+  EXPECT_EQ((*points)[0].preset.configs, std::vector<std::string>{"small"});
+  EXPECT_EQ((*points)[0].preset.squad_optimizer, "adam");
+  EXPECT_EQ((*points)[1].preset.squad_optimizer, "adadelta");
+  EXPECT_EQ((*points)[2].preset.configs, std::vector<std::string>{"medium"});
+  EXPECT_EQ((*points)[7].preset.seed, 2);
+  EXPECT_EQ((*points)[7].preset.configs, std::vector<std::string>{"medium"});
+  EXPECT_EQ((*points)[7].preset.squad_optimizer, "adadelta");
+  EXPECT_EQ(SweepLabel((*points)[5].swept),
+            "seed=2, configs=[\"small\"], squad_optimizer=\"adadelta\"");
+  for (const PresetPoint& point : *points) {  // the rest is the preset's
+    EXPECT_EQ(point.preset.settings, GetPreset("default")->settings);
+    EXPECT_EQ(point.preset.squad_epochs, GetPreset("default")->squad_epochs);
+  }
+}
+
+TEST(PresetSweep, APresetWithoutListsIsOnePointAndAListFieldsOwnListIsNoSweep) {
+  json j = *GetPresetJson("default");
+  j["configs"] = {"small", "medium"};  // both configs in one point, as before
+  absl::StatusOr<std::vector<PresetPoint>> points = ExpandPresetSweeps(j);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 1u);
+  EXPECT_TRUE((*points)[0].swept.empty());
+  EXPECT_EQ(SweepLabel((*points)[0].swept), "");
+  EXPECT_EQ((*points)[0].preset.configs, (std::vector<std::string>{"small", "medium"}));
+}
+
+TEST(PresetSweep, RefusesEmptyListsBadPointsAndTooManyByName) {
+  json j = *GetPresetJson("default");
+  j["seed"] = json::array();
+  EXPECT_THAT(std::string(ExpandPresetSweeps(j).status().message()),
+              HasSubstr("'seed': [] sweeps no value"));
+  j = *GetPresetJson("default");
+  j["squad_epochs"] = {4, 0};
+  EXPECT_THAT(std::string(ExpandPresetSweeps(j).status().message()),
+              HasSubstr("sweep point squad_epochs=0: squad_epochs=0 must be >= 1"));
+  j = *GetPresetJson("default");
+  j["seed"] = json::array();
+  for (int s = 0; s < 1001; ++s) j["seed"].push_back(s);
+  EXPECT_THAT(std::string(ExpandPresetSweeps(j).status().message()),
+              HasSubstr("more than 1000 points"));
 }
 
 }  // namespace

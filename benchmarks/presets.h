@@ -1,5 +1,8 @@
 // Presets of the main job (`bazel run //benchmarks:all -- --preset=NAME`): how much of each
-// Zaremba et al. 2014 schedule to run, and the time budget on 2 cores.
+// Zaremba et al. 2014 schedule to run, the pruning methods and their protocol, BiDAF's sizes and
+// schedule, the speed task's options. The built-in presets are files (benchmarks/presets/*.json,
+// read by benchmarks/preset_files.h); this struct is their C++ form and its defaults are what a
+// field absent from a file takes.
 #ifndef RNNPRUNE_BENCHMARKS_PRESETS_H_
 #define RNNPRUNE_BENCHMARKS_PRESETS_H_
 
@@ -13,7 +16,10 @@ namespace rnnprune {
 
 struct Preset {
   std::string name;
-  std::string description;           // one line for --help and the README
+  std::string description;  // one line for --help and the README
+  // Seed of every random number of the job (--seed sets it too): the same seed on one thread
+  // gives the same numbers. A list of seeds in a preset file is a sweep (one run per seed).
+  int seed = 1;
   std::vector<std::string> configs;  // Zaremba configs trained ("small", "medium", "large")
   int epochs = 0;                    // 0: the published schedule's epochs
   int decay_after_epochs = 0;        // 0: the published schedule's; else lr decays after this epoch
@@ -92,13 +98,6 @@ struct Preset {
 // learning rates, EMA decay, the pruning protocol's learning rates and phase lengths. Errors:
 // InvalidArgument naming the field, the value and the rule (e.g. "squad_epochs=0 must be >= 1").
 absl::Status ValidatePreset(const Preset& p);
-
-// Names of all presets, in order of size.
-std::vector<std::string> PresetNames();
-
-// Returns the preset `name`: smoke, quick, default, small or paper.
-// Errors: InvalidArgument naming the value and the valid names.
-absl::StatusOr<Preset> GetPreset(const std::string& name);
 
 }  // namespace rnnprune
 

@@ -80,10 +80,14 @@ std::function<void(const std::string&)> EvalLog(const SuiteOptions& o, const std
   return [&o, what](const std::string& line) { o.log(absl::StrCat("[ptb/", what, "] ", line)); };
 }
 
-// Fields every record carries: provenance of the run.
-RecordProvenance Provenance(const SuiteOptions& o, const RunInfo& info) {
-  RecordProvenance p = RecordProvenance::Of(info, o.threads, o.seed, o.command);
+// Fields every record carries: provenance of the run, with the resolved preset and the sweep
+// point that made it.
+RecordProvenance Provenance(const TaskContext& ctx) {
+  const SuiteOptions& o = ctx.options;
+  RecordProvenance p = RecordProvenance::Of(ctx.run_info, o.threads, o.seed, o.command);
   p.device = o.device;
+  p.preset_config = ctx.preset_config;
+  if (!ctx.sweep_point.empty()) p.sweep_point = ctx.sweep_point;
   return p;
 }
 
@@ -148,12 +152,13 @@ std::optional<PtbRecord> Reusable(const PreviousRuns& previous, const std::strin
 constexpr int kPtbNumericsVersion = 2;
 
 // What makes two records the same run, whatever their config hash: a newer record of the same
-// run supersedes an older one in the results file.
+// run supersedes an older one in the results file. The points of a sweep are runs of their own.
 std::string RunIdentity(const json& r) {
   return absl::StrCat(r.value("config_name", ""), "|", r.value("method", ""), "|",
                       r.contains("setting") ? r["setting"].dump() : "", "|",
                       r.contains("seed") ? r["seed"].dump() : "", "|",
-                      r.contains("parent_checkpoint") ? "child" : "parent");
+                      r.contains("parent_checkpoint") ? "child" : "parent", "|",
+                      r.contains("sweep_point") ? r["sweep_point"].dump() : "");
 }
 
 }  // namespace
@@ -371,7 +376,7 @@ absl::StatusOr<DenseRun> RunPtbDense(const TaskContext& ctx, const std::string& 
   r.sizes = SizesOf(cfg.model);
   r.schedule = ScheduleRecord(cfg.schedule);
   r.max_steps_per_epoch = preset.max_steps_per_epoch;
-  r.provenance = Provenance(o, ctx.run_info);
+  r.provenance = Provenance(ctx);
   r.checkpoint = run.checkpoint;
   if (!o.dense_checkpoint.empty()) r.loaded_from = run.checkpoint;
   if (!run.torch_export.empty()) r.torch_export = run.torch_export;
@@ -677,7 +682,6 @@ absl::StatusOr<MethodRunPlan> PlanMethodRun(const TaskContext& ctx, const DenseR
 // structure), before evaluation.
 absl::StatusOr<PtbRecord> MethodRecord(const TaskContext& ctx, const DenseRun& dense,
                                        const MethodRunPlan& plan, const ProtocolResult& pr) {
-  const SuiteOptions& o = ctx.options;
   PtbRecord r;
   r.task = "ptb";
   r.config_hash = plan.hash;
@@ -714,7 +718,7 @@ absl::StatusOr<PtbRecord> MethodRecord(const TaskContext& ctx, const DenseRun& d
   r.train_seconds = pr.search.train_seconds + pr.recovery.train_seconds;
   r.train_tokens_per_second =
       static_cast<double>(*r.train_tokens) / std::max(*r.train_seconds, 1e-9);
-  r.provenance = Provenance(o, ctx.run_info);
+  r.provenance = Provenance(ctx);
   RETURN_IF_ERROR(SetStructureFields(pr, dense.config.model, &r));
   return r;
 }
@@ -839,7 +843,7 @@ PtbRecord FailedMethodRecord(const TaskContext& ctx, const DenseRun& dense, cons
   r.parent_config_hash = dense.config_hash;
   r.parent_checkpoint = dense.checkpoint;
   r.failed = error.ToString();
-  r.provenance = Provenance(ctx.options, ctx.run_info);
+  r.provenance = Provenance(ctx);
   return r;
 }
 

@@ -26,6 +26,7 @@ absl::StatusOr<SpeedRecord> RunSpeedTask(const TaskContext& ctx) {
                      ", compacted runs from ", so.vars["reports_dir"], "/results/ptb_", preset.name,
                      ".jsonl"));
   ASSIGN_OR_RETURN(SpeedRecord doc, RunSpeedBenchmarks(so));
+  doc.preset_config = ctx.preset_config;
   // The benchmarks leave the last thread count they used: restore the run's.
   RETURN_IF_ERROR(SetInferenceThreads(o.threads));
   RETURN_IF_ERROR(WriteSpeedReportFiles(doc, preset.name, o.reports_dir));

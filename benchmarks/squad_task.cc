@@ -127,9 +127,16 @@ absl::StatusOr<std::optional<SquadRecord>> ReusableSquadRecord(const SuiteOption
 
 }  // namespace
 
+std::string SquadRecordPath(const TaskContext& context) {
+  const std::string point = context.sweep_point.empty()
+                                ? ""
+                                : absl::StrCat("_", ConfigHash(context.sweep_point).substr(0, 12));
+  return absl::StrCat(context.options.reports_dir, "/results/squad_", context.preset.name, point,
+                      ".json");
+}
+
 std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
-  const std::string path =
-      absl::StrCat(context.options.reports_dir, "/results/squad_", context.preset.name, ".json");
+  const std::string path = SquadRecordPath(context);
   absl::StatusOr<SquadRecord> r = ReadSquadRecord(path);
   if (!r.ok()) return std::nullopt;
   if (r->wall_seconds) return r->wall_seconds;
@@ -324,6 +331,8 @@ void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& traine
     r->eval_batch_size = kEvalBatchSize;
   }
   r->provenance = RecordProvenance::Of(context.run_info, o.threads, o.seed, o.command);
+  r->provenance.preset_config = context.preset_config;
+  if (!context.sweep_point.empty()) r->provenance.sweep_point = context.sweep_point;
 }
 
 }  // namespace
@@ -339,7 +348,7 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
                    LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
   const std::string glove = ResolveGlove(o, p);
   ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
-  const std::string record_path = absl::StrCat(o.reports_dir, "/results/squad_", p.name, ".json");
+  const std::string record_path = SquadRecordPath(context);
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::optional<SquadRecord> reused, ReusableSquadRecord(o, record_path, hash));
   if (reused) {

@@ -44,8 +44,13 @@ inline constexpr char kSquadDevSha256[] =
 // (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path).
 absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 
+// The record file of the context's SQuAD run: <reports_dir>/results/squad_<preset>.json, or at
+// a point of a sweep squad_<preset>_<12 hex digits of the point's hash>.json (one file per point,
+// all rendered into squad.md).
+std::string SquadRecordPath(const TaskContext& context);
+
 // The wall seconds (training and evaluation where the record predates wall_seconds) of the
-// preset's earlier SQuAD run, from <reports_dir>/results/squad_<preset>.json; nullopt when there
+// preset's earlier SQuAD run, from SquadRecordPath(context); nullopt when there
 // is none or it cannot be read. The job's ETA uses it before this run has a rate of its own.
 std::optional<double> EarlierSquadSeconds(const TaskContext& context);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "benchmarks/preset_files.h"
 #include "common/data_dir.h"
 #include "common/files.h"
 #include "datasets/squad_metric.h"

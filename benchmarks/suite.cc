@@ -10,10 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "benchmarks/job_progress.h"
+#include "benchmarks/preset_json.h"
+#include "benchmarks/preset_sweep.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/ptb_task.h"
 #include "benchmarks/speed_task.h"
 #include "benchmarks/squad_task.h"
+#include "common/config_hash.h"
 #include "common/files.h"
 #include "common/run_info.h"
 #include "common/status_macros.h"
@@ -90,6 +93,50 @@ absl::StatusOr<std::vector<FileLock>> LockFolders(const std::vector<std::string>
   return locks;
 }
 
+// The tasks run at sweep point `index`: every task, except that the speed task (which times
+// model shapes, not the preset's runs) runs at the first point only.
+std::vector<std::string> SweepTasks(const std::vector<std::string>& tasks, size_t index) {
+  std::vector<std::string> out;
+  for (const std::string& t : tasks) {
+    if (t != "speed" || index == 0) out.push_back(t);
+  }
+  return out;
+}
+
+// Where a sweep point's checkpoints go: `output_dir` itself when nothing is swept, else a
+// folder of its own (sweep_<hash of the swept values>), so that points never share a file.
+std::string PointOutputDir(const std::string& output_dir, const json& swept) {
+  if (swept.empty()) return output_dir;
+  return absl::StrCat(output_dir, "/sweep_", ConfigHash(swept).substr(0, 12));
+}
+
+// Runs `tasks` for the context's preset point, appending their records (and one record per
+// failed task) to `runs`.
+absl::Status RunTasks(TaskContext& context, const std::vector<std::string>& tasks,
+                      std::vector<json>* runs) {
+  const SuiteOptions& o = context.options;
+  JobProgress& progress = *context.progress;
+  for (const std::string& name : tasks) {
+    auto task = Tasks().find(name);
+    if (task == Tasks().end()) {
+      return absl::InternalError(absl::StrCat("task '", name, "' is listed but has no runner"));
+    }
+    if (name != "ptb") progress.Start(name, absl::StrCat(name, "/", o.preset));
+    absl::StatusOr<std::vector<json>> records =
+        CatchTorch(absl::StrCat("task ", name), [&] { return task->second(context); });
+    if (name != "ptb") progress.Finished(false);
+    if (!records.ok()) {
+      progress.DropUnstartedGroup(name);  // the runs the task planned and never started
+      // A task that fails does not take the later ones with it; the job's status says so.
+      o.log(absl::StrCat("[", name, "] FAILED, the job goes on: ", records.status().ToString()));
+      runs->push_back({{"task", name}, {"failed", records.status().ToString()}});
+      continue;
+    }
+    runs->insert(runs->end(), records->begin(), records->end());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
@@ -98,7 +145,8 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   SuiteOptions& o = context.options;
   if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   RETURN_IF_ERROR(ValidateSuiteOptions(o));
-  ASSIGN_OR_RETURN(context.preset, ResolvePreset(o));  // with the flags' overrides
+  // The preset with the flags' overrides, one point per combination of swept values.
+  ASSIGN_OR_RETURN(const std::vector<PresetPoint> points, ResolvePresetPoints(o));
   const std::vector<std::string> folders = {o.reports_dir + "/results", o.output_dir};
   RETURN_IF_ERROR(PrepareFolders(folders));
   ASSIGN_OR_RETURN(std::vector<FileLock> locks, LockFolders(folders));
@@ -112,29 +160,32 @@ absl::StatusOr<std::vector<json>> RunSuite(const SuiteOptions& options) {
   context.run_info = CollectRunInfo(o.source_dir);
   JobProgress progress(o.log);
   context.progress = &progress;
-  // The ptb task plans its own runs once its corpus is loaded; the others are one run each.
-  for (const std::string& name : o.tasks) {
-    if (name == "squad") progress.Plan("squad", "squad", 1, EarlierSquadSeconds(context));
-    if (name == "speed") progress.Plan("speed", "speed", 1);
+  // The ptb task plans its own runs once its corpus is loaded; the others are one run each
+  // (speed once per job: SweepTasks).
+  const std::string output_dir = o.output_dir;
+  auto enter = [&](size_t i) {  // the context of point i
+    context.preset = points[i].preset;
+    context.preset_config = PresetToJson(points[i].preset);
+    context.sweep_point = points[i].swept;
+    o.seed = points[i].preset.seed;
+    o.output_dir = PointOutputDir(output_dir, points[i].swept);
+  };
+  for (size_t i = 0; i < points.size(); ++i) {
+    enter(i);
+    for (const std::string& name : SweepTasks(o.tasks, i)) {
+      if (name == "squad") progress.Plan("squad", "squad", 1, EarlierSquadSeconds(context));
+      if (name == "speed") progress.Plan("speed", "speed", 1);
+    }
   }
   std::vector<json> runs;
-  for (const std::string& name : o.tasks) {
-    auto task = Tasks().find(name);
-    if (task == Tasks().end()) {
-      return absl::InternalError(absl::StrCat("task '", name, "' is listed but has no runner"));
+  for (size_t i = 0; i < points.size(); ++i) {
+    enter(i);
+    RETURN_IF_ERROR(MakeDirs(o.output_dir));
+    if (points.size() > 1) {
+      o.log(absl::StrCat("[sweep] point ", i + 1, " of ", points.size(), ": ",
+                         SweepLabel(points[i].swept), " (checkpoints in ", o.output_dir, ")"));
     }
-    if (name != "ptb") progress.Start(name, absl::StrCat(name, "/", o.preset));
-    absl::StatusOr<std::vector<json>> records =
-        CatchTorch(absl::StrCat("task ", name), [&] { return task->second(context); });
-    if (name != "ptb") progress.Finished(false);
-    if (!records.ok()) {
-      progress.DropUnstartedGroup(name);  // the runs the task planned and never started
-      // A task that fails does not take the later ones with it; the job's status says so.
-      o.log(absl::StrCat("[", name, "] FAILED, the job goes on: ", records.status().ToString()));
-      runs.push_back({{"task", name}, {"failed", records.status().ToString()}});
-      continue;
-    }
-    runs.insert(runs.end(), records->begin(), records->end());
+    RETURN_IF_ERROR(RunTasks(context, SweepTasks(o.tasks, i), &runs));
   }
   return runs;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -66,7 +67,8 @@ ABSL_FLAG(std::string, dense_checkpoint, "",
 ABSL_FLAG(int, threads, kDefaults.threads,
           "intra-op threads for LibTorch and OpenBLAS (default: all cores)");
 ABSL_FLAG(int, seed, kDefaults.seed,
-          "seed of every random number (same seed + 1 thread = same numbers)");
+          "seed of every random number (same seed + 1 thread = same numbers); given, it is "
+          "--set seed=N (the preset's seed field, 1 in the built-in presets)");
 ABSL_FLAG(bool, render_only, false,
           "only re-render the reports of --tasks from reports/results/ (ptb_*.jsonl, "
           "squad_*.json, speed_<preset>.json); train and measure nothing");
@@ -119,6 +121,17 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseSettingsFla
   return settings;
 }
 
+// Whether the command line `given` sets --NAME (as --NAME=V, --NAME V, -NAME=V or -NAME V).
+bool FlagGiven(const std::vector<std::string>& given, const std::string& name) {
+  for (const std::string& arg : given) {
+    if (arg == "--") return false;
+    for (const std::string& prefix : {"--" + name, "-" + name}) {
+      if (arg == prefix || absl::StartsWith(arg, prefix + "=")) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::string> method_flags,
@@ -127,8 +140,13 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   o.preset = absl::GetFlag(FLAGS_preset);
   o.config_path = ResolveUserPath(absl::GetFlag(FLAGS_config));
   if (!o.config_path.empty()) {  // the file's name stands for the preset's in file names
-    ASSIGN_OR_RETURN(const Preset from_file, LoadPresetFile(o.config_path));
-    o.preset = from_file.name;
+    ASSIGN_OR_RETURN(const nlohmann::json from_file, LoadPresetJson(o.config_path));
+    if (!from_file.is_object() || !from_file.contains("name") || !from_file["name"].is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--config=", o.config_path,
+          ": the file must hold an object with \"name\": \"...\" (it names the results files)"));
+    }
+    o.preset = from_file["name"].get<std::string>();
   }
   o.tasks = absl::GetFlag(FLAGS_tasks);
   o.verify_checksums = absl::GetFlag(FLAGS_verify_checksums);
@@ -141,6 +159,10 @@ absl::StatusOr<SuiteOptions> SuiteOptionsFromFlags(std::map<std::string, std::st
   o.threads = absl::GetFlag(FLAGS_threads);
   if (o.threads == 0) o.threads = MachineCores();
   o.seed = absl::GetFlag(FLAGS_seed);
+  // --seed=N is --set seed=N (before every --set, which may override it again).
+  if (FlagGiven(given, "seed")) {
+    o.preset_overrides.push_back(absl::StrCat("seed=", o.seed));
+  }
   o.device = absl::GetFlag(FLAGS_device);
   o.method_flags = std::move(method_flags);
   o.methods = absl::GetFlag(FLAGS_methods);

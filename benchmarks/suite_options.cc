@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "benchmarks/preset_files.h"
 #include "benchmarks/preset_json.h"
 #include "benchmarks/ptb_settings.h"
 #include "common/status_macros.h"
@@ -228,7 +229,7 @@ const std::vector<std::string>& SuiteTaskNames() {
 }
 
 absl::Status ValidatePresetAndTasks(const SuiteOptions& o) {
-  if (o.config_path.empty()) RETURN_IF_ERROR(GetPreset(o.preset).status());
+  if (o.config_path.empty()) RETURN_IF_ERROR(GetPresetJson(o.preset).status());
   const std::vector<std::string>& known = SuiteTaskNames();
   const std::string available = absl::StrJoin(known, ", ");
   if (o.tasks.empty()) {
@@ -246,20 +247,10 @@ absl::Status ValidatePresetAndTasks(const SuiteOptions& o) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& o) {
-  ASSIGN_OR_RETURN(Preset preset,
-                   o.config_path.empty() ? GetPreset(o.preset) : LoadPresetFile(o.config_path));
-  // The older single-field flags first, so that a --set of the same field wins.
-  if (o.recovery_learning_rate > 0) preset.recovery_learning_rate = o.recovery_learning_rate;
-  if (!o.squad_word_vocabulary.empty()) preset.squad_word_vocabulary = o.squad_word_vocabulary;
-  RETURN_IF_ERROR(ApplyPresetOverrides(o.preset_overrides, &preset));
-  return preset;
-}
+namespace {
 
-absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
-  RETURN_IF_ERROR(ValidatePresetAndTasks(o));
-  RETURN_IF_ERROR(ValidateMachine(o));
-  ASSIGN_OR_RETURN(Preset preset, ResolvePreset(o));
+// The flags that depend on the preset, checked against one point of it.
+absl::Status ValidatePresetPoint(const SuiteOptions& o, const Preset& preset) {
   RETURN_IF_ERROR(ValidateMethodList(o, preset));
   RETURN_IF_ERROR(ValidateSettings(o, preset));
   RETURN_IF_ERROR(ValidateMethodFlags(o, preset));
@@ -268,10 +259,76 @@ absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
         absl::StrCat("--dense_checkpoint: preset ", o.preset, " trains ", preset.configs.size(),
                      " configs; a single checkpoint can only stand for a one-config preset"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ResolvePresetJson(const SuiteOptions& o) {
+  ASSIGN_OR_RETURN(nlohmann::json j,
+                   o.config_path.empty() ? GetPresetJson(o.preset) : LoadPresetJson(o.config_path));
+  // The older single-field flags first, so that a --set of the same field wins.
+  std::vector<std::string> overrides;
+  if (o.recovery_learning_rate > 0) {
+    overrides.push_back(absl::StrCat("recovery_learning_rate=", o.recovery_learning_rate));
+  }
+  if (!o.squad_word_vocabulary.empty()) {
+    overrides.push_back(absl::StrCat("squad_word_vocabulary=", o.squad_word_vocabulary));
+  }
+  overrides.insert(overrides.end(), o.preset_overrides.begin(), o.preset_overrides.end());
+  RETURN_IF_ERROR(ApplyPresetOverridesToJson(overrides, &j));
+  return j;
+}
+
+absl::StatusOr<std::vector<PresetPoint>> ResolvePresetPoints(const SuiteOptions& o) {
+  ASSIGN_OR_RETURN(const nlohmann::json j, ResolvePresetJson(o));
+  absl::StatusOr<std::vector<PresetPoint>> points = ExpandPresetSweeps(j);
+  if (!points.ok()) {
+    const std::string source =
+        o.config_path.empty() ? absl::StrCat("preset ", o.preset) : o.config_path;
+    const std::string sets =
+        o.preset_overrides.empty()
+            ? ""
+            : absl::StrCat(" with --set ", absl::StrJoin(o.preset_overrides, " --set "));
+    return absl::InvalidArgumentError(absl::StrCat(source, sets, ": ", points.status().message()));
+  }
+  return points;
+}
+
+absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<PresetPoint> points, ResolvePresetPoints(o));
+  if (points.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("the preset sweeps ", points.size(), " points (",
+                                                   SweepLabel(points.front().swept),
+                                                   ", ...): one preset was expected here"));
+  }
+  return std::move(points.front().preset);
+}
+
+absl::Status ValidateSuiteOptions(const SuiteOptions& o) {
+  RETURN_IF_ERROR(ValidatePresetAndTasks(o));
+  RETURN_IF_ERROR(ValidateMachine(o));
+  RETURN_IF_ERROR(ValidateSquadSplitFlags(o));  // names the flags before the preset does
+  ASSIGN_OR_RETURN(const std::vector<PresetPoint> points, ResolvePresetPoints(o));
+  for (const PresetPoint& point : points) {
+    for (const auto& [field, value] : point.swept.items()) {
+      if (field.rfind("speed_", 0) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "preset field '", field,
+            "' is swept: the speed task times one set of shapes per "
+            "job (once, at a sweep's first point); run one preset per speed setting instead"));
+      }
+    }
+    absl::Status s = ValidatePresetPoint(o, point.preset);
+    if (!s.ok() && !point.swept.empty()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("sweep point ", SweepLabel(point.swept), ": ", s.message()));
+    }
+    RETURN_IF_ERROR(s);
+  }
   if (o.reports_dir.empty() || o.output_dir.empty()) {
     return absl::InvalidArgumentError("--reports_dir and --output_dir must not be empty");
   }
-  RETURN_IF_ERROR(ValidateSquadSplitFlags(o));
   if (!std::isfinite(o.recovery_learning_rate) || o.recovery_learning_rate < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--recovery_learning_rate=", o.recovery_learning_rate,

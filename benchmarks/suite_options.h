@@ -12,16 +12,18 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "benchmarks/preset_sweep.h"
 #include "benchmarks/presets.h"
 #include "common/run_info.h"
 #include "datasets/squad_split.h"
+#include "nlohmann/json.hpp"
 
 namespace rnnprune {
 
 // Options of RunSuite (benchmarks/suite.h).
 struct SuiteOptions {
-  // The preset's name: a built-in preset (benchmarks/presets.cc), or with config_path the name
-  // the file gives (it names the results files).
+  // The preset's name: a built-in preset (benchmarks/presets/NAME.json), or with config_path the
+  // name the file gives (it names the results files).
   std::string preset = "default";
   // --config: a preset file (benchmarks/preset_json.h LoadPresetFile) instead of a built-in.
   std::string config_path;
@@ -46,6 +48,8 @@ struct SuiteOptions {
   // config must be the preset's); the pruning methods then fine-tune it.
   std::string dense_checkpoint;
   int threads = 0;  // > 0
+  // The seed of the runs: RunSuite sets it to each sweep point's preset seed (`--seed=N` is
+  // `--set seed=N`); the tasks read it from here.
   int seed = 1;
   std::string device = "cpu";  // "cpu" or "cuda"
   // Pruning methods to run (names in the registry of pruning/method.h; empty = the preset's
@@ -83,8 +87,13 @@ class JobProgress;  // benchmarks/job_progress.h
 // What every task of the suite receives: the validated options, the preset they name and the
 // run's provenance (git commit, CPU, time).
 struct TaskContext {
-  SuiteOptions options;
+  SuiteOptions options;  // options.seed is the preset's seed; options.output_dir the point's
   Preset preset;
+  // The resolved preset (benchmarks/preset_json.h PresetToJson of `preset`), written into every
+  // record, and the swept fields' values at this point of a sweep (benchmarks/preset_sweep.h;
+  // an empty object when nothing is swept), which records carry as `sweep_point`.
+  nlohmann::json preset_config = nlohmann::json::object();
+  nlohmann::json sweep_point = nlohmann::json::object();
   RunInfo run_info;
   JobProgress* progress = nullptr;  // "run k of N" and the ETA; not owned, may be null
 };
@@ -109,11 +118,20 @@ const std::vector<std::string>& SuiteTaskNames();
 // CUDA; Unimplemented for --device=cuda on a CUDA build (the fused layer is CPU-only).
 absl::Status ValidateSuiteOptions(const SuiteOptions& options);
 
-// The preset the options name (the file of config_path when set, else the built-in preset), with
-// their overrides applied in this order: --recovery_learning_rate, --squad_word_vocabulary, then
-// every --set (benchmarks/preset_json.h). Errors: InvalidArgument for an unknown preset, a
-// preset file LoadPresetFile refuses (NotFound for a missing one), or an override that names no
-// field, has the wrong type or breaks ValidatePreset's rules (the message names it).
+// The preset the options name as JSON (the file of config_path when set, else the built-in
+// preset's file, benchmarks/preset_files.h), with their overrides applied in this order:
+// --recovery_learning_rate, --squad_word_vocabulary, then every --set (benchmarks/preset_json.h).
+// Swept fields still hold their lists: this is what --print_config prints and --config reads.
+// Errors: InvalidArgument for an unknown preset or a malformed override; LoadPresetJson's.
+absl::StatusOr<nlohmann::json> ResolvePresetJson(const SuiteOptions& options);
+
+// ResolvePresetJson's preset expanded into its sweep points (benchmarks/preset_sweep.h; one
+// point when nothing is swept), each a valid Preset. Errors: those of ResolvePresetJson and
+// ExpandPresetSweeps, naming the preset (or file) and the --set overrides.
+absl::StatusOr<std::vector<PresetPoint>> ResolvePresetPoints(const SuiteOptions& options);
+
+// The one preset the options name (ResolvePresetPoints' only point). Errors: those of
+// ResolvePresetPoints; InvalidArgument when the preset sweeps more than one point.
 absl::StatusOr<Preset> ResolvePreset(const SuiteOptions& options);
 
 // The part of ValidateSuiteOptions that --render_only needs: a known preset, and a non-empty

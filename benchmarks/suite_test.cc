@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "benchmarks/preset_files.h"
 #include "benchmarks/preset_json.h"
 #include "benchmarks/ptb_task.h"
 #include "common/data_dir.h"
@@ -30,7 +31,7 @@ SuiteOptions Smoke(const std::string& name) {
   o.preset = "smoke";
   o.tasks = {"ptb"};  // the speed task has its own tests (speed_suite_test) and CI's smoke run
   o.threads = 1;
-  o.seed = 7;
+  o.preset_overrides = {"seed=7"};  // as --seed=7 does
   const std::string tmp = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
   o.reports_dir = tmp + "/reports";
   o.output_dir = tmp + "/runs";
@@ -208,7 +209,7 @@ TEST(Suite, APresetFileStandsForTheBuiltInPreset) {
   ASSERT_TRUE(WriteFileAtomically(o.config_path, j.dump()).ok());
   o.preset = "mine";  // what SuiteOptionsFromFlags sets from the file: no built-in of that name
   ASSERT_TRUE(ValidateSuiteOptions(o).ok()) << ValidateSuiteOptions(o);
-  o.preset_overrides = {"squad_batch_size=4"};
+  o.preset_overrides.push_back("squad_batch_size=4");
   absl::StatusOr<Preset> p = ResolvePreset(o);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->name, "mine");
@@ -216,6 +217,45 @@ TEST(Suite, APresetFileStandsForTheBuiltInPreset) {
   EXPECT_EQ(p->squad_batch_size, 4);  // --set applies on top of the file
   o.config_path += ".missing";
   EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()), HasSubstr("mine.json.missing"));
+}
+
+// A preset whose seed holds a list runs the squad task once per seed: one record file per point,
+// each naming its point and carrying the resolved preset, all in one squad.md; a re-run re-uses
+// both by config hash.
+TEST(Suite, ASweepRunsEveryPointIntoOneReportAndReusesThem) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev not found (set RNNPRUNE_DATA or ../shared/data)";
+  SuiteOptions o = Smoke("sweep");
+  o.data_dir = data;
+  o.tasks = {"squad"};
+  o.preset_overrides = {"seed=[7,8]", "squad_max_steps_per_epoch=2", "squad_max_eval_questions=30"};
+  absl::StatusOr<nlohmann::json> resolved = ResolvePresetJson(o);  // what --print_config prints
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ((*resolved)["seed"], json({7, 8}));
+  EXPECT_THAT(std::string(ResolvePreset(o).status().message()), HasSubstr("sweeps 2 points"));
+  for (int pass = 0; pass < 2; ++pass) {
+    SCOPED_TRACE(pass);
+    absl::StatusOr<std::vector<json>> runs = RunSuite(o);
+    ASSERT_TRUE(runs.ok()) << runs.status();
+    ASSERT_EQ(runs->size(), 2u);
+    for (int i = 0; i < 2; ++i) {
+      const json& r = (*runs)[i];
+      EXPECT_EQ(r["sweep_point"], json({{"seed", 7 + i}}));
+      EXPECT_EQ(r["seed"], 7 + i);
+      EXPECT_EQ(r["preset_config"]["seed"], 7 + i);
+      EXPECT_EQ(r["preset_config"]["squad_max_steps_per_epoch"], 2);
+      EXPECT_EQ(r.value("reused", false), pass == 1);
+    }
+    EXPECT_NE((*runs)[0]["config_hash"], (*runs)[1]["config_hash"]);
+  }
+  absl::StatusOr<std::string> md = ReadFile(o.reports_dir + "/squad.md");
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_THAT(*md, HasSubstr("smoke [seed=7]"));
+  EXPECT_THAT(*md, HasSubstr("smoke [seed=8]"));
+  // The speed task times one set of shapes per job: its fields do not sweep.
+  o.preset_overrides = {"speed_threads=[[1],[2]]"};
+  EXPECT_THAT(std::string(ValidateSuiteOptions(o).message()),
+              HasSubstr("'speed_threads' is swept"));
 }
 
 TEST(Suite, SmokeOnRealPtbIsDeterministic) {
@@ -386,6 +426,19 @@ TEST(Suite, MergeResultsKeepsEarlierRunsUntilReRun) {
   other_seed["seed"] = 2;
   other_seed["config_hash"] = "l3";
   EXPECT_EQ(MergeResults({reused_dense, other_seed}, earlier).size(), 5u);
+  // So is another point of a sweep (benchmarks/preset_sweep.h), and a re-run of the same point
+  // replaces its earlier record.
+  json point = l0;
+  point["sweep_point"] = {{"search_learning_rate", 0.5}};
+  point["config_hash"] = "l4";
+  EXPECT_EQ(MergeResults({reused_dense, point}, earlier).size(), 5u);
+  json point_again = point;
+  point_again["config_hash"] = "l5";
+  std::vector<json> with_point = earlier;
+  with_point.push_back(point);
+  merged = MergeResults({reused_dense, point_again}, with_point);
+  ASSERT_EQ(merged.size(), 5u);
+  EXPECT_EQ(merged[1]["config_hash"], "l5");
 
   // The dense model trained again under the same hash (its checkpoint was gone): the earlier
   // method runs came from another training of it and go.
