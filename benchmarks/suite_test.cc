@@ -537,6 +537,27 @@ TEST(Suite, ReusesFinishedRunsAndContinuesAnInterruptedOne) {
   ASSERT_TRUE(forced.ok()) << forced.status();
   for (const json& r : *forced) EXPECT_FALSE(r.contains("reused")) << r["method"];
   EXPECT_EQ((*forced)[0]["test_perplexity"], (*first)[0]["test_perplexity"]);
+
+  // An override enters the hashes of the runs it changes and no other: a squad field changes no
+  // PTB run; the recovery phase's length changes the method runs, not their dense parent.
+  o.force = false;
+  o.preset_overrides.push_back("squad_epochs=2");
+  auto squad_only = RunSuite(o);
+  ASSERT_TRUE(squad_only.ok()) << squad_only.status();
+  for (const json& r : *squad_only) EXPECT_EQ(r["reused"], true) << r["method"];
+  o.preset_overrides.push_back("recovery_steps=6");
+  auto longer = RunSuite(o);
+  ASSERT_TRUE(longer.ok()) << longer.status();
+  ASSERT_EQ(longer->size(), 3u);
+  EXPECT_EQ((*longer)[0]["reused"], true);
+  EXPECT_EQ((*longer)[0]["config_hash"], (*first)[0]["config_hash"]);
+  EXPECT_EQ((*longer)[0]["preset_config"]["recovery_steps"], 5);  // the record that was re-used
+  for (size_t k = 1; k < 3; ++k) {
+    EXPECT_FALSE((*longer)[k].contains("reused")) << k;
+    EXPECT_NE((*longer)[k]["config_hash"], (*first)[k]["config_hash"]) << k;
+    EXPECT_EQ((*longer)[k]["train_steps"], 21) << k;  // 15 search + 6 recovery
+    EXPECT_EQ((*longer)[k]["preset_config"]["recovery_steps"], 6) << k;
+  }
 }
 
 // L0 gates trained from scratch (no dense checkpoint involved), one lambda.
