@@ -50,6 +50,7 @@ void VisitPresetFields(PresetT& p, Visitor&& visit) {
   visit("squad_max_steps_per_epoch", p.squad_max_steps_per_epoch);
   visit("squad_batch_size", p.squad_batch_size);
   visit("squad_optimizer", p.squad_optimizer);
+  visit("squad_dropout", p.squad_dropout);
   visit("squad_learning_rate", p.squad_learning_rate);
   visit("squad_max_eval_questions", p.squad_max_eval_questions);
   visit("squad_max_answer_tokens", p.squad_max_answer_tokens);

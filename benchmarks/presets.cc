@@ -62,6 +62,9 @@ absl::Status CheckSquad(const Preset& p) {
     if (size < 1) return Bad(field, size, ">= 1");
   }
   RETURN_IF_ERROR(CheckPositive("squad_learning_rate", p.squad_learning_rate));
+  if (!(p.squad_dropout >= 0 && p.squad_dropout < 1)) {
+    return Bad("squad_dropout", p.squad_dropout, "in [0, 1)");
+  }
   if (!(p.squad_ema_decay >= 0 && p.squad_ema_decay < 1)) {
     return Bad("squad_ema_decay", p.squad_ema_decay, "in [0, 1) (0: no moving average)");
   }

@@ -66,6 +66,9 @@ struct Preset {
   int64_t squad_max_steps_per_epoch = 0;  // 0: whole epochs
   int64_t squad_batch_size = 60;
   std::string squad_optimizer = "adadelta";
+  // Drop probability on the character CNN's, every LSTM's and the output layer's inputs
+  // (models/bidaf_config.h; the paper's 0.2, Section 4).
+  double squad_dropout = 0.2;
   double squad_learning_rate = 0.5;
   int64_t squad_max_eval_questions = 0;
   // Longest answer the span decoding may return, in tokens (0: no cap, the paper's decoding).

@@ -88,6 +88,9 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                    {"seed", o.seed},
                    // The file's name, not its folder: the same data re-used from another clone.
                    {"glove", glove.substr(glove.find_last_of('/') + 1)}};
+  // Dropout other than the paper's 0.2, which every record before the field existed used (and
+  // whose hashes stay as they were).
+  if (p.squad_dropout != 0.2) identity["dropout"] = p.squad_dropout;
   // The articles on each side (datasets/squad_split.h); "split_version" 2 holds out a validation
   // part of the training articles (version 1 trained on all of them).
   identity["split"] = {{"eval_titles", o.squad_split.eval_titles},
@@ -226,6 +229,7 @@ absl::StatusOr<SquadModel> BuildSquadModel(const SuiteOptions& o, const Preset& 
   config.char_channels = p.squad_char_channels;
   config.hidden_size = p.squad_hidden_size;
   config.max_answer_tokens = p.squad_max_answer_tokens;
+  config.dropout = p.squad_dropout;
   config.freeze_word_embedding = p.squad_word_embedding == "auto"
                                      ? 2 * embedding.from_glove >= words.size()
                                      : p.squad_word_embedding == "fixed";

@@ -238,6 +238,20 @@ TEST(SquadTask, FixedWordEmbedding) {
       << b.embedding.value_or("");
 }
 
+// squad_dropout reaches the model (its record's config) and the config hash; the paper's 0.2 is
+// the default and adds nothing to the hash.
+TEST(SquadTask, DropoutIsAPresetField) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  SquadRecord a, b;
+  ASSERT_TRUE(RunSmokeAndChanged(
+      data, "dropout", [](Preset& p) { p.squad_dropout = 0.1; }, &a, &b));
+  EXPECT_EQ(a.config->at("dropout"), 0.2);
+  EXPECT_EQ(b.config->at("dropout"), 0.1);
+  EXPECT_NE(a.config_hash, b.config_hash);
+  EXPECT_NE(a.epoch_loss, b.epoch_loss);
+}
+
 // A sweep's run (--noevaluate_test) scores only the validation part: no exact match, F1 or
 // predictions of the evaluation articles exist, and a re-run re-uses it by its own hash.
 TEST(SquadTask, SweepRunsNeverScoreTheEvaluationArticles) {

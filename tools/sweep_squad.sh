@@ -7,9 +7,11 @@
 #   tools/sweep_squad.sh [SWEEP...]                 # the default preset's sweeps, in this order
 #   THREADS=1 tools/sweep_squad.sh words:all,fixed  # one run of a sweep (two runs side by side)
 #   tools/sweep_squad.sh epochs:14                  # the preset as it is, trained 14 epochs
+#   THREADS=1 tools/sweep_squad.sh lr:0.002         # the preset with another learning rate
+#   THREADS=1 tools/sweep_squad.sh dropout:0.1      # the preset with another dropout
 #
-# SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, or
-# `epochs:N`.
+# SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, `epochs:N`,
+# `lr:RATE` or `dropout:P`.
 #
 # words: how words unseen in training are represented (issue 16): the word vocabulary (`train`:
 # every word absent from the training articles is one <unk> row; `all`: each word of every split
@@ -20,6 +22,8 @@
 # learning rate is constant, so k epochs of a longer run are a k-epoch run).
 # epochs:N: the preset's squad settings as they are, trained N epochs (EPOCHS is ignored) and
 # scored after each, for a schedule longer than the words sweep's (same rule as below).
+# lr:RATE, dropout:P: the preset's squad settings with squad_learning_rate or squad_dropout
+# changed, trained the preset's epochs (EPOCHS is ignored), scored after each (same rule).
 # The rule, fixed before the runs: the run and epoch count with the highest validation F1 among
 # the epoch counts whose training fits the 25-minute budget (each record's training seconds per
 # epoch times the epochs; for a run timed on one thread or beside other work, the training
@@ -42,6 +46,11 @@ run() {
     --output_dir="$root/runs/sweeps/$name" --set squad_epochs="$epochs" "$@"
 }
 
+preset_epochs() {  # the preset's squad_epochs, from its resolved config
+  bazel run -c opt //benchmarks:all -- --preset="$preset" --print_config 2> /dev/null |
+    sed -n 's/^ *"squad_epochs": \([0-9]*\),*$/\1/p'
+}
+
 run_words() {  # $1: VOCABULARY,EMBEDDING[,ROWS]
   local vocabulary embedding rows
   IFS=, read -r vocabulary embedding rows <<< "$1"
@@ -60,8 +69,11 @@ for s in "${sweeps[@]}"; do
       for w in train,trained all,trained all,fixed all,trained,normal; do run_words "$w"; done ;;
     words:*,*) run_words "${s#words:}" ;;
     epochs:[1-9]*) (epochs=${s#epochs:}; run "epochs_$epochs") ;;
+    lr:[0-9]*) (epochs=$(preset_epochs); run "lr_${s#lr:}" --set squad_learning_rate="${s#lr:}") ;;
+    dropout:[0-9]*)
+      (epochs=$(preset_epochs); run "dropout_${s#dropout:}" --set squad_dropout="${s#dropout:}") ;;
     *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING[,ROWS]," \
-         "epochs:N)" >&2
+         "epochs:N, lr:RATE, dropout:P)" >&2
        exit 1 ;;
   esac
 done
