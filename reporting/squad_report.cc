@@ -163,8 +163,12 @@ void RenderRunDetail(const SquadRecord& r, std::string* md) {
 
 std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
   std::vector<SquadRecord> runs = runs_in;
+  // Presets largest first; the points of a sweep in the order of their swept values.
   std::stable_sort(runs.begin(), runs.end(), [](const SquadRecord& a, const SquadRecord& b) {
-    return PresetRank(a.preset.value_or("")) < PresetRank(b.preset.value_or(""));
+    const int ra = PresetRank(a.preset.value_or("")), rb = PresetRank(b.preset.value_or(""));
+    if (ra != rb) return ra < rb;
+    return a.provenance.sweep_point.value_or(nlohmann::json()) <
+           b.provenance.sweep_point.value_or(nlohmann::json());
   });
   std::map<std::string, std::vector<const SquadRecord*>> by_protocol;
   for (const SquadRecord& r : runs) by_protocol[r.protocol.value_or("?")].push_back(&r);

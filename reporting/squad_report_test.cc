@@ -99,6 +99,21 @@ TEST(SquadReport, SweepRunsShowTheirBestValidationF1) {
       << md;
 }
 
+// The points of a sweep are named beside the preset and listed in the order of their values,
+// whatever order their files come in.
+TEST(SquadReport, SweepPointsAreNamedAndOrdered) {
+  json a = SquadRun("default", "local", 30.0, 40.0);
+  json b = SquadRun("default", "local", 31.0, 41.0);
+  a["sweep_point"] = {{"squad_learning_rate", 0.002}};
+  b["sweep_point"] = {{"squad_learning_rate", 0.001}};
+  const std::string md = RenderSquadReport({Typed(a), Typed(b)});
+  const size_t first = md.find("| default [squad_learning_rate=0.001] | 31.00 | 41.00 |");
+  const size_t second = md.find("| default [squad_learning_rate=0.002] | 30.00 | 40.00 |");
+  ASSERT_NE(first, std::string::npos) << md;
+  ASSERT_NE(second, std::string::npos) << md;
+  EXPECT_LT(first, second);
+}
+
 TEST(SquadReport, RendersFilesAndSaysWhenThereIsNothing) {
   const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/reports";
   EXPECT_TRUE(absl::IsNotFound(RenderSquadReportFiles(dir + "_none")));
