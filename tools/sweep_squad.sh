@@ -9,9 +9,10 @@
 #   tools/sweep_squad.sh epochs:14                  # the preset as it is, trained 14 epochs
 #   THREADS=1 tools/sweep_squad.sh lr:0.002         # the preset with another learning rate
 #   THREADS=1 tools/sweep_squad.sh dropout:0.1      # the preset with another dropout
+#   THREADS=1 tools/sweep_squad.sh set:squad_learning_rate=0.002,squad_dropout=0.1
 #
 # SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, `epochs:N`,
-# `lr:RATE` or `dropout:P`.
+# `lr:RATE`, `dropout:P` or `set:FIELD=VALUE[,FIELD=VALUE...]`.
 #
 # words: how words unseen in training are represented (issue 16): the word vocabulary (`train`:
 # every word absent from the training articles is one <unk> row; `all`: each word of every split
@@ -23,7 +24,8 @@
 # epochs:N: the preset's squad settings as they are, trained N epochs (EPOCHS is ignored) and
 # scored after each, for a schedule longer than the words sweep's (same rule as below).
 # lr:RATE, dropout:P: the preset's squad settings with squad_learning_rate or squad_dropout
-# changed, trained the preset's epochs (EPOCHS is ignored), scored after each (same rule).
+# changed, trained the preset's epochs (EPOCHS is ignored), scored after each (same rule);
+# set:...: the same with any preset fields changed at once (each a --set).
 # The rule, fixed before the runs: the run and epoch count with the highest validation F1 among
 # the epoch counts whose training fits the 25-minute budget (each record's training seconds per
 # epoch times the epochs; for a run timed on one thread or beside other work, the training
@@ -70,10 +72,15 @@ for s in "${sweeps[@]}"; do
     words:*,*) run_words "${s#words:}" ;;
     epochs:[1-9]*) (epochs=${s#epochs:}; run "epochs_$epochs") ;;
     lr:[0-9]*) (epochs=$(preset_epochs); run "lr_${s#lr:}" --set squad_learning_rate="${s#lr:}") ;;
+    set:*=*)
+      (epochs=$(preset_epochs); assignments=${s#set:}; sets=()
+       IFS=, read -ra pairs <<< "$assignments"
+       for a in "${pairs[@]}"; do sets+=(--set "$a"); done
+       run "set_$(tr '=,' '__' <<< "$assignments")" "${sets[@]}") ;;
     dropout:[0-9]*)
       (epochs=$(preset_epochs); run "dropout_${s#dropout:}" --set squad_dropout="${s#dropout:}") ;;
     *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING[,ROWS]," \
-         "epochs:N, lr:RATE, dropout:P)" >&2
+         "epochs:N, lr:RATE, dropout:P, set:FIELD=VALUE,...)" >&2
        exit 1 ;;
   esac
 done
