@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "benchmarks/preset_files.h"
 #include "benchmarks/preset_json.h"
+#include "benchmarks/preset_sweep.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/suite.h"
 #include "benchmarks/suite_flags.h"
@@ -143,11 +144,13 @@ void PrintHelp() {
 // field keeps its list); returns the exit status.
 int PrintConfig(const rnnprune::SuiteOptions& o) {
   absl::StatusOr<nlohmann::json> resolved = rnnprune::ResolvePresetJson(o);
-  absl::StatusOr<std::vector<rnnprune::PresetPoint>> points = rnnprune::ResolvePresetPoints(o);
+  absl::StatusOr<std::vector<rnnprune::PresetPoint>> points =
+      resolved.ok() ? rnnprune::ExpandPresetSweeps(*resolved) : resolved.status();
   if (!points.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(points.status().message()).c_str());
     return 2;
   }
+  // Every field with its value, a swept one with its list (the file --config reads back).
   nlohmann::json out = rnnprune::PresetToJson(points->front().preset);
   for (const auto& [field, value] : points->front().swept.items()) out[field] = (*resolved)[field];
   std::printf("%s\n", out.dump(2).c_str());

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -34,12 +33,6 @@ std::string SelfPath() {
   return ec ? std::string() : p.string();
 }
 
-bool ValidName(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::islower(c) || std::isdigit(c) || c == '_';
-  });
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> PresetsDir() {
@@ -67,7 +60,7 @@ std::vector<std::string> PresetNames() {
     const std::string file = entry.path().filename().string();
     if (!absl::EndsWith(file, ".json")) continue;
     const std::string name = file.substr(0, file.size() - 5);
-    if (ValidName(name)) names.push_back(name);
+    if (IsValidPresetName(name)) names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -76,7 +69,7 @@ std::vector<std::string> PresetNames() {
 absl::StatusOr<nlohmann::json> GetPresetJson(const std::string& name) {
   ASSIGN_OR_RETURN(const std::string dir, PresetsDir());
   const std::vector<std::string> names = PresetNames();
-  if (!ValidName(name) || std::find(names.begin(), names.end(), name) == names.end()) {
+  if (!IsValidPresetName(name) || std::find(names.begin(), names.end(), name) == names.end()) {
     return absl::InvalidArgumentError(absl::StrCat("--preset='", name, "' is not one of ",
                                                    absl::StrJoin(names, ", "), " (files in ", dir,
                                                    "; --config=PATH reads any other)"));

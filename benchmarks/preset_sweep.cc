@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "benchmarks/preset_json.h"
+#include "common/config_hash.h"
 
 namespace rnnprune {
 namespace {
@@ -14,10 +15,9 @@ using json = nlohmann::json;
 // Preset's fields in declaration order, and whether each one's own value is a list.
 std::vector<std::pair<std::string, bool>> FieldsInOrder() {
   std::vector<std::pair<std::string, bool>> fields;
-  const json defaults = PresetToJson(Preset());
   const Preset p;
-  VisitPresetFields(p, [&](const char* name, const auto&) {
-    fields.emplace_back(name, defaults.at(name).is_array());
+  VisitPresetFields(p, [&](const char* name, const auto& value) {
+    fields.emplace_back(name, json(value).is_array());
   });
   return fields;
 }
@@ -75,6 +75,8 @@ absl::StatusOr<std::vector<PresetPoint>> ExpandPresetSweeps(const json& j) {
   }
   return out;
 }
+
+std::string SweepPointId(const json& swept) { return ConfigHash(swept).substr(0, 12); }
 
 std::string SweepLabel(const json& swept) {
   std::vector<std::string> parts;

@@ -32,6 +32,10 @@ inline constexpr size_t kMaxSweepPoints = 1000;
 // kMaxSweepPoints points, or a point that PresetFromJson refuses (the message names the point).
 absl::StatusOr<std::vector<PresetPoint>> ExpandPresetSweeps(const nlohmann::json& j);
 
+// The short id of a point (12 hex digits of the config hash of `swept`), which names its files:
+// <output_dir>/sweep_<id>/, results/squad_<preset>_<id>.json.
+std::string SweepPointId(const nlohmann::json& swept);
+
 // "seed=2, squad_learning_rate=0.002" for a point's `swept` (fields in Preset's order); "" when
 // it sweeps nothing.
 std::string SweepLabel(const nlohmann::json& swept);

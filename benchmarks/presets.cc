@@ -73,13 +73,16 @@ absl::Status CheckSquad(const Preset& p) {
 
 }  // namespace
 
+bool IsValidPresetName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::islower(c) || std::isdigit(c) || c == '_';
+  });
+}
+
 absl::Status ValidatePreset(const Preset& p) {
   // The name is part of file names (results, reports, checkpoints).
-  const bool name_ok =
-      !p.name.empty() && std::all_of(p.name.begin(), p.name.end(), [](unsigned char c) {
-        return std::islower(c) || std::isdigit(c) || c == '_';
-      });
-  if (!name_ok) return Bad("name", absl::StrCat("'", p.name, "'"), "non-empty [a-z0-9_]");
+  if (!IsValidPresetName(p.name))
+    return Bad("name", absl::StrCat("'", p.name, "'"), "non-empty [a-z0-9_]");
   if (p.configs.empty()) return absl::InvalidArgumentError("configs must name a Zaremba config");
   if (p.epochs < 0) return Bad("epochs", p.epochs, ">= 0 (0: the published schedule's)");
   if (p.seed < 0) return Bad("seed", p.seed, ">= 0");

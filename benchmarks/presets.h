@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 
 namespace rnnprune {
 
@@ -101,6 +101,9 @@ struct Preset {
 // learning rates, EMA decay, the pruning protocol's learning rates and phase lengths. Errors:
 // InvalidArgument naming the field, the value and the rule (e.g. "squad_epochs=0 must be >= 1").
 absl::Status ValidatePreset(const Preset& p);
+
+// Whether `name` may name a preset: non-empty [a-z0-9_]+ (it is part of file names).
+bool IsValidPresetName(const std::string& name);
 
 }  // namespace rnnprune
 

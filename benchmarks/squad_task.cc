@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "benchmarks/preset_sweep.h"
 #include "common/config_hash.h"
 #include "common/files.h"
 #include "common/status_macros.h"
@@ -131,9 +132,8 @@ absl::StatusOr<std::optional<SquadRecord>> ReusableSquadRecord(const SuiteOption
 }  // namespace
 
 std::string SquadRecordPath(const TaskContext& context) {
-  const std::string point = context.sweep_point.empty()
-                                ? ""
-                                : absl::StrCat("_", ConfigHash(context.sweep_point).substr(0, 12));
+  const std::string point =
+      context.sweep_point.empty() ? "" : absl::StrCat("_", SweepPointId(context.sweep_point));
   return absl::StrCat(context.options.reports_dir, "/results/squad_", context.preset.name, point,
                       ".json");
 }

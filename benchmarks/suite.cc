@@ -16,7 +16,6 @@
 #include "benchmarks/ptb_task.h"
 #include "benchmarks/speed_task.h"
 #include "benchmarks/squad_task.h"
-#include "common/config_hash.h"
 #include "common/files.h"
 #include "common/run_info.h"
 #include "common/status_macros.h"
@@ -107,7 +106,7 @@ std::vector<std::string> SweepTasks(const std::vector<std::string>& tasks, size_
 // folder of its own (sweep_<hash of the swept values>), so that points never share a file.
 std::string PointOutputDir(const std::string& output_dir, const json& swept) {
   if (swept.empty()) return output_dir;
-  return absl::StrCat(output_dir, "/sweep_", ConfigHash(swept).substr(0, 12));
+  return absl::StrCat(output_dir, "/sweep_", SweepPointId(swept));
 }
 
 // Runs `tasks` for the context's preset point, appending their records (and one record per
