@@ -78,6 +78,34 @@ torch::Tensor Dropout(const torch::Tensor& x, double p, bool train) {
   return p > 0.0 ? torch::dropout(x, p, train) : x;
 }
 
+// Parameter name prefix of the LSTM named `name` ("modelling.0" -> "modelling0"; '.' is not
+// allowed in a parameter name).
+std::string ParameterPrefix(std::string name) {
+  name.erase(std::remove(name.begin(), name.end(), '.'), name.end());
+  return name;
+}
+
+// The eight tensors of `lstm`, fw then bw, in the order w_ih, w_hh, b_ih, b_hh, with their
+// parameter names.
+std::vector<std::pair<std::string, torch::Tensor*>> NamedTensors(BidafLstm& lstm) {
+  const std::string p = ParameterPrefix(lstm.name);
+  return {{p + "_fw_w_ih", &lstm.forward.w_ih},  {p + "_fw_w_hh", &lstm.forward.w_hh},
+          {p + "_fw_b_ih", &lstm.forward.b_ih},  {p + "_fw_b_hh", &lstm.forward.b_hh},
+          {p + "_bw_w_ih", &lstm.backward.w_ih}, {p + "_bw_w_hh", &lstm.backward.w_hh},
+          {p + "_bw_b_ih", &lstm.backward.b_ih}, {p + "_bw_b_hh", &lstm.backward.b_hh}};
+}
+
+// [n.fw; n.bw] at `power`.
+std::vector<SpaceRun> BothDirections(const std::string& n, int power) {
+  return {{n + ".fw", power}, {n + ".bw", power}};
+}
+
+std::vector<SpaceRun> Concat(std::initializer_list<std::vector<SpaceRun>> parts) {
+  std::vector<SpaceRun> out;
+  for (const std::vector<SpaceRun>& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
 }  // namespace
 
 absl::Status ValidateBidafBatch(const BidafBatch& batch, const BidafConfig& config,
@@ -135,17 +163,25 @@ torch::Tensor ReverseWithinLengths(const torch::Tensor& x, const torch::Tensor& 
 }
 
 torch::Tensor RunBidirectionalLstm(const BidafLstm& lstm, const torch::Tensor& x,
-                                   const torch::Tensor& lengths) {
+                                   const torch::Tensor& lengths, const BidafLayerGates& gates) {
   TORCH_CHECK(x.dim() == 3, "RunBidirectionalLstm(", lstm.name, "): x must be [B, T, I], got ",
               x.sizes());
   const torch::Tensor xt = x.transpose(0, 1);  // [T, B, I]
-  auto run = [&](const LstmLayerWeights& w, const torch::Tensor& in) {
+  auto run = [&](const LstmLayerWeights& w, const torch::Tensor& index, const torch::Tensor& in,
+                 const torch::Tensor& z_x, const torch::Tensor& z_h) {
     const torch::Tensor zeros = torch::zeros({x.size(0), w.w_hh.size(1)}, x.options());
-    return std::get<0>(LstmLayerForward(in, zeros, zeros, w.w_ih, w.w_hh, w.b_ih, w.b_hh));
+    torch::Tensor read = index.defined() ? in.index_select(2, index) : in;
+    if (z_x.defined()) read = read * z_x.unsqueeze(0);
+    const torch::Tensor y =
+        std::get<0>(LstmLayerForward(read, zeros, zeros, w.w_ih, w.w_hh, w.b_ih, w.b_hh, z_h));
+    return z_h.defined() ? y * z_h.unsqueeze(0) : y;
   };
-  const torch::Tensor fw = run(lstm.forward, xt);
-  const torch::Tensor bw =
-      ReverseWithinLengths(run(lstm.backward, ReverseWithinLengths(xt, lengths)), lengths);
+  const torch::Tensor fw =
+      run(lstm.forward, lstm.forward_input, xt, gates.forward_input, gates.forward_hidden);
+  const torch::Tensor bw = ReverseWithinLengths(
+      run(lstm.backward, lstm.backward_input, ReverseWithinLengths(xt, lengths),
+          gates.backward_input, gates.backward_hidden),
+      lengths);
   return torch::cat({fw, bw}, 2).transpose(0, 1);  // [B, T, 2d]
 }
 
@@ -180,8 +216,7 @@ BidafImpl::BidafImpl(const BidafConfig& config) : config_(config) {
     return w;
   };
   for (const auto& [name, in] : LstmNamesAndInputs(config)) {
-    std::string prefix = name;
-    prefix.erase(std::remove(prefix.begin(), prefix.end(), '.'), prefix.end());  // no '.' allowed
+    const std::string prefix = ParameterPrefix(name);
     BidafLstm lstm;
     lstm.name = name;
     lstm.forward = make(prefix + "_fw", in);
@@ -225,14 +260,53 @@ torch::Tensor BidafImpl::Embed(const torch::Tensor& words, const torch::Tensor& 
   return y;
 }
 
-BidafOutput BidafImpl::forward(const BidafBatch& batch) { return ForwardWithLstms(batch, lstms_); }
+BidafOutput BidafImpl::forward(const BidafBatch& batch) {
+  return Run(batch, lstms_, {w_similarity_, w_start_, w_end_});
+}
 
 BidafOutput BidafImpl::ForwardWithLstms(const BidafBatch& batch,
                                         const std::vector<BidafLstm>& lstms) {
+  return Run(batch, lstms, {w_similarity_, w_start_, w_end_});
+}
+
+BidafOutput BidafImpl::ForwardWithParameters(const BidafBatch& batch,
+                                             const std::map<std::string, torch::Tensor>& replaced) {
+  std::vector<BidafLstm> lstms = lstms_;
+  Heads heads{w_similarity_, w_start_, w_end_};
+  std::map<std::string, torch::Tensor*> slots = {
+      {"w_similarity", &heads.w_similarity}, {"w_start", &heads.w_start}, {"w_end", &heads.w_end}};
+  for (BidafLstm& l : lstms) {
+    for (const auto& [name, tensor] : NamedTensors(l)) slots[name] = tensor;
+  }
+  for (const auto& [name, tensor] : replaced) {
+    const auto it = slots.find(name);
+    TORCH_CHECK(it != slots.end(), "Bidaf: '", name,
+                "' is not an LSTM or attention/output parameter; it cannot be replaced");
+    TORCH_CHECK(tensor.defined() && tensor.sizes() == it->second->sizes(),
+                "Bidaf: replacement of '", name, "' must be ", it->second->sizes());
+    *it->second = tensor;
+  }
+  return Run(batch, lstms, heads);
+}
+
+BidafOutput BidafImpl::ForwardWithNeuronGates(const BidafBatch& batch,
+                                              const std::vector<BidafLayerGates>& gates) {
+  TORCH_CHECK(gates.size() == lstms_.size(), "Bidaf: expected gates for ", lstms_.size(),
+              " LSTMs, got ", gates.size());
+  return Run(batch, lstms_, {w_similarity_, w_start_, w_end_}, gates);
+}
+
+BidafOutput BidafImpl::Run(const BidafBatch& batch, const std::vector<BidafLstm>& lstms,
+                           const Heads& heads, const std::vector<BidafLayerGates>& gates) {
   const absl::Status valid = ValidateBidafBatch(batch, config_, false);
   TORCH_CHECK(valid.ok(), "Bidaf: ", std::string(valid.message()));
   TORCH_CHECK(lstms.size() == lstms_.size(), "Bidaf: expected ", lstms_.size(), " LSTMs, got ",
               lstms.size());
+  // The gates of LSTM i, or none.
+  const BidafLayerGates none;
+  auto gates_of = [&](size_t i) -> const BidafLayerGates& {
+    return gates.empty() ? none : gates[i];
+  };
   for (size_t i = 0; i < lstms.size(); ++i) {
     const BidafLstm &got = lstms[i], &want = lstms_[i];
     const torch::Tensor* g[] = {&got.forward.w_ih,  &got.forward.w_hh,  &got.forward.b_ih,
@@ -252,18 +326,26 @@ BidafOutput BidafImpl::ForwardWithLstms(const BidafBatch& batch,
   const bool train = is_training();
   const torch::Tensor c_len = batch.context_mask.sum(1), q_len = batch.question_mask.sum(1);
   const torch::Tensor c_mask = batch.context_mask, q_mask = batch.question_mask.unsqueeze(1);
-  const int64_t tc = batch.context_words.size(1), d2 = 2 * config_.hidden_size;
+  const int64_t tc = batch.context_words.size(1);
 
   // Items 1-3: embeddings, highway and the contextual BiLSTM, shared by context and question.
+  // A per-example gate of the contextual layer acts on its question as on its context.
   const torch::Tensor h = RunBidirectionalLstm(
-      lstms[0], Dropout(Embed(batch.context_words, batch.context_chars), p, train), c_len);
+      lstms[0], Dropout(Embed(batch.context_words, batch.context_chars), p, train), c_len,
+      gates_of(0));
   const torch::Tensor u = RunBidirectionalLstm(
-      lstms[0], Dropout(Embed(batch.question_words, batch.question_chars), p, train), q_len);
+      lstms[0], Dropout(Embed(batch.question_words, batch.question_chars), p, train), q_len,
+      gates_of(0));
 
-  // Item 4, attention flow. Eq. 1: S_tj = w_S^T [h_t; u_j; h_t o u_j], as three products.
-  const torch::Tensor s = (torch::matmul(h, w_similarity_.narrow(0, 0, d2)).unsqueeze(2) +
-                           torch::matmul(u, w_similarity_.narrow(0, d2, d2)).unsqueeze(1) +
-                           torch::bmm(h * w_similarity_.narrow(0, 2 * d2, d2), u.transpose(1, 2)))
+  // Item 4, attention flow. Eq. 1: S_tj = w_S^T [h_t; u_j; h_t o u_j], as three products; h is
+  // [B, Tc, c] with c = 2d (dense) or the contextual layer's kept units (compacted).
+  const int64_t c = h.size(2);
+  const torch::Tensor& w_s = heads.w_similarity;
+  TORCH_CHECK(w_s.dim() == 1 && w_s.size(0) == 3 * c, "Bidaf: w_similarity must be [3 x ", c,
+              "], got ", w_s.sizes());
+  const torch::Tensor s = (torch::matmul(h, w_s.narrow(0, 0, c)).unsqueeze(2) +
+                           torch::matmul(u, w_s.narrow(0, c, c)).unsqueeze(1) +
+                           torch::bmm(h * w_s.narrow(0, 2 * c, c), u.transpose(1, 2)))
                               .masked_fill(~q_mask, kBidafMaskedLogit);  // [B, Tc, Tq]
   // Eq. 2 (context-to-query): a_t = softmax_j(S_t:) over real question tokens; u~_t = sum a_tj u_j.
   const torch::Tensor u_tilde = torch::bmm(torch::softmax(s, 2), u);  // [B, Tc, 2d]
@@ -278,15 +360,17 @@ BidafOutput BidafImpl::ForwardWithLstms(const BidafBatch& batch,
   // Item 5, modelling layer: M [B, Tc, 2d].
   torch::Tensor m = g;
   for (int64_t l = 0; l < config_.modelling_layers; ++l) {
-    m = RunBidirectionalLstm(lstms[static_cast<size_t>(1 + l)], Dropout(m, p, train), c_len);
+    const size_t i = static_cast<size_t>(1 + l);
+    m = RunBidirectionalLstm(lstms[i], Dropout(m, p, train), c_len, gates_of(i));
   }
   // Item 6, output layer. Eq. 5: p1 = softmax(w_p1^T [G; M]); M2 = BiLSTM(M);
   // p2 = softmax(w_p2^T [G; M2]).
   BidafOutput out;
-  out.start_logits = torch::matmul(Dropout(torch::cat({g, m}, 2), p, train), w_start_)
+  out.start_logits = torch::matmul(Dropout(torch::cat({g, m}, 2), p, train), heads.w_start)
                          .masked_fill(~c_mask, kBidafMaskedLogit);
-  const torch::Tensor m2 = RunBidirectionalLstm(lstms.back(), Dropout(m, p, train), c_len);
-  out.end_logits = torch::matmul(Dropout(torch::cat({g, m2}, 2), p, train), w_end_)
+  const torch::Tensor m2 =
+      RunBidirectionalLstm(lstms.back(), Dropout(m, p, train), c_len, gates_of(lstms.size() - 1));
+  out.end_logits = torch::matmul(Dropout(torch::cat({g, m2}, 2), p, train), heads.w_end)
                        .masked_fill(~c_mask, kBidafMaskedLogit);
   return out;
 }
@@ -310,6 +394,70 @@ absl::Status BidafImpl::SetWordEmbedding(const torch::Tensor& weights) {
   torch::NoGradGuard no_grad;
   word_embedding_->weight.copy_(weights);
   return absl::OkStatus();
+}
+
+LstmPruningLayout BidafImpl::PruningLayout() const {
+  LstmPruningLayout layout;
+  layout.free_spaces.push_back({"highway", config_.EmbeddingWidth(), {}});
+  const std::string first = lstms_.front().name;
+  // Eq. 4: G = [h; u~; h o u~; h o h~], each block over the contextual [fw; bw] units.
+  const std::vector<SpaceRun> g = Concat({BothDirections(first, 1), BothDirections(first, 1),
+                                          BothDirections(first, 2), BothDirections(first, 2)});
+  std::vector<SpaceRun> input = {{"highway", 1}};
+  for (size_t i = 0; i < lstms_.size(); ++i) {
+    const BidafLstm& lstm = lstms_[i];
+    if (i == 1) input = g;                                                      // modelling.0
+    if (i == lstms_.size() - 1) input = BothDirections(lstms_[i - 1].name, 1);  // output reads M
+    for (const char* dir : {"fw", "bw"}) {
+      const std::string p = absl::StrCat(ParameterPrefix(lstm.name), "_", dir, "_");
+      layout.lstms.push_back({absl::StrCat(lstm.name, ".", dir), p + "w_ih", p + "w_hh", p + "b_ih",
+                              p + "b_hh", input});
+    }
+    input = BothDirections(lstm.name, 1);  // the next modelling layer reads this one
+  }
+  const std::string last_modelling = lstms_[lstms_.size() - 2].name;
+  layout.readers.push_back(
+      {{"w_similarity", 0},
+       0,
+       Concat({BothDirections(first, 1), BothDirections(first, 1), BothDirections(first, 2)})});
+  layout.readers.push_back({{"w_start", 0}, 0, Concat({g, BothDirections(last_modelling, 1)})});
+  layout.readers.push_back({{"w_end", 0}, 0, Concat({g, BothDirections(lstms_.back().name, 1)})});
+  return layout;
+}
+
+absl::Status BidafImpl::SetCompacted(const std::map<std::string, torch::Tensor>& parameters,
+                                     const std::map<std::string, torch::Tensor>& inputs) {
+  return CatchTorch("Bidaf::SetCompacted", [&]() -> absl::Status {
+    torch::OrderedDict<std::string, torch::Tensor> named = named_parameters();
+    for (const auto& [name, tensor] : parameters) {
+      torch::Tensor* p = named.find(name);
+      if (p == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a parameter"));
+      }
+      if (!tensor.defined() || tensor.scalar_type() != torch::kFloat) {
+        return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be a float32 tensor"));
+      }
+      torch::NoGradGuard no_grad;
+      p->set_data(tensor.detach().clone());
+    }
+    std::map<std::string, torch::Tensor*> slots;
+    for (BidafLstm& l : lstms_) {
+      slots[l.name + ".fw"] = &l.forward_input;
+      slots[l.name + ".bw"] = &l.backward_input;
+    }
+    for (const auto& [name, index] : inputs) {
+      const auto it = slots.find(name);
+      if (it == slots.end()) {
+        return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not an LSTM direction"));
+      }
+      if (!index.defined() || index.dim() != 1 || index.scalar_type() != torch::kLong) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the input index of '", name, "' must be a 1-d int64 tensor"));
+      }
+      *it->second = index.clone();
+    }
+    return absl::OkStatus();
+  });
 }
 
 std::vector<BidafLstm*> BidafImpl::lstms() {

@@ -13,6 +13,7 @@
 #define RNNPRUNE_MODELS_BIDAF_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "models/bidaf_config.h"
 #include "models/lstm_lm.h"
+#include "models/lstm_pruning_layout.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/conv.h"
 #include "torch/nn/modules/embedding.h"
@@ -69,6 +71,20 @@ struct BidafLstm {
   // (the end pointer's M2 = BiLSTM(M), I = 2d).
   std::string name;
   LstmLayerWeights forward, backward;
+  // For a compacted model (pruning/bidaf_compaction.h): the positions of the layer's input
+  // features each direction reads, int64 [I_dir] ascending, w_ih [4H_dir, I_dir]; undefined (the
+  // dense model): every feature.
+  torch::Tensor forward_input, backward_input;
+};
+
+// Per-example multiplicative gates on the neurons of one bidirectional layer (Wen et al. 2020's
+// z_x and z_h, one row per example as Louizos et al. 2018 sample theirs; undefined = none):
+// *_input [B, I_dir] multiplies what the direction reads (its w_ih columns' inputs);
+// *_hidden [B, H_dir] multiplies the direction's output wherever it is read, its own recurrence
+// included (LstmLayerForward's recurrent_mask). Rows shared by the batch equal the gates folded
+// into the weights (pruning/neuron_gates.h ApplyNeuronGates over PruningLayout()).
+struct BidafLayerGates {
+  torch::Tensor forward_input, forward_hidden, backward_input, backward_hidden;
 };
 
 // Reverses each sequence of `x` [T, B, ...] within its own length: position t < lengths[b] of
@@ -81,10 +97,12 @@ torch::Tensor ReverseWithinLengths(const torch::Tensor& x, const torch::Tensor& 
 // [B, T, I] float32, lengths [B] int64 in [1, T]. The forward direction runs over all T steps
 // from a zero state (padding comes after every real position, so it cannot reach them); the
 // backward direction runs on ReverseWithinLengths(x) and is reversed back, so each example's
-// backward pass starts at its own last token. Returns [B, T, 2d] ([fw; bw] per position);
-// values at padded positions are finite but meaningless. Throws c10::Error on bad shapes.
+// backward pass starts at its own last token. A direction with an input index reads only those
+// features of x. Returns [B, T, H_fw + H_bw] ([fw; bw] per position, 2d when dense); values at
+// padded positions are finite but meaningless. Throws c10::Error on bad shapes.
 torch::Tensor RunBidirectionalLstm(const BidafLstm& lstm, const torch::Tensor& x,
-                                   const torch::Tensor& lengths);
+                                   const torch::Tensor& lengths,
+                                   const BidafLayerGates& gates = BidafLayerGates());
 
 class BidafImpl : public torch::nn::Module {
  public:
@@ -110,6 +128,36 @@ class BidafImpl : public torch::nn::Module {
   // layer (as LstmLm::RunWith). Throws c10::Error on a mismatch.
   BidafOutput ForwardWithLstms(const BidafBatch& batch, const std::vector<BidafLstm>& lstms);
 
+  // forward() with the named parameters in `replaced` (names as in named_parameters(), shapes
+  // equal to theirs) used in place of the model's: how pruning/neuron_gates.h runs the model
+  // with its gates folded into the weights, differentiably. Throws c10::Error on an unknown name
+  // or a different shape.
+  BidafOutput ForwardWithParameters(const BidafBatch& batch,
+                                    const std::map<std::string, torch::Tensor>& replaced);
+
+  // forward() with per-example gates on the LSTMs' neurons: `gates` holds one entry per LSTM
+  // (lstms() order). Throws c10::Error on a count or shape mismatch.
+  BidafOutput ForwardWithNeuronGates(const BidafBatch& batch,
+                                     const std::vector<BidafLayerGates>& gates);
+
+  // The prunable LSTMs (models/lstm_pruning_layout.h), each direction on its own: free space
+  // "highway" (D, the highway outputs; no producer is removed, the highway being residual);
+  // LSTMs "contextual.fw", "contextual.bw" (reading "highway"), "modelling.<l>.fw/.bw" and
+  // "output.fw/.bw"; modelling.0 reads G = [h; u~; h*u~; h*h~] (Eq. 4: the contextual spaces
+  // fw, bw four times, powers 1, 1, 2, 2), the others the layer below's [fw; bw]. Readers:
+  // w_similarity ([h; u; h*u], Eq. 1: powers 1, 1, 2), w_start ([G; M], Eq. 5) and w_end
+  // ([G; M2]). Valid for the dense model only.
+  LstmPruningLayout PruningLayout() const;
+
+  // Makes this model the compacted one (pruning/bidaf_compaction.h builds it): every parameter
+  // of `parameters` (names as in named_parameters(), any shapes consistent with the layout)
+  // replaces the model's, and `inputs` (LSTM direction name as in PruningLayout, e.g.
+  // "modelling.0.fw" -> int64 [I_dir]) sets the input index of the directions named. config()
+  // keeps the dense sizes it was compacted from; forward() reads the sizes from the tensors.
+  // Errors: InvalidArgument naming an unknown parameter or direction, or a wrong dtype.
+  absl::Status SetCompacted(const std::map<std::string, torch::Tensor>& parameters,
+                            const std::map<std::string, torch::Tensor>& inputs);
+
   // ValidateBidafBatch + forward(), with LibTorch errors returned as a Status.
   absl::StatusOr<BidafOutput> TryForward(const BidafBatch& batch);
 
@@ -130,8 +178,15 @@ class BidafImpl : public torch::nn::Module {
   const torch::Tensor& char_embedding() const { return char_embedding_->weight; }  // [Vc, char_dim]
 
  private:
+  // The weights of the attention and output layers (Eq. 1 and 5).
+  struct Heads {
+    torch::Tensor w_similarity, w_start, w_end;
+  };
   // Character CNN + word embedding + highway (Section 2, items 1-2): [B, T, D].
   torch::Tensor Embed(const torch::Tensor& words, const torch::Tensor& chars);
+  // forward() with the given LSTMs and heads (checked against the model's).
+  BidafOutput Run(const BidafBatch& batch, const std::vector<BidafLstm>& lstms, const Heads& heads,
+                  const std::vector<BidafLayerGates>& gates = {});
 
   BidafConfig config_;
   torch::nn::Embedding word_embedding_{nullptr}, char_embedding_{nullptr};

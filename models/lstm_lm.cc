@@ -222,6 +222,19 @@ LmOutput LstmLmImpl::Run(const torch::Tensor& input, LstmState* state) {
   return RunWith(input, state, embedding_->weight, layers_, decoder_->weight, decoder_->bias);
 }
 
+LstmPruningLayout LstmLmImpl::PruningLayout() const {
+  LstmPruningLayout layout;
+  layout.free_spaces.push_back({"embedding", config_.embedding_size, {{"embedding.weight", 1}}});
+  std::string below = "embedding";
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const std::string name = absl::StrCat("lstm", l), p = name + "_";
+    layout.lstms.push_back({name, p + "w_ih", p + "w_hh", p + "b_ih", p + "b_hh", {{below, 1}}});
+    below = name;
+  }
+  layout.readers.push_back({{"decoder.weight", 1}, 0, {{below, 1}}});
+  return layout;
+}
+
 LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
                              const torch::Tensor& embedding,
                              const std::vector<LstmLayerWeights>& layers,

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/lstm_pruning_layout.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/embedding.h"
 #include "torch/nn/modules/linear.h"
@@ -105,6 +106,13 @@ class LstmLmImpl : public torch::nn::Module {
   LmOutput RunWithNeuronGates(const torch::Tensor& input, LstmState* state,
                               const std::vector<torch::Tensor>& input_gates,
                               const std::vector<torch::Tensor>& hidden_gates);
+
+  // The prunable LSTMs for pruning/neuron_gates.h and the shared compaction: free space
+  // "embedding" (E; its producer is the embedding's columns), LSTMs "lstm0" .. "lstm<L-1>"
+  // (lstm0 reads "embedding", lstm<l> reads "lstm<l-1>") and one reader, the decoder's columns
+  // (reading "lstm<L-1>"). For a compacted model whose layers read a prefix (input_sizes), the
+  // layout does not match its parameters (LstmPruningLayout::Validate says so).
+  LstmPruningLayout PruningLayout() const;
 
   // All-zero state for batch size `batch` on the parameters' device.
   LstmState InitialState(int64_t batch) const;

@@ -97,11 +97,11 @@ TEST(Compaction, ClosedLayerIsAClearError) {
   mask.hidden[1].zero_();
   auto c = Compact(dense, mask);
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("layer 2: every hidden neuron"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("LSTM 'lstm1': every hidden neuron"));
   mask = NeuronMask::AllOpen(dense->config());
   mask.input[2].zero_();
   EXPECT_THAT(std::string(Compact(dense, mask).status().message()),
-              HasSubstr("layer 3: every input neuron"));
+              HasSubstr("LSTM 'lstm2': every input neuron"));
   mask = NeuronMask::AllOpen(dense->config());
   mask.input[0].zero_();
   EXPECT_THAT(std::string(Compact(dense, mask).status().message()), HasSubstr("embedding"));

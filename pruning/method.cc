@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
+#include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -299,33 +300,29 @@ int64_t CountNonZeroParameters(const LstmLm& model) {
   return n;
 }
 
-std::vector<torch::Tensor> IssGroupSquaredNorms(const LstmLm& model) {
+namespace {
+
+// The model's neuron groups (pruning/neuron_groups.h) over its layout.
+NeuronGroupValues LmNeuronGroups(const LstmLm& model) {
   TORCH_CHECK(model->config().input_sizes.empty(),
-              "ISS groups are defined on dense models (input_sizes must be empty)");
+              "neuron groups are defined on dense models (input_sizes must be empty)");
+  return NeuronGroupSquaredNorms(model->PruningLayout(), ParameterMap(model->named_parameters()));
+}
+
+std::string LayerName(int64_t l) { return absl::StrCat("lstm", l); }
+
+}  // namespace
+
+std::vector<torch::Tensor> IssGroupSquaredNorms(const LstmLm& model) {
+  const NeuronGroupValues groups = LmNeuronGroups(model);
   std::vector<torch::Tensor> norms;
-  const int64_t layers = model->num_layers();
-  for (int64_t l = 0; l < layers; ++l) {
-    const LstmLayerWeights& w = model->layer(l);
-    const int64_t h = w.w_hh.size(1);
-    // Rows of unit k: k, H + k, 2H + k, 3H + k.
-    torch::Tensor rows = w.w_ih.pow(2).view({4, h, -1}).sum(std::vector<int64_t>{0, 2}) +
-                         w.w_hh.pow(2).view({4, h, h}).sum(std::vector<int64_t>{0, 2}) +
-                         w.b_ih.pow(2).view({4, h}).sum(0) + w.b_hh.pow(2).view({4, h}).sum(0);
-    // Column k of W_hh, minus its four entries already counted with the rows.
-    torch::Tensor diagonal = w.w_hh.view({4, h, h}).diagonal(0, 1, 2).pow(2).sum(0);
-    torch::Tensor column = w.w_hh.pow(2).sum(0) - diagonal;
-    // Column k of the consumer of h.
-    torch::Tensor consumer = l + 1 < layers ? model->layer(l + 1).w_ih.pow(2).sum(0)
-                                            : model->decoder_weight().pow(2).sum(0);
-    // clamp: the subtraction above can leave -epsilon where the group is all but zero.
-    norms.push_back((rows + column + consumer).clamp_min(0));
-  }
+  for (int64_t l = 0; l < model->num_layers(); ++l) norms.push_back(groups.hidden.at(LayerName(l)));
   return norms;
 }
 
 torch::Tensor EmbeddingDimSquaredNorms(const LstmLm& model) {
   torch::NoGradGuard no_grad;
-  return model->embedding_weight().pow(2).sum(0) + model->layer(0).w_ih.pow(2).sum(0);
+  return LmNeuronGroups(model).input.at(LayerName(0));
 }
 
 MethodOptionSpec ZeroThresholdOption() {
@@ -342,10 +339,9 @@ void ZeroSmallWeights(const std::vector<torch::Tensor>& tensors, double threshol
 
 std::vector<torch::Tensor> UpperInputSquaredNorms(const LstmLm& model) {
   torch::NoGradGuard no_grad;
+  const NeuronGroupValues groups = LmNeuronGroups(model);
   std::vector<torch::Tensor> norms;
-  for (int64_t l = 1; l < model->num_layers(); ++l) {
-    norms.push_back(model->layer(l).w_ih.pow(2).sum(0));
-  }
+  for (int64_t l = 1; l < model->num_layers(); ++l) norms.push_back(groups.input.at(LayerName(l)));
   return norms;
 }
 

@@ -51,6 +51,16 @@ std::vector<int64_t> CountNonZero(const std::vector<torch::Tensor>& sets) {
 std::vector<int64_t> NeuronMask::KeptInputs() const { return CountNonZero(input); }
 std::vector<int64_t> NeuronMask::KeptHidden() const { return CountNonZero(hidden); }
 
+NeuronGates ToNeuronGates(const NeuronMask& mask) {
+  NeuronGates gates;
+  for (size_t l = 0; l < mask.input.size(); ++l)
+    gates.input[absl::StrCat("lstm", l)] = mask.input[l];
+  for (size_t l = 0; l < mask.hidden.size(); ++l) {
+    gates.hidden[absl::StrCat("lstm", l)] = mask.hidden[l];
+  }
+  return gates;
+}
+
 GatedWeights ApplyNeuronMask(const LstmLm& model, const NeuronMask& mask) {
   const absl::Status s = mask.Validate(model->config());
   TORCH_CHECK(s.ok(), "ApplyNeuronMask: ", std::string(s.message()));

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "models/lstm_lm.h"
+#include "pruning/neuron_gates.h"
 #include "torch/types.h"
 
 namespace rnnprune {
@@ -35,6 +36,10 @@ struct NeuronMask {
   std::vector<int64_t> KeptInputs() const;
   std::vector<int64_t> KeptHidden() const;
 };
+
+// `mask` as the gates of the model's PruningLayout (LSTM names "lstm<l>"; the tensors are
+// shared, not copied).
+NeuronGates ToNeuronGates(const NeuronMask& mask);
 
 // The weights of `model` with the gates applied as column scalings, so that the fused LSTM
 // layer computes the gated network exactly: W (z * x) = (W diag z) x.

@@ -235,7 +235,7 @@ TEST_F(ProtocolTest, CollapsedStructureEndsBeforeTheRecovery) {
   } method;
   auto r = RunPruningProtocol(start_, method, train_, valid_, Options());
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->collapsed, HasSubstr("layer 2: every hidden neuron is closed"));
+  EXPECT_THAT(r->collapsed, HasSubstr("LSTM 'lstm1': every hidden neuron is closed"));
   EXPECT_TRUE(r->model.is_empty());
   EXPECT_TRUE(r->recovery.epochs.empty());
 }

@@ -1,0 +1,131 @@
+#include "pruning/neuron_groups.h"
+
+#include <functional>
+#include <utility>
+
+#include "c10/util/Exception.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+using ParameterMapT = std::map<std::string, torch::Tensor>;
+// Per-weight value summed over a group: w^2 for norms, 1 for sizes.
+using WeightValue = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Sum of `v` over every dimension but `dim`: [v.size(dim)].
+torch::Tensor SumAllBut(const torch::Tensor& v, int64_t dim) {
+  std::vector<int64_t> others;
+  for (int64_t d = 0; d < v.dim(); ++d) {
+    if (d != dim) others.push_back(d);
+  }
+  return others.empty() ? v : v.sum(others);
+}
+
+// Whether LSTM `s` is the only one reading free space `space`, through a single run, and no
+// reader reads it: then closing its input gate j removes neuron j of the space.
+bool SoleReader(const LstmPruningLayout& layout, const PrunableLstm& s, const std::string& space) {
+  int runs = 0;
+  for (const PrunableLstm& l : layout.lstms) {
+    for (const SpaceRun& run : l.input) {
+      if (run.space != space) continue;
+      if (l.name != s.name) return false;
+      ++runs;
+    }
+  }
+  for (const SpaceReader& r : layout.readers) {
+    for (const SpaceRun& run : r.layout) {
+      if (run.space == space) return false;
+    }
+  }
+  return runs == 1;
+}
+
+torch::Tensor HiddenGroups(const LstmPruningLayout& layout, const ParameterMapT& p,
+                           const PrunableLstm& s, const WeightValue& value) {
+  const torch::Tensor w_ih = value(p.at(s.w_ih)), w_hh = value(p.at(s.w_hh));
+  const int64_t h = w_hh.size(1);
+  // Rows of unit k: k, H + k, 2H + k, 3H + k.
+  torch::Tensor sum = w_ih.view({4, h, -1}).sum(std::vector<int64_t>{0, 2}) +
+                      w_hh.view({4, h, h}).sum(std::vector<int64_t>{0, 2}) +
+                      value(p.at(s.b_ih)).view({4, h}).sum(0) +
+                      value(p.at(s.b_hh)).view({4, h}).sum(0);
+  // Column k of w_hh, less its four entries counted with the rows.
+  sum = sum + w_hh.sum(0) - w_hh.view({4, h, h}).diagonal(0, 1, 2).sum(0);
+  for (const PrunableLstm& t : layout.lstms) {
+    int64_t offset = 0;
+    for (const SpaceRun& run : t.input) {
+      const int64_t n = layout.SpaceSize(run.space, p);
+      if (run.space == s.name) sum = sum + value(p.at(t.w_ih)).narrow(1, offset, n).sum(0);
+      offset += n;
+    }
+  }
+  for (const SpaceReader& r : layout.readers) {
+    int64_t offset = r.offset;
+    for (const SpaceRun& run : r.layout) {
+      const int64_t n = layout.SpaceSize(run.space, p);
+      if (run.space == s.name) {
+        sum = sum + SumAllBut(value(p.at(r.at.parameter)).narrow(r.at.dim, offset, n), r.at.dim);
+      }
+      offset += n;
+    }
+  }
+  return sum;
+}
+
+torch::Tensor InputGroups(const LstmPruningLayout& layout, const ParameterMapT& p,
+                          const PrunableLstm& s, const WeightValue& value) {
+  torch::Tensor sum = value(p.at(s.w_ih)).sum(0);
+  int64_t offset = 0;
+  for (const SpaceRun& run : s.input) {
+    const int64_t n = layout.SpaceSize(run.space, p);
+    for (const FreeSpace& f : layout.free_spaces) {
+      if (f.name != run.space || !SoleReader(layout, s, f.name)) continue;
+      torch::Tensor extra = torch::zeros({n}, sum.options());
+      for (const ParameterDim& d : f.producers) {
+        extra = extra + SumAllBut(value(p.at(d.parameter)), d.dim);
+      }
+      sum = torch::cat({sum.narrow(0, 0, offset), sum.narrow(0, offset, n) + extra,
+                        sum.narrow(0, offset + n, sum.size(0) - offset - n)});
+    }
+    offset += n;
+  }
+  return sum;
+}
+
+NeuronGroupValues Groups(const LstmPruningLayout& layout, const ParameterMapT& parameters,
+                         const WeightValue& value) {
+  const absl::Status valid = layout.Validate(parameters);
+  TORCH_CHECK(valid.ok(), "neuron groups: ", std::string(valid.message()));
+  NeuronGroupValues out;
+  for (const PrunableLstm& s : layout.lstms) {
+    out.hidden[s.name] = HiddenGroups(layout, parameters, s, value);
+    out.input[s.name] = InputGroups(layout, parameters, s, value);
+  }
+  return out;
+}
+
+}  // namespace
+
+NeuronGroupValues NeuronGroupSquaredNorms(const LstmPruningLayout& layout,
+                                          const ParameterMapT& parameters) {
+  NeuronGroupValues out =
+      Groups(layout, parameters, [](const torch::Tensor& w) { return w.pow(2); });
+  // The subtraction of the diagonal can leave -epsilon where a group is all but zero.
+  for (auto& [name, t] : out.hidden) t = t.clamp_min(0);
+  return out;
+}
+
+NeuronGroupValues NeuronGroupSizes(const LstmPruningLayout& layout,
+                                   const ParameterMapT& parameters) {
+  torch::NoGradGuard no_grad;
+  NeuronGroupValues out = Groups(layout, parameters, [](const torch::Tensor& w) {
+    return torch::ones(w.sizes(), torch::kDouble);
+  });
+  for (auto* set : {&out.input, &out.hidden}) {
+    for (auto& [name, t] : *set) t = t.round().to(torch::kLong);
+  }
+  return out;
+}
+
+}  // namespace rnnprune
