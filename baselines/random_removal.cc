@@ -22,7 +22,7 @@ class RandomRemoval : public FixedNeuronMaskMethod {
   absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
     const LstmLmConfig& c = model->config();
     ASSIGN_OR_RETURN(TargetSizes targets, TargetSizes::Parse(options_.target_sizes, c));
-    return MaskKeepingLargest(c, RandomNeuronScores(c, options_.seed), targets);
+    return MaskKeepingLargest(model, RandomNeuronScores(c, options_.seed), targets);
   }
 
  private:

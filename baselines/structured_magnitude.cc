@@ -30,7 +30,7 @@ class StructuredMagnitude : public FixedNeuronMaskMethod {
     scores.embedding = EmbeddingDimSquaredNorms(model);
     scores.hidden = IssGroupSquaredNorms(model);
     scores.inputs = UpperInputSquaredNorms(model);
-    return MaskKeepingLargest(model->config(), scores, targets);
+    return MaskKeepingLargest(model, scores, targets);
   }
 
  private:

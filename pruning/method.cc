@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
+#include "pruning/gate_targets.h"
 #include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 
@@ -345,23 +346,6 @@ std::vector<torch::Tensor> UpperInputSquaredNorms(const LstmLm& model) {
   return norms;
 }
 
-namespace {
-
-// [n] float32 with 1 at the `k` largest `scores` where `allowed` (bool, or undefined: all) and 0
-// elsewhere; equal scores keep the lower index first.
-torch::Tensor KeepLargest(const torch::Tensor& scores, int64_t k, const torch::Tensor& allowed) {
-  torch::Tensor s = scores.detach().to(torch::kFloat64);
-  if (allowed.defined()) {
-    s = s.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
-  }
-  const torch::Tensor order = std::get<1>(s.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
-  torch::Tensor m = torch::zeros({scores.size(0)}, torch::kFloat32);
-  m.index_fill_(0, order.narrow(0, 0, k), 1.0);
-  return m;
-}
-
-}  // namespace
-
 NeuronScores RandomNeuronScores(const LstmLmConfig& c, uint64_t seed) {
   torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
   NeuronScores scores;
@@ -373,33 +357,40 @@ NeuronScores RandomNeuronScores(const LstmLmConfig& c, uint64_t seed) {
   return scores;
 }
 
-NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const NeuronScores& scores,
-                              const TargetSizes& targets) {
-  const size_t layers = config.hidden_sizes.size();
-  TORCH_CHECK(scores.hidden.size() == layers && targets.hidden.size() == layers,
-              "MaskKeepingLargest: need hidden scores and a target for each of ", layers,
-              " layers");
-  TORCH_CHECK(scores.embedding.size(0) == config.embedding_size,
-              "MaskKeepingLargest: ", "the embedding scores must have ", config.embedding_size,
-              " entries");
-  NeuronMask mask = NeuronMask::AllOpen(config);
-  mask.input[0] = KeepLargest(scores.embedding, targets.embedding, {});
-  for (size_t l = 0; l < layers; ++l) {
-    TORCH_CHECK(scores.hidden[l].size(0) == config.hidden_sizes[l],
-                "MaskKeepingLargest: ", "hidden scores of layer ", l + 1, " must have ",
-                config.hidden_sizes[l], " entries");
-    mask.hidden[l] = KeepLargest(scores.hidden[l], targets.hidden[l], {});
+absl::StatusOr<NeuronMask> MaskKeepingLargest(const LstmLm& model, const NeuronScores& scores,
+                                              const TargetSizes& targets) {
+  const int64_t layers = model->num_layers();
+  if (static_cast<int64_t>(scores.hidden.size()) != layers ||
+      static_cast<int64_t>(targets.hidden.size()) != layers) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MaskKeepingLargest: need hidden scores and a target for each of ", layers, " layers"));
+  }
+  NeuronGroupValues by_name;
+  GateTargets by_name_targets;
+  by_name.input[LayerName(0)] = scores.embedding;
+  by_name_targets.input[LayerName(0)] = targets.embedding;
+  for (int64_t l = 0; l < layers; ++l) {
+    by_name.hidden[LayerName(l)] = scores.hidden[static_cast<size_t>(l)];
+    by_name_targets.hidden[LayerName(l)] = targets.hidden[static_cast<size_t>(l)];
   }
   if (!targets.inputs.empty()) {
-    TORCH_CHECK(targets.inputs.size() == layers - 1 && scores.inputs.size() == layers - 1,
-                "MaskKeepingLargest: input targets and scores are needed for layers 2..", layers);
-    for (size_t l = 1; l < layers; ++l) {
-      TORCH_CHECK(scores.inputs[l - 1].size(0) == config.hidden_sizes[l - 1],
-                  "MaskKeepingLargest: input scores of layer ", l + 1, " must have ",
-                  config.hidden_sizes[l - 1], " entries");
-      mask.input[l] =
-          KeepLargest(scores.inputs[l - 1], targets.inputs[l - 1], mask.hidden[l - 1].gt(0));
+    if (static_cast<int64_t>(targets.inputs.size()) != layers - 1 ||
+        static_cast<int64_t>(scores.inputs.size()) != layers - 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "MaskKeepingLargest: input targets and scores are needed for layers 2..", layers));
     }
+    for (int64_t l = 1; l < layers; ++l) {
+      by_name.input[LayerName(l)] = scores.inputs[static_cast<size_t>(l - 1)];
+      by_name_targets.input[LayerName(l)] = targets.inputs[static_cast<size_t>(l - 1)];
+    }
+  }
+  ASSIGN_OR_RETURN(NeuronGates gates, GatesKeepingLargest(model->PruningLayout(),
+                                                          ParameterMap(model->named_parameters()),
+                                                          by_name, by_name_targets));
+  NeuronMask mask;
+  for (int64_t l = 0; l < layers; ++l) {
+    mask.input.push_back(gates.input.at(LayerName(l)));
+    mask.hidden.push_back(gates.hidden.at(LayerName(l)));
   }
   return mask;
 }

@@ -257,11 +257,12 @@ struct NeuronScores {
 NeuronScores RandomNeuronScores(const LstmLmConfig& config, uint64_t seed);
 
 // The NeuronMask that keeps, in each set, the target number of neurons with the largest scores
-// and closes the others (ties broken by the lower index). The input neurons of layer l >= 2
-// are chosen among the hidden units kept in layer l-1 (the others are removed anyway); with no
-// input targets they all stay open. Throws c10::Error for mismatched sizes.
-NeuronMask MaskKeepingLargest(const LstmLmConfig& config, const NeuronScores& scores,
-                              const TargetSizes& targets);
+// and closes the others (ties broken by the lower index): GatesKeepingLargest
+// (pruning/gate_targets.h) over the model's layout. The input neurons of layer l >= 2 are chosen
+// among the hidden units kept in layer l-1 (the others are removed anyway); with no input
+// targets they all stay open. Errors: InvalidArgument for mismatched sizes (naming the LSTM).
+absl::StatusOr<NeuronMask> MaskKeepingLargest(const LstmLm& model, const NeuronScores& scores,
+                                              const TargetSizes& targets);
 
 // Squared L2 norm of the weights each input neuron of layer l >= 2 feeds: column j of
 // W_ih^l. One float32 tensor [H_{l-1}] per layer l >= 2 (L - 1 of them), not differentiable.

@@ -33,7 +33,7 @@ class UniformFraction : public FixedNeuronMaskMethod {
       sizes.push_back(kept(c.hidden_sizes[l - 1]));  // every kept unit of layer l-1
     for (int64_t h : c.hidden_sizes) sizes.push_back(kept(h));
     ASSIGN_OR_RETURN(TargetSizes targets, TargetSizes::Parse(sizes, c));
-    return MaskKeepingLargest(c, RandomNeuronScores(c, options_.seed), targets);
+    return MaskKeepingLargest(model, RandomNeuronScores(c, options_.seed), targets);
   }
 
  private:
