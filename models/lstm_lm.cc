@@ -222,17 +222,38 @@ LmOutput LstmLmImpl::Run(const torch::Tensor& input, LstmState* state) {
   return RunWith(input, state, embedding_->weight, layers_, decoder_->weight, decoder_->bias);
 }
 
-LstmPruningLayout LstmLmImpl::PruningLayout() const {
+LstmPruningLayout LstmLmImpl::PruningLayout() const { return LstmLmPruningLayout(config_); }
+
+LstmPruningLayout LstmLmPruningLayout(const LstmLmConfig& config) {
   LstmPruningLayout layout;
-  layout.free_spaces.push_back({"embedding", config_.embedding_size, {{"embedding.weight", 1}}});
+  layout.free_spaces.push_back({"embedding", config.embedding_size, {{"embedding.weight", 1}}});
   std::string below = "embedding";
-  for (size_t l = 0; l < layers_.size(); ++l) {
+  for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
     const std::string name = absl::StrCat("lstm", l), p = name + "_";
     layout.lstms.push_back({name, p + "w_ih", p + "w_hh", p + "b_ih", p + "b_hh", {{below, 1}}});
     below = name;
   }
   layout.readers.push_back({{"decoder.weight", 1}, 0, {{below, 1}}});
   return layout;
+}
+
+std::map<std::string, torch::Tensor> LstmLmParameterShapes(const LstmLmConfig& config) {
+  const auto meta = [](std::vector<int64_t> shape) {
+    return torch::empty(shape, torch::TensorOptions().device(torch::kMeta));
+  };
+  std::map<std::string, torch::Tensor> p;
+  p["embedding.weight"] = meta({config.vocab_size, config.embedding_size});
+  for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
+    const int64_t h = config.hidden_sizes[l];
+    const std::string n = absl::StrCat("lstm", l, "_");
+    p[n + "w_ih"] = meta({4 * h, config.InputSize(l)});
+    p[n + "w_hh"] = meta({4 * h, h});
+    p[n + "b_ih"] = meta({4 * h});
+    p[n + "b_hh"] = meta({4 * h});
+  }
+  p["decoder.weight"] = meta({config.vocab_size, config.hidden_sizes.back()});
+  p["decoder.bias"] = meta({config.vocab_size});
+  return p;
 }
 
 LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,

@@ -5,6 +5,7 @@
 #define RNNPRUNE_MODELS_LSTM_LM_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,14 @@ class LstmLmImpl : public torch::nn::Module {
   torch::nn::Linear decoder_{nullptr};
 };
 TORCH_MODULE(LstmLm);
+
+// LstmLmImpl::PruningLayout of a model of `config`, without the model.
+LstmPruningLayout LstmLmPruningLayout(const LstmLmConfig& config);
+
+// The names and shapes of the parameters of a model of `config` (as named_parameters()), as
+// tensors on the meta device (no storage, nothing drawn): what a layout needs to size its spaces
+// before a model exists.
+std::map<std::string, torch::Tensor> LstmLmParameterShapes(const LstmLmConfig& config);
 
 // Deep copy (new parameter storage): copying an LstmLm holder would share parameters.
 LstmLm CloneLstmLm(const LstmLm& model);

@@ -32,39 +32,52 @@ absl::Status L0Options::Validate() const {
   return gates.Validate();
 }
 
+namespace {
+
+std::string LayerName(size_t l) { return absl::StrCat("lstm", l); }
+
+// The gates of the LM's layers as a NeuronMask (layer order).
+NeuronMask ToMask(const NeuronGates& z, size_t layers) {
+  NeuronMask m;
+  for (size_t l = 0; l < layers; ++l) m.input.push_back(z.input.at(LayerName(l)));
+  for (size_t l = 0; l < layers; ++l) m.hidden.push_back(z.hidden.at(LayerName(l)));
+  return m;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<L0NeuronSelection>> L0NeuronSelection::Create(
     const LstmLmConfig& config, const L0Options& options) {
   RETURN_IF_ERROR(options.Validate());
   RETURN_IF_ERROR(config.Validate());
-  GateWeightCounts costs =
+  const GateWeightCounts costs =
       options.cost == GateCost::kWeights ? CountGateWeights(config) : CountGateMultiplyAdds(config);
-  std::unique_ptr<L0NeuronSelection> s(new L0NeuronSelection(options, std::move(costs)));
+  L0GatesOptions g;
+  g.penalty_scale = options.penalty_scale;
+  g.gates = options.gates;
   for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
-    ASSIGN_OR_RETURN(HardConcreteGates in,
-                     HardConcreteGates::Create(config.InputSize(l), options.gates));
-    ASSIGN_OR_RETURN(HardConcreteGates hid,
-                     HardConcreteGates::Create(config.hidden_sizes[l], options.gates));
-    s->input_gates_.push_back(std::move(in));
-    s->hidden_gates_.push_back(std::move(hid));
+    const std::string name = LayerName(l);
+    g.input_lambda[name] = l == 0 ? options.lambda_embedding : options.lambda_input;
+    g.hidden_lambda[name] = options.lambda_hidden;
+    g.input_cost[name] = costs.input[l];
+    g.hidden_cost[name] = costs.hidden[l];
+    g.input_names[name] = l == 0 ? "E" : absl::StrCat("I", l + 1);
+    g.hidden_names[name] = absl::StrCat("H", l + 1);
   }
+  ASSIGN_OR_RETURN(L0Gates gates,
+                   L0Gates::Create(LstmLmPruningLayout(config), LstmLmParameterShapes(config), g));
+  std::unique_ptr<L0NeuronSelection> s(new L0NeuronSelection(options, std::move(gates)));
   s->adam_ = std::make_unique<torch::optim::Adam>(
       s->ExtraParameters(), torch::optim::AdamOptions(options.gate_learning_rate));
   return s;
 }
 
 NeuronMask L0NeuronSelection::SampleMask(int64_t batch) const {
-  NeuronMask m;
-  for (const auto& g : input_gates_) m.input.push_back(g.Sample(batch));
-  for (const auto& g : hidden_gates_) m.hidden.push_back(g.Sample(batch));
-  return m;
+  return ToMask(gates_.Sample(batch), gates_.hidden_sets().size());
 }
 
 NeuronMask L0NeuronSelection::DeterministicMask() const {
-  torch::NoGradGuard no_grad;
-  NeuronMask m;
-  for (const auto& g : input_gates_) m.input.push_back(g.Deterministic().detach());
-  for (const auto& g : hidden_gates_) m.hidden.push_back(g.Deterministic().detach());
-  return m;
+  return ToMask(gates_.Deterministic(), gates_.hidden_sets().size());
 }
 
 LmOutput L0NeuronSelection::Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {
@@ -73,62 +86,15 @@ LmOutput L0NeuronSelection::Forward(LstmLm& model, const torch::Tensor& input, L
   return model->RunWithNeuronGates(input, state, z.input, z.hidden);
 }
 
-double L0NeuronSelection::InputLambda(size_t layer) const {
-  return layer == 0 ? options_.lambda_embedding : options_.lambda_input;
-}
+torch::Tensor L0NeuronSelection::Penalty(LstmLm& model) { return gates_.Penalty(); }
 
-torch::Tensor L0NeuronSelection::WeightedL0(const HardConcreteGates& gates, int64_t cost,
-                                            double lambda) const {
-  return (lambda * static_cast<double>(cost)) * gates.ProbabilityNonZero().sum();
-}
-
-torch::Tensor L0NeuronSelection::Penalty(LstmLm& model) {
-  torch::Tensor total = torch::zeros({});
-  for (size_t l = 0; l < hidden_gates_.size(); ++l) {
-    total = total + WeightedL0(input_gates_[l], costs_.input[l], InputLambda(l)) +
-            WeightedL0(hidden_gates_[l], costs_.hidden[l], options_.lambda_hidden);
-  }
-  return options_.penalty_scale * total;
-}
-
-std::vector<torch::Tensor> L0NeuronSelection::ExtraParameters() {
-  std::vector<torch::Tensor> p;
-  for (auto& g : input_gates_) p.push_back(g.log_alpha());
-  for (auto& g : hidden_gates_) p.push_back(g.log_alpha());
-  return p;
-}
+std::vector<torch::Tensor> L0NeuronSelection::ExtraParameters() { return gates_.LogAlphas(); }
 
 void L0NeuronSelection::AfterStep(LstmLm& model, double learning_rate) {
-  torch::NoGradGuard no_grad;
-  for (torch::Tensor& t : ExtraParameters()) t.clamp_(kMinLogAlpha, kMaxLogAlpha);
+  gates_.Clamp(kMinLogAlpha, kMaxLogAlpha);
 }
 
-nlohmann::json L0NeuronSelection::Diagnostics(const LstmLm& model) {
-  torch::NoGradGuard no_grad;
-  nlohmann::json sets = nlohmann::json::array();
-  double total = 0;
-  const auto describe = [&](const std::string& name, const HardConcreteGates& g, int64_t cost) {
-    const torch::Tensor z = g.Deterministic();
-    const double expected = g.ProbabilityNonZero().sum().item<double>();
-    total += expected * static_cast<double>(cost);
-    sets.push_back({{"set", name},
-                    {"size", g.size()},
-                    {"closed", z.eq(0).sum().item<int64_t>()},
-                    {"partial", (z.gt(0) & z.lt(1)).sum().item<int64_t>()},
-                    {"open", z.eq(1).sum().item<int64_t>()},
-                    {"mean_log_alpha", g.log_alpha().mean().item<double>()},
-                    {"expected_l0", expected},
-                    {"expected_cost", expected * static_cast<double>(cost)}});
-  };
-  describe("E", input_gates_[0], costs_.input[0]);
-  for (size_t l = 1; l < input_gates_.size(); ++l) {
-    describe(absl::StrCat("I", l + 1), input_gates_[l], costs_.input[l]);
-  }
-  for (size_t l = 0; l < hidden_gates_.size(); ++l) {
-    describe(absl::StrCat("H", l + 1), hidden_gates_[l], costs_.hidden[l]);
-  }
-  return {{"gate_sets", sets}, {"expected_cost", total}};
-}
+nlohmann::json L0NeuronSelection::Diagnostics(const LstmLm& model) { return gates_.Diagnostics(); }
 
 nlohmann::json L0NeuronSelection::RecordedOptions() const {
   return {{"lambda_embedding", options_.lambda_embedding},
@@ -147,16 +113,6 @@ absl::StatusOr<PruningStructure> L0NeuronSelection::Finish(LstmLm& model) {
   s.structured = true;
   s.neurons = DeterministicMask();
   return s;
-}
-
-double L0NeuronSelection::ExpectedL0() const {
-  torch::NoGradGuard no_grad;
-  double total = 0;
-  for (size_t l = 0; l < hidden_gates_.size(); ++l) {
-    total += WeightedL0(input_gates_[l], costs_.input[l], 1.0).item<double>() +
-             WeightedL0(hidden_gates_[l], costs_.hidden[l], 1.0).item<double>();
-  }
-  return total;
 }
 
 namespace {

@@ -26,6 +26,7 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/hard_concrete.h"
+#include "pruning/l0_gates.h"
 #include "pruning/method.h"
 #include "pruning/neuron_mask.h"
 #include "torch/optim/adam.h"
@@ -107,22 +108,17 @@ class L0NeuronSelection : public PruningMethod {
   NeuronMask DeterministicMask() const;
   // sum over gates of cost_g P(z_g != 0): the expected cost the gates keep (overlaps counted
   // per gate), a diagnostic.
-  double ExpectedL0() const;
+  double ExpectedL0() const { return gates_.ExpectedCost(); }
 
-  const std::vector<HardConcreteGates>& input_gates() const { return input_gates_; }
-  const std::vector<HardConcreteGates>& hidden_gates() const { return hidden_gates_; }
+  const std::vector<HardConcreteGates>& input_gates() const { return gates_.input_sets(); }
+  const std::vector<HardConcreteGates>& hidden_gates() const { return gates_.hidden_sets(); }
 
  private:
-  L0NeuronSelection(const L0Options& options, GateWeightCounts costs)
-      : options_(options), costs_(std::move(costs)) {}
-  // lambda * sum_g cost_g P(z_g != 0) of one set (without penalty_scale).
-  torch::Tensor WeightedL0(const HardConcreteGates& gates, int64_t cost, double lambda) const;
-  double InputLambda(size_t layer) const;
+  L0NeuronSelection(const L0Options& options, L0Gates gates)
+      : options_(options), gates_(std::move(gates)) {}
 
   L0Options options_;
-  GateWeightCounts costs_;
-  std::vector<HardConcreteGates> input_gates_;
-  std::vector<HardConcreteGates> hidden_gates_;
+  L0Gates gates_;  // over the LM's layout (LSTMs "lstm<l>")
   std::unique_ptr<torch::optim::Adam> adam_;
 };
 
