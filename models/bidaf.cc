@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "models/lstm_layer.h"
 #include "torch/torch.h"
@@ -456,8 +457,52 @@ absl::Status BidafImpl::SetCompacted(const std::map<std::string, torch::Tensor>&
       }
       *it->second = index.clone();
     }
-    return absl::OkStatus();
+    return ValidateShapes();
   });
+}
+
+absl::Status BidafImpl::ValidateShapes() const {
+  // Checks one direction reading a layer of width `in`; its output width goes to *out.
+  auto direction = [](const std::string& name, const LstmLayerWeights& w,
+                      const torch::Tensor& index, int64_t in, int64_t* out) -> absl::Status {
+    const int64_t h = w.w_hh.dim() == 2 ? w.w_hh.size(1) : 0;
+    const int64_t reads = index.defined() ? index.numel() : in;
+    if (h < 1 || w.w_hh.size(0) != 4 * h || w.w_ih.dim() != 2 || w.w_ih.size(0) != 4 * h ||
+        w.w_ih.size(1) != reads || w.b_ih.numel() != 4 * h || w.b_hh.numel() != 4 * h) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LSTM '", name, "': w_ih ", c10::str(w.w_ih.sizes()), ", w_hh ", c10::str(w.w_hh.sizes()),
+          " and the biases must be [4H, ", reads, "], [4H, H], [4H]"));
+    }
+    if (index.defined() && index.numel() > 0 &&
+        (index.min().item<int64_t>() < 0 || index.max().item<int64_t>() >= in)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LSTM '", name, "': its input index must lie in [0, ", in, ") (the width of its input)"));
+    }
+    *out += h;
+    return absl::OkStatus();
+  };
+  auto layer = [&](const BidafLstm& l, int64_t in, int64_t* out) -> absl::Status {
+    *out = 0;
+    absl::Status s = direction(l.name + ".fw", l.forward, l.forward_input, in, out);
+    if (s.ok()) s = direction(l.name + ".bw", l.backward, l.backward_input, in, out);
+    return s;
+  };
+  auto vector = [](const char* name, const torch::Tensor& t, int64_t n) -> absl::Status {
+    if (t.dim() == 1 && t.size(0) == n) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " must be [", n, "], got ", c10::str(t.sizes())));
+  };
+  int64_t c = 0, m = 0, m2 = 0;
+  RETURN_IF_ERROR(layer(lstms_[0], config_.EmbeddingWidth(), &c));
+  int64_t below = 4 * c;
+  for (size_t i = 1; i + 1 < lstms_.size(); ++i) {
+    RETURN_IF_ERROR(layer(lstms_[i], below, &m));
+    below = m;
+  }
+  RETURN_IF_ERROR(layer(lstms_.back(), m, &m2));
+  RETURN_IF_ERROR(vector("w_similarity", w_similarity_, 3 * c));
+  RETURN_IF_ERROR(vector("w_start", w_start_, 4 * c + m));
+  return vector("w_end", w_end_, 4 * c + m2);
 }
 
 std::vector<BidafLstm*> BidafImpl::lstms() {

@@ -154,9 +154,18 @@ class BidafImpl : public torch::nn::Module {
   // replaces the model's, and `inputs` (LSTM direction name as in PruningLayout, e.g.
   // "modelling.0.fw" -> int64 [I_dir]) sets the input index of the directions named. config()
   // keeps the dense sizes it was compacted from; forward() reads the sizes from the tensors.
-  // Errors: InvalidArgument naming an unknown parameter or direction, or a wrong dtype.
+  // Errors: InvalidArgument naming an unknown parameter or direction, a wrong dtype, or shapes
+  // that do not fit together (ValidateShapes); the model is then unusable (build a new one).
   absl::Status SetCompacted(const std::map<std::string, torch::Tensor>& parameters,
                             const std::map<std::string, torch::Tensor>& inputs);
+
+  // OK when the LSTM and attention/output tensors fit together (dense or compacted): per
+  // direction w_ih [4H, I], w_hh [4H, H], biases [4H]; I the width the layer below produces (the
+  // highway's D, G's 4C with C the contextual layer's H_fw + H_bw, or the layer below's
+  // H_fw + H_bw), or, with an input index, its length with every entry in [0, that width);
+  // w_similarity [3C], w_start [4C + M], w_end [4C + M2]. Errors: InvalidArgument naming the
+  // tensor and the rule.
+  absl::Status ValidateShapes() const;
 
   // ValidateBidafBatch + forward(), with LibTorch errors returned as a Status.
   absl::StatusOr<BidafOutput> TryForward(const BidafBatch& batch);

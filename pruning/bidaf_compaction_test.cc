@@ -1,13 +1,16 @@
 #include "pruning/bidaf_compaction.h"
 
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/bidaf.h"
+#include "models/bidaf_checkpoint.h"
 #include "models/bidaf_testing.h"
 #include "pruning/neuron_gates.h"
 #include "torch/torch.h"
@@ -180,6 +183,61 @@ TEST(CompactBidaf, AClosedDirectionIsAClearError) {
   gates = open;
   gates.hidden.erase("output.fw");
   EXPECT_FALSE(CompactBidaf(model, gates).ok());
+}
+
+// A compacted BiDAF saved and loaded back keeps its sizes and input indices and computes the same
+// logits, bit for bit; files that are not whole checkpoints are clear errors.
+TEST(BidafCheckpoint, ACompactedModelLoadsBackWithItsShapes) {
+  torch::manual_seed(4);
+  Bidaf model(Tiny());
+  model->eval();
+  absl::StatusOr<BidafCompaction> c = CompactBidaf(model, RandomNeuronGates(model));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string path = dir + "/compacted.pt";
+  ASSERT_TRUE(SaveBidaf(c->model, path, R"({"kept": 1})").ok());
+  torch::manual_seed(9);
+  const torch::Tensor before = torch::rand({1});
+  torch::manual_seed(9);
+  absl::StatusOr<BidafCheckpoint> loaded = LoadBidaf(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(torch::equal(torch::rand({1}), before));
+  EXPECT_EQ(loaded->metadata_json, R"({"kept": 1})");
+  for (size_t i = 0; i < c->model->lstms().size(); ++i) {
+    const BidafLstm *want = c->model->lstms()[i], *got = loaded->model->lstms()[i];
+    EXPECT_EQ(got->forward.w_ih.sizes(), want->forward.w_ih.sizes()) << want->name;
+    EXPECT_EQ(got->backward.w_hh.sizes(), want->backward.w_hh.sizes()) << want->name;
+    EXPECT_EQ(got->forward_input.defined(), want->forward_input.defined()) << want->name;
+    if (want->forward_input.defined()) {
+      EXPECT_TRUE(torch::equal(got->forward_input, want->forward_input)) << want->name;
+    }
+  }
+  const BidafBatch batch = Batch(4, Tiny());
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(
+      torch::equal(loaded->model->forward(batch).end_logits, c->model->forward(batch).end_logits));
+
+  EXPECT_EQ(LoadBidaf(dir + "/none.pt").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/cut.pt", bytes->substr(0, bytes->size() / 2)).ok());
+  absl::StatusOr<BidafCheckpoint> cut = LoadBidaf(dir + "/cut.pt");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_THAT(std::string(cut.status().message()), HasSubstr("cut.pt"));
+}
+
+TEST(BidafCheckpoint, ShapesThatDoNotFitTogetherAreRefused) {
+  torch::manual_seed(5);
+  Bidaf model(Tiny());
+  std::map<std::string, torch::Tensor> wrong = {{"w_end", torch::zeros({3})}};
+  EXPECT_THAT(std::string(model->SetCompacted(wrong, {}).message()),
+              HasSubstr("w_end must be [70]"));
+  Bidaf other(Tiny());
+  EXPECT_THAT(
+      std::string(other->SetCompacted({}, {{"output.fw", torch::tensor({0, 99})}}).message()),
+      HasSubstr("LSTM 'output.fw'"));
+  EXPECT_THAT(std::string(other->SetCompacted({}, {{"output.up", torch::tensor({0})}}).message()),
+              HasSubstr("'output.up' is not an LSTM direction"));
 }
 
 }  // namespace
