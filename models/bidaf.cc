@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -272,6 +273,17 @@ BidafOutput BidafImpl::ForwardWithLstms(const BidafBatch& batch,
 
 BidafOutput BidafImpl::ForwardWithParameters(const BidafBatch& batch,
                                              const std::map<std::string, torch::Tensor>& replaced) {
+  GatedForward how;
+  how.parameters = replaced;
+  return ForwardGated(batch, how);
+}
+
+PrunableModelView BidafImpl::View() {
+  return {PruningLayout(), ParameterMap(named_parameters()), is_training()};
+}
+
+BidafOutput BidafImpl::ForwardGated(const BidafBatch& batch, const GatedForward& how) {
+  const std::map<std::string, torch::Tensor>& replaced = how.parameters;
   std::vector<BidafLstm> lstms = lstms_;
   Heads heads{w_similarity_, w_start_, w_end_};
   std::map<std::string, torch::Tensor*> slots = {
@@ -287,7 +299,26 @@ BidafOutput BidafImpl::ForwardWithParameters(const BidafBatch& batch,
                 "Bidaf: replacement of '", name, "' must be ", it->second->sizes());
     *it->second = tensor;
   }
-  return Run(batch, lstms, heads);
+  std::vector<BidafLayerGates> gates;
+  if (!how.input_gates.empty() || !how.hidden_gates.empty()) {
+    std::set<std::string> known;
+    auto find = [&](const std::map<std::string, torch::Tensor>& m, const std::string& name) {
+      known.insert(name);
+      const auto it = m.find(name);
+      return it == m.end() ? torch::Tensor() : it->second;
+    };
+    for (const BidafLstm& l : lstms_) {
+      const std::string fw = l.name + ".fw", bw = l.name + ".bw";
+      gates.push_back({find(how.input_gates, fw), find(how.hidden_gates, fw),
+                       find(how.input_gates, bw), find(how.hidden_gates, bw)});
+    }
+    for (const auto* m : {&how.input_gates, &how.hidden_gates}) {
+      for (const auto& [name, z] : *m) {
+        TORCH_CHECK(known.count(name) > 0, "Bidaf: gates for unknown LSTM direction '", name, "'");
+      }
+    }
+  }
+  return Run(batch, lstms, heads, gates);
 }
 
 BidafOutput BidafImpl::ForwardWithNeuronGates(const BidafBatch& batch,

@@ -22,6 +22,7 @@
 #include "models/bidaf_config.h"
 #include "models/lstm_lm.h"
 #include "models/lstm_pruning_layout.h"
+#include "models/prunable_model.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/conv.h"
 #include "torch/nn/modules/embedding.h"
@@ -139,6 +140,16 @@ class BidafImpl : public torch::nn::Module {
   // (lstms() order). Throws c10::Error on a count or shape mismatch.
   BidafOutput ForwardWithNeuronGates(const BidafBatch& batch,
                                      const std::vector<BidafLayerGates>& gates);
+
+  // forward() as a pruning method asks for it (models/prunable_model.h): the replaced
+  // parameters and the per-example gates of `how` (keyed by direction names of PruningLayout,
+  // "contextual.fw", ...; a direction without gates is not gated). Throws c10::Error on an
+  // unknown name or a shape mismatch.
+  BidafOutput ForwardGated(const BidafBatch& batch, const GatedForward& how);
+
+  // The model as a pruning method sees it: PruningLayout(), named_parameters() (aliases) and
+  // the training mode.
+  PrunableModelView View();
 
   // The prunable LSTMs (models/lstm_pruning_layout.h), each direction on its own: free space
   // "highway" (D, the highway outputs; no producer is removed, the highway being residual);

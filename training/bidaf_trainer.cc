@@ -102,6 +102,19 @@ absl::Status Annotate(const absl::Status& status, const std::string& where) {
   return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
 }
 
+// The model's forward pass on `batch` as `hooks` ask for it in the model's current mode (null
+// hooks: its own), with LibTorch errors as a Status.
+absl::StatusOr<BidafOutput> GatedForwardOf(Bidaf& model, ModelHooks* hooks,
+                                           const BidafBatch& batch) {
+  if (hooks == nullptr) return model->TryForward(batch);
+  return CatchTorch("Bidaf forward", [&]() -> absl::StatusOr<BidafOutput> {
+    const absl::Status valid = ValidateBidafBatch(batch, model->config(), false);
+    if (!valid.ok()) return valid;
+    const PrunableModelView view = model->View();
+    return model->ForwardGated(batch, hooks->Forward(view, batch.context_words.size(0)));
+  });
+}
+
 // Whether `c` (read from `path`) belongs to this run and holds a position inside it.
 absl::Status CheckResumable(const BidafTrainingCheckpoint& c, const std::string& path,
                             const BidafTrainOptions& o, int64_t steps_per_epoch,
@@ -135,8 +148,9 @@ absl::Status ScoreValidation(Bidaf& model, const BidafTrainOptions& options,
                              ExponentialMovingAverage* ema, BidafEpochStats* stats) {
   const absl::Time start = absl::Now();
   if (ema != nullptr) RETURN_IF_ERROR(ema->Swap(*model));
-  absl::StatusOr<BidafEvalResult> scored = EvaluateBidaf(
-      model, *options.validation, options.validation_batch_size, options.max_answer_tokens);
+  absl::StatusOr<BidafEvalResult> scored =
+      EvaluateBidaf(model, *options.validation, options.validation_batch_size,
+                    options.max_answer_tokens, options.hooks);
   if (ema != nullptr) RETURN_IF_ERROR(ema->Swap(*model));  // the trained values, bit for bit
   if (!scored.ok()) return Annotate(scored.status(), "TrainBidaf: validation");
   stats->validated = true;
@@ -199,6 +213,13 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
     std::vector<torch::Tensor> params;
     for (const auto& item : named) params.push_back(item.second);
     std::unique_ptr<torch::optim::Optimizer> optimizer = MakeOptimizer(options, params);
+    ModelHooks* hooks = options.hooks;
+    torch::optim::Optimizer* extra_optimizer = hooks ? hooks->ExtraOptimizer() : nullptr;
+    if (hooks != nullptr && !hooks->ExtraParameters().empty() && extra_optimizer == nullptr) {
+      return absl::InvalidArgumentError(
+          "TrainBidaf: hooks with extra parameters must provide their ExtraOptimizer()");
+    }
+    PrunableModelView view = model->View();  // aliases of the live parameters
     std::optional<ExponentialMovingAverage> ema;
     if (options.ema_decay > 0) {
       EmaOptions ema_options;
@@ -228,7 +249,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       ASSIGN_OR_RETURN(BidafTrainingCheckpoint ckpt, LoadBidafTrainingCheckpoint(ckpt_path));
       RETURN_IF_ERROR(CheckResumable(ckpt, ckpt_path, options, steps_per_epoch, train_examples));
       RETURN_IF_ERROR(RestoreBidafTrainingCheckpoint(ckpt, ckpt_path, model, *optimizer,
-                                                     options.optimizer, ema_ptr));
+                                                     options.optimizer, ema_ptr, hooks));
       start = std::move(ckpt.progress);
       result.epochs = start.epochs;
       result.questions = start.questions;
@@ -256,7 +277,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       p.step_losses_nats = result.step_losses_nats;
       ASSIGN_OR_RETURN(BidafTrainingCheckpoint c,
                        CaptureBidafTrainingCheckpoint(model, *optimizer, options.optimizer, ema_ptr,
-                                                      options.config_hash, p));
+                                                      hooks, options.config_hash, p));
       absl::Status s = SaveBidafTrainingCheckpoint(c, ckpt_path);
       if (s.code() == absl::StatusCode::kFailedPrecondition) {
         return absl::InternalError(absl::StrFormat(
@@ -290,7 +311,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
         const std::vector<int64_t>& indices = batches[static_cast<size_t>(step - 1)];
         absl::StatusOr<BidafBatch> batch = MakeBidafBatch(train, indices);
         if (!batch.ok()) return Annotate(batch.status(), where);
-        absl::StatusOr<BidafOutput> output = model->TryForward(*batch);
+        absl::StatusOr<BidafOutput> output = GatedForwardOf(model, hooks, *batch);
         if (!output.ok()) return Annotate(output.status(), where);
         torch::Tensor loss = BidafLoss(*output, *batch);
         const double loss_nats = loss.item<double>();
@@ -298,10 +319,18 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
           return absl::InternalError(absl::StrCat(where, ": the loss is ", loss_nats,
                                                   " (not finite); stopping before the update"));
         }
+        if (hooks != nullptr) {
+          view.training = true;
+          const torch::Tensor penalty = hooks->Penalty(view);
+          if (penalty.defined()) loss = loss + penalty;
+        }
         optimizer->zero_grad();
+        if (extra_optimizer != nullptr) extra_optimizer->zero_grad();
         loss.backward();
         RETURN_IF_ERROR(CheckAndClipGradients(named, options.max_grad_norm, where));
         optimizer->step();
+        if (extra_optimizer != nullptr) extra_optimizer->step();
+        if (hooks != nullptr) hooks->AfterStep(view, options.EffectiveLearningRate());
         if (ema.has_value()) RETURN_IF_ERROR(ema->Update(*model));
 
         const int64_t questions = static_cast<int64_t>(indices.size());
@@ -364,6 +393,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
     result.questions_per_second =
         static_cast<double>(result.questions) / std::max(result.seconds, 1e-9);
     result.final_loss_nats = result.step_losses_nats.empty() ? 0 : result.step_losses_nats.back();
+    if (hooks != nullptr) result.diagnostics = hooks->Diagnostics(view);
     if (ema.has_value()) {
       RETURN_IF_ERROR(ema->Swap(*model));  // the averages go in; the trained values are dropped
       result.holds_averaged_weights = true;
@@ -392,6 +422,13 @@ absl::StatusOr<std::string> SpanText(const SquadExample& example, int64_t first,
 absl::StatusOr<BidafEvalResult> EvaluateBidaf(Bidaf& model,
                                               const std::vector<SquadExample>& examples,
                                               int64_t batch_size, int64_t max_answer_tokens) {
+  return EvaluateBidaf(model, examples, batch_size, max_answer_tokens, nullptr);
+}
+
+absl::StatusOr<BidafEvalResult> EvaluateBidaf(Bidaf& model,
+                                              const std::vector<SquadExample>& examples,
+                                              int64_t batch_size, int64_t max_answer_tokens,
+                                              ModelHooks* hooks) {
   if (batch_size < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("EvaluateBidaf: batch_size=", batch_size, " must be >= 1"));
@@ -434,7 +471,7 @@ absl::StatusOr<BidafEvalResult> EvaluateBidaf(Bidaf& model,
           absl::StrCat("EvaluateBidaf: batch of question ", examples[indices[0]].id);
       absl::StatusOr<BidafBatch> batch = MakeBidafBatch(examples, indices);
       if (!batch.ok()) return Annotate(batch.status(), where);
-      absl::StatusOr<BidafOutput> output = model->TryForward(*batch);
+      absl::StatusOr<BidafOutput> output = GatedForwardOf(model, hooks, *batch);
       if (!output.ok()) return Annotate(output.status(), where);
       absl::StatusOr<std::vector<BidafSpan>> spans = DecodeSpans(
           output->start_logits, output->end_logits, batch->context_mask, max_answer_tokens);

@@ -17,6 +17,8 @@
 #include "absl/status/statusor.h"
 #include "datasets/squad.h"
 #include "models/bidaf.h"
+#include "nlohmann/json.hpp"
+#include "training/model_hooks.h"
 
 namespace rnnprune {
 
@@ -70,6 +72,14 @@ struct BidafTrainOptions {
   int64_t validation_batch_size = 32;  // >= 1
   int64_t max_answer_tokens = 30;      // >= 0 (0 = no cap): the span decoding of the scoring
 
+  // A pruning method's hooks (training/model_hooks.h; not owned, must outlive TrainBidaf); null:
+  // plain training. Each step runs the forward pass the hooks ask for (ModelHooks::Forward in
+  // training mode), adds their penalty to the loss, steps their extra parameters with their
+  // optimizer after the weights' step, then calls AfterStep before the moving-average update;
+  // the validation scoring runs their evaluation forward pass. Their extra parameters and the
+  // state of their optimizer are part of the training checkpoints.
+  ModelHooks* hooks = nullptr;
+
   // The learning rate training uses: learning_rate, or the optimiser's default when it is 0.
   double EffectiveLearningRate() const;
   // OK, or InvalidArgument naming the field, its value and the rule above (e.g.
@@ -107,6 +117,8 @@ struct BidafTrainResult {
   // the steps before the checkpoint included (seconds: the wall time of every process's steps).
   bool resumed = false;
   int64_t resumed_at_global_step = 0;
+  // ModelHooks::Diagnostics after the last step (null without hooks or statistics).
+  nlohmann::json diagnostics;
 };
 
 // Trains `model` in place on `train`. Each epoch cuts the examples into length-grouped batches
@@ -155,6 +167,13 @@ struct BidafEvalResult {
 absl::StatusOr<BidafEvalResult> EvaluateBidaf(Bidaf& model,
                                               const std::vector<SquadExample>& examples,
                                               int64_t batch_size, int64_t max_answer_tokens);
+// EvaluateBidaf with the forward pass a pruning method asks for in evaluation
+// (ModelHooks::Forward with the model in eval mode, e.g. deterministic gates folded into the
+// weights); null `hooks`: the model's own.
+absl::StatusOr<BidafEvalResult> EvaluateBidaf(Bidaf& model,
+                                              const std::vector<SquadExample>& examples,
+                                              int64_t batch_size, int64_t max_answer_tokens,
+                                              ModelHooks* hooks);
 
 // The answer text of tokens [first, last] of `example`: its exact context substring. Errors:
 // InvalidArgument naming the question when 0 <= first <= last < context_tokens.size() fails or

@@ -304,7 +304,7 @@ TEST(BidafResume, NonFiniteStateIsNeverWritten) {
   progress.train_examples = 6;
   torch::optim::Adam adam(model->parameters());
   absl::StatusOr<BidafTrainingCheckpoint> c =
-      CaptureBidafTrainingCheckpoint(model, adam, "adam", nullptr, "h", progress);
+      CaptureBidafTrainingCheckpoint(model, adam, "adam", nullptr, nullptr, "h", progress);
   ASSERT_TRUE(c.ok()) << c.status();
   const std::string path = TmpPath("nan.ckpt");
   ASSERT_TRUE(SaveBidafTrainingCheckpoint(*c, path).ok());

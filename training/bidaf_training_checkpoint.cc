@@ -121,7 +121,9 @@ TrainingCheckpoint ToContainer(const BidafTrainingCheckpoint& c) {
   out.groups["model"] = c.parameters;
   out.groups["buffer"] = c.buffers;
   out.groups["ema"] = c.ema_shadows;
+  out.groups["extra"] = c.extra_parameters;
   out.optimizers["weights"] = c.optimizer_state;
+  if (!c.extra_optimizer_state.empty()) out.optimizers["extra"] = c.extra_optimizer_state;
   out.rng_state = c.rng_state;
   return out;
 }
@@ -152,6 +154,12 @@ BidafTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
   c.buffers = RequiredGroup(in, "buffer");
   c.ema_shadows = RequiredGroup(in, "ema");
   c.optimizer_state = RequiredOptimizer(in, "weights");
+  // Checkpoints written before pruning hooks existed have neither.
+  if (const auto it = in.groups.find("extra"); it != in.groups.end())
+    c.extra_parameters = it->second;
+  if (const auto it = in.optimizers.find("extra"); it != in.optimizers.end()) {
+    c.extra_optimizer_state = it->second;
+  }
   c.rng_state = in.rng_state;
   return c;
 }
@@ -202,7 +210,7 @@ absl::StatusOr<BidafTrainingCheckpoint> LoadBidafTrainingCheckpoint(const std::s
 
 absl::StatusOr<BidafTrainingCheckpoint> CaptureBidafTrainingCheckpoint(
     const Bidaf& model, torch::optim::Optimizer& optimizer, const std::string& optimizer_name,
-    const ExponentialMovingAverage* ema, const std::string& config_hash,
+    const ExponentialMovingAverage* ema, ModelHooks* hooks, const std::string& config_hash,
     const BidafTrainingProgress& progress) {
   return CatchTorch("capturing a BiDAF training checkpoint",
                     [&]() -> absl::StatusOr<BidafTrainingCheckpoint> {
@@ -222,6 +230,15 @@ absl::StatusOr<BidafTrainingCheckpoint> CaptureBidafTrainingCheckpoint(
                           c.ema_shadows.emplace_back(name, t.detach());
                         c.ema_num_updates = ema->num_updates();
                       }
+                      if (hooks != nullptr) {
+                        const std::vector<torch::Tensor> extra = hooks->ExtraParameters();
+                        for (size_t i = 0; i < extra.size(); ++i) {
+                          c.extra_parameters.emplace_back(std::to_string(i), extra[i].detach());
+                        }
+                        if (hooks->ExtraOptimizer() != nullptr) {
+                          c.extra_optimizer_state = SerializeOptimizer(*hooks->ExtraOptimizer());
+                        }
+                      }
                       c.rng_state = CaptureTorchCpuRng();
                       return c;
                     });
@@ -231,7 +248,7 @@ absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& c,
                                             const std::string& path, Bidaf& model,
                                             torch::optim::Optimizer& optimizer,
                                             const std::string& optimizer_name,
-                                            ExponentialMovingAverage* ema) {
+                                            ExponentialMovingAverage* ema, ModelHooks* hooks) {
   const auto mismatch = [&path](absl::string_view why) {
     return absl::FailedPreconditionError(
         absl::StrCat("BiDAF training checkpoint '", path, "' does not fit this run: ", why));
@@ -258,8 +275,29 @@ absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& c,
           if (!problem.empty()) return mismatch(problem);
         }
 
+        NamedTensors extra;
+        if (hooks != nullptr) {
+          const std::vector<torch::Tensor> live = hooks->ExtraParameters();
+          for (size_t i = 0; i < live.size(); ++i) extra.emplace_back(std::to_string(i), live[i]);
+        }
+        problem = NamedMismatch("extra parameters", c.extra_parameters, extra);
+        if (!problem.empty()) return mismatch(problem);
+        torch::optim::Optimizer* extra_optimizer = hooks ? hooks->ExtraOptimizer() : nullptr;
+        if ((extra_optimizer != nullptr) != !c.extra_optimizer_state.empty()) {
+          return mismatch(
+              extra_optimizer != nullptr
+                  ? "it holds no state of the pruning method's optimizer"
+                  : "it holds the state of a pruning method's optimizer this run lacks");
+        }
+
         torch::NoGradGuard no_grad;
         for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(c.parameters[i].second);
+        for (size_t i = 0; i < extra.size(); ++i) {
+          extra[i].second.copy_(c.extra_parameters[i].second);
+        }
+        if (extra_optimizer != nullptr) {
+          DeserializeOptimizer(c.extra_optimizer_state, *extra_optimizer);
+        }
         for (size_t i = 0; i < buffers.size(); ++i) buffers[i].second.copy_(c.buffers[i].second);
         if (ema != nullptr) RETURN_IF_ERROR(ema->Restore(c.ema_shadows, c.ema_num_updates));
         DeserializeOptimizer(c.optimizer_state, optimizer);

@@ -13,6 +13,10 @@
 //   group "ema"           the moving average's shadows (its shadows() order; empty without one)
 //   optimizer "weights"   Adam's moments and step counts, or Adadelta's E[g^2], E[dx^2] and
 //                         step counts (training/adadelta.h)
+//   group "extra"         a pruning method's extra parameters (ModelHooks::ExtraParameters(),
+//                         named "0", "1", ...; empty without hooks)
+//   optimizer "extra"     their optimizer's state (ModelHooks::ExtraOptimizer()), present
+//                         exactly when the hooks have one
 #ifndef RNNPRUNE_TRAINING_BIDAF_TRAINING_CHECKPOINT_H_
 #define RNNPRUNE_TRAINING_BIDAF_TRAINING_CHECKPOINT_H_
 
@@ -29,6 +33,7 @@
 #include "torch/types.h"
 #include "training/bidaf_trainer.h"
 #include "training/checkpoint.h"
+#include "training/model_hooks.h"
 #include "training/moving_average.h"
 
 namespace rnnprune {
@@ -64,6 +69,9 @@ struct BidafTrainingCheckpoint {
   // one) and its update count.
   std::vector<std::pair<std::string, torch::Tensor>> ema_shadows;
   int64_t ema_num_updates = 0;
+  // The hooks' extra parameters ("0", "1", ...) and their optimizer's state ("" when none).
+  std::vector<std::pair<std::string, torch::Tensor>> extra_parameters;
+  std::string extra_optimizer_state;
   torch::Tensor rng_state;  // uint8 [n], torch's default CPU generator
 };
 
@@ -89,26 +97,29 @@ absl::StatusOr<BidafTrainingCheckpoint> LoadBidafTrainingCheckpoint(const std::s
 
 // Captures the live state of a run: every named parameter and buffer of `model`, `optimizer`
 // serialised (its `optimizer_name`), the shadows and update count of `ema` (may be null: no
-// average), torch's default CPU generator, `config_hash` and `progress`. Tensors are detached
+// average), the extra parameters of `hooks` and their optimizer's state (null: no hooks),
+// torch's default CPU generator, `config_hash` and `progress`. Tensors are detached
 // aliases of the live ones: save before the next step. Errors: InvalidArgument when LibTorch
 // fails (e.g. the optimizer cannot be serialised).
 absl::StatusOr<BidafTrainingCheckpoint> CaptureBidafTrainingCheckpoint(
     const Bidaf& model, torch::optim::Optimizer& optimizer, const std::string& optimizer_name,
-    const ExponentialMovingAverage* ema, const std::string& config_hash,
+    const ExponentialMovingAverage* ema, ModelHooks* hooks, const std::string& config_hash,
     const BidafTrainingProgress& progress);
 
 // Copies `checkpoint` (read from `path`) into the live objects: the model's parameters and
 // buffers, the optimizer's state (its options stay as built), the moving average (`ema`, null
-// when the run has none) and torch's default CPU generator. Everything that can be checked is
-// checked before anything is changed: parameter and buffer names, shapes and dtypes; the
-// optimizer's name; the presence and shadows of a moving average. Errors: FailedPrecondition
+// when the run has none), the extra parameters of `hooks` and their optimizer's state (null: no
+// hooks) and torch's default CPU generator. Everything that can be checked is checked before
+// anything is changed: parameter and buffer names, shapes and dtypes; the optimizer's name; the
+// presence and shadows of a moving average; the count and shapes of the extra parameters and the
+// presence of their optimizer's state. Errors: FailedPrecondition
 // naming `path` and the first mismatch; InvalidArgument when LibTorch rejects the optimizer or
 // generator state (after which the live objects may be partly restored: do not train on).
 absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& checkpoint,
                                             const std::string& path, Bidaf& model,
                                             torch::optim::Optimizer& optimizer,
                                             const std::string& optimizer_name,
-                                            ExponentialMovingAverage* ema);
+                                            ExponentialMovingAverage* ema, ModelHooks* hooks);
 
 }  // namespace rnnprune
 

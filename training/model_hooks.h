@@ -1,0 +1,41 @@
+// The hooks of a pruning method for training any model that describes its LSTMs
+// (models/lstm_pruning_layout.h): the model-agnostic counterpart of training/hooks.h (which the
+// LM trainer takes). The BiDAF trainer (training/bidaf_trainer.h) runs them; a method written
+// against them names no model.
+#ifndef RNNPRUNE_TRAINING_MODEL_HOOKS_H_
+#define RNNPRUNE_TRAINING_MODEL_HOOKS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "models/prunable_model.h"
+#include "nlohmann/json.hpp"
+#include "torch/optim/optimizer.h"
+#include "torch/types.h"
+
+namespace rnnprune {
+
+// What a pruning method adds to training. The default implementation is plain dense training.
+class ModelHooks {
+ public:
+  virtual ~ModelHooks() = default;
+  // How the forward pass of a batch of `batch` examples runs (models/prunable_model.h
+  // GatedForward), in training mode (model.training: e.g. sampled gates) and in evaluation
+  // (e.g. deterministic gates folded into the weights). Empty: the model's own pass.
+  virtual GatedForward Forward(const PrunableModelView& model, int64_t batch) { return {}; }
+  // Added to the loss of a batch (a scalar tensor in the loss's units); undefined: none.
+  virtual torch::Tensor Penalty(const PrunableModelView& model) { return {}; }
+  // Extra trainable tensors (e.g. gate log_alpha), never clipped with the weights, updated by
+  // ExtraOptimizer(), which a method with extra parameters must provide (owned by the hooks).
+  virtual std::vector<torch::Tensor> ExtraParameters() { return {}; }
+  virtual torch::optim::Optimizer* ExtraOptimizer() { return nullptr; }
+  // After every optimizer step (e.g. clamping log_alpha), with the weights' learning rate.
+  virtual void AfterStep(PrunableModelView& model, double learning_rate) {}
+  // Statistics of the hooks' own state (e.g. closed gates per set); null: none. Must not change
+  // any state or draw random numbers.
+  virtual nlohmann::json Diagnostics(const PrunableModelView& model) { return nullptr; }
+};
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_TRAINING_MODEL_HOOKS_H_
