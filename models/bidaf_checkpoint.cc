@@ -29,6 +29,17 @@ std::map<std::string, torch::Tensor> InputIndices(const Bidaf& model) {
 
 }  // namespace
 
+absl::StatusOr<Bidaf> CloneBidaf(const Bidaf& model) {
+  const torch::Tensor rng_state = CaptureTorchCpuRng();
+  Bidaf copy(model->config());
+  RestoreTorchCpuRng(rng_state);
+  std::map<std::string, torch::Tensor> parameters;
+  for (const auto& p : model->named_parameters()) parameters[p.key()] = p.value().detach();
+  RETURN_IF_ERROR(copy->SetCompacted(parameters, InputIndices(model)));  // clones
+  copy->train(model->is_training());
+  return copy;
+}
+
 absl::Status SaveBidaf(const Bidaf& model, const std::string& path,
                        const std::string& metadata_json) {
   torch::serialize::OutputArchive archive;

@@ -29,6 +29,11 @@ absl::Status SaveBidaf(const Bidaf& model, const std::string& path,
 // config, a missing parameter, shapes that do not fit together: BidafImpl::ValidateShapes).
 absl::StatusOr<BidafCheckpoint> LoadBidaf(const std::string& path);
 
+// A deep copy of `model` (new parameter storage, the same shapes and input indices; copying a
+// Bidaf holder would share the parameters), in the same training mode, consuming no random
+// numbers. Errors: those of SetCompacted (never for a valid model).
+absl::StatusOr<Bidaf> CloneBidaf(const Bidaf& model);
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_MODELS_BIDAF_CHECKPOINT_H_
