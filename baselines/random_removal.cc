@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "common/status_macros.h"
+#include "pruning/gate_targets.h"
 #include "pruning/method.h"
+#include "pruning/model_method.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -29,13 +31,39 @@ class RandomRemoval : public FixedNeuronMaskMethod {
   MethodOptions options_;
 };
 
+// The same over any model's layout (RandomGateScores).
+class RandomRemovalForAnyModel : public FixedGatesMethod {
+ public:
+  RandomRemovalForAnyModel(GateTargets targets, uint64_t seed)
+      : targets_(std::move(targets)), seed_(seed) {}
+
+ protected:
+  absl::StatusOr<NeuronGates> ChooseGates(const PrunableModelView& model) override {
+    return GatesKeepingLargest(model.layout, model.parameters,
+                               RandomGateScores(model.layout, model.parameters, seed_), targets_);
+  }
+
+ private:
+  GateTargets targets_;
+  uint64_t seed_;
+};
+
+PruningMethodInfo Info() {
+  PruningMethodInfo info = MethodInfo(
+      "random", "random neuron removal to the target sizes, then fine-tuning (sanity floor)",
+      /*structured=*/true, SettingKind::kTargetSizes, {},
+      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+        return std::unique_ptr<PruningMethod>(new RandomRemoval(o));
+      });
+  info.create_for_any_model =
+      [](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
+    return std::unique_ptr<ModelMethod>(new RandomRemovalForAnyModel(o.targets, o.seed));
+  };
+  return info;
+}
+
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
-    "random", "random neuron removal to the target sizes, then fine-tuning (sanity floor)",
-    /*structured=*/true, SettingKind::kTargetSizes, {},
-    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      return std::unique_ptr<PruningMethod>(new RandomRemoval(o));
-    }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(Info());
 
 }  // namespace rnnprune

@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "common/status_macros.h"
+#include "pruning/gate_targets.h"
 #include "pruning/method.h"
+#include "pruning/model_method.h"
+#include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -37,14 +40,40 @@ class StructuredMagnitude : public FixedNeuronMaskMethod {
   MethodOptions options_;
 };
 
+// The same over any model's layout: every gate ranked by the squared L2 norm of the weights it
+// removes (pruning/neuron_groups.h; for a hidden unit, its ISS group).
+class StructuredMagnitudeForAnyModel : public FixedGatesMethod {
+ public:
+  explicit StructuredMagnitudeForAnyModel(GateTargets targets) : targets_(std::move(targets)) {}
+
+ protected:
+  absl::StatusOr<NeuronGates> ChooseGates(const PrunableModelView& model) override {
+    torch::NoGradGuard no_grad;
+    return GatesKeepingLargest(model.layout, model.parameters,
+                               NeuronGroupSquaredNorms(model.layout, model.parameters), targets_);
+  }
+
+ private:
+  GateTargets targets_;
+};
+
+PruningMethodInfo Info() {
+  PruningMethodInfo info = MethodInfo(
+      "structured_magnitude",
+      "neurons ranked by the L2 norm of their ISS group, smallest removed, then fine-tuning",
+      /*structured=*/true, SettingKind::kTargetSizes, {},
+      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+        return std::unique_ptr<PruningMethod>(new StructuredMagnitude(o));
+      });
+  info.create_for_any_model =
+      [](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
+    return std::unique_ptr<ModelMethod>(new StructuredMagnitudeForAnyModel(o.targets));
+  };
+  return info;
+}
+
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
-    "structured_magnitude",
-    "neurons ranked by the L2 norm of their ISS group, smallest removed, then fine-tuning",
-    /*structured=*/true, SettingKind::kTargetSizes, {},
-    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      return std::unique_ptr<PruningMethod>(new StructuredMagnitude(o));
-    }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(Info());
 
 }  // namespace rnnprune

@@ -26,9 +26,8 @@ int64_t LstmParameters(const Bidaf& model) {
   return n;
 }
 
-// The compacted model of `model` under the plan's final gates.
-absl::StatusOr<Bidaf> Compacted(Bidaf& model, BidafPruningPlan& plan, BidafPruningOutcome* out) {
-  ASSIGN_OR_RETURN(out->gates, plan.final_gates(model->View()));
+// The compacted model of `model` under `gates`, its kept sizes in `out`.
+absl::StatusOr<Bidaf> Compacted(Bidaf& model, BidafPruningOutcome* out) {
   ASSIGN_OR_RETURN(BidafCompaction c, CompactBidaf(model, out->gates));
   for (const auto& [name, units] : c.hidden_units) {
     out->kept_hidden[name] = static_cast<int64_t>(units.size());
@@ -49,17 +48,25 @@ absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
   BidafTrainOptions recovery = plan.recovery;
   recovery.hooks = nullptr;
   recovery.validation = validation.empty() ? nullptr : &validation;
-  const bool searches = plan.hooks != nullptr && !plan.fixed_at_start;
+  ModelMethod* method = plan.method;
+  if (method != nullptr) {
+    PrunableModelView view = model->View();
+    RETURN_IF_ERROR(method->Begin(view));
+  }
+  const bool searches = method != nullptr && !method->StructureFixedAtStart();
   if (!searches) recovery.epochs = plan.search.epochs + plan.recovery.epochs;  // one budget
   if (searches) {
     BidafTrainOptions search = plan.search;
-    search.hooks = plan.hooks;
+    search.hooks = method;
     search.validation = recovery.validation;
     ASSIGN_OR_RETURN(out.search, TrainBidaf(model, train, search));
   }
-  if (plan.final_gates) {
-    ASSIGN_OR_RETURN(model, Compacted(model, plan, &out));
-    model->train();
+  if (method != nullptr) {
+    ASSIGN_OR_RETURN(out.gates, method->FinalGates(model->View()));
+    if (!out.gates.hidden.empty()) {
+      ASSIGN_OR_RETURN(model, Compacted(model, &out));
+      model->train();
+    }
   }
   ASSIGN_OR_RETURN(out.recovery, TrainBidaf(model, train, recovery));
   ASSIGN_OR_RETURN(out.eval,

@@ -4,7 +4,7 @@
 // fine-tuning of exactly that network, then exact match and F1 on the evaluation questions. A
 // structure fixed from the parent (structured magnitude, random removal) is compacted at once
 // and trains for the whole budget; the dense control trains the parent for the whole budget.
-// Nothing here names a method: a plan brings the hooks and the rule for the final gates.
+// Nothing here names a method: a plan brings one through its model-agnostic interface.
 #ifndef RNNPRUNE_BENCHMARKS_BIDAF_PRUNING_H_
 #define RNNPRUNE_BENCHMARKS_BIDAF_PRUNING_H_
 
@@ -19,23 +19,22 @@
 #include "datasets/squad.h"
 #include "models/bidaf.h"
 #include "models/prunable_model.h"
+#include "pruning/model_method.h"
 #include "pruning/neuron_gates.h"
 #include "training/bidaf_trainer.h"
-#include "training/model_hooks.h"
 
 namespace rnnprune {
 
 struct BidafPruningPlan {
-  // The method's hooks for the search phase (not owned); null: no search-phase training of its
-  // own (the dense control, or a structure fixed at the start).
-  ModelHooks* hooks = nullptr;
-  // The final gates, from the model after the search (or from the parent when fixed_at_start);
-  // null: no pruning (the dense control).
-  std::function<absl::StatusOr<NeuronGates>(const PrunableModelView& model)> final_gates;
-  bool fixed_at_start = false;
-  // The budget: `search` then `recovery` (their epochs are S and M); `hooks` is set from above.
-  // A plan without search-phase training (fixed_at_start, or the control) trains one run of
-  // S + M epochs with `recovery`'s other options, so that every method gets the same budget.
+  // The method in its model-agnostic form (pruning/model_method.h, CreateModelMethod; not
+  // owned): Begin on a copy of the parent, the search phase under its hooks (none when its
+  // structure is fixed at the start), its final gates compacted. Null: the parent trains on
+  // for the whole budget, nothing removed.
+  ModelMethod* method = nullptr;
+  // The budget: `search` then `recovery` (their epochs are S and M; `hooks` is set from the
+  // method). Without a search phase (a structure fixed at the start, or no method) the deployed
+  // model trains one run of S + M epochs with `recovery`'s other options: every method gets the
+  // same budget.
   BidafTrainOptions search, recovery;
   int64_t eval_batch_size = 32;    // >= 1
   int64_t max_answer_tokens = 30;  // >= 0, the span cap of the scoring
@@ -54,9 +53,9 @@ struct BidafPruningOutcome {
 };
 
 // Runs `plan` from a deep copy of `parent` (left unchanged) on `train` (validation scored after
-// every epoch when `validation` is non-empty) and scores `eval`. Errors: those of TrainBidaf and
-// EvaluateBidaf; InvalidArgument from the final gates (a direction left with no neuron is named:
-// the structure collapsed).
+// every epoch when `validation` is non-empty) and scores `eval`. Errors: those of the method's
+// Begin and FinalGates, TrainBidaf and EvaluateBidaf; InvalidArgument from the compaction (a
+// direction left with no neuron is named: the structure collapsed).
 absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
                                                     const std::vector<SquadExample>& train,
                                                     const std::vector<SquadExample>& validation,

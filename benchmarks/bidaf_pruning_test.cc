@@ -8,10 +8,9 @@
 #include "gtest/gtest.h"
 #include "models/bidaf.h"
 #include "pruning/gate_targets.h"
-#include "pruning/l0_gates.h"
-#include "pruning/l0_hooks.h"
+#include "pruning/method.h"
+#include "pruning/model_method.h"
 #include "pruning/neuron_gates.h"
-#include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 #include "training/bidaf_testing.h"
 #include "training/bidaf_trainer.h"
@@ -32,95 +31,108 @@ BidafTrainOptions Epochs(int64_t n) {
   return Quiet(o);
 }
 
-BidafPruningPlan Plan() {
+BidafPruningPlan Plan(ModelMethod* method) {
   BidafPruningPlan plan;
-  plan.search = Epochs(5);  // 15 steps: Adam at 0.5 moves log_alpha from log 19 to closed in ~11
+  plan.method = method;
+  plan.search = Epochs(5);  // 15 steps: Adam at 0.5 takes log_alpha from log 19 to closed in ~11
   plan.recovery = Epochs(1);
   return plan;
 }
 
-std::unique_ptr<L0Hooks> L0(Bidaf& model) {
-  const PrunableModelView view = model->View();
-  auto costs = UniformSetCosts(NeuronGroupSizes(view.layout, view.parameters));
-  EXPECT_TRUE(costs.ok());
-  L0GatesOptions o;
-  o.input_cost = costs->first;
-  o.hidden_cost = costs->second;
-  for (const PrunableLstm& l : view.layout.lstms) {
-    o.input_lambda[l.name] = o.hidden_lambda[l.name] = 3e-5;
-  }
-  return std::move(*L0Hooks::Create(view, o, 0.5));
+// The registry's model-agnostic form of `name` for `parent`.
+std::unique_ptr<ModelMethod> Method(const std::string& name, Bidaf& parent, double lambda = 0,
+                                    GateTargets targets = {}) {
+  ModelMethodOptions o;
+  o.model = parent->View();
+  o.lambda = lambda;
+  o.targets = std::move(targets);
+  o.total_steps = 15;
+  absl::StatusOr<std::unique_ptr<ModelMethod>> m = CreateModelMethod(name, o);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? std::move(*m) : nullptr;
 }
 
-// The dense control, the paper's method and structured magnitude at the sizes L0 kept, from one
-// parent with one budget: the control deploys the dense model after S + M epochs; L0 searches S
-// epochs, is compacted and recovers M; structured magnitude is compacted at once and trains
-// S + M epochs. The parent is never changed.
-TEST(BidafPruning, EveryKindOfMethodRunsTheSameProtocol) {
-  const TinyTask task = MakeTinyTask();
-  Bidaf parent = MakeModel(task.config, 1);
-  ASSERT_TRUE(TrainBidaf(parent, task.examples, Epochs(3)).ok());
-  const std::vector<torch::Tensor> before = Snapshot(parent);
-  const std::vector<SquadExample> validation(task.examples.begin(), task.examples.begin() + 2);
+class BidafPruning : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    task_ = MakeTinyTask();
+    parent_ = MakeModel(task_.config, 1);
+    ASSERT_TRUE(TrainBidaf(parent_, task_.examples, Epochs(3)).ok());
+    validation_.assign(task_.examples.begin(), task_.examples.begin() + 2);
+  }
+  absl::StatusOr<BidafPruningOutcome> Run(ModelMethod* method) {
+    return RunBidafPruning(parent_, task_.examples, validation_, task_.examples, Plan(method));
+  }
 
-  absl::StatusOr<BidafPruningOutcome> control =
-      RunBidafPruning(parent, task.examples, validation, task.examples, Plan());
+  TinyTask task_;
+  Bidaf parent_{nullptr};
+  std::vector<SquadExample> validation_;
+};
+
+// The dense control, the paper's method and structured magnitude and random removal at the
+// sizes L0 kept, from one parent with one budget: the control searches and recovers without
+// removing anything; L0 searches S epochs, is compacted and recovers M; the fixed structures are
+// compacted at once and train S + M epochs. The parent is never changed.
+TEST_F(BidafPruning, EveryModelAgnosticMethodRunsTheSameProtocol) {
+  std::vector<torch::Tensor> before;
+  for (const torch::Tensor& p : parent_->parameters()) before.push_back(p.detach().clone());
+
+  std::unique_ptr<ModelMethod> dense = Method("dense", parent_);
+  absl::StatusOr<BidafPruningOutcome> control = Run(dense.get());
   ASSERT_TRUE(control.ok()) << control.status();
-  EXPECT_FALSE(control->search.has_value());
-  EXPECT_EQ(control->recovery.epochs.size(), 6u);
+  EXPECT_EQ(control->search->epochs.size(), 5u);
+  EXPECT_EQ(control->recovery.epochs.size(), 1u);
   EXPECT_TRUE(control->recovery.epochs[0].validated);
   EXPECT_TRUE(control->gates.hidden.empty());
 
-  std::unique_ptr<L0Hooks> hooks = L0(parent);
-  BidafPruningPlan l0_plan = Plan();
-  l0_plan.hooks = hooks.get();
-  l0_plan.final_gates = [&](const PrunableModelView&) -> absl::StatusOr<NeuronGates> {
-    return hooks->FinalGates();
-  };
-  absl::StatusOr<BidafPruningOutcome> l0 =
-      RunBidafPruning(parent, task.examples, validation, task.examples, l0_plan);
-  ASSERT_TRUE(l0.ok()) << l0.status();
-  ASSERT_TRUE(l0->search.has_value());
-  EXPECT_EQ(l0->search->epochs.size(), 5u);
-  EXPECT_EQ(l0->recovery.epochs.size(), 1u);
-  EXPECT_LT(l0->lstm_parameters, control->lstm_parameters);
-  EXPECT_LT(l0->parameters, control->parameters);
-  EXPECT_EQ(l0->eval.questions, static_cast<int64_t>(task.examples.size()));
+  std::unique_ptr<ModelMethod> l0 = Method("l0", parent_, /*lambda=*/3e-5);
+  absl::StatusOr<BidafPruningOutcome> pruned = Run(l0.get());
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->search->epochs.size(), 5u);
+  ASSERT_TRUE(pruned->search->diagnostics.contains("gate_sets"));
+  EXPECT_LT(pruned->lstm_parameters, control->lstm_parameters);
+  EXPECT_LT(pruned->parameters, control->parameters);
+  EXPECT_EQ(pruned->eval.questions, static_cast<int64_t>(task_.examples.size()));
 
-  BidafPruningPlan sm_plan = Plan();
-  sm_plan.fixed_at_start = true;
   GateTargets targets;
-  targets.hidden = l0->kept_hidden;
-  sm_plan.final_gates = [&](const PrunableModelView& m) {
-    return GatesKeepingLargest(m.layout, m.parameters,
-                               NeuronGroupSquaredNorms(m.layout, m.parameters), targets);
-  };
-  absl::StatusOr<BidafPruningOutcome> sm =
-      RunBidafPruning(parent, task.examples, validation, task.examples, sm_plan);
-  ASSERT_TRUE(sm.ok()) << sm.status();
-  EXPECT_FALSE(sm->search.has_value());
-  EXPECT_EQ(sm->recovery.epochs.size(), 6u);
-  EXPECT_EQ(sm->kept_hidden, l0->kept_hidden);
-
-  const std::vector<torch::Tensor> after = Snapshot(parent);
-  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << i;
+  targets.hidden = pruned->kept_hidden;
+  for (const std::string name : {"structured_magnitude", "random"}) {
+    SCOPED_TRACE(name);
+    std::unique_ptr<ModelMethod> fixed = Method(name, parent_, 0, targets);
+    absl::StatusOr<BidafPruningOutcome> r = Run(fixed.get());
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->search.has_value());
+    EXPECT_EQ(r->recovery.epochs.size(), 6u);
+    EXPECT_EQ(r->kept_hidden, pruned->kept_hidden);
+  }
+  size_t i = 0;
+  for (const torch::Tensor& p : parent_->parameters()) {
+    EXPECT_TRUE(torch::equal(p, before[i])) << i;
+    ++i;
+  }
 }
 
-TEST(BidafPruning, ACollapsedStructureIsAClearError) {
-  const TinyTask task = MakeTinyTask();
-  Bidaf parent = MakeModel(task.config, 1);
-  BidafPruningPlan plan = Plan();
-  plan.fixed_at_start = true;
-  plan.final_gates = [](const PrunableModelView& m) -> absl::StatusOr<NeuronGates> {
-    NeuronGates g = NeuronGates::AllOpen(m.layout, m.parameters);
-    g.hidden["output.bw"].zero_();
-    return g;
-  };
-  absl::StatusOr<BidafPruningOutcome> r =
-      RunBidafPruning(parent, task.examples, {}, task.examples, plan);
+// The methods that prune the LSTM LM only say so by name; a target the model cannot meet is a
+// clear error naming the direction (a collapsed structure: bidaf_compaction_test).
+TEST_F(BidafPruning, UnsupportedMethodsAndBadTargetsAreClearErrors) {
+  EXPECT_THAT(RegisteredModelMethods(),
+              ::testing::IsSupersetOf({"dense", "l0", "random", "structured_magnitude"}));
+  ModelMethodOptions o;
+  o.model = parent_->View();
+  absl::StatusOr<std::unique_ptr<ModelMethod>> iss = CreateModelMethod("iss", o);
+  EXPECT_EQ(iss.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(iss.status().message()), HasSubstr("'iss' prunes the LSTM LM only"));
+
+  GateTargets targets;
+  for (const std::string d : {"contextual", "modelling.0", "output"}) {
+    targets.hidden[d + ".fw"] = targets.hidden[d + ".bw"] = 2;
+  }
+  targets.hidden["output.bw"] = 99;
+  std::unique_ptr<ModelMethod> bad = Method("structured_magnitude", parent_, 0, targets);
+  absl::StatusOr<BidafPruningOutcome> r = Run(bad.get());
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()),
-              HasSubstr("LSTM 'output.bw': every hidden neuron is closed"));
+              HasSubstr("LSTM 'output.bw': target of 99 hidden neurons must be in [1, 8]"));
 }
 
 }  // namespace

@@ -273,7 +273,7 @@ BidafOutput BidafImpl::ForwardWithLstms(const BidafBatch& batch,
 
 BidafOutput BidafImpl::ForwardWithParameters(const BidafBatch& batch,
                                              const std::map<std::string, torch::Tensor>& replaced) {
-  GatedForward how;
+  ForwardPlan how;
   how.parameters = replaced;
   return ForwardGated(batch, how);
 }
@@ -282,7 +282,7 @@ PrunableModelView BidafImpl::View() {
   return {PruningLayout(), ParameterMap(named_parameters()), is_training()};
 }
 
-BidafOutput BidafImpl::ForwardGated(const BidafBatch& batch, const GatedForward& how) {
+BidafOutput BidafImpl::ForwardGated(const BidafBatch& batch, const ForwardPlan& how) {
   const std::map<std::string, torch::Tensor>& replaced = how.parameters;
   std::vector<BidafLstm> lstms = lstms_;
   Heads heads{w_similarity_, w_start_, w_end_};

@@ -145,7 +145,7 @@ class BidafImpl : public torch::nn::Module {
   // parameters and the per-example gates of `how` (keyed by direction names of PruningLayout,
   // "contextual.fw", ...; a direction without gates is not gated). Throws c10::Error on an
   // unknown name or a shape mismatch.
-  BidafOutput ForwardGated(const BidafBatch& batch, const GatedForward& how);
+  BidafOutput ForwardGated(const BidafBatch& batch, const ForwardPlan& how);
 
   // The model as a pruning method sees it: PruningLayout(), named_parameters() (aliases) and
   // the training mode.

@@ -26,7 +26,7 @@ struct PrunableModelView {
 // `hidden_gates` (LSTM names of the layout -> [B, I] and [B, H] float32) gate the neurons'
 // activations per example (Louizos et al. 2018 sample their gates per example). All empty: the
 // model's own forward pass.
-struct GatedForward {
+struct ForwardPlan {
   std::map<std::string, torch::Tensor> parameters;
   std::map<std::string, torch::Tensor> input_gates, hidden_gates;
 };

@@ -23,8 +23,8 @@ absl::StatusOr<std::unique_ptr<L0Hooks>> L0Hooks::Create(const PrunableModelView
   return hooks;
 }
 
-GatedForward L0Hooks::Forward(const PrunableModelView& model, int64_t batch) {
-  GatedForward how;
+ForwardPlan L0Hooks::Forward(const PrunableModelView& model, int64_t batch) {
+  ForwardPlan how;
   if (model.training) {
     NeuronGates z = gates_.Sample(batch);
     how.input_gates = std::move(z.input);

@@ -1,9 +1,10 @@
-// The paper's method (Wen et al. 2020: L0 neuron selection) as model-agnostic training hooks
-// (training/model_hooks.h): hard concrete gates on the input and hidden neurons of every LSTM
-// and direction of any model that describes its LSTMs (pruning/l0_gates.h), sampled per example
-// in training, deterministic and folded into the weights in evaluation, NLL + expected L0, the
-// gates' log_alpha trained by their own Adam and clamped to [log 0.01, log 100] (Louizos et al.
-// 2018). The BiDAF trainer runs it; its final gates go to the shared compaction.
+// The paper's method (Wen et al. 2020: L0 neuron selection) in its model-agnostic form
+// (pruning/model_method.h: training hooks and final gates): hard concrete gates on the input and
+// hidden neurons of every LSTM and direction of any model that describes its LSTMs
+// (pruning/l0_gates.h), sampled per example in training, deterministic and folded into the weights
+// in evaluation, NLL + expected L0, the gates' log_alpha trained by their own Adam and clamped to
+// [log 0.01, log 100] (Louizos et al. 2018). The BiDAF trainer runs it; its final gates go to the
+// shared compaction.
 #ifndef RNNPRUNE_PRUNING_L0_HOOKS_H_
 #define RNNPRUNE_PRUNING_L0_HOOKS_H_
 
@@ -15,13 +16,14 @@
 #include "models/prunable_model.h"
 #include "nlohmann/json.hpp"
 #include "pruning/l0_gates.h"
+#include "pruning/model_method.h"
 #include "pruning/neuron_gates.h"
 #include "torch/optim/adam.h"
 #include "training/model_hooks.h"
 
 namespace rnnprune {
 
-class L0Hooks : public ModelHooks {
+class L0Hooks : public ModelMethod {
  public:
   // log_alpha's clamp (Louizos et al. 2018).
   static constexpr double kMinLogAlpha = -4.605170185988091;  // log(0.01)
@@ -36,7 +38,7 @@ class L0Hooks : public ModelHooks {
 
   // Training: one sample of every gate per example (on the activations); evaluation: the
   // deterministic gates folded into the weights (ApplyNeuronGates).
-  GatedForward Forward(const PrunableModelView& model, int64_t batch) override;
+  ForwardPlan Forward(const PrunableModelView& model, int64_t batch) override;
   torch::Tensor Penalty(const PrunableModelView& model) override { return gates_.Penalty(); }
   std::vector<torch::Tensor> ExtraParameters() override { return gates_.LogAlphas(); }
   torch::optim::Optimizer* ExtraOptimizer() override { return adam_.get(); }
@@ -49,6 +51,12 @@ class L0Hooks : public ModelHooks {
 
   // The final structure: the deterministic gates (detached).
   NeuronGates FinalGates() const { return gates_.Deterministic(); }
+  absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override {
+    return gates_.Deterministic();
+  }
+  // What the records name: the strengths and costs of every set and the gates' optimizer.
+  nlohmann::json RecordedOptions() const override { return recorded_; }
+  void set_recorded_options(nlohmann::json recorded) { recorded_ = std::move(recorded); }
   const L0Gates& gates() const { return gates_; }
 
  private:
@@ -56,6 +64,7 @@ class L0Hooks : public ModelHooks {
 
   L0Gates gates_;
   std::unique_ptr<torch::optim::Adam> adam_;
+  nlohmann::json recorded_ = nlohmann::json::object();
 };
 
 }  // namespace rnnprune

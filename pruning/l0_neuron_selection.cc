@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "pruning/l0_hooks.h"
+#include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -141,6 +143,46 @@ std::vector<MethodOptionSpec> L0OptionSpecs() {
   };
 }
 
+// Whether every run of `l` reads a free space (its input gates are the LM's embedding gates).
+bool ReadsFreeSpacesOnly(const LstmPruningLayout& layout, const PrunableLstm& l) {
+  for (const SpaceRun& run : l.input) {
+    for (const PrunableLstm& x : layout.lstms) {
+      if (x.name == run.space) return false;
+    }
+  }
+  return true;
+}
+
+// L0 over any model's layout (pruning/l0_hooks.h), each gate weighted by the weights it removes:
+// hidden sets at lambda, input sets reading free spaces (embedding-like) at lambda *
+// l0_embedding_lambda_ratio, the other input sets at lambda * l0_input_lambda_ratio.
+absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(const ModelMethodOptions& o) {
+  const LstmPruningLayout& layout = o.model.layout;
+  ASSIGN_OR_RETURN(auto costs, UniformSetCosts(NeuronGroupSizes(layout, o.model.parameters)));
+  L0GatesOptions g;
+  g.input_cost = costs.first;
+  g.hidden_cost = costs.second;
+  g.penalty_scale = o.penalty_scale;
+  g.gates.init_keep_probability = o.own.at("l0_init_keep").get<double>();
+  const double free_ratio = o.own.at("l0_embedding_lambda_ratio").get<double>();
+  const double input_ratio = o.own.at("l0_input_lambda_ratio").get<double>();
+  for (const PrunableLstm& l : layout.lstms) {
+    g.hidden_lambda[l.name] = o.lambda;
+    g.input_lambda[l.name] = o.lambda * (ReadsFreeSpacesOnly(layout, l) ? free_ratio : input_ratio);
+  }
+  const double lr = o.own.at("l0_gate_learning_rate").get<double>();
+  ASSIGN_OR_RETURN(std::unique_ptr<L0Hooks> hooks, L0Hooks::Create(o.model, g, lr));
+  hooks->set_recorded_options({{"lambda_embedding_ratio", free_ratio},
+                               {"lambda_input_ratio", input_ratio},
+                               {"penalty_scale", o.penalty_scale},
+                               {"gate_cost", "weights"},
+                               {"gate_optimizer", "adam"},
+                               {"gate_learning_rate", lr},
+                               {"log_alpha_clamp", {L0Hooks::kMinLogAlpha, L0Hooks::kMaxLogAlpha}},
+                               {"init_keep_probability", g.gates.init_keep_probability}});
+  return std::unique_ptr<ModelMethod>(std::move(hooks));
+}
+
 // The registry entry of the L0 method weighting its gates by `cost`.
 PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::string& description) {
   PruningMethodInfo info;
@@ -167,6 +209,7 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
     ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m, L0NeuronSelection::Create(o.config, lo));
     return std::unique_ptr<PruningMethod>(std::move(m));
   };
+  if (cost == GateCost::kWeights) info.create_for_any_model = CreateL0ForAnyModel;
   return info;
 }
 

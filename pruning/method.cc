@@ -30,6 +30,14 @@ class DenseControl : public PruningMethod {
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override { return PruningStructure{}; }
 };
 
+// The same for any model: no gates.
+class DenseModelControl : public ModelMethod {
+ public:
+  absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override {
+    return NeuronGates{};
+  }
+};
+
 bool IsIdentifier(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -191,6 +199,39 @@ absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(const std::st
   MethodOptions resolved = options;
   ASSIGN_OR_RETURN(resolved.own, ResolveMethodOptions(info.options, options.given_options));
   return info.create(resolved);
+}
+
+absl::StatusOr<std::unique_ptr<ModelMethod>> CreateModelMethod(const std::string& name,
+                                                               const ModelMethodOptions& options) {
+  ASSIGN_OR_RETURN(PruningMethodInfo info, GetPruningMethodInfo(name));
+  if (!info.create_for_any_model) {
+    return absl::UnimplementedError(absl::StrCat(
+        "method '", name, "' prunes the LSTM LM only so far (no model-agnostic form)"));
+  }
+  if (options.total_steps < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": total_steps=", options.total_steps, " must be >= 1"));
+  }
+  if (!(options.lambda >= 0 && std::isfinite(options.lambda))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": lambda=", options.lambda, " must be finite and >= 0"));
+  }
+  if (!(options.penalty_scale > 0 && std::isfinite(options.penalty_scale))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": penalty_scale=", options.penalty_scale, " must be finite and > 0"));
+  }
+  ModelMethodOptions resolved = options;
+  ASSIGN_OR_RETURN(resolved.own, ResolveMethodOptions(info.options, options.given_options));
+  return info.create_for_any_model(resolved);
+}
+
+std::vector<std::string> RegisteredModelMethods() {
+  std::vector<std::string> out;
+  for (const std::string& name : RegisteredPruningMethods()) {
+    absl::StatusOr<PruningMethodInfo> info = GetPruningMethodInfo(name);
+    if (info.ok() && info->create_for_any_model) out.push_back(name);
+  }
+  return out;
 }
 
 double PenaltyScale(int64_t stream_tokens, int64_t batch_size, int64_t bptt) {
@@ -419,11 +460,24 @@ absl::StatusOr<PruningStructure> FixedNeuronMaskMethod::Finish(LstmLm& model) {
   return s;
 }
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(
-    MethodInfo("dense", "dense control: the same fine-tuning with no penalty, nothing removed",
-               /*structured=*/false, SettingKind::kNone, {},
-               [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-                 return std::unique_ptr<PruningMethod>(new DenseControl());
-               }));
+namespace {
+
+PruningMethodInfo DenseInfo() {
+  PruningMethodInfo info =
+      MethodInfo("dense", "dense control: the same fine-tuning with no penalty, nothing removed",
+                 /*structured=*/false, SettingKind::kNone, {},
+                 [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+                   return std::unique_ptr<PruningMethod>(new DenseControl());
+                 });
+  info.create_for_any_model =
+      [](const ModelMethodOptions&) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
+    return std::unique_ptr<ModelMethod>(new DenseModelControl());
+  };
+  return info;
+}
+
+}  // namespace
+
+RNNPRUNE_REGISTER_PRUNING_METHOD(DenseInfo());
 
 }  // namespace rnnprune

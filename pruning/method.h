@@ -24,6 +24,7 @@
 #include "models/lstm_lm.h"
 #include "nlohmann/json.hpp"
 #include "pruning/method_option.h"
+#include "pruning/model_method.h"
 #include "pruning/neuron_mask.h"
 #include "torch/types.h"
 #include "training/lm_trainer.h"
@@ -153,6 +154,11 @@ struct PruningMethodInfo {
   // architecture from scratch instead of fine-tuning the dense checkpoint (L0's
   // --l0_mode=scratch); empty: never.
   std::function<bool(const nlohmann::json& own)> trains_from_scratch;
+  // Builds the method for any model that describes its LSTMs (pruning/model_method.h; BiDAF);
+  // empty: the method prunes the LSTM LM only, so far. Receives options checked by
+  // CreateModelMethod (own options resolved).
+  std::function<absl::StatusOr<std::unique_ptr<ModelMethod>>(const ModelMethodOptions&)>
+      create_for_any_model;
 };
 
 // The function that builds a method from its options (PruningMethodInfo::create).
@@ -187,6 +193,16 @@ absl::StatusOr<bool> TrainsFromScratch(const std::string& name,
                                        const std::map<std::string, std::string>& given);
 // The entry of `name`. Errors: NotFound naming the value and the registered names.
 absl::StatusOr<PruningMethodInfo> GetPruningMethodInfo(const std::string& name);
+// Creates the model-agnostic form of method `name` (PruningMethodInfo::create_for_any_model),
+// its own options resolved from options.given_options. Errors: NotFound (unknown name);
+// Unimplemented naming the method when it has no such form yet; InvalidArgument for a negative
+// or non-finite lambda, a penalty scale that is not > 0, total_steps < 1, or a bad own option.
+absl::StatusOr<std::unique_ptr<ModelMethod>> CreateModelMethod(const std::string& name,
+                                                               const ModelMethodOptions& options);
+// Names of the registered methods that have a model-agnostic form, in RegisteredPruningMethods
+// order.
+std::vector<std::string> RegisteredModelMethods();
+
 // Creates the method `name` (options validated by the method).
 // Errors: NotFound (unknown name), InvalidArgument (bad options, naming the field).
 absl::StatusOr<std::unique_ptr<PruningMethod>> CreatePruningMethod(const std::string& name,

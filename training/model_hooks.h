@@ -20,9 +20,9 @@ class ModelHooks {
  public:
   virtual ~ModelHooks() = default;
   // How the forward pass of a batch of `batch` examples runs (models/prunable_model.h
-  // GatedForward), in training mode (model.training: e.g. sampled gates) and in evaluation
+  // ForwardPlan), in training mode (model.training: e.g. sampled gates) and in evaluation
   // (e.g. deterministic gates folded into the weights). Empty: the model's own pass.
-  virtual GatedForward Forward(const PrunableModelView& model, int64_t batch) { return {}; }
+  virtual ForwardPlan Forward(const PrunableModelView& model, int64_t batch) { return {}; }
   // Added to the loss of a batch (a scalar tensor in the loss's units); undefined: none.
   virtual torch::Tensor Penalty(const PrunableModelView& model) { return {}; }
   // Extra trainable tensors (e.g. gate log_alpha), never clipped with the weights, updated by

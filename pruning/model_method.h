@@ -1,0 +1,88 @@
+// A pruning method over any model that describes its LSTMs (models/lstm_pruning_layout.h): the
+// model-agnostic counterpart of PruningMethod (pruning/method.h, which takes the LSTM LM). A
+// method registers a factory for it in its PruningMethodInfo (`create_for_any_model`) beside
+// its LM one; the BiDAF protocol (benchmarks/bidaf_pruning.h) runs it. Structured methods only
+// so far: the final structure is a set of neuron gates.
+#ifndef RNNPRUNE_PRUNING_MODEL_METHOD_H_
+#define RNNPRUNE_PRUNING_MODEL_METHOD_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "models/prunable_model.h"
+#include "nlohmann/json.hpp"
+#include "pruning/gate_targets.h"
+#include "pruning/neuron_gates.h"
+#include "training/model_hooks.h"
+
+namespace rnnprune {
+
+// Everything a model-agnostic method is created from.
+struct ModelMethodOptions {
+  // The model to be pruned, as the method sees it (layout, parameter shapes; the values are
+  // those of the parent, for methods that rank from them in Begin).
+  PrunableModelView model;
+  // kLambda methods: the strength (>= 0), and the factor from lambda * R to the loss of a batch
+  // (> 0; e.g. 1 / the training examples of an epoch, Louizos et al. 2018, Eq. 3).
+  double lambda = 0;
+  double penalty_scale = 1.0;
+  // kTargetSizes methods: kept neurons per gate set (e.g. the sizes an L0 run reached).
+  GateTargets targets;
+  int64_t total_steps = 1;  // optimizer steps of the search phase (>= 1)
+  uint64_t seed = 1;        // for methods with randomness of their own
+  // The method's own options, as for PruningMethod (MethodOptions::given_options / own).
+  std::map<std::string, std::string> given_options;
+  nlohmann::json own = nlohmann::json::object();
+};
+
+class ModelMethod : public ModelHooks {
+ public:
+  // Once, before the search phase, on the model to be pruned (e.g. rank neurons).
+  virtual absl::Status Begin(PrunableModelView& model) { return absl::OkStatus(); }
+  // The final structure after the search phase (or right after Begin when
+  // StructureFixedAtStart): neuron gates (0 removes a neuron, values in (0, 1] are folded in);
+  // empty maps: no pruning (the dense control).
+  virtual absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) = 0;
+  // True when the structure is chosen in Begin from the starting model and never trained: the
+  // protocol compacts at once and trains the compacted model for the whole budget.
+  virtual bool StructureFixedAtStart() const { return false; }
+  // The method's own options, for records and config hashes ({} when none).
+  virtual nlohmann::json RecordedOptions() const { return nlohmann::json::object(); }
+};
+
+// Base of the methods that choose a fixed set of neurons from the starting model (structured
+// magnitude, random removal): Begin chooses the gates, FinalGates returns them, and the protocol
+// compacts at once. Forward folds the gates into the weights, for a caller that trains the
+// uncompacted model.
+class FixedGatesMethod : public ModelMethod {
+ public:
+  absl::Status Begin(PrunableModelView& model) override;
+  // Errors: FailedPrecondition before Begin.
+  absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override;
+  bool StructureFixedAtStart() const override { return true; }
+  ForwardPlan Forward(const PrunableModelView& model, int64_t batch) override;
+
+ protected:
+  // The gates to keep, from the starting model. Errors: the method's (e.g. bad targets).
+  virtual absl::StatusOr<NeuronGates> ChooseGates(const PrunableModelView& model) = 0;
+
+ private:
+  bool chosen_ = false;
+  NeuronGates gates_;
+};
+
+// Scores of every gate: uniform in [0, 1), drawn from a generator seeded with `seed` (torch's
+// global generator is left alone), the input sets of the LSTMs that read only free spaces first,
+// then the hidden sets, then the other input sets, each in layout order (for the LSTM LM, the
+// order of RandomNeuronScores): the ranking of random removal.
+NeuronGroupValues RandomGateScores(const LstmPruningLayout& layout,
+                                   const std::map<std::string, torch::Tensor>& parameters,
+                                   uint64_t seed);
+
+}  // namespace rnnprune
+
+#endif  // RNNPRUNE_PRUNING_MODEL_METHOD_H_
