@@ -26,14 +26,48 @@
 // A group that is entirely zero removes its hidden unit; the shared compaction
 // (pruning/compaction.h) removes it physically. The embedding is not grouped (ISS prunes hidden
 // sizes only; the published large model keeps its 1500-dimensional embedding).
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "pruning/method.h"
+#include "pruning/model_method.h"
+#include "pruning/neuron_gates.h"
+#include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
 namespace {
+
+// The proximal step of the group penalty with strength `shrink` (lr * penalty_scale * lambda)
+// and Wen et al.'s zeroing, over any model's layout: every hidden group scaled by
+// max(0, 1 - shrink / ||w_g||) from norms taken before the step, then every grouped weight with
+// |w| < zero_threshold set to 0.
+void ProximalStep(const LstmPruningLayout& layout,
+                  const std::map<std::string, torch::Tensor>& params, double shrink,
+                  double zero_threshold) {
+  torch::NoGradGuard no_grad;
+  const NeuronGroupValues norms = NeuronGroupSquaredNorms(layout, params);
+  std::map<std::string, torch::Tensor> scales;
+  for (const auto& [name, squared] : norms.hidden) {
+    scales[name] = (1.0 - shrink / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
+  }
+  ScaleHiddenGroups(layout, params, scales);
+  ZeroSmallWeights(GroupedTensors(layout, params), zero_threshold);
+}
+
+// The units whose group is entirely zero are closed; every input stays open.
+NeuronGates ClosedGroups(const LstmPruningLayout& layout,
+                         const std::map<std::string, torch::Tensor>& params) {
+  torch::NoGradGuard no_grad;
+  NeuronGates gates = NeuronGates::AllOpen(layout, params);
+  const NeuronGroupValues norms = NeuronGroupSquaredNorms(layout, params);
+  for (const auto& [name, squared] : norms.hidden) {
+    gates.hidden[name] = squared.gt(0).to(torch::kFloat32);
+  }
+  return gates;
+}
 
 class IssGroupLasso : public PruningMethod {
  public:
@@ -43,48 +77,18 @@ class IssGroupLasso : public PruningMethod {
   nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
 
   void AfterStep(LstmLm& model, double learning_rate) override {
-    torch::NoGradGuard no_grad;
-    const int64_t layers = model->num_layers();
-    const std::vector<torch::Tensor> norms = IssGroupSquaredNorms(model);
-    for (int64_t l = 0; l < layers; ++l) {
-      // scale_k = max(0, 1 - lr * penalty_scale * lambda / ||w_g||), 0 for an all-zero group.
-      const torch::Tensor norm = norms[static_cast<size_t>(l)].sqrt();
-      const double shrink = learning_rate * options_.penalty_scale * options_.lambda;
-      const torch::Tensor scale = (1.0 - shrink / norm.clamp_min(1e-30)).clamp_min(0.0);
-      LstmLayerWeights& w = model->mutable_layer(l);
-      const int64_t h = w.w_hh.size(1);
-      const torch::Tensor rows = scale.repeat({4});  // gate rows k, H + k, 2H + k, 3H + k
-      w.w_ih.mul_(rows.unsqueeze(1));
-      w.w_hh.mul_(rows.unsqueeze(1));
-      w.b_ih.mul_(rows);
-      w.b_hh.mul_(rows);
-      // Column k of W_hh: its four entries on the gate rows of k are already scaled once.
-      torch::Tensor column = scale.unsqueeze(0).expand({4 * h, h}).clone();
-      column.view({4, h, h}).diagonal(0, 1, 2).fill_(1.0);
-      w.w_hh.mul_(column);
-      if (l + 1 < layers) {
-        model->mutable_layer(l + 1).w_ih.mul_(scale.unsqueeze(0));
-      } else {
-        model->decoder_weight().mul_(scale.unsqueeze(0));
-      }
-    }
-    std::vector<torch::Tensor> grouped;
-    for (int64_t l = 0; l < layers; ++l) {
-      const LstmLayerWeights& w = model->layer(l);
-      grouped.insert(grouped.end(), {w.w_ih, w.w_hh, w.b_ih, w.b_hh});
-    }
-    grouped.push_back(model->decoder_weight());
-    ZeroSmallWeights(grouped, zero_threshold_);
+    ProximalStep(model->PruningLayout(), ParameterMap(model->named_parameters()),
+                 learning_rate * options_.penalty_scale * options_.lambda, zero_threshold_);
   }
 
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
-    torch::NoGradGuard no_grad;
+    const NeuronGates gates =
+        ClosedGroups(model->PruningLayout(), ParameterMap(model->named_parameters()));
     PruningStructure s;
     s.structured = true;
     s.neurons = NeuronMask::AllOpen(model->config());
-    const std::vector<torch::Tensor> norms = IssGroupSquaredNorms(model);
-    for (size_t l = 0; l < norms.size(); ++l) {
-      s.neurons.hidden[l] = norms[l].gt(0).to(torch::kFloat32);
+    for (size_t l = 0; l < s.neurons.hidden.size(); ++l) {
+      s.neurons.hidden[l] = gates.hidden.at("lstm" + std::to_string(l));
     }
     return s;
   }
@@ -92,6 +96,28 @@ class IssGroupLasso : public PruningMethod {
  private:
   MethodOptions options_;
   double zero_threshold_;
+};
+
+// The same over any model's layout (BiDAF: one group per unit of each LSTM direction, with
+// every column and attention/output weight that reads it).
+class IssForAnyModel : public ModelMethod {
+ public:
+  explicit IssForAnyModel(const ModelMethodOptions& o)
+      : lambda_(o.lambda),
+        penalty_scale_(o.penalty_scale),
+        zero_threshold_(o.own.at("zero_threshold").get<double>()) {}
+
+  nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
+  void AfterStep(PrunableModelView& model, double learning_rate) override {
+    ProximalStep(model.layout, model.parameters, learning_rate * penalty_scale_ * lambda_,
+                 zero_threshold_);
+  }
+  absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override {
+    return ClosedGroups(model.layout, model.parameters);
+  }
+
+ private:
+  double lambda_, penalty_scale_, zero_threshold_;
 };
 
 PruningMethodInfo IssInfo() {
@@ -102,6 +128,10 @@ PruningMethodInfo IssInfo() {
         return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
       });
   info.options = {ZeroThresholdOption()};
+  info.create_for_any_model =
+      [](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
+    return std::unique_ptr<ModelMethod>(new IssForAnyModel(o));
+  };
   return info;
 }
 

@@ -69,7 +69,7 @@ class BidafPruning : public ::testing::Test {
   std::vector<SquadExample> validation_;
 };
 
-// The dense control, the paper's method and structured magnitude and random removal at the
+// The dense control, the paper's method, ISS, and structured magnitude and random removal at the
 // sizes L0 kept, from one parent with one budget: the control searches and recovers without
 // removing anything; L0 searches S epochs, is compacted and recovers M; the fixed structures are
 // compacted at once and train S + M epochs. The parent is never changed.
@@ -94,6 +94,13 @@ TEST_F(BidafPruning, EveryModelAgnosticMethodRunsTheSameProtocol) {
   EXPECT_LT(pruned->parameters, control->parameters);
   EXPECT_EQ(pruned->eval.questions, static_cast<int64_t>(task_.examples.size()));
 
+  // ISS's proximal group steps remove whole units (lambda per batch; on this tiny model, one
+  // thread, 11 removes none in 15 steps and 15 closes every unit of output.fw).
+  std::unique_ptr<ModelMethod> iss = Method("iss", parent_, /*lambda=*/13.0);
+  absl::StatusOr<BidafPruningOutcome> grouped = Run(iss.get());
+  ASSERT_TRUE(grouped.ok()) << grouped.status();
+  EXPECT_LT(grouped->lstm_parameters, control->lstm_parameters);
+
   GateTargets targets;
   targets.hidden = pruned->kept_hidden;
   for (const std::string name : {"structured_magnitude", "random"}) {
@@ -116,12 +123,12 @@ TEST_F(BidafPruning, EveryModelAgnosticMethodRunsTheSameProtocol) {
 // clear error naming the direction (a collapsed structure: bidaf_compaction_test).
 TEST_F(BidafPruning, UnsupportedMethodsAndBadTargetsAreClearErrors) {
   EXPECT_THAT(RegisteredModelMethods(),
-              ::testing::IsSupersetOf({"dense", "l0", "random", "structured_magnitude"}));
+              ::testing::IsSupersetOf({"dense", "iss", "l0", "random", "structured_magnitude"}));
   ModelMethodOptions o;
   o.model = parent_->View();
-  absl::StatusOr<std::unique_ptr<ModelMethod>> iss = CreateModelMethod("iss", o);
-  EXPECT_EQ(iss.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(std::string(iss.status().message()), HasSubstr("'iss' prunes the LSTM LM only"));
+  absl::StatusOr<std::unique_ptr<ModelMethod>> lasso = CreateModelMethod("lasso", o);
+  EXPECT_EQ(lasso.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(lasso.status().message()), HasSubstr("'lasso' prunes the LSTM LM only"));
 
   GateTargets targets;
   for (const std::string d : {"contextual", "modelling.0", "output"}) {

@@ -50,8 +50,10 @@ torch::Tensor HiddenGroups(const LstmPruningLayout& layout, const ParameterMapT&
                       w_hh.view({4, h, h}).sum(std::vector<int64_t>{0, 2}) +
                       value(p.at(s.b_ih)).view({4, h}).sum(0) +
                       value(p.at(s.b_hh)).view({4, h}).sum(0);
-  // Column k of w_hh, less its four entries counted with the rows.
-  sum = sum + w_hh.sum(0) - w_hh.view({4, h, h}).diagonal(0, 1, 2).sum(0);
+  // Column k of w_hh, less its four entries counted with the rows (summed in this order, as
+  // the LM's ISS groups always were, so that their values stay bit for bit).
+  const torch::Tensor column = w_hh.sum(0) - w_hh.view({4, h, h}).diagonal(0, 1, 2).sum(0);
+  sum = sum + column;
   for (const PrunableLstm& t : layout.lstms) {
     int64_t offset = 0;
     for (const SpaceRun& run : t.input) {
@@ -125,6 +127,60 @@ NeuronGroupValues NeuronGroupSizes(const LstmPruningLayout& layout,
   for (auto* set : {&out.input, &out.hidden}) {
     for (auto& [name, t] : *set) t = t.round().to(torch::kLong);
   }
+  return out;
+}
+
+void ScaleHiddenGroups(const LstmPruningLayout& layout, const ParameterMapT& p,
+                       const std::map<std::string, torch::Tensor>& scales) {
+  const absl::Status valid = layout.Validate(p);
+  TORCH_CHECK(valid.ok(), "ScaleHiddenGroups: ", std::string(valid.message()));
+  torch::NoGradGuard no_grad;
+  for (const PrunableLstm& s : layout.lstms) {
+    const auto it = scales.find(s.name);
+    if (it == scales.end()) continue;
+    const torch::Tensor& scale = it->second;
+    const int64_t h = p.at(s.w_hh).size(1);
+    TORCH_CHECK(scale.dim() == 1 && scale.size(0) == h, "ScaleHiddenGroups: scales of '", s.name,
+                "' must be [", h, "]");
+    const torch::Tensor rows = scale.repeat({4});  // gate rows k, H + k, 2H + k, 3H + k
+    p.at(s.w_ih).mul_(rows.unsqueeze(1));
+    p.at(s.w_hh).mul_(rows.unsqueeze(1));
+    p.at(s.b_ih).mul_(rows);
+    p.at(s.b_hh).mul_(rows);
+    // Column k of w_hh: its four entries on the unit's own rows are already scaled once.
+    torch::Tensor column = scale.unsqueeze(0).expand({4 * h, h}).clone();
+    column.view({4, h, h}).diagonal(0, 1, 2).fill_(1.0);
+    p.at(s.w_hh).mul_(column);
+    for (const PrunableLstm& t : layout.lstms) {
+      int64_t offset = 0;
+      for (const SpaceRun& run : t.input) {
+        const int64_t n = layout.SpaceSize(run.space, p);
+        if (run.space == s.name) p.at(t.w_ih).narrow(1, offset, n).mul_(scale.unsqueeze(0));
+        offset += n;
+      }
+    }
+    for (const SpaceReader& r : layout.readers) {
+      int64_t offset = r.offset;
+      for (const SpaceRun& run : r.layout) {
+        const int64_t n = layout.SpaceSize(run.space, p);
+        if (run.space == s.name) {
+          const torch::Tensor& t = p.at(r.at.parameter);
+          std::vector<int64_t> shape(static_cast<size_t>(t.dim()), 1);
+          shape[static_cast<size_t>(r.at.dim)] = n;
+          t.narrow(r.at.dim, offset, n).mul_(scale.view(shape));
+        }
+        offset += n;
+      }
+    }
+  }
+}
+
+std::vector<torch::Tensor> GroupedTensors(const LstmPruningLayout& layout, const ParameterMapT& p) {
+  std::vector<torch::Tensor> out;
+  for (const PrunableLstm& s : layout.lstms) {
+    out.insert(out.end(), {p.at(s.w_ih), p.at(s.w_hh), p.at(s.b_ih), p.at(s.b_hh)});
+  }
+  for (const SpaceReader& r : layout.readers) out.push_back(p.at(r.at.parameter));
   return out;
 }
 

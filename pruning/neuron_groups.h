@@ -36,6 +36,22 @@ NeuronGroupValues NeuronGroupSquaredNorms(const LstmPruningLayout& layout,
 NeuronGroupValues NeuronGroupSizes(const LstmPruningLayout& layout,
                                    const std::map<std::string, torch::Tensor>& parameters);
 
+// Multiplies, in place and without autograd, every weight of the group of each hidden unit k of
+// each LSTM s (NeuronGroupSquaredNorms' groups) by scales[s][k] ([H] float32; an LSTM absent
+// from `scales` is left alone): the unit's gate rows of w_ih, w_hh and both biases, column k of
+// w_hh (its four entries on the unit's own rows once), then every column and reader position
+// that reads the unit. LSTMs are taken in layout order, each fully before the next (overlapping
+// groups: the usual approximation of the overlapping-group proximal operator). Precondition:
+// layout valid for `parameters` (throws c10::Error otherwise).
+void ScaleHiddenGroups(const LstmPruningLayout& layout,
+                       const std::map<std::string, torch::Tensor>& parameters,
+                       const std::map<std::string, torch::Tensor>& scales);
+
+// The tensors of every group (each LSTM's w_ih, w_hh, b_ih, b_hh, then every reader's
+// parameter), aliases, in layout order.
+std::vector<torch::Tensor> GroupedTensors(const LstmPruningLayout& layout,
+                                          const std::map<std::string, torch::Tensor>& parameters);
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_PRUNING_NEURON_GROUPS_H_

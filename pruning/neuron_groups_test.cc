@@ -105,5 +105,88 @@ TEST(NeuronGroups, AreWhatCompactionRemovesFromTheLanguageModel) {
                                        ParameterMap(model->named_parameters()));
 }
 
+// The LM's ISS group norms and proximal scaling as they were written for the LM alone (before
+// the layout), kept here as the reference: the generic functions over the LM's layout must give
+// the same values bit for bit, so that PTB runs of earlier versions are reproduced exactly.
+std::vector<torch::Tensor> LmIssNormsAsWritten(const LstmLm& model) {
+  std::vector<torch::Tensor> norms;
+  const int64_t layers = model->num_layers();
+  for (int64_t l = 0; l < layers; ++l) {
+    const LstmLayerWeights& w = model->layer(l);
+    const int64_t h = w.w_hh.size(1);
+    torch::Tensor rows = w.w_ih.pow(2).view({4, h, -1}).sum(std::vector<int64_t>{0, 2}) +
+                         w.w_hh.pow(2).view({4, h, h}).sum(std::vector<int64_t>{0, 2}) +
+                         w.b_ih.pow(2).view({4, h}).sum(0) + w.b_hh.pow(2).view({4, h}).sum(0);
+    torch::Tensor diagonal = w.w_hh.view({4, h, h}).diagonal(0, 1, 2).pow(2).sum(0);
+    torch::Tensor column = w.w_hh.pow(2).sum(0) - diagonal;
+    torch::Tensor consumer = l + 1 < layers ? model->layer(l + 1).w_ih.pow(2).sum(0)
+                                            : model->decoder_weight().pow(2).sum(0);
+    norms.push_back((rows + column + consumer).clamp_min(0));
+  }
+  return norms;
+}
+
+void LmIssScaleAsWritten(LstmLm& model, const std::vector<torch::Tensor>& scales) {
+  torch::NoGradGuard no_grad;
+  const int64_t layers = model->num_layers();
+  for (int64_t l = 0; l < layers; ++l) {
+    const torch::Tensor& scale = scales[static_cast<size_t>(l)];
+    LstmLayerWeights& w = model->mutable_layer(l);
+    const int64_t h = w.w_hh.size(1);
+    const torch::Tensor rows = scale.repeat({4});
+    w.w_ih.mul_(rows.unsqueeze(1));
+    w.w_hh.mul_(rows.unsqueeze(1));
+    w.b_ih.mul_(rows);
+    w.b_hh.mul_(rows);
+    torch::Tensor column = scale.unsqueeze(0).expand({4 * h, h}).clone();
+    column.view({4, h, h}).diagonal(0, 1, 2).fill_(1.0);
+    w.w_hh.mul_(column);
+    if (l + 1 < layers) {
+      model->mutable_layer(l + 1).w_ih.mul_(scale.unsqueeze(0));
+    } else {
+      model->decoder_weight().mul_(scale.unsqueeze(0));
+    }
+  }
+}
+
+TEST(NeuronGroups, OnTheLanguageModelTheyAreItsIssArithmeticBitForBit) {
+  torch::manual_seed(7);
+  LstmLm a(Lm()), b = CloneLstmLm(a);
+  const NeuronGroupValues norms =
+      NeuronGroupSquaredNorms(a->PruningLayout(), ParameterMap(a->named_parameters()));
+  const std::vector<torch::Tensor> want = LmIssNormsAsWritten(a);
+  EXPECT_TRUE(torch::equal(norms.hidden.at("lstm0"), want[0]));
+  EXPECT_TRUE(torch::equal(norms.hidden.at("lstm1"), want[1]));
+  const std::vector<torch::Tensor> scales = {torch::rand({5}), torch::rand({3})};
+  ScaleHiddenGroups(a->PruningLayout(), ParameterMap(a->named_parameters()),
+                    {{"lstm0", scales[0]}, {"lstm1", scales[1]}});
+  LmIssScaleAsWritten(b, scales);
+  const auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_TRUE(torch::equal(pa[i].value(), pb[i].value())) << pa[i].key();
+  }
+}
+
+// On BiDAF, scaling a unit's group by 0 zeroes exactly the weights compaction removes with it.
+TEST(NeuronGroups, ScalingAGroupByZeroZeroesWhatItsGateRemoves) {
+  torch::manual_seed(8);
+  Bidaf model(Tiny());
+  const LstmPruningLayout layout = model->PruningLayout();
+  const auto params = ParameterMap(model->named_parameters());
+  const NeuronGroupValues sizes = NeuronGroupSizes(layout, params);
+  int64_t zeros_before = 0;
+  for (const torch::Tensor& t : GroupedTensors(layout, params)) {
+    zeros_before += t.eq(0).sum().item<int64_t>();
+  }
+  torch::Tensor scale = torch::ones({4});
+  scale[2] = 0;
+  ScaleHiddenGroups(layout, params, {{"contextual.bw", scale}});
+  int64_t zeros_after = 0;
+  for (const torch::Tensor& t : GroupedTensors(layout, params)) {
+    zeros_after += t.eq(0).sum().item<int64_t>();
+  }
+  EXPECT_EQ(zeros_after - zeros_before, sizes.hidden.at("contextual.bw")[2].item<int64_t>());
+}
+
 }  // namespace
 }  // namespace rnnprune
