@@ -4,11 +4,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
 #include "common/status_macros.h"
 #include "common/torch_rng.h"
 #include "models/archive_writer.h"
-#include "models/torch_archive.h"
+#include "models/model_file.h"
 #include "torch/serialize.h"
 #include "torch/torch.h"
 
@@ -44,9 +43,7 @@ absl::Status SaveBidaf(const Bidaf& model, const std::string& path,
                        const std::string& metadata_json) {
   torch::serialize::OutputArchive archive;
   try {
-    archive.write("format", c10::IValue(std::string(kFormat)));
-    archive.write("config", c10::IValue(model->config().ToJson()));
-    archive.write("metadata", c10::IValue(metadata_json));
+    WriteModelHeader(archive, kFormat, model->config().ToJson(), metadata_json);
     torch::NoGradGuard no_grad;
     for (const auto& p : model->named_parameters()) {
       archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
@@ -62,26 +59,9 @@ absl::Status SaveBidaf(const Bidaf& model, const std::string& path,
 }
 
 absl::StatusOr<BidafCheckpoint> LoadBidaf(const std::string& path) {
-  if (!PathExists(path)) return absl::NotFoundError(absl::StrCat("no BiDAF at '", path, "'"));
-  ASSIGN_OR_RETURN(const std::string bytes, ReadFile(path));
-  const absl::Status archive_ok = CheckTorchArchive(bytes);
-  if (!archive_ok.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' is not an rnnprune BiDAF checkpoint: ", archive_ok.message()));
-  }
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(bytes.data(), bytes.size());
-    c10::IValue format, config, metadata;
-    if (!archive.try_read("format", format) || !format.isString() ||
-        format.toStringRef() != kFormat) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "' is not an rnnprune BiDAF checkpoint (", kFormat, ")"));
-    }
-    if (!archive.try_read("config", config) || !config.isString()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", path, "': no config"));
-    }
-    absl::StatusOr<BidafConfig> cfg = BidafConfig::FromJson(config.toStringRef());
+    ASSIGN_OR_RETURN(ModelFile file, OpenModelFile(path, kFormat, "BiDAF checkpoint"));
+    absl::StatusOr<BidafConfig> cfg = BidafConfig::FromJson(file.config_json);
     if (!cfg.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", cfg.status().message()));
     }
@@ -92,14 +72,11 @@ absl::StatusOr<BidafCheckpoint> LoadBidaf(const std::string& path) {
       ckpt.model = Bidaf(*cfg);
       RestoreTorchCpuRng(rng_state);
     }
-    ckpt.metadata_json = "{}";
-    if (archive.try_read("metadata", metadata) && metadata.isString()) {
-      ckpt.metadata_json = metadata.toStringRef();
-    }
+    ckpt.metadata_json = file.metadata_json;
     std::map<std::string, torch::Tensor> parameters, inputs;
     for (const auto& p : ckpt.model->named_parameters()) {
       torch::Tensor t;
-      if (!archive.try_read(absl::StrCat("param.", p.key()), t)) {
+      if (!file.archive.try_read(absl::StrCat("param.", p.key()), t)) {
         return absl::InvalidArgumentError(
             absl::StrCat("'", path, "': parameter '", p.key(), "' is missing"));
       }
@@ -108,7 +85,7 @@ absl::StatusOr<BidafCheckpoint> LoadBidaf(const std::string& path) {
     for (const BidafLstm* l : ckpt.model->lstms()) {
       for (const std::string name : {l->name + ".fw", l->name + ".bw"}) {
         torch::Tensor index;
-        if (archive.try_read(absl::StrCat("input.", name), index)) inputs[name] = index;
+        if (file.archive.try_read(absl::StrCat("input.", name), index)) inputs[name] = index;
       }
     }
     const absl::Status set = ckpt.model->SetCompacted(parameters, inputs);

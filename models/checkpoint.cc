@@ -5,11 +5,10 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
 #include "common/status_macros.h"
 #include "common/torch_rng.h"
 #include "models/archive_writer.h"
-#include "models/torch_archive.h"
+#include "models/model_file.h"
 #include "torch/serialize.h"
 #include "torch/torch.h"
 
@@ -24,9 +23,7 @@ absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
                         const std::string& metadata_json) {
   torch::serialize::OutputArchive archive;
   try {
-    archive.write("format", c10::IValue(std::string(kFormat)));
-    archive.write("config", c10::IValue(model->config().ToJson()));
-    archive.write("metadata", c10::IValue(metadata_json));
+    WriteModelHeader(archive, kFormat, model->config().ToJson(), metadata_json);
     torch::NoGradGuard no_grad;
     for (const auto& p : model->named_parameters()) {
       archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
@@ -39,37 +36,18 @@ absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
 }
 
 absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
-  if (!PathExists(path)) return absl::NotFoundError(absl::StrCat("no checkpoint at '", path, "'"));
-  // The whole file is checked before LibTorch parses it (models/torch_archive.h: CRC-32 of every
-  // entry, sizes, pickle lengths), then handed to LibTorch from memory.
-  ASSIGN_OR_RETURN(const std::string bytes, ReadFile(path));
-  const absl::Status archive_ok = CheckTorchArchive(bytes);
-  if (!archive_ok.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not an rnnprune LSTM LM ",
-                                                   "checkpoint: ", archive_ok.message()));
-  }
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(bytes.data(), bytes.size());
-    c10::IValue format, config, metadata;
-    if (!archive.try_read("format", format) || !format.isString() ||
-        format.toStringRef() != kFormat) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "' is not an rnnprune LSTM LM checkpoint (", kFormat, ")"));
-    }
-    if (!archive.try_read("config", config) || !config.isString()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", path, "': no config"));
-    }
-    auto cfg = LstmLmConfig::FromJson(config.toStringRef());
+    ASSIGN_OR_RETURN(ModelFile file, OpenModelFile(path, kFormat, "LSTM LM checkpoint"));
+    auto cfg = LstmLmConfig::FromJson(file.config_json);
     if (!cfg.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", cfg.status().message()));
     }
     // Every parameter is stored in the file, so a config needing more than the file holds is
     // corrupt: refused before the model is allocated.
-    if (static_cast<uint64_t>(cfg->NumParameters()) > bytes.size() / sizeof(float)) {
+    if (static_cast<uint64_t>(cfg->NumParameters()) > file.bytes / sizeof(float)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "'", path, "': the config needs ", cfg->NumParameters(),
-          " float32 parameters, more than the file's ", bytes.size(), " bytes can hold"));
+          " float32 parameters, more than the file's ", file.bytes, " bytes can hold"));
     }
     LstmLmCheckpoint ckpt;
     {
@@ -79,14 +57,11 @@ absl::StatusOr<LstmLmCheckpoint> LoadLstmLm(const std::string& path) {
       ckpt.model = LstmLm(*cfg);
       RestoreTorchCpuRng(rng_state);
     }
-    ckpt.metadata_json = "{}";
-    if (archive.try_read("metadata", metadata) && metadata.isString()) {
-      ckpt.metadata_json = metadata.toStringRef();
-    }
+    ckpt.metadata_json = file.metadata_json;
     torch::NoGradGuard no_grad;
     for (auto& p : ckpt.model->named_parameters()) {
       torch::Tensor t;
-      if (!archive.try_read(absl::StrCat("param.", p.key()), t)) {
+      if (!file.archive.try_read(absl::StrCat("param.", p.key()), t)) {
         return absl::InvalidArgumentError(
             absl::StrCat("'", path, "': parameter '", p.key(), "' is missing"));
       }
