@@ -123,7 +123,12 @@ TEST_F(BidafPruning, EveryModelAgnosticMethodRunsTheSameProtocol) {
 // clear error naming the direction (a collapsed structure: bidaf_compaction_test).
 TEST_F(BidafPruning, UnsupportedMethodsAndBadTargetsAreClearErrors) {
   EXPECT_THAT(RegisteredModelMethods(),
-              ::testing::IsSupersetOf({"dense", "iss", "l0", "random", "structured_magnitude"}));
+              ::testing::IsSupersetOf(
+                  {"dense", "iss", "l0", "l0_speed", "random", "structured_magnitude"}));
+  // l0_speed's gates cost the multiply-adds they remove: one cost per set on BiDAF too.
+  std::unique_ptr<ModelMethod> speed = Method("l0_speed", parent_, 1e-5);
+  ASSERT_NE(speed, nullptr);
+  EXPECT_EQ(speed->RecordedOptions()["gate_cost"], "multiply_adds");
   ModelMethodOptions o;
   o.model = parent_->View();
   absl::StatusOr<std::unique_ptr<ModelMethod>> lasso = CreateModelMethod("lasso", o);

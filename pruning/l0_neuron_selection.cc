@@ -153,12 +153,17 @@ bool ReadsFreeSpacesOnly(const LstmPruningLayout& layout, const PrunableLstm& l)
   return true;
 }
 
-// L0 over any model's layout (pruning/l0_hooks.h), each gate weighted by the weights it removes:
+// L0 over any model's layout (pruning/l0_hooks.h), each gate weighted by the weights it removes
+// (or, for l0_speed, the multiply-adds: NeuronGroupMultiplyAdds):
 // hidden sets at lambda, input sets reading free spaces (embedding-like) at lambda *
 // l0_embedding_lambda_ratio, the other input sets at lambda * l0_input_lambda_ratio.
-absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(const ModelMethodOptions& o) {
+absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(GateCost cost,
+                                                                 const ModelMethodOptions& o) {
   const LstmPruningLayout& layout = o.model.layout;
-  ASSIGN_OR_RETURN(auto costs, UniformSetCosts(NeuronGroupSizes(layout, o.model.parameters)));
+  ASSIGN_OR_RETURN(auto costs,
+                   UniformSetCosts(cost == GateCost::kWeights
+                                       ? NeuronGroupSizes(layout, o.model.parameters)
+                                       : NeuronGroupMultiplyAdds(layout, o.model.parameters)));
   L0GatesOptions g;
   g.input_cost = costs.first;
   g.hidden_cost = costs.second;
@@ -175,7 +180,7 @@ absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(const ModelMeth
   hooks->set_recorded_options({{"lambda_embedding_ratio", free_ratio},
                                {"lambda_input_ratio", input_ratio},
                                {"penalty_scale", o.penalty_scale},
-                               {"gate_cost", "weights"},
+                               {"gate_cost", GateCostName(cost)},
                                {"gate_optimizer", "adam"},
                                {"gate_learning_rate", lr},
                                {"log_alpha_clamp", {L0Hooks::kMinLogAlpha, L0Hooks::kMaxLogAlpha}},
@@ -209,7 +214,9 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
     ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m, L0NeuronSelection::Create(o.config, lo));
     return std::unique_ptr<PruningMethod>(std::move(m));
   };
-  if (cost == GateCost::kWeights) info.create_for_any_model = CreateL0ForAnyModel;
+  info.create_for_any_model = [cost](const ModelMethodOptions& o) {
+    return CreateL0ForAnyModel(cost, o);
+  };
   return info;
 }
 

@@ -130,6 +130,26 @@ NeuronGroupValues NeuronGroupSizes(const LstmPruningLayout& layout,
   return out;
 }
 
+NeuronGroupValues NeuronGroupMultiplyAdds(const LstmPruningLayout& layout,
+                                          const ParameterMapT& parameters) {
+  torch::NoGradGuard no_grad;
+  // 1 for every weight of a matrix product, 0 for biases and lookups; each group sums them.
+  ParameterMapT counted;
+  for (const auto& [name, t] : parameters) counted[name] = torch::ones(t.sizes(), torch::kDouble);
+  for (const PrunableLstm& l : layout.lstms) {
+    counted[l.b_ih].zero_();
+    counted[l.b_hh].zero_();
+  }
+  for (const FreeSpace& f : layout.free_spaces) {
+    for (const ParameterDim& d : f.producers) counted[d.parameter].zero_();
+  }
+  NeuronGroupValues out = Groups(layout, counted, [](const torch::Tensor& w) { return w; });
+  for (auto* set : {&out.input, &out.hidden}) {
+    for (auto& [name, t] : *set) t = t.round().to(torch::kLong);
+  }
+  return out;
+}
+
 void ScaleHiddenGroups(const LstmPruningLayout& layout, const ParameterMapT& p,
                        const std::map<std::string, torch::Tensor>& scales) {
   const absl::Status valid = layout.Validate(p);

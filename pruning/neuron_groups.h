@@ -36,6 +36,14 @@ NeuronGroupValues NeuronGroupSquaredNorms(const LstmPruningLayout& layout,
 NeuronGroupValues NeuronGroupSizes(const LstmPruningLayout& layout,
                                    const std::map<std::string, torch::Tensor>& parameters);
 
+// The number of multiply-adds each gate removes from the forward pass per position read: its
+// group (above) without the biases and without free-space producers (a lookup costs none), from
+// the parameters' shapes. For the LSTM LM this is CountGateMultiplyAdds (per token); for BiDAF
+// the attention and output weights count once per position (the cost of the similarity grows
+// with the question's length too: a lower bound there).
+NeuronGroupValues NeuronGroupMultiplyAdds(const LstmPruningLayout& layout,
+                                          const std::map<std::string, torch::Tensor>& parameters);
+
 // Multiplies, in place and without autograd, every weight of the group of each hidden unit k of
 // each LSTM s (NeuronGroupSquaredNorms' groups) by scales[s][k] ([H] float32; an LSTM absent
 // from `scales` is left alone): the unit's gate rows of w_ih, w_hh and both biases, column k of

@@ -44,6 +44,19 @@ TEST(NeuronGroups, OnTheLanguageModelTheyCountItsGateWeights) {
   }
 }
 
+// Without biases and lookups the groups count the LM's multiply-adds per token.
+TEST(NeuronGroups, OnTheLanguageModelTheyCountItsMultiplyAdds) {
+  LstmLm model(Lm());
+  const NeuronGroupValues adds =
+      NeuronGroupMultiplyAdds(model->PruningLayout(), ParameterMap(model->named_parameters()));
+  const GateWeightCounts counts = CountGateMultiplyAdds(model->config());
+  for (int l = 0; l < 2; ++l) {
+    const std::string name = "lstm" + std::to_string(l);
+    EXPECT_TRUE(torch::all(adds.input.at(name) == counts.input[l]).item<bool>()) << name;
+    EXPECT_TRUE(torch::all(adds.hidden.at(name) == counts.hidden[l]).item<bool>()) << name;
+  }
+}
+
 // Each group is exactly what compaction removes when its gate alone closes: the parameters
 // lost, in number and in squared norm, for every gate of a small BiDAF and of the LM.
 void ExpectGroupsAreWhatCompactionRemoves(const LstmPruningLayout& layout,
