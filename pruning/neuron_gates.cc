@@ -109,11 +109,4 @@ ParameterMapT ApplyNeuronGates(const LstmPruningLayout& layout, const ParameterM
   return out;
 }
 
-std::map<std::string, std::pair<int64_t, int64_t>> KeptNeurons(const NeuronGates& gates) {
-  std::map<std::string, std::pair<int64_t, int64_t>> out;
-  for (const auto& [name, z] : gates.input) out[name].first = z.count_nonzero().item<int64_t>();
-  for (const auto& [name, z] : gates.hidden) out[name].second = z.count_nonzero().item<int64_t>();
-  return out;
-}
-
 }  // namespace rnnprune

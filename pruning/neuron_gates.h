@@ -46,9 +46,6 @@ std::map<std::string, torch::Tensor> ApplyNeuronGates(
     const LstmPruningLayout& layout, const std::map<std::string, torch::Tensor>& parameters,
     const NeuronGates& gates);
 
-// Number of kept (non-zero) gates of each LSTM: {name: {inputs, hidden}}.
-std::map<std::string, std::pair<int64_t, int64_t>> KeptNeurons(const NeuronGates& gates);
-
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_PRUNING_NEURON_GATES_H_
