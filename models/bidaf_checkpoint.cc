@@ -43,11 +43,8 @@ absl::Status SaveBidaf(const Bidaf& model, const std::string& path,
                        const std::string& metadata_json) {
   torch::serialize::OutputArchive archive;
   try {
-    WriteModelHeader(archive, kFormat, model->config().ToJson(), metadata_json);
-    torch::NoGradGuard no_grad;
-    for (const auto& p : model->named_parameters()) {
-      archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
-    }
+    WriteModelContents(archive, kFormat, model->config().ToJson(), metadata_json,
+                       model->named_parameters());
     for (const auto& [name, index] : InputIndices(model)) {
       archive.write(absl::StrCat("input.", name), index);
     }

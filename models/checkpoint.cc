@@ -23,11 +23,8 @@ absl::Status SaveLstmLm(const LstmLm& model, const std::string& path,
                         const std::string& metadata_json) {
   torch::serialize::OutputArchive archive;
   try {
-    WriteModelHeader(archive, kFormat, model->config().ToJson(), metadata_json);
-    torch::NoGradGuard no_grad;
-    for (const auto& p : model->named_parameters()) {
-      archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
-    }
+    WriteModelContents(archive, kFormat, model->config().ToJson(), metadata_json,
+                       model->named_parameters());
   } catch (const c10::Error& e) {
     return absl::InternalError(
         absl::StrCat("cannot serialise checkpoint '", path, "': ", e.what_without_backtrace()));

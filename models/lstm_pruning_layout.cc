@@ -96,6 +96,20 @@ int64_t LstmPruningLayout::SpaceSize(const std::string& name,
   return -1;
 }
 
+bool LstmPruningLayout::IsLstmSpace(const std::string& space) const {
+  for (const PrunableLstm& l : lstms) {
+    if (l.name == space) return true;
+  }
+  return false;
+}
+
+bool LstmPruningLayout::ReadsOnlyFreeSpaces(const PrunableLstm& lstm) const {
+  for (const SpaceRun& run : lstm.input) {
+    if (IsLstmSpace(run.space)) return false;
+  }
+  return true;
+}
+
 int64_t LstmPruningLayout::RunsSize(const std::vector<SpaceRun>& runs,
                                     const ParameterMapT& parameters) const {
   int64_t total = 0;

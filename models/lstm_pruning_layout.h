@@ -80,6 +80,10 @@ struct LstmPruningLayout {
   // there is no such space.
   int64_t SpaceSize(const std::string& name,
                     const std::map<std::string, torch::Tensor>& parameters) const;
+  // Whether `space` is the hidden space of one of the LSTMs (else a free space, or none).
+  bool IsLstmSpace(const std::string& space) const;
+  // Whether every run of `lstm` reads a free space (its input gates are embedding-like).
+  bool ReadsOnlyFreeSpaces(const PrunableLstm& lstm) const;
   // Total size of `runs`; -1 when one names no space.
   int64_t RunsSize(const std::vector<SpaceRun>& runs,
                    const std::map<std::string, torch::Tensor>& parameters) const;

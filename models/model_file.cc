@@ -6,14 +6,20 @@
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "models/torch_archive.h"
+#include "torch/torch.h"
 
 namespace rnnprune {
 
-void WriteModelHeader(torch::serialize::OutputArchive& archive, const std::string& format,
-                      const std::string& config_json, const std::string& metadata_json) {
+void WriteModelContents(torch::serialize::OutputArchive& archive, const std::string& format,
+                        const std::string& config_json, const std::string& metadata_json,
+                        const torch::OrderedDict<std::string, torch::Tensor>& parameters) {
   archive.write("format", c10::IValue(format));
   archive.write("config", c10::IValue(config_json));
   archive.write("metadata", c10::IValue(metadata_json));
+  torch::NoGradGuard no_grad;
+  for (const auto& p : parameters) {
+    archive.write(absl::StrCat("param.", p.key()), p.value().detach().to(torch::kCPU));
+  }
 }
 
 absl::StatusOr<ModelFile> OpenModelFile(const std::string& path, const std::string& format,

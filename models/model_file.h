@@ -8,14 +8,18 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "c10/util/Exception.h"
+#include "torch/ordered_dict.h"
 #include "torch/serialize/input-archive.h"
 #include "torch/serialize/output-archive.h"
 
 namespace rnnprune {
 
-// Writes the three header entries into `archive` (throws c10::Error as LibTorch does).
-void WriteModelHeader(torch::serialize::OutputArchive& archive, const std::string& format,
-                      const std::string& config_json, const std::string& metadata_json);
+// Writes the three header entries and every parameter (as "param.<name>", detached, on CPU)
+// into `archive` (throws c10::Error as LibTorch does).
+void WriteModelContents(torch::serialize::OutputArchive& archive, const std::string& format,
+                        const std::string& config_json, const std::string& metadata_json,
+                        const torch::OrderedDict<std::string, torch::Tensor>& parameters);
 
 // An opened model file: its archive (for the tensors) and header.
 struct ModelFile {

@@ -143,16 +143,6 @@ std::vector<MethodOptionSpec> L0OptionSpecs() {
   };
 }
 
-// Whether every run of `l` reads a free space (its input gates are the LM's embedding gates).
-bool ReadsFreeSpacesOnly(const LstmPruningLayout& layout, const PrunableLstm& l) {
-  for (const SpaceRun& run : l.input) {
-    for (const PrunableLstm& x : layout.lstms) {
-      if (x.name == run.space) return false;
-    }
-  }
-  return true;
-}
-
 // L0 over any model's layout (pruning/l0_hooks.h), each gate weighted by the weights it removes
 // (or, for l0_speed, the multiply-adds: NeuronGroupMultiplyAdds):
 // hidden sets at lambda, input sets reading free spaces (embedding-like) at lambda *
@@ -173,7 +163,7 @@ absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(GateCost cost,
   const double input_ratio = o.own.at("l0_input_lambda_ratio").get<double>();
   for (const PrunableLstm& l : layout.lstms) {
     g.hidden_lambda[l.name] = o.lambda;
-    g.input_lambda[l.name] = o.lambda * (ReadsFreeSpacesOnly(layout, l) ? free_ratio : input_ratio);
+    g.input_lambda[l.name] = o.lambda * (layout.ReadsOnlyFreeSpaces(l) ? free_ratio : input_ratio);
   }
   const double lr = o.own.at("l0_gate_learning_rate").get<double>();
   ASSIGN_OR_RETURN(std::unique_ptr<L0Hooks> hooks, L0Hooks::Create(o.model, g, lr));

@@ -1,25 +1,10 @@
 #include "pruning/model_method.h"
 
-#include <set>
 #include <vector>
 
 #include "torch/torch.h"
 
 namespace rnnprune {
-namespace {
-
-// Whether every run of `l` reads a free space.
-bool ReadsFreeSpacesOnly(const LstmPruningLayout& layout, const PrunableLstm& l) {
-  std::set<std::string> lstms;
-  for (const PrunableLstm& x : layout.lstms) lstms.insert(x.name);
-  for (const SpaceRun& run : l.input) {
-    if (lstms.count(run.space) > 0) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 absl::Status FixedGatesMethod::Begin(PrunableModelView& model) {
   absl::StatusOr<NeuronGates> gates = ChooseGates(model);
   if (!gates.ok()) return gates.status();
@@ -46,7 +31,7 @@ NeuronGroupValues RandomGateScores(const LstmPruningLayout& layout,
   torch::Generator gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
   NeuronGroupValues scores;
   for (const PrunableLstm& l : layout.lstms) {
-    if (ReadsFreeSpacesOnly(layout, l)) {
+    if (layout.ReadsOnlyFreeSpaces(l)) {
       scores.input[l.name] = torch::rand({layout.RunsSize(l.input, parameters)}, gen);
     }
   }
@@ -54,7 +39,7 @@ NeuronGroupValues RandomGateScores(const LstmPruningLayout& layout,
     scores.hidden[l.name] = torch::rand({layout.SpaceSize(l.name, parameters)}, gen);
   }
   for (const PrunableLstm& l : layout.lstms) {
-    if (!ReadsFreeSpacesOnly(layout, l)) {
+    if (!layout.ReadsOnlyFreeSpaces(l)) {
       scores.input[l.name] = torch::rand({layout.RunsSize(l.input, parameters)}, gen);
     }
   }

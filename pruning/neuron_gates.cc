@@ -12,19 +12,12 @@ namespace {
 
 using ParameterMapT = std::map<std::string, torch::Tensor>;
 
-bool IsLstmSpace(const LstmPruningLayout& layout, const std::string& space) {
-  for (const PrunableLstm& l : layout.lstms) {
-    if (l.name == space) return true;
-  }
-  return false;
-}
-
 // The scale each position of `runs` sees: z_h^power of LSTM spaces, 1 for free spaces.
 torch::Tensor RunScales(const LstmPruningLayout& layout, const std::vector<SpaceRun>& runs,
                         const ParameterMapT& parameters, const NeuronGates& gates) {
   std::vector<torch::Tensor> parts;
   for (const SpaceRun& run : runs) {
-    if (IsLstmSpace(layout, run.space)) {
+    if (layout.IsLstmSpace(run.space)) {
       parts.push_back(gates.hidden.at(run.space).pow(run.power));
     } else {
       parts.push_back(torch::ones({layout.SpaceSize(run.space, parameters)}));
