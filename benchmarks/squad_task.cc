@@ -23,6 +23,7 @@
 #include "datasets/squad.h"
 #include "datasets/squad_split.h"
 #include "models/bidaf.h"
+#include "models/bidaf_checkpoint.h"
 #include "models/torch_export.h"
 #include "reporting/record_provenance.h"
 #include "reporting/squad_record.h"
@@ -136,6 +137,13 @@ std::string SquadRecordPath(const TaskContext& context) {
       context.sweep_point.empty() ? "" : absl::StrCat("_", SweepPointId(context.sweep_point));
   return absl::StrCat(context.options.reports_dir, "/results/squad_", context.preset.name, point,
                       ".json");
+}
+
+std::string SquadParentPath(const TaskContext& context) {
+  const std::string point =
+      context.sweep_point.empty() ? "" : absl::StrCat("_", SweepPointId(context.sweep_point));
+  return absl::StrCat(context.options.output_dir, "/squad_", context.preset.name, point,
+                      ".bidaf");
 }
 
 std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
@@ -392,6 +400,9 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   // The trained model (its moving average, when there is one) as PyTorch loads it.
   const std::string torch_export = absl::StrCat(o.output_dir, "/squad_", p.name, "_torch");
   RETURN_IF_ERROR(ExportTorchModel(*m.model, m.config.ToJson(), torch_export));
+  // The trained parent of the BiDAF pruning runs, tagged with its config hash.
+  RETURN_IF_ERROR(SaveBidaf(m.model, SquadParentPath(context),
+                            json({{"config_hash", hash}, {"preset", p.name}}).dump()));
   std::optional<BidafEvalResult> evaluated;
   const std::string predictions_path =
       absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");

@@ -49,6 +49,10 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 // all rendered into squad.md).
 std::string SquadRecordPath(const TaskContext& context);
 
+// The trained parent BiDAF of the context's SQuAD run (models/bidaf_checkpoint.h, its metadata
+// {"config_hash", "preset"}): <output_dir>/squad_<preset>[_<point>].bidaf, written with the record.
+std::string SquadParentPath(const TaskContext& context);
+
 // The wall seconds (training and evaluation where the record predates wall_seconds) of the
 // preset's earlier SQuAD run, from SquadRecordPath(context); nullopt when there
 // is none or it cannot be read. The job's ETA uses it before this run has a rate of its own.
