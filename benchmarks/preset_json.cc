@@ -156,14 +156,15 @@ absl::Status ApplyOverride(const std::string& assignment, json* j) {
                                                    "benchmarks/presets.h)"));
   }
   if (path.size() == 2 && *kind != Kind::kSettings) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--set '", assignment, "': only settings has entries (settings.METHOD=V1/V2)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--set '", assignment,
+                     "': only settings and squad_settings have entries (settings.METHOD=V1/V2)"));
   }
   if (path.size() == 2) {
-    (*j)["settings"][path[1]] = OverrideValue(Kind::kSettings, kv[1]);
+    (*j)[path[0]][path[1]] = OverrideValue(Kind::kSettings, kv[1]);
   } else if (*kind == Kind::kSettings) {
     std::optional<json> whole = ParseJson(kv[1]);
-    (*j)["settings"] = whole ? *whole : json(kv[1]);
+    (*j)[path[0]] = whole ? *whole : json(kv[1]);
   } else {
     (*j)[path[0]] = OverrideValue(*kind, kv[1]);
   }

@@ -59,6 +59,10 @@ void VisitPresetFields(PresetT& p, Visitor&& visit) {
   visit("squad_random_word_rows", p.squad_random_word_rows);
   visit("squad_ema_decay", p.squad_ema_decay);
   visit("squad_budget", p.squad_budget);
+  visit("squad_methods", p.squad_methods);
+  visit("squad_settings", p.squad_settings);
+  visit("squad_search_epochs", p.squad_search_epochs);
+  visit("squad_recovery_epochs", p.squad_recovery_epochs);
 }
 
 // Every field of `p` as a JSON object keyed by field name.

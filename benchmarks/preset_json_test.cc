@@ -40,7 +40,7 @@ TEST(PresetJson, EveryFieldIsWritten) {
   EXPECT_EQ(j.at("settings").at("l0"), json({"0.1", "0.25", "0.5", "1"}));
   EXPECT_EQ(j.at("speed_threads"), json({1, 2}));
   EXPECT_EQ(j.at("squad_word_embedding"), "auto");
-  EXPECT_EQ(j.size(), 39u) << "a field added to Preset must be added to VisitPresetFields";
+  EXPECT_EQ(j.size(), 43u) << "a field added to Preset must be added to VisitPresetFields";
 }
 
 TEST(PresetJson, RefusesUnknownKeysAndWrongTypesByName) {
@@ -79,6 +79,10 @@ TEST(PresetJson, OverridesSetFieldsOfEveryType) {
   EXPECT_EQ(p.settings.at("iss"), std::vector<std::string>{"5"});
   EXPECT_EQ(p.settings.at("lasso"), std::vector<std::string>{"30"});  // the others are kept
   EXPECT_EQ(p.squad_optimizer, "adadelta");
+  ASSERT_TRUE(
+      ApplyPresetOverrides({"squad_methods=l0,random", "squad_settings.l0=0.5/2"}, &p).ok());
+  EXPECT_EQ(p.squad_methods, (std::vector<std::string>{"l0", "random"}));
+  EXPECT_EQ(p.squad_settings.at("l0"), (std::vector<std::string>{"0.5", "2"}));
   // Later overrides win; nothing else changes.
   ASSERT_TRUE(ApplyPresetOverrides({"squad_epochs=2", "squad_epochs=3"}, &p).ok());
   EXPECT_EQ(p.squad_epochs, 3);
@@ -96,7 +100,10 @@ TEST(PresetJson, RefusesBadOverridesByNameAndLeavesThePresetAlone) {
   EXPECT_THAT(ErrorOf({"squad_ema_decay=1"}), HasSubstr("squad_ema_decay=1 must be in [0, 1)"));
   EXPECT_THAT(ErrorOf({"search_epochs=1"}),
               HasSubstr("search_epochs=1 must be 0 when search_steps is set"));
-  EXPECT_THAT(ErrorOf({"epochs.x=1"}), HasSubstr("only settings has entries"));
+  EXPECT_THAT(ErrorOf({"squad_settings.l0=fast"}),
+              HasSubstr("squad_settings.l0='fast' must be a lambda: a finite number >= 0"));
+  EXPECT_THAT(ErrorOf({"squad_search_epochs=0"}), HasSubstr("squad_search_epochs=0 must be >= 1"));
+  EXPECT_THAT(ErrorOf({"epochs.x=1"}), HasSubstr("only settings and squad_settings have entries"));
   EXPECT_THAT(ErrorOf({"speed_threads=1,two"}),
               HasSubstr("'speed_threads[1]': \"two\" must be an integer"));
   Preset p = *GetPreset("default");

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
@@ -67,6 +68,19 @@ absl::Status CheckSquad(const Preset& p) {
   }
   if (!(p.squad_ema_decay >= 0 && p.squad_ema_decay < 1)) {
     return Bad("squad_ema_decay", p.squad_ema_decay, "in [0, 1) (0: no moving average)");
+  }
+  if (p.squad_search_epochs < 1) return Bad("squad_search_epochs", p.squad_search_epochs, ">= 1");
+  if (p.squad_recovery_epochs < 0) {
+    return Bad("squad_recovery_epochs", p.squad_recovery_epochs, ">= 0");
+  }
+  for (const auto& [method, values] : p.squad_settings) {
+    for (const std::string& v : values) {
+      double lambda = 0;
+      if (!absl::SimpleAtod(v, &lambda) || !std::isfinite(lambda) || lambda < 0) {
+        return Bad(absl::StrCat("squad_settings.", method), absl::StrCat("'", v, "'"),
+                   "a lambda: a finite number >= 0");
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -94,6 +94,17 @@ struct Preset {
   // need a shorter window.
   double squad_ema_decay = 0.999;
   std::string squad_budget;  // wall time of the squad task on 2 cores, as measured
+  // BiDAF pruning (benchmarks/squad_pruning.h; issue 16), run from the squad task's trained
+  // parent with the protocol of benchmarks/bidaf_pruning.h: the methods (model-agnostic forms,
+  // pruning/model_method.h; empty: no pruning runs), each kLambda method's lambdas per epoch of
+  // training questions (a batch's loss adds lambda / training questions times the penalty), and
+  // the budget: squad_search_epochs of the method's search, then squad_recovery_epochs of
+  // fine-tuning the compacted network, at the parent's optimizer, learning rate and batch size.
+  // Methods taking sizes (structured magnitude, random) run at every L0 run's kept sizes.
+  std::vector<std::string> squad_methods;
+  std::map<std::string, std::vector<std::string>> squad_settings;
+  int squad_search_epochs = 2;
+  int squad_recovery_epochs = 1;
 };
 
 // Checks the fields whose values form a closed set or a range: the name ([a-z0-9_]+, it is part

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "benchmarks/preset_sweep.h"
+#include "benchmarks/squad_pruning.h"
 #include "common/config_hash.h"
 #include "common/files.h"
 #include "common/status_macros.h"
@@ -114,13 +115,16 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
 // The finished record at `record_path` when it has this config hash and its predictions still
 // exist (marked "reused"); nullopt otherwise (or with --force). Errors: a record file that
 // cannot be read or holds a field of the wrong type.
+// `parent_path` (non-empty when pruning runs follow) must exist too.
 absl::StatusOr<std::optional<SquadRecord>> ReusableSquadRecord(const SuiteOptions& o,
                                                                const std::string& record_path,
-                                                               const std::string& hash) {
+                                                               const std::string& hash,
+                                                               const std::string& parent_path) {
   if (o.force || access(record_path.c_str(), R_OK) != 0) return std::optional<SquadRecord>();
   ASSIGN_OR_RETURN(SquadRecord earlier, ReadSquadRecord(record_path));
   if (earlier.config_hash != hash ||
-      (o.evaluate_test && access(earlier.predictions_path.value_or("").c_str(), R_OK) != 0)) {
+      (o.evaluate_test && access(earlier.predictions_path.value_or("").c_str(), R_OK) != 0) ||
+      (!parent_path.empty() && access(parent_path.c_str(), R_OK) != 0)) {
     return std::optional<SquadRecord>();
   }
   o.log(absl::StrCat("[squad] re-using the finished run of ",
@@ -142,8 +146,7 @@ std::string SquadRecordPath(const TaskContext& context) {
 std::string SquadParentPath(const TaskContext& context) {
   const std::string point =
       context.sweep_point.empty() ? "" : absl::StrCat("_", SweepPointId(context.sweep_point));
-  return absl::StrCat(context.options.output_dir, "/squad_", context.preset.name, point,
-                      ".bidaf");
+  return absl::StrCat(context.options.output_dir, "/squad_", context.preset.name, point, ".bidaf");
 }
 
 std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
@@ -347,56 +350,55 @@ void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& traine
   if (!context.sweep_point.empty()) r->provenance.sweep_point = context.sweep_point;
 }
 
-}  // namespace
+// The questions of every split as examples, and their vocabularies.
+struct SquadExamples {
+  SquadData data;
+  SquadVocab words, chars;
+  std::vector<SquadExample> train, validation, eval;
+  int64_t eval_total = 0;  // before the preset's cap
+};
 
-absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
-  SuiteOptions o = context.options;
-  if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
-  const Preset& p = context.preset;
-  const std::string dev_path = o.data_dir + "/squad/dev-v1.1.json";
-  SquadLoadOptions lo;
-  lo.skip_bad_questions = true;  // counted and reported (skipped_questions)
-  ASSIGN_OR_RETURN(SquadDataset dev,
-                   LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
-  const std::string glove = ResolveGlove(o, p);
-  ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
-  const std::string record_path = SquadRecordPath(context);
-  const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(std::optional<SquadRecord> reused, ReusableSquadRecord(o, record_path, hash));
-  if (reused) {
-    RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
-    return *reused;
-  }
-  ASSIGN_OR_RETURN(SquadData data, LoadSquadData(o, std::move(dev), dev_path, lo));
+absl::StatusOr<SquadExamples> MakeExamples(const SuiteOptions& o, const Preset& p, SquadDataset dev,
+                                           const std::string& dev_path,
+                                           const SquadLoadOptions& lo) {
+  SquadExamples e;
+  ASSIGN_OR_RETURN(e.data, LoadSquadData(o, std::move(dev), dev_path, lo));
+  const SquadSplit& split = e.data.split;
   // Characters of the training data (others are unknown); words as the preset says.
-  const SquadVocab words =
-      p.squad_word_vocabulary == "all"
-          ? BuildWordVocabOf({&data.split.train, &data.split.validation, &data.split.eval}, 1)
-          : BuildWordVocab(data.split.train, 1);
-  const SquadVocab chars = BuildCharVocab(data.split.train, 1);
-  ASSIGN_OR_RETURN(std::vector<SquadExample> train,
-                   MakeSquadExamples(data.split.train, words, chars, kMaxWordChars));
-  ASSIGN_OR_RETURN(std::vector<SquadExample> validation,
-                   MakeSquadExamples(data.split.validation, words, chars, kMaxWordChars));
-  ASSIGN_OR_RETURN(std::vector<SquadExample> eval,
-                   MakeSquadExamples(data.split.eval, words, chars, kMaxWordChars));
-  const int64_t eval_total = static_cast<int64_t>(eval.size());
+  e.words = p.squad_word_vocabulary == "all"
+                ? BuildWordVocabOf({&split.train, &split.validation, &split.eval}, 1)
+                : BuildWordVocab(split.train, 1);
+  e.chars = BuildCharVocab(split.train, 1);
+  ASSIGN_OR_RETURN(e.train, MakeSquadExamples(split.train, e.words, e.chars, kMaxWordChars));
+  ASSIGN_OR_RETURN(e.validation,
+                   MakeSquadExamples(split.validation, e.words, e.chars, kMaxWordChars));
+  ASSIGN_OR_RETURN(e.eval, MakeSquadExamples(split.eval, e.words, e.chars, kMaxWordChars));
+  e.eval_total = static_cast<int64_t>(e.eval.size());
   // The preset's cap (smoke) applies to both scored sets: the first questions, in file order.
-  for (std::vector<SquadExample>* scored : {&eval, &validation}) {
+  for (std::vector<SquadExample>* scored : {&e.eval, &e.validation}) {
     if (p.squad_max_eval_questions > 0 &&
         static_cast<int64_t>(scored->size()) > p.squad_max_eval_questions) {
       scored->resize(static_cast<size_t>(p.squad_max_eval_questions));
     }
   }
-  ASSIGN_OR_RETURN(SquadModel m, BuildSquadModel(o, p, words, chars, glove));
+  return e;
+}
+
+// Trains, exports, saves and scores the parent; writes its record. Returns the record and, in
+// `parent`, the trained model.
+absl::StatusOr<SquadRecord> TrainParent(const TaskContext& context, const SuiteOptions& o,
+                                        const SquadExamples& e, const std::string& glove,
+                                        const std::string& hash, absl::Time start, Bidaf* parent) {
+  const Preset& p = context.preset;
+  ASSIGN_OR_RETURN(SquadModel m, BuildSquadModel(o, p, e.words, e.chars, glove));
   // Resumable training: the checkpoint lives next to the predictions until the record is out.
   const std::string training_ckpt = absl::StrCat(o.output_dir, "/squad_", p.name, ".train.ckpt");
   RETURN_IF_ERROR(MakeDirs(o.output_dir));
   BidafTrainOptions to = SquadTrainOptions(o, p, training_ckpt, hash);
-  to.validation = &validation;
+  to.validation = &e.validation;
   to.validation_batch_size = kEvalBatchSize;
   to.max_answer_tokens = m.config.max_answer_tokens;
-  ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(m.model, train, to));
+  ASSIGN_OR_RETURN(BidafTrainResult trained, TrainBidaf(m.model, e.train, to));
   // The trained model (its moving average, when there is one) as PyTorch loads it.
   const std::string torch_export = absl::StrCat(o.output_dir, "/squad_", p.name, "_torch");
   RETURN_IF_ERROR(ExportTorchModel(*m.model, m.config.ToJson(), torch_export));
@@ -408,7 +410,7 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
       absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");
   if (o.evaluate_test) {
     ASSIGN_OR_RETURN(evaluated,
-                     EvaluateBidaf(m.model, eval, kEvalBatchSize, m.config.max_answer_tokens));
+                     EvaluateBidaf(m.model, e.eval, kEvalBatchSize, m.config.max_answer_tokens));
     RETURN_IF_ERROR(WritePredictionsJson(*evaluated, predictions_path));
     o.log(absl::StrFormat(
         "[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s (%.1f questions/s), "
@@ -425,18 +427,85 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   r.task = "squad";
   r.config_hash = hash;
   r.preset = p.name;
-  SetSetupFields(p, data, words, chars, m, to, static_cast<int64_t>(train.size()), eval_total, &r);
+  SetSetupFields(p, e.data, e.words, e.chars, m, to, static_cast<int64_t>(e.train.size()),
+                 e.eval_total, &r);
   SetOutcomeFields(context, trained, evaluated ? &*evaluated : nullptr, &r);
-  r.validation_questions = static_cast<int64_t>(validation.size());
+  r.validation_questions = static_cast<int64_t>(e.validation.size());
   if (evaluated) r.predictions_path = predictions_path;
   r.torch_export = torch_export;
   r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
-  RETURN_IF_ERROR(WriteFileAtomically(record_path, r.ToJson().dump(2) + "\n"));
+  RETURN_IF_ERROR(WriteFileAtomically(SquadRecordPath(context), r.ToJson().dump(2) + "\n"));
   std::remove(training_ckpt.c_str());  // finished: the record and the predictions supersede it
+  *parent = m.model;
+  return r;
+}
+
+// The parent saved by an earlier run of this config hash. Errors: LoadBidaf's; FailedPrecondition
+// when the file holds another configuration's parent.
+absl::StatusOr<Bidaf> LoadParent(const TaskContext& context, const std::string& hash) {
+  const std::string path = SquadParentPath(context);
+  ASSIGN_OR_RETURN(BidafCheckpoint c, LoadBidaf(path));
+  const json meta = json::parse(c.metadata_json, nullptr, /*allow_exceptions=*/false);
+  if (!meta.is_object() || meta.value("config_hash", "") != hash) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " holds the parent of another configuration (", c.metadata_json,
+                     "), not of config hash ", hash, "; delete it or pass --force"));
+  }
+  return c.model;
+}
+
+// The pruning runs (benchmarks/squad_pruning.h) from `parent`.
+absl::Status PruneParent(const TaskContext& context, const SuiteOptions& o, const SquadExamples& e,
+                         const std::string& hash, const Bidaf& parent) {
+  SquadPruningInputs in;
+  in.parent = parent;
+  in.parent_hash = hash;
+  in.protocol = e.data.split.protocol;
+  in.train = &e.train;
+  in.validation = &e.validation;
+  in.eval = &e.eval;
+  in.training = SquadTrainOptions(o, context.preset, "", hash);
+  in.training.validation_batch_size = kEvalBatchSize;
+  in.training.max_answer_tokens = parent->config().max_answer_tokens;
+  in.eval_batch_size = kEvalBatchSize;
+  TaskContext pruning = context;
+  pruning.options = o;
+  return RunSquadPruning(pruning, in).status();
+}
+
+}  // namespace
+
+absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
+  SuiteOptions o = context.options;
+  if (!o.log) o.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+  const Preset& p = context.preset;
+  const std::string dev_path = o.data_dir + "/squad/dev-v1.1.json";
+  SquadLoadOptions lo;
+  lo.skip_bad_questions = true;  // counted and reported (skipped_questions)
+  ASSIGN_OR_RETURN(SquadDataset dev,
+                   LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
+  const std::string glove = ResolveGlove(o, p);
+  ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
+  // Pruning runs score the evaluation questions: none in a sweep choosing on validation.
+  const bool prunes = !p.squad_methods.empty() && o.evaluate_test;
+  const absl::Time start = absl::Now();
+  ASSIGN_OR_RETURN(std::optional<SquadRecord> record,
+                   ReusableSquadRecord(o, SquadRecordPath(context), hash,
+                                       prunes ? SquadParentPath(context) : ""));
+  if (!record || prunes) {
+    ASSIGN_OR_RETURN(SquadExamples e, MakeExamples(o, p, std::move(dev), dev_path, lo));
+    Bidaf parent{nullptr};
+    if (record) {
+      ASSIGN_OR_RETURN(parent, LoadParent(context, hash));
+    } else {
+      ASSIGN_OR_RETURN(record, TrainParent(context, o, e, glove, hash, start, &parent));
+    }
+    if (prunes) RETURN_IF_ERROR(PruneParent(context, o, e, hash, parent));
+  }
   RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
   o.log(absl::StrCat("[squad] wrote ", o.reports_dir, "/squad.md"));
-  return r;
+  return *record;
 }
 
 }  // namespace rnnprune

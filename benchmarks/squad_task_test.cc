@@ -27,6 +27,7 @@ TaskContext SmokeOptions(const std::string& data_dir, const std::string& out) {
   c.preset = *GetPreset("smoke");
   c.preset.squad_max_steps_per_epoch = 3;
   c.preset.squad_max_eval_questions = 50;
+  c.preset.squad_methods.clear();  // the pruning runs: squad_pruning_test
   SuiteOptions& o = c.options;
   o.data_dir = data_dir;
   o.reports_dir = out + "/reports";

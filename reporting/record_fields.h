@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "nlohmann/json.hpp"
 
 namespace rnnprune {
@@ -185,6 +186,24 @@ absl::StatusOr<Record> RecordFromJson(const nlohmann::json& j) {
   record_fields_internal::Reader reader(&record.extra);
   Record::Fields(record, reader);
   if (!reader.status().ok()) return reader.status();
+  return record;
+}
+
+// The record in the results file at `path` (one JSON object). Errors: the file's read errors
+// (common/files.h ReadFile); InvalidArgument naming the file when it is not JSON or a field has
+// the wrong type.
+template <class Record>
+absl::StatusOr<Record> ReadRecordFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  const nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
+  }
+  absl::StatusOr<Record> record = RecordFromJson<Record>(j);
+  if (!record.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", record.status().message()));
+  }
   return record;
 }
 

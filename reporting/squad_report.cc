@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "reporting/bidaf_pruning_report.h"
 #include "reporting/format.h"
 #include "reporting/published.h"
 
@@ -161,7 +162,8 @@ void RenderRunDetail(const SquadRecord& r, std::string* md) {
 
 }  // namespace
 
-std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
+std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in,
+                              const std::string& pruning_sections) {
   std::vector<SquadRecord> runs = runs_in;
   // Presets largest first; the points of a sweep in the order of their swept values.
   std::stable_sort(runs.begin(), runs.end(), [](const SquadRecord& a, const SquadRecord& b) {
@@ -210,6 +212,7 @@ std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in) {
     md += "\n";
   }
 
+  md += pruning_sections;
   md += "## Runs in detail\n\n";
   for (const SquadRecord& r : runs) RenderRunDetail(r, &md);
 
@@ -247,7 +250,24 @@ absl::Status RenderSquadReportFiles(const std::string& reports_dir) {
     ASSIGN_OR_RETURN(SquadRecord r, ReadSquadRecord(f));
     runs.push_back(std::move(r));
   }
-  return WriteFileAtomically(reports_dir + "/squad.md", RenderSquadReport(runs));
+  ASSIGN_OR_RETURN(std::vector<BidafPruningRecord> pruning, ReadBidafPruningRecords(reports_dir));
+  std::vector<std::string> presets;
+  for (const BidafPruningRecord& r : pruning) {
+    const std::string preset = r.preset.value_or("?");
+    if (std::find(presets.begin(), presets.end(), preset) == presets.end()) {
+      presets.push_back(preset);
+    }
+  }
+  std::stable_sort(presets.begin(), presets.end(), [](const std::string& a, const std::string& b) {
+    return PresetRank(a) < PresetRank(b);
+  });
+  std::string sections;
+  for (const std::string& preset : presets) {
+    const std::string plot = absl::StrCat("squad_pruning_", preset, ".svg");
+    RETURN_IF_ERROR(PlotBidafPruning(pruning, runs, preset, reports_dir + "/" + plot));
+    sections += RenderBidafPruningSection(pruning, runs, preset, plot);
+  }
+  return WriteFileAtomically(reports_dir + "/squad.md", RenderSquadReport(runs, sections));
 }
 
 }  // namespace rnnprune

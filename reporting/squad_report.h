@@ -17,13 +17,16 @@ namespace rnnprune {
 // sizes, the schedule, training time, training and evaluation speed (questions/s); then each
 // run's provenance (command, commit, machine, threads, seed, data, embedding initialisation,
 // per-epoch loss), and BiDAF's published dev figures in a separate, labelled table. Missing
-// fields show "?".
-std::string RenderSquadReport(const std::vector<SquadRecord>& runs);
+// fields show "?". `pruning_sections` (reporting/bidaf_pruning_report.h, may be empty) follows
+// the tables of the parents.
+std::string RenderSquadReport(const std::vector<SquadRecord>& runs,
+                              const std::string& pruning_sections = "");
 
-// Reads every <reports_dir>/results/squad_*.json (one record each) and writes
-// <reports_dir>/squad.md atomically. Errors: NotFound when there is no result file; a file that
-// is unreadable, not a JSON object or holds a field of the wrong type (naming the file and the
-// field: reporting/squad_record.h); an unwritable report.
+// Reads every <reports_dir>/results/squad_*.json (one record each) and bidaf_pruning_*.json
+// (the pruning runs: a section and a plot <reports_dir>/squad_pruning_<preset>.svg per preset)
+// and writes <reports_dir>/squad.md atomically. Errors: NotFound when there is no result file; a
+// file that is unreadable, not a JSON object or holds a field of the wrong type (naming the file
+// and the field: reporting/squad_record.h); an unwritable report.
 absl::Status RenderSquadReportFiles(const std::string& reports_dir);
 
 }  // namespace rnnprune

@@ -1,0 +1,177 @@
+// The BiDAF pruning runs of the squad task end to end on the real dev set at the smoke preset's
+// sizes (skipped when the data is absent): every model-agnostic method from one parent, the
+// fixed structures at L0's sizes, the records and the report, re-use by config hash, resume
+// through a crash in the middle of a search phase, and methods that cannot prune BiDAF.
+#include "benchmarks/squad_pruning.h"
+
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "benchmarks/preset_files.h"
+#include "benchmarks/squad_task.h"
+#include "common/data_dir.h"
+#include "common/files.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "reporting/bidaf_pruning_report.h"
+#include "torch/torch.h"
+
+namespace rnnprune {
+namespace {
+
+using json = nlohmann::json;
+
+// The smoke preset with 4 steps per epoch: 12 search steps, enough for L0's gates to close.
+TaskContext Smoke(const std::string& data_dir, const std::string& out,
+                  std::vector<std::string> methods) {
+  TaskContext c;
+  c.preset = *GetPreset("smoke");
+  c.preset.squad_max_steps_per_epoch = 4;
+  c.preset.squad_max_eval_questions = 40;
+  c.preset.squad_search_epochs = 3;
+  c.preset.squad_methods = std::move(methods);
+  c.preset.timing_repeats = 2;
+  SuiteOptions& o = c.options;
+  o.data_dir = data_dir;
+  o.reports_dir = out + "/reports";
+  o.output_dir = out + "/runs";
+  o.threads = 1;
+  o.seed = 3;
+  o.command = "squad_pruning_test";
+  o.log = [](const std::string&) {};
+  return c;
+}
+
+std::map<std::string, BidafPruningRecord> ByMethod(const std::string& reports_dir) {
+  absl::StatusOr<std::vector<BidafPruningRecord>> runs = ReadBidafPruningRecords(reports_dir);
+  EXPECT_TRUE(runs.ok()) << runs.status();
+  std::map<std::string, BidafPruningRecord> out;
+  for (const BidafPruningRecord& r : runs.value_or(std::vector<BidafPruningRecord>{})) {
+    out[r.method.value_or("?")] = r;
+  }
+  return out;
+}
+
+TEST(SquadPruning, EveryMethodFromOneParentThenReusedByHash) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  torch::set_num_threads(1);
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/every");
+  TaskContext c = Smoke(data, out, {"dense", "l0", "iss", "structured_magnitude", "random"});
+  absl::StatusOr<SquadRecord> parent = RunSquadTask(c);
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  std::map<std::string, BidafPruningRecord> runs = ByMethod(out + "/reports");
+  ASSERT_EQ(runs.size(), 5u);
+  for (const auto& [method, r] : runs) {
+    SCOPED_TRACE(method);
+    EXPECT_EQ(r.parent_config_hash, parent->config_hash);
+    EXPECT_EQ(r.search_epochs, 3);
+    ASSERT_FALSE(r.collapsed.value_or(true)) << r.error.value_or("");
+    ASSERT_TRUE(r.f1 && r.exact_match && r.speedups && r.lstm_parameters);
+    EXPECT_EQ(r.eval_questions, 40);
+    for (const char* key : {"lstms_b1", "model_b1", "lstms_b32", "model_b32"}) {
+      EXPECT_GT(r.speedups->value(key, 0.0), 0.0) << key;
+    }
+    // One validation score per epoch of both phases (fixed structures: one run of 3 + 1).
+    ASSERT_TRUE(r.epoch_validation_f1);
+    EXPECT_EQ(r.epoch_validation_f1->size(), 4u);
+  }
+  const BidafPruningRecord& dense = runs["dense"];
+  EXPECT_EQ(dense.lstm_parameters, dense.parent_lstm_parameters);
+  EXPECT_EQ(dense.kept_hidden, dense.parent_hidden);
+  const BidafPruningRecord& l0 = runs["l0"];
+  EXPECT_LT(*l0.lstm_parameters, *l0.parent_lstm_parameters);
+  // The fixed structures run at exactly the sizes L0 kept.
+  for (const char* m : {"structured_magnitude", "random"}) {
+    SCOPED_TRACE(m);
+    EXPECT_EQ(runs[m].setting, absl::StrCat("sizes of l0 ", *l0.setting));
+    EXPECT_EQ(runs[m].kept_hidden, l0.kept_hidden);
+    EXPECT_EQ(runs[m].kept_inputs, l0.kept_inputs);
+    EXPECT_EQ(runs[m].lstm_parameters, l0.lstm_parameters);
+    EXPECT_FALSE(runs[m].search_epoch_loss);  // no search phase
+  }
+  absl::StatusOr<std::string> md = ReadFile(out + "/reports/squad.md");
+  ASSERT_TRUE(md.ok());
+  EXPECT_TRUE(absl::StrContains(*md, "## Pruning BiDAF: preset smoke (protocol `local`)"));
+  EXPECT_TRUE(absl::StrContains(*md, "### At L0's sizes"));
+  EXPECT_TRUE(absl::StrContains(*md, "| parent (squad record) |"));
+  EXPECT_TRUE(PathExists(out + "/reports/squad_pruning_smoke.svg"));
+  for (const char* ckpt : {".search.ckpt", ".recovery.ckpt"}) {
+    EXPECT_FALSE(absl::StrContains(*md, ckpt));
+  }
+
+  // A second run re-uses the parent and every pruning run.
+  std::vector<std::string> log;
+  c.options.log = [&log](const std::string& line) { log.push_back(line); };
+  ASSERT_TRUE(RunSquadTask(c).ok());
+  int reused = 0;
+  for (const std::string& line : log) reused += absl::StrContains(line, "re-using the finished");
+  EXPECT_EQ(reused, 6);  // the parent and 5 runs
+  std::map<std::string, BidafPruningRecord> again = ByMethod(out + "/reports");
+  EXPECT_EQ(again["l0"].f1, l0.f1);
+}
+
+TEST(SquadPruning, ResumesACrashedSearchBitIdentically) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  torch::set_num_threads(1);
+  const std::string out_a = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_a");
+  TaskContext a = Smoke(data, out_a, {"l0"});
+  a.options.checkpoint_every_steps = 1;
+  ASSERT_TRUE(RunSquadTask(a).ok());
+
+  const std::string out_b = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_b");
+  TaskContext b = Smoke(data, out_b, {"l0"});
+  b.options.checkpoint_every_steps = 1;
+  bool pruning = false;
+  b.options.log = [&pruning](const std::string& line) {
+    pruning = pruning || absl::StrContains(line, "[squad pruning] l0");
+    if (pruning && absl::StrContains(line, "epoch 2/3 step 2/4")) {
+      throw std::runtime_error("simulated crash");
+    }
+  };
+  absl::StatusOr<SquadRecord> crashed = RunSquadTask(b);
+  ASSERT_FALSE(crashed.ok());
+  EXPECT_TRUE(absl::StrContains(crashed.status().message(), "simulated crash"));
+  EXPECT_TRUE(ByMethod(out_b + "/reports").empty());
+
+  std::vector<std::string> log;
+  b.options.log = [&log](const std::string& line) { log.push_back(line); };
+  ASSERT_TRUE(RunSquadTask(b).ok());
+  bool resumed = false;
+  for (const std::string& line : log) {
+    resumed = resumed ||
+              (absl::StrContains(line, "resuming from") && absl::StrContains(line, ".search.ckpt"));
+  }
+  EXPECT_TRUE(resumed);
+  const BidafPruningRecord ra = ByMethod(out_a + "/reports")["l0"];
+  const BidafPruningRecord rb = ByMethod(out_b + "/reports")["l0"];
+  EXPECT_EQ(rb.config_hash, ra.config_hash);
+  EXPECT_EQ(rb.search_epoch_loss, ra.search_epoch_loss);
+  EXPECT_EQ(rb.recovery_epoch_loss, ra.recovery_epoch_loss);
+  EXPECT_EQ(rb.kept_hidden, ra.kept_hidden);
+  EXPECT_EQ(rb.kept_inputs, ra.kept_inputs);
+  EXPECT_EQ(rb.exact_match, ra.exact_match);
+  EXPECT_EQ(rb.f1, ra.f1);
+}
+
+TEST(SquadPruning, MethodsThatCannotPruneBidafAreRefusedByName) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/lasso");
+  absl::StatusOr<SquadRecord> r = RunSquadTask(Smoke(data, out, {"dense", "lasso"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "'lasso' prunes the LSTM LM only"));
+  EXPECT_TRUE(ByMethod(out + "/reports").empty());  // refused before any run
+  absl::StatusOr<SquadRecord> unknown = RunSquadTask(Smoke(data, out, {"l1"}));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace rnnprune
