@@ -69,8 +69,10 @@ absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
     }
   }
   ASSIGN_OR_RETURN(out.recovery, TrainBidaf(model, train, recovery));
-  ASSIGN_OR_RETURN(out.eval,
-                   EvaluateBidaf(model, eval, plan.eval_batch_size, plan.max_answer_tokens));
+  if (!eval.empty()) {
+    ASSIGN_OR_RETURN(out.eval,
+                     EvaluateBidaf(model, eval, plan.eval_batch_size, plan.max_answer_tokens));
+  }
   out.lstm_parameters = LstmParameters(model);
   out.parameters = Count(model->parameters());
   model->eval();

@@ -49,13 +49,14 @@ struct BidafPruningOutcome {
   int64_t parameters = 0;       // of the whole deployed model (the word embedding included)
   std::optional<BidafTrainResult> search;  // when the plan has a search phase
   BidafTrainResult recovery;               // the training of the deployed model
-  BidafEvalResult eval;                    // on the evaluation questions
+  BidafEvalResult eval;                    // on the evaluation questions (none: zero)
 };
 
 // Runs `plan` from a deep copy of `parent` (left unchanged) on `train` (validation scored after
-// every epoch when `validation` is non-empty) and scores `eval`. Errors: those of the method's
-// Begin and FinalGates, TrainBidaf and EvaluateBidaf; InvalidArgument from the compaction (a
-// direction left with no neuron is named: the structure collapsed).
+// every epoch when `validation` is non-empty) and scores `eval` (when non-empty: a sweep choosing
+// on the validation part leaves it empty, and `eval` in the outcome zero). Errors: those of the
+// method's Begin and FinalGates, TrainBidaf and EvaluateBidaf; InvalidArgument from the compaction
+// (a direction left with no neuron is named: the structure collapsed).
 absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
                                                     const std::vector<SquadExample>& train,
                                                     const std::vector<SquadExample>& validation,

@@ -184,7 +184,8 @@ absl::Status TimingBatches(const std::vector<SquadExample>& eval, std::vector<Bi
 absl::Status TimeAgainstParent(const SquadPruningInputs& in, const Bidaf& pruned, int repeats,
                                BidafPruningRecord* r) {
   std::vector<BidafBatch> single, batches_32;
-  RETURN_IF_ERROR(TimingBatches(*in.eval, &single, &batches_32));
+  RETURN_IF_ERROR(
+      TimingBatches(in.eval->empty() ? *in.validation : *in.eval, &single, &batches_32));
   std::vector<Bidaf> models = {in.parent, pruned};
   for (Bidaf& m : models) m->eval();
   std::vector<BidafTiming> t;
@@ -305,9 +306,11 @@ absl::StatusOr<BidafPruningRecord> RunOne(const TaskContext& context, const Squa
     r.lstm_parameters = out->lstm_parameters;
     r.parameters = out->parameters;
     SetTrainingFields(*out, &r);
-    r.eval_questions = out->eval.questions;
-    r.exact_match = out->eval.exact_match;
-    r.f1 = out->eval.f1;
+    if (!in.eval->empty()) {
+      r.eval_questions = out->eval.questions;
+      r.exact_match = out->eval.exact_match;
+      r.f1 = out->eval.f1;
+    }
     RETURN_IF_ERROR(TimeAgainstParent(in, out->model, p.timing_repeats, &r));
   }
   r.provenance = RecordProvenance::Of(context.run_info, context.options.threads,
@@ -327,11 +330,14 @@ std::string Summary(const BidafPruningRecord& r) {
     return absl::StrCat("collapsed: ", r.error.value_or("?"));
   }
   const double speedup = r.speedups ? r.speedups->value("lstms_b1", 0.0) : 0.0;
+  const std::string scores =
+      r.f1 ? absl::StrFormat("EM %.2f, F1 %.2f", r.exact_match.value_or(0), *r.f1)
+           : std::string("evaluation not scored");
+  const double validation_f1 =
+      r.epoch_validation_f1 && !r.epoch_validation_f1->empty() ? r.epoch_validation_f1->back() : 0;
   return absl::StrFormat(
-      "EM %.2f, F1 %.2f; %d of %d LSTM parameters; LSTMs %.2fx faster at "
-      "batch 1",
-      r.exact_match.value_or(0), r.f1.value_or(0), r.lstm_parameters.value_or(0),
-      r.parent_lstm_parameters.value_or(0), speedup);
+      "%s (validation F1 %.2f); %d of %d LSTM parameters; LSTMs %.2fx faster at batch 1", scores,
+      validation_f1, r.lstm_parameters.value_or(0), r.parent_lstm_parameters.value_or(0), speedup);
 }
 
 }  // namespace

@@ -30,7 +30,9 @@ struct SquadPruningInputs {
   std::string protocol;     // "local" or "official", for the records
   const std::vector<SquadExample>* train = nullptr;
   const std::vector<SquadExample>* validation = nullptr;  // scored after every epoch; may be empty
-  const std::vector<SquadExample>* eval = nullptr;        // scored once per run
+  // Scored once per run; empty in a sweep choosing on the validation part (--noevaluate_test:
+  // the records then hold no exact match or F1 on them, and the timing uses validation questions).
+  const std::vector<SquadExample>* eval = nullptr;
   // The parent's schedule (optimizer, learning rate, batch size, moving average, seed, log);
   // epochs, checkpoints, validation and hooks are set per phase.
   BidafTrainOptions training;

@@ -160,6 +160,23 @@ TEST(SquadPruning, ResumesACrashedSearchBitIdentically) {
   EXPECT_EQ(rb.f1, ra.f1);
 }
 
+// A sweep choosing on the validation part (--noevaluate_test) prunes too, and never scores the
+// evaluation articles.
+TEST(SquadPruning, ChoosingOnValidationNeverScoresTheEvaluationArticles) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/validation");
+  TaskContext c = Smoke(data, out, {"l0"});
+  c.options.evaluate_test = false;
+  ASSERT_TRUE(RunSquadTask(c).ok());
+  std::map<std::string, BidafPruningRecord> runs = ByMethod(out + "/reports");
+  ASSERT_EQ(runs.size(), 1u);
+  const BidafPruningRecord& l0 = runs["l0"];
+  EXPECT_FALSE(l0.f1 || l0.exact_match || l0.eval_questions);
+  ASSERT_TRUE(l0.epoch_validation_f1 && l0.speedups);
+  EXPECT_EQ(l0.epoch_validation_f1->size(), 4u);
+}
+
 TEST(SquadPruning, MethodsThatCannotPruneBidafAreRefusedByName) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";

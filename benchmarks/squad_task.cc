@@ -143,10 +143,9 @@ std::string SquadRecordPath(const TaskContext& context) {
                       ".json");
 }
 
-std::string SquadParentPath(const TaskContext& context) {
-  const std::string point =
-      context.sweep_point.empty() ? "" : absl::StrCat("_", SweepPointId(context.sweep_point));
-  return absl::StrCat(context.options.output_dir, "/squad_", context.preset.name, point, ".bidaf");
+std::string SquadParentPath(const TaskContext& context, const std::string& hash) {
+  return absl::StrCat(context.options.output_dir, "/squad_", context.preset.name, "_",
+                      hash.substr(0, 12), ".bidaf");
 }
 
 std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
@@ -403,7 +402,7 @@ absl::StatusOr<SquadRecord> TrainParent(const TaskContext& context, const SuiteO
   const std::string torch_export = absl::StrCat(o.output_dir, "/squad_", p.name, "_torch");
   RETURN_IF_ERROR(ExportTorchModel(*m.model, m.config.ToJson(), torch_export));
   // The trained parent of the BiDAF pruning runs, tagged with its config hash.
-  RETURN_IF_ERROR(SaveBidaf(m.model, SquadParentPath(context),
+  RETURN_IF_ERROR(SaveBidaf(m.model, SquadParentPath(context, hash),
                             json({{"config_hash", hash}, {"preset", p.name}}).dump()));
   std::optional<BidafEvalResult> evaluated;
   const std::string predictions_path =
@@ -444,7 +443,7 @@ absl::StatusOr<SquadRecord> TrainParent(const TaskContext& context, const SuiteO
 // The parent saved by an earlier run of this config hash. Errors: LoadBidaf's; FailedPrecondition
 // when the file holds another configuration's parent.
 absl::StatusOr<Bidaf> LoadParent(const TaskContext& context, const std::string& hash) {
-  const std::string path = SquadParentPath(context);
+  const std::string path = SquadParentPath(context, hash);
   ASSIGN_OR_RETURN(BidafCheckpoint c, LoadBidaf(path));
   const json meta = json::parse(c.metadata_json, nullptr, /*allow_exceptions=*/false);
   if (!meta.is_object() || meta.value("config_hash", "") != hash) {
@@ -464,7 +463,9 @@ absl::Status PruneParent(const TaskContext& context, const SuiteOptions& o, cons
   in.protocol = e.data.split.protocol;
   in.train = &e.train;
   in.validation = &e.validation;
-  in.eval = &e.eval;
+  // A sweep choosing on the validation part never scores the evaluation articles.
+  static const std::vector<SquadExample>* const kNone = new std::vector<SquadExample>();
+  in.eval = o.evaluate_test ? &e.eval : kNone;
   in.training = SquadTrainOptions(o, context.preset, "", hash);
   in.training.validation_batch_size = kEvalBatchSize;
   in.training.max_answer_tokens = parent->config().max_answer_tokens;
@@ -487,12 +488,11 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
                    LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
   const std::string glove = ResolveGlove(o, p);
   ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
-  // Pruning runs score the evaluation questions: none in a sweep choosing on validation.
-  const bool prunes = !p.squad_methods.empty() && o.evaluate_test;
+  const bool prunes = !p.squad_methods.empty();
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::optional<SquadRecord> record,
                    ReusableSquadRecord(o, SquadRecordPath(context), hash,
-                                       prunes ? SquadParentPath(context) : ""));
+                                       prunes ? SquadParentPath(context, hash) : ""));
   if (!record || prunes) {
     ASSIGN_OR_RETURN(SquadExamples e, MakeExamples(o, p, std::move(dev), dev_path, lo));
     Bidaf parent{nullptr};

@@ -36,12 +36,17 @@ inline constexpr char kSquadDevSha256[] =
 // "resumed_at_step" (optimizer steps the training checkpoint had taken) when training resumed.
 // The record is written to <reports_dir>/results/squad_<preset>.json and squad.md re-rendered.
 // On one thread a resumed run's numbers are bit-identical to an uninterrupted one's.
+// The trained parent is saved to SquadParentPath. With preset.squad_methods, the BiDAF pruning
+// runs of benchmarks/squad_pruning.h follow from it (a finished record is re-used only while
+// that file exists; else the parent trains again); with --noevaluate_test they score the
+// validation part only. squad.md then holds their section too.
 // Word embeddings are trained unless at least half of the vocabulary comes from GloVe (the
 // paper keeps full GloVe fixed; frozen random vectors would carry no meaning).
 // Errors: missing or corrupt data (a checksum mismatch names the file), malformed JSON (the
 // reader's messages name the question), a GloVe file of another dimension, a non-finite loss
 // (naming the step), unwritable outputs, a training checkpoint of another configuration
-// (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path).
+// (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path); the
+// pruning runs' errors (a method that cannot prune BiDAF: Unimplemented naming it).
 absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 
 // The record file of the context's SQuAD run: <reports_dir>/results/squad_<preset>.json, or at
@@ -49,9 +54,11 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 // all rendered into squad.md).
 std::string SquadRecordPath(const TaskContext& context);
 
-// The trained parent BiDAF of the context's SQuAD run (models/bidaf_checkpoint.h, its metadata
-// {"config_hash", "preset"}): <output_dir>/squad_<preset>[_<point>].bidaf, written with the record.
-std::string SquadParentPath(const TaskContext& context);
+// The trained parent BiDAF of the context's SQuAD run of config hash `hash`
+// (models/bidaf_checkpoint.h, its metadata {"config_hash", "preset"}):
+// <output_dir>/squad_<preset>_<12 hex digits of hash>.bidaf, written with the record and read by
+// the pruning runs (benchmarks/squad_pruning.h) when the record is re-used.
+std::string SquadParentPath(const TaskContext& context, const std::string& hash);
 
 // The wall seconds (training and evaluation where the record predates wall_seconds) of the
 // preset's earlier SQuAD run, from SquadRecordPath(context); nullopt when there
