@@ -58,6 +58,20 @@ void RemoveStaleTemporaries(const std::string& dir, const std::string& base) {
 
 }  // namespace
 
+std::vector<std::string> FilesIn(const std::string& dir, absl::string_view prefix,
+                                 absl::string_view suffix) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (absl::StartsWith(name, prefix) && absl::EndsWith(name, suffix)) {
+      files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::vector<TemporaryFile> TemporaryFilesIn(const std::string& dir) {
   std::vector<TemporaryFile> found;
   std::error_code ec;

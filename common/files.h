@@ -81,6 +81,11 @@ struct TemporaryFile {
 // Every such temporary file in `dir`, by path; empty when there is none or `dir` cannot be read.
 std::vector<TemporaryFile> TemporaryFilesIn(const std::string& dir);
 
+// The paths of the files in `dir` whose names start with `prefix` and end with `suffix` (e.g. the
+// result records "squad_", ".json"), sorted; empty when there is none or `dir` cannot be read.
+std::vector<std::string> FilesIn(const std::string& dir, absl::string_view prefix,
+                                 absl::string_view suffix);
+
 // Returns the SHA-256 of `bytes` as 64 lowercase hex digits (FIPS 180-4).
 std::string Sha256Hex(absl::string_view bytes);
 

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -32,6 +33,16 @@ TEST(Files, AtomicWriteReplacesAndReadsBack) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, "second");
   EXPECT_FALSE(PathExists(path + ".tmp." + std::to_string(::getpid())));
+}
+
+TEST(Files, FilesInListsMatchingNamesSorted) {
+  const std::string dir = TmpDir() + "/listed";
+  for (const char* name : {"squad_b.json", "squad_a.json", "squad_c.jsonl", "ptb_a.json"}) {
+    ASSERT_TRUE(WriteFileAtomically(dir + "/" + name, "{}").ok());
+  }
+  EXPECT_EQ(FilesIn(dir, "squad_", ".json"),
+            (std::vector<std::string>{dir + "/squad_a.json", dir + "/squad_b.json"}));
+  EXPECT_TRUE(FilesIn(dir + "/absent", "squad_", ".json").empty());
 }
 
 TEST(Files, ErrorsNameThePath) {

@@ -1,7 +1,5 @@
 #include "reporting/bidaf_pruning_report.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "reporting/format.h"
 #include "reporting/gnuplot.h"
@@ -265,18 +264,8 @@ absl::Status PlotBidafPruning(const std::vector<BidafPruningRecord>& all,
 
 absl::StatusOr<std::vector<BidafPruningRecord>> ReadBidafPruningRecords(
     const std::string& reports_dir) {
-  const std::string dir = reports_dir + "/results";
-  std::vector<std::string> files;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (absl::StartsWith(name, "bidaf_pruning_") && absl::EndsWith(name, ".json")) {
-        files.push_back(dir + "/" + name);
-      }
-    }
-    closedir(d);
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files =
+      FilesIn(reports_dir + "/results", "bidaf_pruning_", ".json");
   std::vector<BidafPruningRecord> runs;
   for (const std::string& f : files) {
     ASSIGN_OR_RETURN(BidafPruningRecord r, ReadBidafPruningRecord(f));

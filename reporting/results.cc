@@ -1,7 +1,5 @@
 #include "reporting/results.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -479,18 +477,7 @@ std::string RenderPtbReport(const std::vector<PtbRecord>& runs_in) {
 }
 
 absl::Status RenderPtbReportFiles(const std::string& reports_dir) {
-  const std::string results_dir = reports_dir + "/results";
-  std::vector<std::string> files;
-  if (DIR* d = ::opendir(results_dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      const std::string name = e->d_name;
-      if (absl::StartsWith(name, "ptb_") && absl::EndsWith(name, ".jsonl")) {
-        files.push_back(results_dir + "/" + name);
-      }
-    }
-    ::closedir(d);
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = FilesIn(reports_dir + "/results", "ptb_", ".jsonl");
   std::vector<PtbRecord> runs;
   for (const std::string& f : files) {
     ASSIGN_OR_RETURN(std::vector<json> lines, ReadJsonLines(f));

@@ -1,10 +1,12 @@
 #include "reporting/squad_record.h"
 
 #include <string>
+#include <vector>
 
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reporting/bidaf_pruning_report.h"
 #include "reporting/squad_report.h"
 
 namespace rnnprune {
@@ -37,7 +39,21 @@ TEST(SquadRecord, TheCommittedReportRendersFromTheCommittedRecord) {
   ASSERT_TRUE(r.ok()) << r.status();
   absl::StatusOr<std::string> md = ReadFile("reports/squad.md");
   ASSERT_TRUE(md.ok()) << md.status();
-  EXPECT_EQ(RenderSquadReport({*r}), *md);
+  // With the default preset's BiDAF pruning runs, each of which loads and round-trips unchanged.
+  absl::StatusOr<std::vector<BidafPruningRecord>> pruning = ReadBidafPruningRecords("reports");
+  ASSERT_TRUE(pruning.ok()) << pruning.status();
+  EXPECT_GE(pruning->size(), 5u);
+  for (const std::string& f : FilesIn("reports/results", "bidaf_pruning_", ".json")) {
+    SCOPED_TRACE(f);
+    absl::StatusOr<std::string> text = ReadFile(f);
+    ASSERT_TRUE(text.ok());
+    absl::StatusOr<BidafPruningRecord> p = ReadBidafPruningRecord(f);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->ToJson(), json::parse(*text));
+  }
+  const std::string sections =
+      RenderBidafPruningSection(*pruning, {*r}, "default", "squad_pruning_default.svg");
+  EXPECT_EQ(RenderSquadReport({*r}, sections), *md);
 }
 
 TEST(SquadRecord, KeysOfOtherVersionsAreKeptAndMissingFieldsStayAbsent) {

@@ -1,7 +1,5 @@
 #include "reporting/squad_report.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -231,17 +229,7 @@ std::string RenderSquadReport(const std::vector<SquadRecord>& runs_in,
 
 absl::Status RenderSquadReportFiles(const std::string& reports_dir) {
   const std::string dir = reports_dir + "/results";
-  std::vector<std::string> files;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (absl::StartsWith(name, "squad_") && absl::EndsWith(name, ".json")) {
-        files.push_back(dir + "/" + name);
-      }
-    }
-    closedir(d);
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = FilesIn(dir, "squad_", ".json");
   if (files.empty()) {
     return absl::NotFoundError(absl::StrCat("no SQuAD results (", dir, "/squad_*.json)"));
   }
