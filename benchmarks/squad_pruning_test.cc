@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -114,6 +115,12 @@ TEST(SquadPruning, EveryMethodFromOneParentThenReusedByHash) {
   EXPECT_EQ(reused, 6);  // the parent and 5 runs
   std::map<std::string, BidafPruningRecord> again = ByMethod(out + "/reports");
   EXPECT_EQ(again["l0"].f1, l0.f1);
+  // The job's ETA counts the parent's time and its pruning runs'.
+  double seconds = *parent->wall_seconds;
+  for (const auto& [method, r] : runs) seconds += *r.wall_seconds;
+  const std::optional<double> earlier = EarlierSquadSeconds(c);
+  ASSERT_TRUE(earlier.has_value());
+  EXPECT_DOUBLE_EQ(*earlier, seconds);
 }
 
 TEST(SquadPruning, ResumesACrashedSearchBitIdentically) {

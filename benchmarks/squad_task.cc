@@ -26,6 +26,7 @@
 #include "models/bidaf.h"
 #include "models/bidaf_checkpoint.h"
 #include "models/torch_export.h"
+#include "reporting/bidaf_pruning_record.h"
 #include "reporting/record_provenance.h"
 #include "reporting/squad_record.h"
 #include "reporting/squad_report.h"
@@ -152,9 +153,25 @@ std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
   const std::string path = SquadRecordPath(context);
   absl::StatusOr<SquadRecord> r = ReadSquadRecord(path);
   if (!r.ok()) return std::nullopt;
-  if (r->wall_seconds) return r->wall_seconds;
-  if (r->train_seconds) return *r->train_seconds + r->eval_seconds.value_or(0.0);
-  return std::nullopt;
+  double seconds = 0;
+  if (r->wall_seconds) {
+    seconds = *r->wall_seconds;
+  } else if (r->train_seconds) {
+    seconds = *r->train_seconds + r->eval_seconds.value_or(0.0);
+  } else {
+    return std::nullopt;
+  }
+  // The pruning runs made from that parent, when the preset lists any.
+  if (context.preset.squad_methods.empty()) return seconds;
+  for (const std::string& f :
+       FilesIn(context.options.reports_dir + "/results",
+               absl::StrCat("bidaf_pruning_", context.preset.name, "_"), ".json")) {
+    absl::StatusOr<BidafPruningRecord> run = ReadBidafPruningRecord(f);
+    if (run.ok() && run->parent_config_hash == r->config_hash) {
+      seconds += run->wall_seconds.value_or(0.0);
+    }
+  }
+  return seconds;
 }
 
 namespace {

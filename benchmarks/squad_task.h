@@ -61,8 +61,9 @@ std::string SquadRecordPath(const TaskContext& context);
 std::string SquadParentPath(const TaskContext& context, const std::string& hash);
 
 // The wall seconds (training and evaluation where the record predates wall_seconds) of the
-// preset's earlier SQuAD run, from SquadRecordPath(context); nullopt when there
-// is none or it cannot be read. The job's ETA uses it before this run has a rate of its own.
+// preset's earlier SQuAD run, from SquadRecordPath(context), plus those of the pruning runs
+// recorded from that parent when the preset lists squad_methods; nullopt when there is no
+// parent record or it cannot be read. The job's ETA uses it before this run has a rate of its own.
 std::optional<double> EarlierSquadSeconds(const TaskContext& context);
 
 }  // namespace rnnprune
