@@ -10,22 +10,6 @@
 namespace rnnprune {
 namespace {
 
-int64_t Count(const std::vector<torch::Tensor>& tensors) {
-  int64_t n = 0;
-  for (const torch::Tensor& t : tensors) n += t.numel();
-  return n;
-}
-
-int64_t LstmParameters(const Bidaf& model) {
-  int64_t n = 0;
-  for (const BidafLstm* l : model->lstms()) {
-    for (const LstmLayerWeights* w : {&l->forward, &l->backward}) {
-      n += Count({w->w_ih, w->w_hh, w->b_ih, w->b_hh});
-    }
-  }
-  return n;
-}
-
 // The compacted model of `model` under `gates`, its kept sizes in `out`.
 absl::StatusOr<Bidaf> Compacted(Bidaf& model, BidafPruningOutcome* out) {
   ASSIGN_OR_RETURN(BidafCompaction c, CompactBidaf(model, out->gates));
@@ -37,6 +21,22 @@ absl::StatusOr<Bidaf> Compacted(Bidaf& model, BidafPruningOutcome* out) {
 }
 
 }  // namespace
+
+int64_t CountParameters(const std::vector<torch::Tensor>& tensors) {
+  int64_t n = 0;
+  for (const torch::Tensor& t : tensors) n += t.numel();
+  return n;
+}
+
+int64_t BidafLstmParameters(const Bidaf& model) {
+  int64_t n = 0;
+  for (const BidafLstm* l : model->lstms()) {
+    for (const LstmLayerWeights* w : {&l->forward, &l->backward}) {
+      n += CountParameters({w->w_ih, w->w_hh, w->b_ih, w->b_hh});
+    }
+  }
+  return n;
+}
 
 absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
                                                     const std::vector<SquadExample>& train,
@@ -73,8 +73,8 @@ absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
     ASSIGN_OR_RETURN(out.eval,
                      EvaluateBidaf(model, eval, plan.eval_batch_size, plan.max_answer_tokens));
   }
-  out.lstm_parameters = LstmParameters(model);
-  out.parameters = Count(model->parameters());
+  out.lstm_parameters = BidafLstmParameters(model);
+  out.parameters = CountParameters(model->parameters());
   model->eval();
   out.model = model;
   return out;

@@ -52,6 +52,11 @@ struct BidafPruningOutcome {
   BidafEvalResult eval;                    // on the evaluation questions (none: zero)
 };
 
+// Elements of `tensors` in all, and the parameters of every LSTM direction of `model` (W_ih,
+// W_hh and both biases; of the compacted sizes for a compacted model).
+int64_t CountParameters(const std::vector<torch::Tensor>& tensors);
+int64_t BidafLstmParameters(const Bidaf& model);
+
 // Runs `plan` from a deep copy of `parent` (left unchanged) on `train` (validation scored after
 // every epoch when `validation` is non-empty) and scores `eval` (when non-empty: a sweep choosing
 // on the validation part leaves it empty, and `eval` in the outcome zero). Errors: those of the

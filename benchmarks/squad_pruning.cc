@@ -150,16 +150,8 @@ void SetParentSizes(const Bidaf& parent, BidafPruningRecord* r) {
   }
   r->parent_hidden = SizesJson(hidden);
   r->parent_inputs = SizesJson(inputs);
-  int64_t lstm = 0;
-  for (const BidafLstm* l : parent->lstms()) {
-    for (const LstmLayerWeights* w : {&l->forward, &l->backward}) {
-      for (const torch::Tensor& t : {w->w_ih, w->w_hh, w->b_ih, w->b_hh}) lstm += t.numel();
-    }
-  }
-  int64_t all = 0;
-  for (const torch::Tensor& t : parent->parameters()) all += t.numel();
-  r->parent_lstm_parameters = lstm;
-  r->parent_parameters = all;
+  r->parent_lstm_parameters = BidafLstmParameters(parent);
+  r->parent_parameters = CountParameters(parent->parameters());
 }
 
 // Batches of the first evaluation questions for the timing: singles and batches of 32.

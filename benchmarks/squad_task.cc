@@ -481,8 +481,8 @@ absl::Status PruneParent(const TaskContext& context, const SuiteOptions& o, cons
   in.train = &e.train;
   in.validation = &e.validation;
   // A sweep choosing on the validation part never scores the evaluation articles.
-  static const std::vector<SquadExample>* const kNone = new std::vector<SquadExample>();
-  in.eval = o.evaluate_test ? &e.eval : kNone;
+  const std::vector<SquadExample> none;
+  in.eval = o.evaluate_test ? &e.eval : &none;
   in.training = SquadTrainOptions(o, context.preset, "", hash);
   in.training.validation_batch_size = kEvalBatchSize;
   in.training.max_answer_tokens = parent->config().max_answer_tokens;
