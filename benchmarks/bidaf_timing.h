@@ -1,6 +1,7 @@
 // Wall-clock inference speed of BiDAF models inside one process (issue 16, item 5): a compacted
-// BiDAF (pruning/bidaf_compaction.h) against its parent, on the same engine (our fused LSTM
-// layer and LibTorch ops), at batch 1 and batch 32, for the LSTMs alone and for the whole model.
+// BiDAF (pruning/bidaf_compaction.h) against its parent, on the same engine (the no-grad path
+// of our fused LSTM layer, models/lstm_layer.h, and LibTorch ops for the rest), at batch 1 and
+// batch 32, for the LSTMs alone and for the whole model.
 #ifndef RNNPRUNE_BENCHMARKS_BIDAF_TIMING_H_
 #define RNNPRUNE_BENCHMARKS_BIDAF_TIMING_H_
 

@@ -124,5 +124,53 @@ TEST(LstmLayer, RejectsBadShapes) {
                c10::Error);
 }
 
+// The inference path (nothing needs a gradient): the same values as torch::lstm and as the
+// masked reference, at batch 1 (our packed matrix-vector kernel) and batch > 1 (sgemm), hidden
+// sizes that are and are not multiples of 8 (the kernel's panel height), with and without
+// grad mode (inputs that need no gradient take the same path).
+TEST(LstmLayer, InferencePathMatchesTheReferences) {
+  for (auto [t_len, b, in, hs] : {std::tuple<int64_t, int64_t, int64_t, int64_t>{1, 1, 3, 2},
+                                  {40, 1, 150, 50},
+                                  {17, 1, 9, 13},
+                                  {6, 3, 4, 5},
+                                  {35, 4, 16, 16}}) {
+    SCOPED_TRACE(testing::Message() << "T=" << t_len << " B=" << b << " I=" << in << " H=" << hs);
+    torch::manual_seed(t_len * 7 + b + in + hs);
+    auto mk = [](torch::IntArrayRef s) { return torch::rand(s) - 0.5; };
+    auto x = mk({t_len, b, in}), h0 = mk({b, hs}), c0 = mk({b, hs});
+    auto w_ih = mk({4 * hs, in}), w_hh = mk({4 * hs, hs}), b_ih = mk({4 * hs}), b_hh = mk({4 * hs});
+    auto m = (torch::rand({b, hs}) * 1.5).clamp_max(1.0);
+    const torch::Tensor c0_before = c0.clone(), h0_before = h0.clone();
+    auto ref = torch::lstm(x, {h0.unsqueeze(0), c0.unsqueeze(0)}, {w_ih, w_hh, b_ih, b_hh}, true, 1,
+                           0.0, false, false, false);
+    auto masked_ref = MaskedReference(x, h0, c0, w_ih, w_hh, b_ih, b_hh, m);
+    for (bool grad_mode : {false, true}) {
+      SCOPED_TRACE(grad_mode ? "grad mode on, no input needs a gradient" : "NoGradGuard");
+      torch::AutoGradMode mode(grad_mode);
+      auto [y, h_t, c_t] = LstmLayerForward(x, h0, c0, w_ih, w_hh, b_ih, b_hh);
+      EXPECT_FALSE(y.requires_grad());
+      ExpectClose(y, std::get<0>(ref), "y");
+      ExpectClose(h_t, std::get<1>(ref).squeeze(0), "h_T");
+      ExpectClose(c_t, std::get<2>(ref).squeeze(0), "c_T");
+      auto [my, mh, mc] = LstmLayerForward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, m);
+      ExpectClose(my, std::get<0>(masked_ref), "masked y");
+      ExpectClose(mh, std::get<1>(masked_ref), "masked h_T");
+      ExpectClose(mc, std::get<2>(masked_ref), "masked c_T");
+      // The inputs are left as they were (c0 is updated in a copy).
+      EXPECT_TRUE(torch::equal(c0, c0_before));
+      EXPECT_TRUE(torch::equal(h0, h0_before));
+    }
+  }
+}
+
+// A bad shape is a clear error on the inference path too.
+TEST(LstmLayer, InferencePathChecksShapes) {
+  torch::NoGradGuard no_grad;
+  auto x = torch::zeros({3, 1, 4}), h = torch::zeros({1, 2});
+  EXPECT_THROW(LstmLayerForward(x, h, h, torch::zeros({8, 5}), torch::zeros({8, 2}),
+                                torch::zeros({8}), torch::zeros({8})),
+               c10::Error);
+}
+
 }  // namespace
 }  // namespace rnnprune

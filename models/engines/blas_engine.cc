@@ -24,7 +24,6 @@
 // oneDNN's layout for GEMMs).
 // Model: Zaremba et al. 2014 (gate order i, f, g, o as PyTorch's nn.LSTM; the two biases summed).
 #include <cblas.h>
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -35,9 +34,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "Eigen/Core"
 #include "absl/strings/str_cat.h"
 #include "models/engines/engine.h"
+#include "models/lstm_kernels.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "torch/torch.h"
 
@@ -48,83 +47,6 @@ namespace {
 std::vector<float> ToVector(const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
-// W [n, k] (row-major) repacked into panels of 8 rows, P[p][j][i] = W[8p + i][j], the last
-// panel padded with zero rows: a matrix-vector product then reads the weights as one sequential
-// stream per thread (the hardware prefetcher's best case), 8 outputs per AVX2 register. This is
-// the layout oneDNN's RNN kernels use for the same reason (blocked output channels).
-struct PackedMatrix {
-  int64_t n = 0, k = 0, panels = 0;
-  std::vector<float> data;  // [panels, k, 8]
-
-  static PackedMatrix Pack(const float* w, int64_t n, int64_t k) {
-    PackedMatrix p;
-    p.n = n;
-    p.k = k;
-    p.panels = (n + 7) / 8;
-    p.data.assign(static_cast<size_t>(p.panels * k * 8), 0.0f);
-    for (int64_t r = 0; r < n; ++r) {
-      float* dst = p.data.data() + (r / 8) * k * 8 + (r % 8);
-      const float* src = w + r * k;
-      for (int64_t j = 0; j < k; ++j) dst[j * 8] = src[j];
-    }
-    return p;
-  }
-};
-
-// y [8 p0, 8 p1) (clipped to n) += P[p0:p1, j0:j1] x [0, j1 - j0), AVX2 + FMA, four independent
-// accumulators per panel.
-__attribute__((target("avx2,fma"))) void PackedGemvPanels(const PackedMatrix& m, int64_t p0,
-                                                          int64_t p1, int64_t j0, int64_t j1,
-                                                          const float* x, float* y) {
-  for (int64_t p = p0; p < p1; ++p) {
-    const float* w = m.data.data() + (p * m.k + j0) * 8;
-    const int64_t len = j1 - j0, len4 = len & ~int64_t{3};
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
-           a3 = _mm256_setzero_ps();
-    int64_t j = 0;
-    for (; j < len4; j += 4) {
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * j), _mm256_broadcast_ss(x + j), a0);
-      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * j + 8), _mm256_broadcast_ss(x + j + 1), a1);
-      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * j + 16), _mm256_broadcast_ss(x + j + 2), a2);
-      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * j + 24), _mm256_broadcast_ss(x + j + 3), a3);
-    }
-    for (; j < len; ++j) {
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8 * j), _mm256_broadcast_ss(x + j), a0);
-    }
-    const __m256 sum = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-    const int64_t r0 = 8 * p, rows = std::min<int64_t>(8, m.n - r0);
-    if (rows == 8) {
-      _mm256_storeu_ps(y + r0, _mm256_add_ps(_mm256_loadu_ps(y + r0), sum));
-    } else {
-      alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, sum);
-      for (int64_t i = 0; i < rows; ++i) y[r0 + i] += tmp[i];
-    }
-  }
-}
-
-bool HasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
-// y [n] += W[:, j0:j1] x for a packed W. The panels are split into one contiguous block per
-// OpenMP thread, the same split every call (so each core finds the rows it read last time in its
-// own caches when they fit); under 64 Ki weights it runs on one thread (a fork/join costs more).
-// Needs AVX2 + FMA (the caller falls back to OpenBLAS without them).
-void PackedGemv(const PackedMatrix& m, int64_t j0, int64_t j1, const float* x, float* y) {
-  const int threads = m.n * (j1 - j0) < (int64_t{1} << 16) ? 1 : omp_get_max_threads();
-  if (threads == 1) {
-    PackedGemvPanels(m, 0, m.panels, j0, j1, x, y);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    PackedGemvPanels(m, m.panels * t / nt, m.panels * (t + 1) / nt, j0, j1, x, y);
-  }
 }
 
 // C [m, n] = A [m, k] (row stride lda) x W^T + bias [n] (with a bias), or C += A x W^T (without)
@@ -448,22 +370,14 @@ class BlasEngine final : public InferenceEngine {
     }
   }
 
-  // gates [B, 4H] (pre-activations, order i, f, g, o) -> c, h (into xh) and out [B, H].
-  // Vectorised through Eigen 3.4's float logistic and tanh (rational approximations, accurate
-  // to a few ulp; engines_test holds them to LibTorch within 1e-5), one pass per row for c and
-  // one for h.
+  // gates [B, 4H] (pre-activations, order i, f, g, o) -> c, h (into xh) and out [B, H], one
+  // vectorised pass per row (models/lstm_kernels.h).
   void CellUpdate(Layer& layer, const float* gates, float* out) {
-    using Vec = Eigen::Map<Eigen::ArrayXf>;
-    using ConstVec = Eigen::Map<const Eigen::ArrayXf>;
     const int64_t b = batch_, in = layer.in, hs = layer.hidden, width = in + hs;
     for (int64_t r = 0; r < b; ++r) {
-      const float* g = gates + r * 4 * hs;
-      Vec c(layer.c.data() + r * hs, hs);
-      Vec h(layer.xh.data() + r * width + in, hs);
-      c = ConstVec(g + hs, hs).logistic() * c +
-          ConstVec(g, hs).logistic() * ConstVec(g + 2 * hs, hs).tanh();
-      h = ConstVec(g + 3 * hs, hs).logistic() * c.tanh();
-      std::memcpy(out + r * hs, h.data(), hs * sizeof(float));
+      float* h = layer.xh.data() + r * width + in;
+      LstmCellUpdate(gates + r * 4 * hs, hs, layer.c.data() + r * hs, h);
+      std::memcpy(out + r * hs, h, hs * sizeof(float));
     }
   }
 
