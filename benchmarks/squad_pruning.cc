@@ -123,8 +123,10 @@ std::string RunHash(const TaskContext& context, const SquadPruningInputs& in,
                     const PruningRun& run) {
   const Preset& p = context.preset;
   json targets = {{"hidden", run.targets.hidden}, {"input", run.targets.input}};
+  // Version 2: timed on the lean no-grad LSTM path (models/lstm_layer.h) instead of ATen ops
+  // per step; version-1 records stay as they were and are not re-used.
   return ConfigHash(json{{"task", "bidaf_pruning"},
-                         {"version", 1},
+                         {"version", 2},
                          {"parent", in.parent_hash},
                          {"method", run.method},
                          {"setting", run.setting},

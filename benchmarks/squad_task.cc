@@ -69,10 +69,17 @@ std::string ResolveGlove(const SuiteOptions& o, const Preset& p) {
   return "";
 }
 
-// The config hash over everything that determines the numbers: data, protocol, sizes,
-// schedule, seed.
-absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset& p,
-                                            const std::string& glove, const std::string& dev_path) {
+// The hashes of a run: `config` over everything that determines its record (data, protocol,
+// sizes, schedule, seed, whether the evaluation articles are scored) and `training` over what
+// determines the trained parent alone (the same without the evaluation switch): a sweep choosing
+// on the validation part (--noevaluate_test) and the main job share one parent file.
+struct SquadHashes {
+  std::string config, training;
+};
+
+absl::StatusOr<SquadHashes> SquadConfigHashes(const SuiteOptions& o, const Preset& p,
+                                              const std::string& glove,
+                                              const std::string& dev_path) {
   json identity = {{"task", "squad"},
                    {"preset", p.name},
                    {"hidden_size", p.squad_hidden_size},
@@ -101,16 +108,19 @@ absl::StatusOr<std::string> SquadConfigHash(const SuiteOptions& o, const Preset&
                        {"fold", o.squad_split.fold},
                        {"validation_titles", o.squad_split.validation_titles},
                        {"split_version", 2}};
-  // Sweeps choosing on the validation part never score the evaluation articles (a key absent
-  // from the hashes of evaluated runs, which keep theirs).
-  if (!o.evaluate_test) identity["evaluate"] = false;
   ASSIGN_OR_RETURN(std::string dev_bytes, ReadFile(dev_path));
   identity["dev_sha256"] = Sha256Hex(dev_bytes);
   if (!o.squad_train.empty()) {
     ASSIGN_OR_RETURN(std::string train_bytes, ReadFile(o.squad_train));
     identity["train_sha256"] = Sha256Hex(train_bytes);
   }
-  return ConfigHash(identity);
+  SquadHashes h;
+  h.training = ConfigHash(identity);
+  // Sweeps choosing on the validation part never score the evaluation articles (a key absent
+  // from the hashes of evaluated runs, which keep theirs: for them both hashes are equal).
+  if (!o.evaluate_test) identity["evaluate"] = false;
+  h.config = ConfigHash(identity);
+  return h;
 }
 
 // The finished record at `record_path` when it has this config hash and its predictions still
@@ -161,6 +171,8 @@ std::optional<double> EarlierSquadSeconds(const TaskContext& context) {
   } else {
     return std::nullopt;
   }
+  // A parent adopted from an earlier run's file: a fresh run trains it too.
+  if (r->trained_by) seconds += r->train_seconds.value_or(0.0);
   // The pruning runs made from that parent, when the preset lists any.
   if (context.preset.squad_methods.empty()) return seconds;
   for (const std::string& f :
@@ -332,11 +344,16 @@ void SetSetupFields(const Preset& p, const SquadData& d, const SquadVocab& words
   r->max_answer_tokens = m.config.max_answer_tokens;
 }
 
-// What the record says of training, evaluation and provenance.
-// `evaluated` is null when the evaluation articles were not scored (--noevaluate_test).
-void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& trained,
-                      const BidafEvalResult* evaluated, SquadRecord* r) {
+// The record's provenance: this run's machine, command and preset.
+void SetProvenance(const TaskContext& context, SquadRecord* r) {
   const SuiteOptions& o = context.options;
+  r->provenance = RecordProvenance::Of(context.run_info, o.threads, o.seed, o.command);
+  r->provenance.preset_config = context.preset_config;
+  if (!context.sweep_point.empty()) r->provenance.sweep_point = context.sweep_point;
+}
+
+// What the record says of training (per-epoch loss and validation scores, time) and provenance.
+void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& trained, SquadRecord* r) {
   r->steps = trained.steps;
   if (trained.resumed) r->resumed_at_step = trained.resumed_at_global_step;
   std::vector<double> epoch_loss, validation_em, validation_f1;
@@ -353,17 +370,7 @@ void SetOutcomeFields(const TaskContext& context, const BidafTrainResult& traine
   }
   r->train_seconds = trained.seconds;
   r->train_questions_per_s = trained.questions_per_second;
-  if (evaluated != nullptr) {
-    r->eval_questions = evaluated->questions;
-    r->exact_match = evaluated->exact_match;
-    r->f1 = evaluated->f1;
-    r->eval_seconds = evaluated->seconds;
-    r->eval_questions_per_s = evaluated->questions_per_second;
-    r->eval_batch_size = kEvalBatchSize;
-  }
-  r->provenance = RecordProvenance::Of(context.run_info, o.threads, o.seed, o.command);
-  r->provenance.preset_config = context.preset_config;
-  if (!context.sweep_point.empty()) r->provenance.sweep_point = context.sweep_point;
+  SetProvenance(context, r);
 }
 
 // The questions of every split as examples, and their vocabularies.
@@ -400,17 +407,54 @@ absl::StatusOr<SquadExamples> MakeExamples(const SuiteOptions& o, const Preset& 
   return e;
 }
 
-// Trains, exports, saves and scores the parent; writes its record. Returns the record and, in
-// `parent`, the trained model.
+// Scores `model` on the evaluation articles into `r` and writes its predictions (unless
+// --noevaluate_test), then writes `r` (wall time from `start`) as the run's record.
+absl::Status EvaluateAndRecord(const TaskContext& context, const SuiteOptions& o,
+                               const SquadExamples& e, const Bidaf& model, absl::Time start,
+                               SquadRecord* r) {
+  const std::string predictions_path =
+      absl::StrCat(o.output_dir, "/squad_", context.preset.name, "_predictions.json");
+  if (o.evaluate_test) {
+    Bidaf scored = model;  // a holder of the same module
+    ASSIGN_OR_RETURN(
+        BidafEvalResult evaluated,
+        EvaluateBidaf(scored, e.eval, kEvalBatchSize, context.preset.squad_max_answer_tokens));
+    RETURN_IF_ERROR(WritePredictionsJson(evaluated, predictions_path));
+    o.log(absl::StrFormat(
+        "[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s (%.1f questions/s), "
+        "evaluation %.1f questions/s",
+        evaluated.exact_match, evaluated.f1, evaluated.questions, r->train_seconds.value_or(0),
+        r->train_questions_per_s.value_or(0), evaluated.questions_per_second));
+    r->eval_questions = evaluated.questions;
+    r->exact_match = evaluated.exact_match;
+    r->f1 = evaluated.f1;
+    r->eval_seconds = evaluated.seconds;
+    r->eval_questions_per_s = evaluated.questions_per_second;
+    r->eval_batch_size = kEvalBatchSize;
+    r->predictions_path = predictions_path;
+  } else {
+    o.log(absl::StrFormat(
+        "[squad] training %.0f s (%.1f questions/s); the evaluation articles are not scored "
+        "(--noevaluate_test)",
+        r->train_seconds.value_or(0), r->train_questions_per_s.value_or(0)));
+  }
+  r->wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
+  return WriteFileAtomically(SquadRecordPath(context), r->ToJson().dump(2) + "\n");
+}
+
+// Trains, exports and saves the parent (its file's metadata holds the training's record), then
+// scores it and writes its record. Returns the record and, in `parent`, the trained model.
 absl::StatusOr<SquadRecord> TrainParent(const TaskContext& context, const SuiteOptions& o,
                                         const SquadExamples& e, const std::string& glove,
-                                        const std::string& hash, absl::Time start, Bidaf* parent) {
+                                        const SquadHashes& hash, absl::Time start, Bidaf* parent) {
   const Preset& p = context.preset;
   ASSIGN_OR_RETURN(SquadModel m, BuildSquadModel(o, p, e.words, e.chars, glove));
   // Resumable training: the checkpoint lives next to the predictions until the record is out.
+  // It is tagged with the training hash: a sweep's and the main job's training are one.
   const std::string training_ckpt = absl::StrCat(o.output_dir, "/squad_", p.name, ".train.ckpt");
   RETURN_IF_ERROR(MakeDirs(o.output_dir));
-  BidafTrainOptions to = SquadTrainOptions(o, p, training_ckpt, hash);
+  BidafTrainOptions to = SquadTrainOptions(o, p, training_ckpt, hash.training);
   to.validation = &e.validation;
   to.validation_batch_size = kEvalBatchSize;
   to.max_answer_tokens = m.config.max_answer_tokens;
@@ -418,57 +462,68 @@ absl::StatusOr<SquadRecord> TrainParent(const TaskContext& context, const SuiteO
   // The trained model (its moving average, when there is one) as PyTorch loads it.
   const std::string torch_export = absl::StrCat(o.output_dir, "/squad_", p.name, "_torch");
   RETURN_IF_ERROR(ExportTorchModel(*m.model, m.config.ToJson(), torch_export));
-  // The trained parent of the BiDAF pruning runs, tagged with its config hash.
-  RETURN_IF_ERROR(SaveBidaf(m.model, SquadParentPath(context, hash),
-                            json({{"config_hash", hash}, {"preset", p.name}}).dump()));
-  std::optional<BidafEvalResult> evaluated;
-  const std::string predictions_path =
-      absl::StrCat(o.output_dir, "/squad_", p.name, "_predictions.json");
-  if (o.evaluate_test) {
-    ASSIGN_OR_RETURN(evaluated,
-                     EvaluateBidaf(m.model, e.eval, kEvalBatchSize, m.config.max_answer_tokens));
-    RETURN_IF_ERROR(WritePredictionsJson(*evaluated, predictions_path));
-    o.log(absl::StrFormat(
-        "[squad] exact match %.2f, F1 %.2f on %d questions; training %.0f s (%.1f questions/s), "
-        "evaluation %.1f questions/s",
-        evaluated->exact_match, evaluated->f1, evaluated->questions, trained.seconds,
-        trained.questions_per_second, evaluated->questions_per_second));
-  } else {
-    o.log(
-        absl::StrFormat("[squad] training %.0f s (%.1f questions/s); the evaluation articles "
-                        "are not scored (--noevaluate_test)",
-                        trained.seconds, trained.questions_per_second));
-  }
   SquadRecord r;
   r.task = "squad";
-  r.config_hash = hash;
+  r.config_hash = hash.config;
   r.preset = p.name;
   SetSetupFields(p, e.data, e.words, e.chars, m, to, static_cast<int64_t>(e.train.size()),
                  e.eval_total, &r);
-  SetOutcomeFields(context, trained, evaluated ? &*evaluated : nullptr, &r);
+  SetOutcomeFields(context, trained, &r);
   r.validation_questions = static_cast<int64_t>(e.validation.size());
-  if (evaluated) r.predictions_path = predictions_path;
   r.torch_export = torch_export;
-  r.wall_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  RETURN_IF_ERROR(MakeDirs(o.reports_dir + "/results"));
-  RETURN_IF_ERROR(WriteFileAtomically(SquadRecordPath(context), r.ToJson().dump(2) + "\n"));
+  // The trained parent of the BiDAF pruning runs, tagged with its training hash and holding what
+  // its record says of the training (a later run of the same training adopts it).
+  RETURN_IF_ERROR(SaveBidaf(
+      m.model, SquadParentPath(context, hash.training),
+      json({{"config_hash", hash.training}, {"preset", p.name}, {"record", r.ToJson()}}).dump()));
+  RETURN_IF_ERROR(EvaluateAndRecord(context, o, e, m.model, start, &r));
   std::remove(training_ckpt.c_str());  // finished: the record and the predictions supersede it
   *parent = m.model;
   return r;
 }
 
-// The parent saved by an earlier run of this config hash. Errors: LoadBidaf's; FailedPrecondition
-// when the file holds another configuration's parent.
-absl::StatusOr<Bidaf> LoadParent(const TaskContext& context, const std::string& hash) {
-  const std::string path = SquadParentPath(context, hash);
+// The parent saved by an earlier run of this training hash, and its metadata. Errors:
+// LoadBidaf's; FailedPrecondition when the file holds another configuration's parent.
+absl::StatusOr<BidafCheckpoint> LoadParentFile(const TaskContext& context,
+                                               const std::string& training_hash) {
+  const std::string path = SquadParentPath(context, training_hash);
   ASSIGN_OR_RETURN(BidafCheckpoint c, LoadBidaf(path));
   const json meta = json::parse(c.metadata_json, nullptr, /*allow_exceptions=*/false);
-  if (!meta.is_object() || meta.value("config_hash", "") != hash) {
+  if (!meta.is_object() || meta.value("config_hash", "") != training_hash) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, " holds the parent of another configuration (", c.metadata_json,
-                     "), not of config hash ", hash, "; delete it or pass --force"));
+                     "), not of config hash ", training_hash, "; delete it or pass --force"));
   }
-  return c.model;
+  return c;
+}
+
+// The parent saved by an earlier run of the same training (the main job's, for a sweep that
+// chooses on the validation part, or the reverse), with a record for this run built from the
+// training's record in the file's metadata, then scored and written as this run's; nullopt
+// when there is no such file (or with --force, or when the file predates that metadata).
+// Errors: LoadParentFile's, a malformed record in the metadata, EvaluateAndRecord's.
+absl::StatusOr<std::optional<SquadRecord>> AdoptSavedParent(const TaskContext& context,
+                                                            const SuiteOptions& o,
+                                                            const SquadExamples& e,
+                                                            const SquadHashes& hash,
+                                                            absl::Time start, Bidaf* parent) {
+  const std::string path = SquadParentPath(context, hash.training);
+  if (o.force || access(path.c_str(), R_OK) != 0) return std::optional<SquadRecord>();
+  ASSIGN_OR_RETURN(BidafCheckpoint c, LoadParentFile(context, hash.training));
+  const json meta = json::parse(c.metadata_json);
+  if (!meta.contains("record")) return std::optional<SquadRecord>();
+  ASSIGN_OR_RETURN(SquadRecord r, SquadRecord::FromJson(meta["record"]));
+  const RecordProvenance& trained = r.provenance;
+  r.trained_by =
+      absl::StrCat(trained.command.value_or("?"), " (commit ", trained.git_commit.value_or("?"),
+                   ", ", trained.timestamp_utc.value_or("?"), ")");
+  o.log(absl::StrCat("[squad] adopting the parent trained by ", *r.trained_by, " from ", path,
+                     " (config hash ", hash.training.substr(0, 12), "; --force trains again)"));
+  r.config_hash = hash.config;
+  SetProvenance(context, &r);
+  RETURN_IF_ERROR(EvaluateAndRecord(context, o, e, c.model, start, &r));
+  *parent = c.model;
+  return std::optional<SquadRecord>(std::move(r));
 }
 
 // The pruning runs (benchmarks/squad_pruning.h) from `parent`.
@@ -504,21 +559,25 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context) {
   ASSIGN_OR_RETURN(SquadDataset dev,
                    LoadChecked(dev_path, o.verify_checksums ? kSquadDevSha256 : "", lo));
   const std::string glove = ResolveGlove(o, p);
-  ASSIGN_OR_RETURN(const std::string hash, SquadConfigHash(o, p, glove, dev_path));
+  ASSIGN_OR_RETURN(const SquadHashes hash, SquadConfigHashes(o, p, glove, dev_path));
   const bool prunes = !p.squad_methods.empty();
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::optional<SquadRecord> record,
-                   ReusableSquadRecord(o, SquadRecordPath(context), hash,
-                                       prunes ? SquadParentPath(context, hash) : ""));
+                   ReusableSquadRecord(o, SquadRecordPath(context), hash.config,
+                                       prunes ? SquadParentPath(context, hash.training) : ""));
   if (!record || prunes) {
     ASSIGN_OR_RETURN(SquadExamples e, MakeExamples(o, p, std::move(dev), dev_path, lo));
     Bidaf parent{nullptr};
     if (record) {
-      ASSIGN_OR_RETURN(parent, LoadParent(context, hash));
+      ASSIGN_OR_RETURN(BidafCheckpoint saved, LoadParentFile(context, hash.training));
+      parent = saved.model;
     } else {
-      ASSIGN_OR_RETURN(record, TrainParent(context, o, e, glove, hash, start, &parent));
+      ASSIGN_OR_RETURN(record, AdoptSavedParent(context, o, e, hash, start, &parent));
+      if (!record) {
+        ASSIGN_OR_RETURN(record, TrainParent(context, o, e, glove, hash, start, &parent));
+      }
     }
-    if (prunes) RETURN_IF_ERROR(PruneParent(context, o, e, hash, parent));
+    if (prunes) RETURN_IF_ERROR(PruneParent(context, o, e, hash.config, parent));
   }
   RETURN_IF_ERROR(RenderSquadReportFiles(o.reports_dir));
   o.log(absl::StrCat("[squad] wrote ", o.reports_dir, "/squad.md"));

@@ -36,7 +36,12 @@ inline constexpr char kSquadDevSha256[] =
 // "resumed_at_step" (optimizer steps the training checkpoint had taken) when training resumed.
 // The record is written to <reports_dir>/results/squad_<preset>.json and squad.md re-rendered.
 // On one thread a resumed run's numbers are bit-identical to an uninterrupted one's.
-// The trained parent is saved to SquadParentPath. With preset.squad_methods, the BiDAF pruning
+// The trained parent is saved to SquadParentPath under its training hash (the config hash
+// without the evaluation switch), its metadata holding the training's record. A run with no
+// record of its own adopts such a file instead of training (its record then copies the
+// training's fields, names the run that trained it in "trained_by", and is scored and written
+// by this run): the main job and a sweep choosing on the validation part (--noevaluate_test)
+// with the same output_dir train the parent once. With preset.squad_methods, the BiDAF pruning
 // runs of benchmarks/squad_pruning.h follow from it (a finished record is re-used only while
 // that file exists; else the parent trains again); with --noevaluate_test they score the
 // validation part only. squad.md then holds their section too.
@@ -45,7 +50,8 @@ inline constexpr char kSquadDevSha256[] =
 // Errors: missing or corrupt data (a checksum mismatch names the file), malformed JSON (the
 // reader's messages name the question), a GloVe file of another dimension, a non-finite loss
 // (naming the step), unwritable outputs, a training checkpoint of another configuration
-// (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path); the
+// (FailedPrecondition naming both hashes) or a damaged one (InvalidArgument naming its path), a
+// parent file of another configuration (FailedPrecondition naming it); the
 // pruning runs' errors (a method that cannot prune BiDAF: Unimplemented naming it).
 absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 
@@ -54,14 +60,16 @@ absl::StatusOr<SquadRecord> RunSquadTask(const TaskContext& context);
 // all rendered into squad.md).
 std::string SquadRecordPath(const TaskContext& context);
 
-// The trained parent BiDAF of the context's SQuAD run of config hash `hash`
-// (models/bidaf_checkpoint.h, its metadata {"config_hash", "preset"}):
+// The trained parent BiDAF of the context's SQuAD runs of training hash `hash`
+// (models/bidaf_checkpoint.h, its metadata {"config_hash": the training hash, "preset",
+// "record": the training's record, without evaluation}):
 // <output_dir>/squad_<preset>_<12 hex digits of hash>.bidaf, written with the record and read by
 // the pruning runs (benchmarks/squad_pruning.h) when the record is re-used.
 std::string SquadParentPath(const TaskContext& context, const std::string& hash);
 
 // The wall seconds (training and evaluation where the record predates wall_seconds) of the
-// preset's earlier SQuAD run, from SquadRecordPath(context), plus those of the pruning runs
+// preset's earlier SQuAD run, from SquadRecordPath(context) (plus its training seconds when it
+// adopted its parent from an earlier run's file), plus those of the pruning runs
 // recorded from that parent when the preset lists squad_methods; nullopt when there is no
 // parent record or it cannot be read. The job's ETA uses it before this run has a rate of its own.
 std::optional<double> EarlierSquadSeconds(const TaskContext& context);

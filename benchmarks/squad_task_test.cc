@@ -2,6 +2,7 @@
 // data is absent): both protocols, the record, the files, and the checksum guard.
 #include "benchmarks/squad_task.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <stdexcept>
@@ -273,11 +274,71 @@ TEST(SquadTask, SweepRunsNeverScoreTheEvaluationArticles) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->reused.value_or(false));
   EXPECT_EQ(again->config_hash, r->config_hash);
-  o.options.evaluate_test = true;  // another run: it scores the evaluation articles
+  // Another run: it scores the evaluation articles, adopting the parent the sweep trained (same
+  // training, same output folder) instead of training it again.
+  o.options.evaluate_test = true;
   absl::StatusOr<SquadRecord> evaluated = RunSquadTask(o);
   ASSERT_TRUE(evaluated.ok()) << evaluated.status();
   EXPECT_NE(evaluated->config_hash, r->config_hash);
   EXPECT_TRUE(evaluated->f1.has_value());
+  ASSERT_TRUE(evaluated->trained_by.has_value());
+  EXPECT_NE(evaluated->trained_by->find("squad_task_test"), std::string::npos);
+  EXPECT_EQ(evaluated->epoch_loss, r->epoch_loss);
+  EXPECT_EQ(evaluated->epoch_validation_f1, r->epoch_validation_f1);
+  EXPECT_EQ(evaluated->train_seconds, r->train_seconds);
+}
+
+// The reverse: a sweep in its own reports folder after the main job adopts the main job's parent
+// (and scores nothing of the evaluation articles); with --force it trains its own, to the same
+// numbers (one thread, same seed). A parent file of another training is refused by name.
+TEST(SquadTask, SweepAdoptsTheMainJobsParent) {
+  const std::string data = TestDataDir("squad/dev-v1.1.json");
+  if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/adopt");
+  TaskContext main_job = SmokeOptions(data, out);
+  absl::StatusOr<SquadRecord> parent = RunSquadTask(main_job);
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  EXPECT_FALSE(parent->trained_by.has_value());
+  TaskContext sweep = main_job;
+  sweep.options.evaluate_test = false;
+  sweep.options.reports_dir = out + "/sweep_reports";
+  sweep.options.command = "the sweep";
+  absl::StatusOr<SquadRecord> adopted = RunSquadTask(sweep);
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  EXPECT_NE(adopted->config_hash, parent->config_hash);
+  EXPECT_EQ(adopted->trained_by.value_or("").find("squad_task_test"), 0u);
+  EXPECT_EQ(adopted->provenance.command, "the sweep");
+  EXPECT_FALSE(adopted->f1.has_value());
+  EXPECT_EQ(adopted->epoch_validation_f1, parent->epoch_validation_f1);
+  absl::StatusOr<std::string> md = ReadFile(out + "/sweep_reports/squad.md");
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_NE(md->find("| parent trained by | `squad_task_test"), std::string::npos);
+  // The job's estimate for the sweep's run counts the training its parent needs when fresh.
+  const std::optional<double> eta = EarlierSquadSeconds(sweep);
+  ASSERT_TRUE(eta.has_value() && adopted->train_seconds && adopted->wall_seconds);
+  EXPECT_DOUBLE_EQ(*eta, *adopted->wall_seconds + *adopted->train_seconds);
+  sweep.options.force = true;
+  absl::StatusOr<SquadRecord> trained = RunSquadTask(sweep);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  EXPECT_FALSE(trained->trained_by.has_value());
+  EXPECT_EQ(trained->epoch_loss, parent->epoch_loss);
+  EXPECT_EQ(trained->epoch_validation_f1, parent->epoch_validation_f1);
+  // A parent file whose metadata names another training: refused, naming the file.
+  TaskContext other = main_job;
+  other.options.seed = 4;  // another training
+  other.options.reports_dir = out + "/other_reports";
+  absl::StatusOr<SquadRecord> other_parent = RunSquadTask(other);
+  ASSERT_TRUE(other_parent.ok()) << other_parent.status();
+  const std::string other_path = SquadParentPath(other, *other_parent->config_hash);
+  ASSERT_TRUE(PathExists(other_path));
+  absl::StatusOr<std::string> seed3 = ReadFile(SquadParentPath(main_job, *parent->config_hash));
+  ASSERT_TRUE(seed3.ok()) << seed3.status();
+  ASSERT_TRUE(WriteFileAtomically(other_path, *seed3).ok());
+  std::remove((out + "/other_reports/results/squad_smoke.json").c_str());
+  absl::StatusOr<SquadRecord> refused = RunSquadTask(other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(other_path), std::string::npos);
 }
 
 TEST(SquadTask, OfficialProtocolTrainsOnTheGivenFile) {

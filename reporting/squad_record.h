@@ -72,8 +72,11 @@ struct SquadRecord {
   std::optional<std::string> torch_export;
   // Provenance.
   RecordProvenance provenance;
-  std::optional<double> wall_seconds;               // the whole task: data, training, evaluation
-  std::optional<bool> reused;                       // re-used from the results file by config hash
+  std::optional<double> wall_seconds;  // the whole task: data, training, evaluation
+  std::optional<bool> reused;          // re-used from the results file by config hash
+  // Set when the parent was not trained by this run but loaded from the file an earlier run of
+  // the same training saved (benchmarks/squad_task.h): that run's command, commit and time.
+  std::optional<std::string> trained_by;
   nlohmann::json extra = nlohmann::json::object();  // keys of other versions, kept as they are
 
   template <class Self, class Visit>
@@ -129,6 +132,7 @@ struct SquadRecord {
     RecordProvenance::Fields(self.provenance, visit);
     visit("wall_seconds", self.wall_seconds);
     visit("reused", self.reused);
+    visit("trained_by", self.trained_by);
   }
 
   // The record as the JSON object of a results file.

@@ -96,6 +96,9 @@ void RenderProvenanceRows(const SquadRecord& r, std::string* md) {
                   " logical CPUs; ", TextCell(p.threads), " threads; host `", TextCell(p.hostname),
                   "` |\n");
   absl::StrAppend(md, "| seed | ", TextCell(p.seed), " |\n");
+  if (r.trained_by) {  // the parent was adopted from an earlier run's file, not trained here
+    absl::StrAppend(md, "| parent trained by | `", TextCell(r.trained_by), "` |\n");
+  }
 }
 
 // One run's detail table: provenance, data, model, schedule, training and evaluation.

@@ -10,9 +10,11 @@
 #   THREADS=1 tools/sweep_squad.sh lr:0.002         # the preset with another learning rate
 #   THREADS=1 tools/sweep_squad.sh dropout:0.1      # the preset with another dropout
 #   THREADS=1 tools/sweep_squad.sh set:squad_learning_rate=0.002,squad_dropout=0.1
+#   tools/sweep_squad.sh prune:dense,l0=0.01/0.03,iss=150000  # BiDAF pruning settings
 #
 # SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, `epochs:N`,
-# `lr:RATE`, `dropout:P` or `set:FIELD=VALUE[,FIELD=VALUE...]`.
+# `lr:RATE`, `dropout:P`, `set:FIELD=VALUE[,FIELD=VALUE...]` or
+# `prune:METHOD[=S1/S2...][,METHOD...]`.
 #
 # words: how words unseen in training are represented (issue 16): the word vocabulary (`train`:
 # every word absent from the training articles is one <unk> row; `all`: each word of every split
@@ -26,7 +28,14 @@
 # lr:RATE, dropout:P: the preset's squad settings with squad_learning_rate or squad_dropout
 # changed, trained the preset's epochs (EPOCHS is ignored), scored after each (same rule);
 # set:...: the same with any preset fields changed at once (each a --set).
-# The rule, fixed before the runs: the run and epoch count with the highest validation F1 among
+# prune:...: the BiDAF pruning runs of the preset (squad_methods, squad_settings; the preset's
+# epochs) at these methods and settings, from the parent the main job trains: its output folder is
+# runs/, so the parent file there is adopted (benchmarks/squad_task.h; trained once if absent).
+# The rule for pruning settings, fixed before the runs: per method, a span from the largest
+# setting whose final validation F1 is within 1 of the dense control's to the smallest whose
+# LSTMs run at least 3x faster than the parent's at batch 32 (batch 1 is bound by per-step
+# overhead at d = 50: README.md, "Pruning BiDAF").
+# The rule for training settings, fixed before the runs: the run and epoch count with the highest validation F1 among
 # the epoch counts whose training fits the 25-minute budget (each record's training seconds per
 # epoch times the epochs; for a run timed on one thread or beside other work, the training
 # seconds per epoch of the preset's committed main-job record, 2 threads alone); the preset
@@ -45,7 +54,19 @@ run() {
   echo "== sweep $name: $*"
   bazel run -c opt //benchmarks:all -- --preset="$preset" --tasks=squad --noevaluate_test \
     --threads="$threads" --reports_dir="$root/reports/sweeps/$name" \
-    --output_dir="$root/runs/sweeps/$name" --set squad_epochs="$epochs" "$@"
+    --output_dir="${output_dir:-$root/runs/sweeps/$name}" --set squad_epochs="$epochs" "$@"
+}
+
+run_prune() {  # $1: METHOD[=S1/S2...][,METHOD...]
+  local methods=() sets=() m
+  IFS=, read -ra entries <<< "$1"
+  for m in "${entries[@]}"; do
+    methods+=("${m%%=*}")
+    [[ "$m" == *=* ]] && sets+=(--set "squad_settings.${m%%=*}=${m#*=}")
+  done
+  local IFS=,
+  output_dir="$root/runs" run "prune_$(tr '=/,' '___' <<< "$1")" \
+    --set squad_methods="${methods[*]}" "${sets[@]}"
 }
 
 preset_epochs() {  # the preset's squad_epochs, from its resolved config
@@ -77,10 +98,11 @@ for s in "${sweeps[@]}"; do
        IFS=, read -ra pairs <<< "$assignments"
        for a in "${pairs[@]}"; do sets+=(--set "$a"); done
        run "set_$(tr '=,' '__' <<< "$assignments")" "${sets[@]}") ;;
+    prune:?*) (epochs=$(preset_epochs); run_prune "${s#prune:}") ;;
     dropout:[0-9]*)
       (epochs=$(preset_epochs); run "dropout_${s#dropout:}" --set squad_dropout="${s#dropout:}") ;;
     *) echo "sweep_squad.sh: unknown sweep '$s' (words, words:VOCABULARY,EMBEDDING[,ROWS]," \
-         "epochs:N, lr:RATE, dropout:P, set:FIELD=VALUE,...)" >&2
+         "epochs:N, lr:RATE, dropout:P, set:FIELD=VALUE,..., prune:METHOD=S1/S2,...)" >&2
        exit 1 ;;
   esac
 done
