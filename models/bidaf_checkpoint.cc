@@ -80,7 +80,7 @@ absl::StatusOr<BidafCheckpoint> LoadBidaf(const std::string& path) {
       parameters[p.key()] = t;
     }
     for (const BidafLstm* l : ckpt.model->lstms()) {
-      for (const std::string name : {l->name + ".fw", l->name + ".bw"}) {
+      for (const std::string& name : {l->name + ".fw", l->name + ".bw"}) {
         torch::Tensor index;
         if (file.archive.try_read(absl::StrCat("input.", name), index)) inputs[name] = index;
       }
