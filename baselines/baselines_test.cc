@@ -1,5 +1,7 @@
 // Method-specific tests of the baselines, through the registry (a baseline has no header).
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -7,7 +9,10 @@
 #include "gtest/gtest.h"
 #include "pruning/compaction.h"
 #include "pruning/method.h"
+#include "pruning/model_method.h"
+#include "pruning/neuron_groups.h"
 #include "torch/torch.h"
+#include "training/step_sizes.h"
 
 namespace rnnprune {
 namespace {
@@ -164,6 +169,75 @@ TEST(IssGroupLasso, ThresholdSetsSmallGroupedWeightsToZero) {
        {model->layer(0).w_ih, model->layer(1).w_hh, model->decoder_weight()}) {
     EXPECT_EQ((w.abs().lt(0.05) & w.ne(0)).sum().item<int64_t>(), 0);
     EXPECT_GT(w.eq(0).sum().item<int64_t>(), 0);
+  }
+}
+
+// Over any model, ISS takes its proximal step in the metric of the weights' optimizer: with Adam,
+// a hidden group is zeroed exactly when ||w_g / d_g|| <= penalty (d: Adam's per-weight step
+// sizes), and a kept group's own gate rows are scaled by 1 - penalty / ||w_g / d_g||. The same
+// penalty in SGD's metric (step lr) zeroes nothing: with gradients of a real training's size,
+// Adam's steps are far larger than lr times the gradient.
+TEST(IssOverAnyModel, ProximalStepTakesTheOptimizersMetric) {
+  torch::manual_seed(9);
+  LstmLm model(Config());
+  PrunableModelView view{model->PruningLayout(), ParameterMap(model->named_parameters())};
+  std::vector<torch::Tensor> params;
+  for (const auto& [name, p] : view.parameters) params.push_back(p);
+  const double lr = 0.01;
+  torch::optim::Adam adam(params, torch::optim::AdamOptions(lr));
+  for (int t = 0; t < 3; ++t) {
+    for (torch::Tensor& p : params) p.mutable_grad() = 1e-3 * torch::randn_like(p);
+    adam.step();
+  }
+  auto adam_sizes = StepSizes::Of(adam, lr);
+  ASSERT_TRUE(adam_sizes.ok()) << adam_sizes.status();
+  std::map<std::string, torch::Tensor> per_step;
+  for (const auto& [name, p] : view.parameters) per_step[name] = p / adam_sizes->For(p);
+  const NeuronGroupValues norms = NeuronGroupSquaredNorms(view.layout, per_step);
+  const torch::Tensor n0 = norms.hidden.at("lstm0").sqrt();
+  const torch::Tensor sorted = std::get<0>(n0.sort());
+  const double penalty = 0.5 * (sorted[2].item<double>() + sorted[3].item<double>());
+  const torch::Tensor w_ih0 = view.parameters.at("lstm0_w_ih").detach().clone();
+
+  const auto make = [&]() {
+    ModelMethodOptions o;
+    o.model = view;
+    o.lambda = penalty;
+    o.penalty_scale = 1.0;
+    auto iss = CreateModelMethod("iss", o);
+    EXPECT_TRUE(iss.ok()) << iss.status();
+    return iss.ok() ? *std::move(iss) : nullptr;
+  };
+  std::unique_ptr<ModelMethod> sgd_iss = make();
+  ASSERT_NE(sgd_iss, nullptr);
+  PrunableModelView copy{view.layout, {}};
+  for (const auto& [name, p] : view.parameters) copy.parameters[name] = p.detach().clone();
+  sgd_iss->AfterStep(copy, StepSizes(lr));
+  auto sgd_gates = sgd_iss->FinalGates(copy);
+  ASSERT_TRUE(sgd_gates.ok());
+  for (const auto& [name, g] : sgd_gates->hidden) EXPECT_TRUE(g.gt(0).all().item<bool>()) << name;
+
+  std::unique_ptr<ModelMethod> iss = make();
+  ASSERT_NE(iss, nullptr);
+  iss->AfterStep(view, *adam_sizes);
+  auto gates = iss->FinalGates(view);
+  ASSERT_TRUE(gates.ok());
+  for (const std::string lstm : {"lstm0", "lstm1"}) {
+    const torch::Tensor n = norms.hidden.at(lstm).sqrt();
+    EXPECT_TRUE(torch::equal(gates->hidden.at(lstm).gt(0), n.gt(penalty))) << lstm;
+  }
+  EXPECT_EQ(gates->hidden.at("lstm0").eq(0).sum().item<int64_t>(), 3);
+  const torch::Tensor w_ih0_after = view.parameters.at("lstm0_w_ih");
+  const int64_t h = n0.size(0);
+  for (int64_t k = 0; k < h; ++k) {
+    const double scale = std::max(0.0, 1.0 - penalty / n0[k].item<double>());
+    for (int64_t g = 0; g < 4; ++g) {
+      const torch::Tensor expected = w_ih0[g * h + k] * scale;
+      // Weights below Wen et al.'s threshold (1e-4) are zeroed after the scaling.
+      const torch::Tensor expected_zeroed = expected * expected.abs().ge(1e-4);
+      EXPECT_TRUE(torch::allclose(w_ih0_after[g * h + k], expected_zeroed, 1e-5, 1e-7))
+          << "unit " << k << " gate " << g;
+    }
   }
 }
 

@@ -10,12 +10,13 @@
 // optimised by proximal SGD: the SGD step on the NLL, then the proximal operator of the group
 // penalty, the group soft-threshold w_g <- w_g * max(0, 1 - lr * s * lambda / ||w_g||), with
 // s = penalty_scale = BPTT / N the factor of the trainer's summed-over-the-window loss (Parikh &
-// Boyd, "Proximal Algorithms" 2014, Section 6.5.4). The groups overlap (W_hh[gH + j, k] is in
-// unit j's rows and unit k's column; the next layer's W_ih column k also lies in that layer's
-// rows), so the scalings are applied group by group from norms taken before the step, the usual
-// approximation of the overlapping-group operator. Then Wen et al.'s rule: every grouped weight
-// with |w| < zero_threshold is set to 0 (their code zeroes |w| < max(1e-4, 2 * weight decay);
-// we use no weight decay, so 1e-4 by default).
+// Boyd, "Proximal Algorithms" 2014, Section 6.5.4). Over any model (BiDAF, trained with Adam)
+// the proximal step is taken in the metric of the optimizer's update (ProximalStep below). The
+// groups overlap (W_hh[gH + j, k] is in unit j's rows and unit k's column; the next layer's W_ih
+// column k also lies in that layer's rows), so the scalings are applied group by group from norms
+// taken before the step, the usual approximation of the overlapping-group operator. Then Wen et
+// al.'s rule: every grouped weight with |w| < zero_threshold is set to 0 (their code zeroes |w| <
+// max(1e-4, 2 * weight decay); we use no weight decay, so 1e-4 by default).
 //
 // Why proximal and not the penalty's subgradient in the loss: measured on the default preset
 // (Zaremba small, 400 fine-tuning steps), the subgradient form shrank groups but left them
@@ -28,6 +29,7 @@
 // sizes only; the published large model keeps its 1500-dimensional embedding).
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,22 +38,39 @@
 #include "pruning/neuron_gates.h"
 #include "pruning/neuron_groups.h"
 #include "torch/torch.h"
+#include "training/step_sizes.h"
 
 namespace rnnprune {
 namespace {
 
-// The proximal step of the group penalty with strength `shrink` (lr * penalty_scale * lambda)
-// and Wen et al.'s zeroing, over any model's layout: every hidden group scaled by
-// max(0, 1 - shrink / ||w_g||) from norms taken before the step, then every grouped weight with
-// |w| < zero_threshold set to 0.
+// The proximal step of the group penalty c * sum_g ||w_g|| (c = penalty_scale * lambda) in the
+// metric of the optimizer's last update (training/step_sizes.h: x <- x - d * g_hat, d per
+// weight), then Wen et al.'s zeroing. Every hidden group is scaled by
+//   max(0, 1 - c / ||w_g / d_g||)                              (norms taken before the step)
+// and every grouped weight with |w| < zero_threshold set to 0. With SGD's uniform d = lr this is
+// the group soft-threshold max(0, 1 - lr * c / ||w_g||). With an adaptive optimizer (Adam), a
+// step of lr * c would be too small beside the optimizer's normalised steps (every weight moves by
+// about lr per step, whatever its gradient), so no group would ever reach zero; in its own
+// metric, a group is zeroed exactly when ||w_g / d_g|| <= c, which for a group just zeroed reads
+// ||g_hat_g|| <= c: the group Lasso's optimality condition for a zero group. The scalar per group
+// keeps that zero test exact for a non-uniform d (the exact operator in a non-uniform metric
+// shrinks each weight by its own factor; this one by the group's).
 void ProximalStep(const LstmPruningLayout& layout,
-                  const std::map<std::string, torch::Tensor>& params, double shrink,
-                  double zero_threshold) {
+                  const std::map<std::string, torch::Tensor>& params, const StepSizes& step,
+                  double penalty, double zero_threshold) {
   torch::NoGradGuard no_grad;
-  const NeuronGroupValues norms = NeuronGroupSquaredNorms(layout, params);
   std::map<std::string, torch::Tensor> scales;
-  for (const auto& [name, squared] : norms.hidden) {
-    scales[name] = (1.0 - shrink / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
+  if (step.uniform()) {  // SGD: the soft-threshold of step lr (as before, term for term)
+    const double shrink = step.learning_rate() * penalty;
+    for (const auto& [name, squared] : NeuronGroupSquaredNorms(layout, params).hidden) {
+      scales[name] = (1.0 - shrink / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
+    }
+  } else {
+    std::map<std::string, torch::Tensor> per_step;  // w / d
+    for (const auto& [name, p] : params) per_step[name] = p / step.For(p);
+    for (const auto& [name, squared] : NeuronGroupSquaredNorms(layout, per_step).hidden) {
+      scales[name] = (1.0 - penalty / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
+    }
   }
   ScaleHiddenGroups(layout, params, scales);
   ZeroSmallWeights(GroupedTensors(layout, params), zero_threshold);
@@ -78,7 +97,8 @@ class IssGroupLasso : public PruningMethod {
 
   void AfterStep(LstmLm& model, double learning_rate) override {
     ProximalStep(model->PruningLayout(), ParameterMap(model->named_parameters()),
-                 learning_rate * options_.penalty_scale * options_.lambda, zero_threshold_);
+                 StepSizes(learning_rate), options_.penalty_scale * options_.lambda,
+                 zero_threshold_);
   }
 
   absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
@@ -107,17 +127,39 @@ class IssForAnyModel : public ModelMethod {
         penalty_scale_(o.penalty_scale),
         zero_threshold_(o.own.at("zero_threshold").get<double>()) {}
 
-  nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
-  void AfterStep(PrunableModelView& model, double learning_rate) override {
-    ProximalStep(model.layout, model.parameters, learning_rate * penalty_scale_ * lambda_,
-                 zero_threshold_);
+  // "proximal_metric" (the step sizes of the proximal step) and "structure_from" (the weights
+  // the zero groups are read from) set these runs apart from earlier ones, which took a step of
+  // lr and read the moving averages.
+  nlohmann::json RecordedOptions() const override {
+    return {{"zero_threshold", zero_threshold_},
+            {"proximal_metric", "optimizer"},
+            {"structure_from", "trained values"}};
   }
+  void AfterStep(PrunableModelView& model, const StepSizes& step) override {
+    ProximalStep(model.layout, model.parameters, step, penalty_scale_ * lambda_, zero_threshold_);
+  }
+  // The zero groups of the trained values: a trainer that then swaps moving averages of the
+  // weights in (BiDAF's EMA) leaves a zeroed group close to zero but never exactly zero.
+  void AfterTraining(const PrunableModelView& model) override {
+    trained_gates_ = ClosedGroups(model.layout, model.parameters);
+  }
+  // The gates AfterTraining read; without a training run (no AfterTraining), those of `model`.
   absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override {
+    if (trained_gates_.has_value()) return *trained_gates_;
     return ClosedGroups(model.layout, model.parameters);
+  }
+  // Per LSTM: its hidden units and those whose group is zero now.
+  nlohmann::json Diagnostics(const PrunableModelView& model) override {
+    nlohmann::json sets = nlohmann::json::object();
+    for (const auto& [name, open] : ClosedGroups(model.layout, model.parameters).hidden) {
+      sets[name] = {{"hidden", open.numel()}, {"closed", open.eq(0).sum().item<int64_t>()}};
+    }
+    return {{"zero_groups", sets}};
   }
 
  private:
   double lambda_, penalty_scale_, zero_threshold_;
+  std::optional<NeuronGates> trained_gates_;
 };
 
 PruningMethodInfo IssInfo() {

@@ -42,7 +42,7 @@ class L0Hooks : public ModelMethod {
   torch::Tensor Penalty(const PrunableModelView& model) override { return gates_.Penalty(); }
   std::vector<torch::Tensor> ExtraParameters() override { return gates_.LogAlphas(); }
   torch::optim::Optimizer* ExtraOptimizer() override { return adam_.get(); }
-  void AfterStep(PrunableModelView& model, double learning_rate) override {
+  void AfterStep(PrunableModelView& model, const StepSizes& step) override {
     gates_.Clamp(kMinLogAlpha, kMaxLogAlpha);
   }
   nlohmann::json Diagnostics(const PrunableModelView& model) override {

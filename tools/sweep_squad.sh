@@ -10,7 +10,7 @@
 #   THREADS=1 tools/sweep_squad.sh lr:0.002         # the preset with another learning rate
 #   THREADS=1 tools/sweep_squad.sh dropout:0.1      # the preset with another dropout
 #   THREADS=1 tools/sweep_squad.sh set:squad_learning_rate=0.002,squad_dropout=0.1
-#   tools/sweep_squad.sh prune:dense,l0=0.01/0.03,iss=150000  # BiDAF pruning settings
+#   tools/sweep_squad.sh prune:dense,l0=0.01/0.03,iss=300     # BiDAF pruning settings
 #
 # SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, `epochs:N`,
 # `lr:RATE`, `dropout:P`, `set:FIELD=VALUE[,FIELD=VALUE...]` or

@@ -24,6 +24,7 @@
 #include "training/bidaf_training_checkpoint.h"
 #include "training/moving_average.h"
 #include "training/squad_batch.h"
+#include "training/step_sizes.h"
 
 namespace rnnprune {
 namespace {
@@ -213,6 +214,8 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
     std::vector<torch::Tensor> params;
     for (const auto& item : named) params.push_back(item.second);
     std::unique_ptr<torch::optim::Optimizer> optimizer = MakeOptimizer(options, params);
+    ASSIGN_OR_RETURN(const StepSizes step_sizes,
+                     StepSizes::Of(*optimizer, options.EffectiveLearningRate()));
     ModelHooks* hooks = options.hooks;
     torch::optim::Optimizer* extra_optimizer = hooks ? hooks->ExtraOptimizer() : nullptr;
     if (hooks != nullptr && !hooks->ExtraParameters().empty() && extra_optimizer == nullptr) {
@@ -330,7 +333,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
         RETURN_IF_ERROR(CheckAndClipGradients(named, options.max_grad_norm, where));
         optimizer->step();
         if (extra_optimizer != nullptr) extra_optimizer->step();
-        if (hooks != nullptr) hooks->AfterStep(view, options.EffectiveLearningRate());
+        if (hooks != nullptr) hooks->AfterStep(view, step_sizes);
         if (ema.has_value()) RETURN_IF_ERROR(ema->Update(*model));
 
         const int64_t questions = static_cast<int64_t>(indices.size());
@@ -393,7 +396,10 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
     result.questions_per_second =
         static_cast<double>(result.questions) / std::max(result.seconds, 1e-9);
     result.final_loss_nats = result.step_losses_nats.empty() ? 0 : result.step_losses_nats.back();
-    if (hooks != nullptr) result.diagnostics = hooks->Diagnostics(view);
+    if (hooks != nullptr) {
+      hooks->AfterTraining(view);
+      result.diagnostics = hooks->Diagnostics(view);
+    }
     if (ema.has_value()) {
       RETURN_IF_ERROR(ema->Swap(*model));  // the averages go in; the trained values are dropped
       result.holds_averaged_weights = true;

@@ -12,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "torch/optim/optimizer.h"
 #include "torch/types.h"
+#include "training/step_sizes.h"
 
 namespace rnnprune {
 
@@ -29,8 +30,15 @@ class ModelHooks {
   // ExtraOptimizer(), which a method with extra parameters must provide (owned by the hooks).
   virtual std::vector<torch::Tensor> ExtraParameters() { return {}; }
   virtual torch::optim::Optimizer* ExtraOptimizer() { return nullptr; }
-  // After every optimizer step (e.g. clamping log_alpha), with the weights' learning rate.
-  virtual void AfterStep(PrunableModelView& model, double learning_rate) {}
+  // After every optimizer step (e.g. clamping log_alpha, a proximal step), with the step sizes
+  // of the weights' update (training/step_sizes.h: their learning rate and, for an adaptive
+  // optimizer, the per-weight step sizes it took).
+  virtual void AfterStep(PrunableModelView& model, const StepSizes& step) {}
+  // Once after the last optimizer step of a training run, on the trained values, before the
+  // trainer swaps moving averages of the weights in (TrainBidaf's ema_decay: the model it returns
+  // holds the averages, in which a group zeroed by a proximal step is only close to zero), e.g.
+  // to read the structure the training reached (ISS's zero groups).
+  virtual void AfterTraining(const PrunableModelView& model) {}
   // Statistics of the hooks' own state (e.g. closed gates per set); null: none. Must not change
   // any state or draw random numbers.
   virtual nlohmann::json Diagnostics(const PrunableModelView& model) { return nullptr; }
