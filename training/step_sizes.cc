@@ -22,8 +22,7 @@ absl::StatusOr<StepSizes> StepSizes::Of(const torch::optim::Optimizer& optimizer
     return StepSizes(learning_rate, &optimizer, Kind::kAdam, std::get<1>(o.betas()), o.eps());
   }
   if (const auto* adadelta = dynamic_cast<const Adadelta*>(&optimizer)) {
-    const auto& o =
-        static_cast<const AdadeltaOptions&>(adadelta->param_groups().at(0).options());
+    const auto& o = static_cast<const AdadeltaOptions&>(adadelta->param_groups().at(0).options());
     return StepSizes(learning_rate, &optimizer, Kind::kAdadelta, 0, o.eps());
   }
   return absl::UnimplementedError(

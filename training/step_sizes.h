@@ -49,8 +49,8 @@ class StepSizes {
 
  private:
   enum class Kind { kUniform, kAdam, kAdadelta };
-  StepSizes(double learning_rate, const torch::optim::Optimizer* optimizer, Kind kind,
-            double beta2, double eps)
+  StepSizes(double learning_rate, const torch::optim::Optimizer* optimizer, Kind kind, double beta2,
+            double eps)
       : learning_rate_(learning_rate),
         optimizer_(optimizer),
         kind_(kind),
