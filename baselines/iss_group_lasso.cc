@@ -59,18 +59,16 @@ void ProximalStep(const LstmPruningLayout& layout,
                   const std::map<std::string, torch::Tensor>& params, const StepSizes& step,
                   double penalty, double zero_threshold) {
   torch::NoGradGuard no_grad;
+  // Uniform d (SGD): norms of w and a shrink of lr * c, term for term the soft-threshold of
+  // step lr; otherwise norms of w / d and a shrink of c.
+  std::map<std::string, torch::Tensor> per_step = params;
+  if (!step.uniform()) {
+    for (auto& [name, p] : per_step) p = p / step.For(p);
+  }
+  const double shrink = step.uniform() ? step.learning_rate() * penalty : penalty;
   std::map<std::string, torch::Tensor> scales;
-  if (step.uniform()) {  // SGD: the soft-threshold of step lr (as before, term for term)
-    const double shrink = step.learning_rate() * penalty;
-    for (const auto& [name, squared] : NeuronGroupSquaredNorms(layout, params).hidden) {
-      scales[name] = (1.0 - shrink / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
-    }
-  } else {
-    std::map<std::string, torch::Tensor> per_step;  // w / d
-    for (const auto& [name, p] : params) per_step[name] = p / step.For(p);
-    for (const auto& [name, squared] : NeuronGroupSquaredNorms(layout, per_step).hidden) {
-      scales[name] = (1.0 - penalty / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
-    }
+  for (const auto& [name, squared] : NeuronGroupSquaredNorms(layout, per_step).hidden) {
+    scales[name] = (1.0 - shrink / squared.sqrt().clamp_min(1e-30)).clamp_min(0.0);
   }
   ScaleHiddenGroups(layout, params, scales);
   ZeroSmallWeights(GroupedTensors(layout, params), zero_threshold);
