@@ -1,21 +1,21 @@
 // ISS group Lasso: Wen, Xu, Yan, Wu, Wang, Chen, Li, "Learning Intrinsic Sparse Structures
 // within Long Short-Term Memory", ICLR 2018 (arXiv 1709.05027), Section 3.
 //
-// One group per hidden unit k of layer l, its intrinsic sparse structure (IssGroupSquaredNorms
-// in pruning/method.h): the unit's four gate rows of W_ih, W_hh and both biases, column k of
-// W_hh and column k of whatever reads h (the next layer's W_ih or the decoder). The objective
-// is the mean NLL per token plus
-//   (lambda / N) * sum_groups ||w_g||_2   (N: training tokens of an epoch; the one penalty
-//                                          scale of every method, pruning/method.h PenaltyScale)
-// optimised by proximal SGD: the SGD step on the NLL, then the proximal operator of the group
-// penalty, the group soft-threshold w_g <- w_g * max(0, 1 - lr * s * lambda / ||w_g||), with
-// s = penalty_scale = BPTT / N the factor of the trainer's summed-over-the-window loss (Parikh &
-// Boyd, "Proximal Algorithms" 2014, Section 6.5.4). Over any model (BiDAF, trained with Adam)
-// the proximal step is taken in the metric of the optimizer's update (ProximalStep below). The
-// groups overlap (W_hh[gH + j, k] is in unit j's rows and unit k's column; the next layer's W_ih
-// column k also lies in that layer's rows), so the scalings are applied group by group from norms
-// taken before the step, the usual approximation of the overlapping-group operator. Then Wen et
-// al.'s rule: every grouped weight with |w| < zero_threshold is set to 0 (their code zeroes |w| <
+// One group per hidden unit k of each LSTM (each direction of BiDAF's), its intrinsic sparse
+// structure (pruning/neuron_groups.h): the unit's four gate rows of W_ih, W_hh and both biases,
+// column k of W_hh and column k of whatever reads h (the next layer's W_ih or the LM's decoder;
+// BiDAF's attention and output weights). The objective is the loss plus
+//   (lambda / N) * sum_groups ||w_g||_2   (N: training examples of an epoch, tokens for the LM;
+//                                          the one penalty scale of every method)
+// optimised by proximal steps: on the LM, the SGD step on the NLL, then the proximal operator of
+// the group penalty, the group soft-threshold w_g <- w_g * max(0, 1 - lr * s * lambda / ||w_g||),
+// with s = penalty_scale = BPTT / N the factor of the trainer's summed-over-the-window loss (Parikh
+// & Boyd, "Proximal Algorithms" 2014, Section 6.5.4). Over any model (BiDAF, trained with Adam) the
+// proximal step is taken in the metric of the optimizer's update (ProximalStep below). The groups
+// overlap (W_hh[gH + j, k] is in unit j's rows and unit k's column; the next layer's W_ih column k
+// also lies in that layer's rows), so the scalings are applied group by group from norms taken
+// before the step, the usual approximation of the overlapping-group operator. Then Wen et al.'s
+// rule: every grouped weight with |w| < zero_threshold is set to 0 (their code zeroes |w| <
 // max(1e-4, 2 * weight decay); we use no weight decay, so 1e-4 by default).
 //
 // Why proximal and not the penalty's subgradient in the loss: measured on the default preset
@@ -25,14 +25,17 @@
 // reaches exact zeros for the same objective.
 //
 // A group that is entirely zero removes its hidden unit; the shared compaction
-// (pruning/compaction.h) removes it physically. The embedding is not grouped (ISS prunes hidden
-// sizes only; the published large model keeps its 1500-dimensional embedding).
+// (pruning/compaction.h, pruning/bidaf_compaction.h) removes it physically. One implementation
+// for every model (pruning/model_method.h; the LM runs it through pruning/lm_form.h). The embedding
+// is not grouped (ISS prunes hidden sizes only; the published large model keeps its
+// 1500-dimensional embedding).
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "pruning/lm_form.h"
 #include "pruning/method.h"
 #include "pruning/model_method.h"
 #include "pruning/neuron_gates.h"
@@ -86,38 +89,9 @@ NeuronGates ClosedGroups(const LstmPruningLayout& layout,
   return gates;
 }
 
-class IssGroupLasso : public PruningMethod {
- public:
-  explicit IssGroupLasso(const MethodOptions& o)
-      : options_(o), zero_threshold_(o.own.at("zero_threshold").get<double>()) {}
-
-  nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
-
-  void AfterStep(LstmLm& model, double learning_rate) override {
-    ProximalStep(model->PruningLayout(), ParameterMap(model->named_parameters()),
-                 StepSizes(learning_rate), options_.penalty_scale * options_.lambda,
-                 zero_threshold_);
-  }
-
-  absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
-    const NeuronGates gates =
-        ClosedGroups(model->PruningLayout(), ParameterMap(model->named_parameters()));
-    PruningStructure s;
-    s.structured = true;
-    s.neurons = NeuronMask::AllOpen(model->config());
-    for (size_t l = 0; l < s.neurons.hidden.size(); ++l) {
-      s.neurons.hidden[l] = gates.hidden.at("lstm" + std::to_string(l));
-    }
-    return s;
-  }
-
- private:
-  MethodOptions options_;
-  double zero_threshold_;
-};
-
-// The same over any model's layout (BiDAF: one group per unit of each LSTM direction, with
-// every column and attention/output weight that reads it).
+// Over any model's layout (the LM: one group per unit of each layer; BiDAF: per unit of each
+// LSTM direction, with every column and attention/output weight that reads it). The LSTM LM runs
+// it through pruning/lm_form.h.
 class IssForAnyModel : public ModelMethod {
  public:
   explicit IssForAnyModel(const ModelMethodOptions& o)
@@ -125,14 +99,7 @@ class IssForAnyModel : public ModelMethod {
         penalty_scale_(o.penalty_scale),
         zero_threshold_(o.own.at("zero_threshold").get<double>()) {}
 
-  // "proximal_metric" (the step sizes of the proximal step) and "structure_from" (the weights
-  // the zero groups are read from) set these runs apart from earlier ones, which took a step of
-  // lr and read the moving averages.
-  nlohmann::json RecordedOptions() const override {
-    return {{"zero_threshold", zero_threshold_},
-            {"proximal_metric", "optimizer"},
-            {"structure_from", "trained values"}};
-  }
+  nlohmann::json RecordedOptions() const override { return {{"zero_threshold", zero_threshold_}}; }
   void AfterStep(PrunableModelView& model, const StepSizes& step) override {
     ProximalStep(model.layout, model.parameters, step, penalty_scale_ * lambda_, zero_threshold_);
   }
@@ -160,18 +127,16 @@ class IssForAnyModel : public ModelMethod {
   std::optional<NeuronGates> trained_gates_;
 };
 
+absl::StatusOr<std::unique_ptr<ModelMethod>> Create(const ModelMethodOptions& o) {
+  return std::unique_ptr<ModelMethod>(new IssForAnyModel(o));
+}
+
 PruningMethodInfo IssInfo() {
   PruningMethodInfo info = MethodInfo(
-      "iss", "ISS group Lasso on LSTM hidden units, proximal SGD (Wen et al., ICLR 2018)",
-      /*structured=*/true, SettingKind::kLambda, {0.01, 0.03},
-      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-        return std::unique_ptr<PruningMethod>(new IssGroupLasso(o));
-      });
+      "iss", "ISS group Lasso on LSTM hidden units, proximal steps (Wen et al., ICLR 2018)",
+      /*structured=*/true, SettingKind::kLambda, {0.01, 0.03}, LmFormOf(Create));
   info.options = {ZeroThresholdOption()};
-  info.create_for_any_model =
-      [](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
-    return std::unique_ptr<ModelMethod>(new IssForAnyModel(o));
-  };
+  info.create_for_any_model = Create;
   return info;
 }
 

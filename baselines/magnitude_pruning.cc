@@ -5,9 +5,11 @@
 // the search phase of the protocol (t0 + n dt = total_steps, pruning/protocol.h), whose
 // recovery phase then fine-tunes with the final mask; the mask is updated every dt steps,
 // dt = max(1, (t0 + n dt) / 20) (about 20 pruning events). At each update, every LSTM weight matrix
-// (W_ih and W_hh of each layer, the same sparsity for each, as in Zhu and Gupta) keeps its
-// largest |w|; after every step the weights are multiplied by their masks, so pruned weights
-// stay exactly 0. Biases, embedding and decoder are not pruned.
+// of the model's layout (W_ih and W_hh of each LSTM, each direction of BiDAF's; the same sparsity
+// for each, as in Zhu and Gupta) keeps its largest |w|; after every step the weights are
+// multiplied by their masks, so pruned weights stay exactly 0. Biases and every other parameter
+// (embedding, decoder, BiDAF's attention and output weights) are not pruned. One implementation
+// for every model (pruning/model_method.h; the LM runs it through pruning/lm_form.h).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -15,31 +17,33 @@
 #include <string>
 #include <utility>
 
+#include "pruning/lm_form.h"
 #include "pruning/method.h"
+#include "pruning/model_method.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
 namespace {
 
-class MagnitudePruning : public PruningMethod {
+class MagnitudePruning : public ModelMethod {
  public:
-  explicit MagnitudePruning(const MethodOptions& o) : options_(o) {
+  explicit MagnitudePruning(const ModelMethodOptions& o) : sparsity_(o.sparsity) {
     end_ = std::max<int64_t>(1, o.total_steps);
     dt_ = std::max<int64_t>(1, end_ / 20);
   }
 
-  absl::Status Begin(LstmLm& model) override {
+  absl::Status Begin(PrunableModelView& model) override {
     torch::NoGradGuard no_grad;
-    for (const std::string& name : LstmWeightNames(model)) {
-      masks_[name] = torch::ones_like(ParameterByName(model, name), torch::kBool);
+    for (const std::string& name : LstmWeightMatrixNames(model.layout)) {
+      masks_[name] = torch::ones_like(model.parameters.at(name), torch::kBool);
     }
     return absl::OkStatus();
   }
 
-  void AfterStep(LstmLm& model, double /*learning_rate*/) override {
+  void AfterStep(PrunableModelView& model, const StepSizes& /*step*/) override {
     ++step_;
-    // The step just taken moved pruned weights off 0 (-lr * grad): re-apply the masks before
-    // ranking, so that pruned weights stay pruned and the masks are nested.
+    // The step just taken moved pruned weights off 0: re-apply the masks before ranking, so that
+    // pruned weights stay pruned and the masks are nested.
     ApplyMasks(model);
     if (step_ <= end_ && (step_ % dt_ == 0 || step_ == end_)) {
       UpdateMasks(model, Target(step_));
@@ -76,28 +80,33 @@ class MagnitudePruning : public PruningMethod {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<PruningStructure> Finish(LstmLm& model) override {
+  // Nothing removed by neuron: the structure is in FinalWeightMasks.
+  absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override {
+    return NeuronGates{};
+  }
+
+  absl::StatusOr<std::map<std::string, torch::Tensor>> FinalWeightMasks(
+      const PrunableModelView& model) override {
+    if (masks_.empty()) return absl::FailedPreconditionError("FinalWeightMasks before Begin");
     // A run shorter than the schedule (e.g. a test) still ends at the target sparsity.
     ApplyMasks(model);
     if (step_ < end_) {
-      UpdateMasks(model, options_.sparsity);
+      UpdateMasks(model, sparsity_);
       ApplyMasks(model);
     }
-    PruningStructure s;
-    s.weight_masks = masks_;
-    return s;
+    return masks_;
   }
 
  private:
   double Target(int64_t t) const {
     const double progress = std::min(1.0, static_cast<double>(t) / static_cast<double>(end_));
-    return options_.sparsity * (1.0 - std::pow(1.0 - progress, 3.0));
+    return sparsity_ * (1.0 - std::pow(1.0 - progress, 3.0));
   }
 
-  void UpdateMasks(LstmLm& model, double sparsity) {
+  void UpdateMasks(const PrunableModelView& model, double sparsity) {
     torch::NoGradGuard no_grad;
     for (auto& [name, mask] : masks_) {
-      torch::Tensor w = ParameterByName(model, name);
+      const torch::Tensor& w = model.parameters.at(name);
       const int64_t prune = std::llround(sparsity * static_cast<double>(w.numel()));
       if (prune <= 0) continue;
       // Prune the `prune` smallest |w|. Pruned weights are 0 here (masks applied just before)
@@ -110,25 +119,32 @@ class MagnitudePruning : public PruningMethod {
     }
   }
 
-  void ApplyMasks(LstmLm& model) {
+  void ApplyMasks(const PrunableModelView& model) {
     torch::NoGradGuard no_grad;
     for (auto& [name, mask] : masks_) {
-      ParameterByName(model, name).masked_fill_(mask.logical_not(), 0.0);
+      model.parameters.at(name).masked_fill_(mask.logical_not(), 0.0);
     }
   }
 
-  MethodOptions options_;
+  double sparsity_;
   int64_t end_ = 1, dt_ = 1, step_ = 0;
   std::map<std::string, torch::Tensor> masks_;
 };
 
+absl::StatusOr<std::unique_ptr<ModelMethod>> Create(const ModelMethodOptions& o) {
+  return std::unique_ptr<ModelMethod>(new MagnitudePruning(o));
+}
+
+PruningMethodInfo Info() {
+  PruningMethodInfo info = MethodInfo(
+      "magnitude", "gradual magnitude pruning of the LSTM weights (Zhu & Gupta 2017; unstructured)",
+      /*structured=*/false, SettingKind::kSparsity, {0.8, 0.9, 0.95}, LmFormOf(Create));
+  info.create_for_any_model = Create;
+  return info;
+}
+
 }  // namespace
 
-RNNPRUNE_REGISTER_PRUNING_METHOD(MethodInfo(
-    "magnitude", "gradual magnitude pruning of the LSTM weights (Zhu & Gupta 2017; unstructured)",
-    /*structured=*/false, SettingKind::kSparsity, {0.8, 0.9, 0.95},
-    [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-      return std::unique_ptr<PruningMethod>(new MagnitudePruning(o));
-    }));
+RNNPRUNE_REGISTER_PRUNING_METHOD(Info());
 
 }  // namespace rnnprune

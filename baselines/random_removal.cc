@@ -5,10 +5,10 @@
 // method that does not beat it has learned nothing about which neurons matter.
 #include <cstdint>
 #include <memory>
-#include <vector>
+#include <utility>
 
-#include "common/status_macros.h"
 #include "pruning/gate_targets.h"
+#include "pruning/lm_form.h"
 #include "pruning/method.h"
 #include "pruning/model_method.h"
 #include "torch/torch.h"
@@ -16,22 +16,8 @@
 namespace rnnprune {
 namespace {
 
-class RandomRemoval : public FixedNeuronMaskMethod {
- public:
-  explicit RandomRemoval(const MethodOptions& o) : options_(o) {}
-
- protected:
-  absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
-    const LstmLmConfig& c = model->config();
-    ASSIGN_OR_RETURN(TargetSizes targets, TargetSizes::Parse(options_.target_sizes, c));
-    return MaskKeepingLargest(model, RandomNeuronScores(c, options_.seed), targets);
-  }
-
- private:
-  MethodOptions options_;
-};
-
-// The same over any model's layout (RandomGateScores).
+// Over any model's layout: random scores (RandomGateScores, from the run's seed), the largest
+// kept; the LSTM LM runs it through pruning/lm_form.h.
 class RandomRemovalForAnyModel : public FixedGatesMethod {
  public:
   RandomRemovalForAnyModel(GateTargets targets, uint64_t seed)
@@ -48,17 +34,15 @@ class RandomRemovalForAnyModel : public FixedGatesMethod {
   uint64_t seed_;
 };
 
+absl::StatusOr<std::unique_ptr<ModelMethod>> Create(const ModelMethodOptions& o) {
+  return std::unique_ptr<ModelMethod>(new RandomRemovalForAnyModel(o.targets, o.seed));
+}
+
 PruningMethodInfo Info() {
   PruningMethodInfo info = MethodInfo(
       "random", "random neuron removal to the target sizes, then fine-tuning (sanity floor)",
-      /*structured=*/true, SettingKind::kTargetSizes, {},
-      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-        return std::unique_ptr<PruningMethod>(new RandomRemoval(o));
-      });
-  info.create_for_any_model =
-      [](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
-    return std::unique_ptr<ModelMethod>(new RandomRemovalForAnyModel(o.targets, o.seed));
-  };
+      /*structured=*/true, SettingKind::kTargetSizes, {}, LmFormOf(Create));
+  info.create_for_any_model = Create;
   return info;
 }
 

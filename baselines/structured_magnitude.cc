@@ -1,17 +1,18 @@
-// Structured magnitude pruning: ranks the hidden neurons of each layer by the L2 norm of their
-// ISS group (Wen et al., ICLR 2018; IssGroupSquaredNorms in pruning/method.h) and the embedding
-// dimensions by the L2 norm of the weights they feed (embedding column and W_ih^0 column), and,
-// when the targets fix them, the inputs of layers l >= 2 by the L2 norm of their W_ih^l
-// column; keeps the largest down to the target sizes (by default those the L0 runs reached),
-// then fine-tunes the compacted model. One-shot magnitude criterion at neuron granularity, in the
-// spirit of Li et al., "Pruning Filters for Efficient ConvNets", ICLR 2017.
+// Structured magnitude pruning: ranks every neuron gate by the squared L2 norm of the weights it
+// removes (pruning/neuron_groups.h NeuronGroupSquaredNorms): a hidden unit by its ISS group (Wen
+// et al., ICLR 2018: its gate rows, and every column that reads it), an input neuron by its W_ih
+// columns (for the LM's embedding dimensions, also the embedding column); keeps the largest of
+// each set down to the target sizes (by default those the L0 runs reached; input sets of
+// inner LSTMs only when the targets fix them), then fine-tunes the compacted model. One-shot
+// magnitude criterion at neuron granularity, in the spirit of Li et al., "Pruning Filters for
+// Efficient ConvNets", ICLR 2017.
 //
 // This file is the worked example of baselines/README.md: one file, one registration line.
 #include <memory>
-#include <vector>
+#include <utility>
 
-#include "common/status_macros.h"
 #include "pruning/gate_targets.h"
+#include "pruning/lm_form.h"
 #include "pruning/method.h"
 #include "pruning/model_method.h"
 #include "pruning/neuron_groups.h"
@@ -20,28 +21,9 @@
 namespace rnnprune {
 namespace {
 
-class StructuredMagnitude : public FixedNeuronMaskMethod {
- public:
-  explicit StructuredMagnitude(const MethodOptions& o) : options_(o) {}
-
- protected:
-  absl::StatusOr<NeuronMask> ChooseMask(const LstmLm& model) override {
-    ASSIGN_OR_RETURN(TargetSizes targets,
-                     TargetSizes::Parse(options_.target_sizes, model->config()));
-    torch::NoGradGuard no_grad;
-    NeuronScores scores;
-    scores.embedding = EmbeddingDimSquaredNorms(model);
-    scores.hidden = IssGroupSquaredNorms(model);
-    scores.inputs = UpperInputSquaredNorms(model);
-    return MaskKeepingLargest(model, scores, targets);
-  }
-
- private:
-  MethodOptions options_;
-};
-
-// The same over any model's layout: every gate ranked by the squared L2 norm of the weights it
-// removes (pruning/neuron_groups.h; for a hidden unit, its ISS group).
+// Over any model's layout: every gate ranked by the squared L2 norm of the weights it removes
+// (pruning/neuron_groups.h; for a hidden unit, its ISS group; for an LM embedding dimension, its
+// embedding column and W_ih^0 column). The LSTM LM runs it through pruning/lm_form.h.
 class StructuredMagnitudeForAnyModel : public FixedGatesMethod {
  public:
   explicit StructuredMagnitudeForAnyModel(GateTargets targets) : targets_(std::move(targets)) {}
@@ -57,18 +39,16 @@ class StructuredMagnitudeForAnyModel : public FixedGatesMethod {
   GateTargets targets_;
 };
 
+absl::StatusOr<std::unique_ptr<ModelMethod>> Create(const ModelMethodOptions& o) {
+  return std::unique_ptr<ModelMethod>(new StructuredMagnitudeForAnyModel(o.targets));
+}
+
 PruningMethodInfo Info() {
   PruningMethodInfo info = MethodInfo(
       "structured_magnitude",
       "neurons ranked by the L2 norm of their ISS group, smallest removed, then fine-tuning",
-      /*structured=*/true, SettingKind::kTargetSizes, {},
-      [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-        return std::unique_ptr<PruningMethod>(new StructuredMagnitude(o));
-      });
-  info.create_for_any_model =
-      [](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
-    return std::unique_ptr<ModelMethod>(new StructuredMagnitudeForAnyModel(o.targets));
-  };
+      /*structured=*/true, SettingKind::kTargetSizes, {}, LmFormOf(Create));
+  info.create_for_any_model = Create;
   return info;
 }
 

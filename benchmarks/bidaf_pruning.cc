@@ -38,6 +38,18 @@ int64_t BidafLstmParameters(const Bidaf& model) {
   return n;
 }
 
+int64_t BidafLstmNonZeroParameters(const Bidaf& model) {
+  int64_t n = 0;
+  for (const BidafLstm* l : model->lstms()) {
+    for (const LstmLayerWeights* w : {&l->forward, &l->backward}) {
+      for (const torch::Tensor& t : {w->w_ih, w->w_hh, w->b_ih, w->b_hh}) {
+        n += t.ne(0).sum().item<int64_t>();
+      }
+    }
+  }
+  return n;
+}
+
 absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
                                                     const std::vector<SquadExample>& train,
                                                     const std::vector<SquadExample>& validation,
@@ -61,9 +73,15 @@ absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
     search.validation = recovery.validation;
     ASSIGN_OR_RETURN(out.search, TrainBidaf(model, train, search));
   }
+  std::optional<HeldWeightMasks> held;
   if (method != nullptr) {
     ASSIGN_OR_RETURN(out.gates, method->FinalGates(model->View()));
-    if (!out.gates.hidden.empty()) {
+    ASSIGN_OR_RETURN(out.weight_masks, method->FinalWeightMasks(model->View()));
+    if (!out.weight_masks.empty()) {
+      RETURN_IF_ERROR(ApplyWeightMasks(out.weight_masks, model->View().parameters));
+      held.emplace(out.weight_masks);
+      recovery.hooks = &*held;
+    } else if (!out.gates.hidden.empty()) {
       ASSIGN_OR_RETURN(model, Compacted(model, &out));
       model->train();
     }
@@ -74,6 +92,13 @@ absl::StatusOr<BidafPruningOutcome> RunBidafPruning(const Bidaf& parent,
                      EvaluateBidaf(model, eval, plan.eval_batch_size, plan.max_answer_tokens));
   }
   out.lstm_parameters = BidafLstmParameters(model);
+  out.lstm_nonzero_parameters = BidafLstmNonZeroParameters(model);
+  int64_t masked = 0, pruned = 0;
+  for (const auto& [name, mask] : out.weight_masks) {
+    masked += mask.numel();
+    pruned += mask.logical_not().sum().item<int64_t>();
+  }
+  if (masked > 0) out.lstm_weight_sparsity = static_cast<double>(pruned) / masked;
   out.parameters = CountParameters(model->parameters());
   model->eval();
   out.model = model;

@@ -1,7 +1,9 @@
 // The pruning protocol for BiDAF (issue 16, item 4; the PTB protocol of README.md, *The pruning
 // protocol*, on SQuAD): from the parent, a search phase under a method's hooks, its final gates
 // compacted into a smaller BiDAF (pruning/bidaf_compaction.h), a recovery phase of plain
-// fine-tuning of exactly that network, then exact match and F1 on the evaluation questions. A
+// fine-tuning of exactly that network, then exact match and F1 on the evaluation questions. An
+// unstructured method's final weight masks zero the masked LSTM weights instead, held at 0
+// through the recovery phase (pruning/model_method.h HeldWeightMasks). A
 // structure fixed from the parent (structured magnitude, random removal) is compacted at once
 // and trains for the whole budget; the dense control trains the parent for the whole budget.
 // Nothing here names a method: a plan brings one through its model-agnostic interface.
@@ -42,11 +44,20 @@ struct BidafPruningPlan {
 
 struct BidafPruningOutcome {
   Bidaf model{nullptr};  // the deployed model: compacted, or the dense one (control)
-  // The final gates (empty for the control) and the kept neurons per LSTM direction.
+  // The final gates (empty for the control and the unstructured methods) and the kept neurons
+  // per LSTM direction.
   NeuronGates gates;
   std::map<std::string, int64_t> kept_inputs, kept_hidden;
+  // An unstructured method's final masks of the LSTM weight matrices (true = kept; empty
+  // otherwise): the deployed model is the parent's shape with zeros where they are false, held
+  // at 0 through the recovery phase.
+  std::map<std::string, torch::Tensor> weight_masks;
   int64_t lstm_parameters = 0;  // of the deployed model's LSTMs (every direction)
-  int64_t parameters = 0;       // of the whole deployed model (the word embedding included)
+  // Non-zero entries of those LSTM parameters (what an irregular-sparse format stores), and the
+  // fraction of the masked LSTM weight-matrix entries that are pruned (0 without masks).
+  int64_t lstm_nonzero_parameters = 0;
+  double lstm_weight_sparsity = 0;
+  int64_t parameters = 0;  // of the whole deployed model (the word embedding included)
   std::optional<BidafTrainResult> search;  // when the plan has a search phase
   BidafTrainResult recovery;               // the training of the deployed model
   BidafEvalResult eval;                    // on the evaluation questions (none: zero)
@@ -56,6 +67,8 @@ struct BidafPruningOutcome {
 // W_hh and both biases; of the compacted sizes for a compacted model).
 int64_t CountParameters(const std::vector<torch::Tensor>& tensors);
 int64_t BidafLstmParameters(const Bidaf& model);
+// The non-zero entries of those LSTM parameters.
+int64_t BidafLstmNonZeroParameters(const Bidaf& model);
 
 // Runs `plan` from a deep copy of `parent` (left unchanged) on `train` (validation scored after
 // every epoch when `validation` is non-empty) and scores `eval` (when non-empty: a sweep choosing

@@ -1,5 +1,7 @@
 #include "benchmarks/bidaf_pruning.h"
 
+#include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -144,21 +146,69 @@ TEST_F(BidafPruning, IssReadsItsZeroGroupsFromTheTrainedValuesNotTheAverages) {
   EXPECT_GT(removed, 0);
 }
 
-// The methods that prune the LSTM LM only say so by name; a target the model cannot meet is a
-// clear error naming the direction (a collapsed structure: bidaf_compaction_test).
+// The unstructured methods keep every neuron: their final masks zero LSTM weights, which stay 0
+// through the recovery phase (whose Adam steps would move them otherwise), in the deployed model
+// of the parent's shape. Gradual magnitude pruning reaches its sparsity in every W_ih and W_hh of
+// every direction; Lasso's proximal steps in Adam's metric zero weights, read from the trained
+// values, not the moving averages the search phase ends on.
+TEST_F(BidafPruning, UnstructuredMethodsHoldTheirZerosThroughRecovery) {
+  std::unique_ptr<ModelMethod> dense = Method("dense", parent_);
+  absl::StatusOr<BidafPruningOutcome> control = Run(dense.get());
+  ASSERT_TRUE(control.ok()) << control.status();
+  EXPECT_TRUE(control->weight_masks.empty());
+  EXPECT_EQ(control->lstm_nonzero_parameters, control->lstm_parameters);
+
+  ModelMethodOptions o;
+  o.model = parent_->View();
+  o.sparsity = 0.5;
+  o.total_steps = 15;
+  absl::StatusOr<std::unique_ptr<ModelMethod>> magnitude = CreateModelMethod("magnitude", o);
+  ASSERT_TRUE(magnitude.ok()) << magnitude.status();
+  std::unique_ptr<ModelMethod> lasso = Method("lasso", parent_, /*lambda=*/0.5);
+  for (ModelMethod* method : {magnitude->get(), lasso.get()}) {
+    BidafPruningPlan plan = Plan(method);
+    plan.search.ema_decay = 0.9;
+    absl::StatusOr<BidafPruningOutcome> r =
+        RunBidafPruning(parent_, task_.examples, validation_, task_.examples, plan);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->gates.hidden.empty());
+    EXPECT_EQ(r->lstm_parameters, control->lstm_parameters);             // every neuron kept
+    ASSERT_EQ(r->weight_masks.size(), 2 * 2 * parent_->lstms().size());  // W_ih, W_hh per direction
+    const std::map<std::string, torch::Tensor> deployed =
+        ParameterMap(r->model->named_parameters());
+    int64_t pruned = 0, masked = 0;
+    for (const auto& [name, mask] : r->weight_masks) {
+      SCOPED_TRACE(name);
+      EXPECT_TRUE(deployed.at(name).masked_select(mask.logical_not()).eq(0).all().item<bool>());
+      pruned += mask.logical_not().sum().item<int64_t>();
+      masked += mask.numel();
+      if (method == magnitude->get()) {
+        EXPECT_EQ(mask.logical_not().sum().item<int64_t>(), std::llround(0.5 * mask.numel()));
+      }
+    }
+    EXPECT_GT(pruned, 0);
+    EXPECT_DOUBLE_EQ(r->lstm_weight_sparsity, static_cast<double>(pruned) / masked);
+    EXPECT_LE(r->lstm_nonzero_parameters, r->lstm_parameters - pruned);
+  }
+}
+
+// Methods unknown to the model-agnostic registry say so by name; a target the model cannot meet
+// is a clear error naming the direction (a collapsed structure: bidaf_compaction_test).
 TEST_F(BidafPruning, UnsupportedMethodsAndBadTargetsAreClearErrors) {
   EXPECT_THAT(RegisteredModelMethods(),
-              ::testing::IsSupersetOf(
-                  {"dense", "iss", "l0", "l0_speed", "random", "structured_magnitude"}));
+              ::testing::IsSupersetOf({"dense", "iss", "l0", "l0_speed", "lasso", "magnitude",
+                                       "random", "structured_magnitude"}));
   // l0_speed's gates cost the multiply-adds they remove: one cost per set on BiDAF too.
   std::unique_ptr<ModelMethod> speed = Method("l0_speed", parent_, 1e-5);
   ASSERT_NE(speed, nullptr);
   EXPECT_EQ(speed->RecordedOptions()["gate_cost"], "multiply_adds");
   ModelMethodOptions o;
   o.model = parent_->View();
-  absl::StatusOr<std::unique_ptr<ModelMethod>> lasso = CreateModelMethod("lasso", o);
-  EXPECT_EQ(lasso.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(std::string(lasso.status().message()), HasSubstr("'lasso' prunes the LSTM LM only"));
+  EXPECT_EQ(CreateModelMethod("l1", o).status().code(), absl::StatusCode::kNotFound);
+  o.sparsity = 1.0;
+  absl::StatusOr<std::unique_ptr<ModelMethod>> full = CreateModelMethod("magnitude", o);
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(full.status().message()), HasSubstr("sparsity=1 must be in [0, 1)"));
 
   GateTargets targets;
   for (const std::string d : {"contextual", "modelling.0", "output"}) {

@@ -38,14 +38,15 @@ constexpr int64_t kTimedBatches32 = 4;
 // One run of the preset: a method and its setting.
 struct PruningRun {
   std::string method;
-  std::string setting;  // "" (dense), the lambda as listed, or "sizes of <method> <lambda>"
-  std::optional<double> lambda;
+  // "" (dense), the lambda or sparsity as listed, or "sizes of <method> <lambda>".
+  std::string setting;
+  std::optional<double> lambda, sparsity;
   GateTargets targets;  // the methods taking sizes
 };
 
-// The lambda-free and kLambda runs of the preset, in squad_methods order; `sized` gets the
-// methods taking sizes. Errors: NotFound (unknown method), Unimplemented (no model-agnostic
-// form), InvalidArgument (a lambda that is not a number).
+// The setting-free, kLambda and kSparsity runs of the preset, in squad_methods order; `sized`
+// gets the methods taking sizes. Errors: NotFound (unknown method), Unimplemented (no
+// model-agnostic form), InvalidArgument (a lambda or sparsity that is not a number).
 absl::StatusOr<std::vector<PruningRun>> PresetRuns(const Preset& p,
                                                    std::vector<std::string>* sized) {
   std::vector<PruningRun> runs;
@@ -63,10 +64,11 @@ absl::StatusOr<std::vector<PruningRun>> PresetRuns(const Preset& p,
       sized->push_back(name);
       continue;
     }
-    if (info.setting != SettingKind::kLambda) {
-      runs.push_back({name, "", std::nullopt, {}});
+    if (info.setting != SettingKind::kLambda && info.setting != SettingKind::kSparsity) {
+      runs.push_back({name, "", std::nullopt, std::nullopt, {}});
       continue;
     }
+    const bool lambda = info.setting == SettingKind::kLambda;
     std::vector<std::string> texts;
     auto it = p.squad_settings.find(name);
     if (it != p.squad_settings.end()) {
@@ -75,12 +77,14 @@ absl::StatusOr<std::vector<PruningRun>> PresetRuns(const Preset& p,
       for (double v : info.default_settings) texts.push_back(absl::StrFormat("%g", v));
     }
     for (const std::string& t : texts) {
-      double lambda = 0;
-      if (!absl::SimpleAtod(t, &lambda)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("squad_settings.", name, ": '", t, "' is not a lambda"));
+      double value = 0;
+      if (!absl::SimpleAtod(t, &value)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "squad_settings.", name, ": '", t, "' is not a ", lambda ? "lambda" : "sparsity"));
       }
-      runs.push_back({name, t, lambda, {}});
+      PruningRun run{name, t, std::nullopt, std::nullopt, {}};
+      (lambda ? run.lambda : run.sparsity) = value;
+      runs.push_back(std::move(run));
     }
   }
   return runs;
@@ -100,6 +104,7 @@ std::vector<PruningRun> SizedRuns(const std::vector<std::string>& sized,
       PruningRun run{name,
                      absl::StrCat("sizes of ", *r.method, " ", r.setting.value_or("")),
                      std::nullopt,
+                     std::nullopt,
                      {}};
       for (const auto& [lstm, n] : r.kept_hidden->items()) run.targets.hidden[lstm] = n;
       for (const auto& [lstm, n] : r.kept_inputs->items()) run.targets.input[lstm] = n;
@@ -117,20 +122,40 @@ int64_t StepsPerEpoch(const SquadPruningInputs& in) {
   return cap > 0 && cap < steps ? cap : steps;
 }
 
-// The config hash of a run: the parent's, the method, its setting and targets, the budget and
-// everything else that determines its numbers.
-std::string RunHash(const TaskContext& context, const SquadPruningInputs& in,
-                    const PruningRun& run) {
+// The model-agnostic form of the run's method, with the command's method flags
+// (SuiteOptions::method_flags, as the PTB task passes them).
+absl::StatusOr<std::unique_ptr<ModelMethod>> MethodOf(const TaskContext& context,
+                                                      const SquadPruningInputs& in,
+                                                      const PruningRun& run) {
+  ModelMethodOptions mo;
+  Bidaf parent = in.parent;  // a holder of the same module: View() is not const
+  mo.model = parent->View();
+  mo.lambda = run.lambda.value_or(0.0);
+  mo.penalty_scale = 1.0 / static_cast<double>(in.train->size());  // lambda per epoch
+  mo.sparsity = run.sparsity.value_or(0.0);
+  mo.targets = run.targets;
+  mo.total_steps = std::max<int64_t>(1, context.preset.squad_search_epochs * StepsPerEpoch(in));
+  mo.seed = static_cast<uint64_t>(context.options.seed);
+  mo.given_options = context.options.method_flags;
+  return CreateModelMethod(run.method, mo);
+}
+
+// The config hash of a run: the parent's, the method, its setting, targets and own options
+// (ModelMethod::RecordedOptions), the budget and everything else that determines its numbers.
+std::string RunHash(const TaskContext& context, const SquadPruningInputs& in, const PruningRun& run,
+                    const json& method_options) {
   const Preset& p = context.preset;
   json targets = {{"hidden", run.targets.hidden}, {"input", run.targets.input}};
   // Version 2: timed on the lean no-grad LSTM path (models/lstm_layer.h) instead of ATen ops
-  // per step; version-1 records stay as they were and are not re-used.
+  // per step. Version 3: the method's own options are part of the hash (a changed default or
+  // flag runs again). Records of earlier versions stay as they were and are not re-used.
   return ConfigHash(json{{"task", "bidaf_pruning"},
-                         {"version", 2},
+                         {"version", 3},
                          {"parent", in.parent_hash},
                          {"method", run.method},
                          {"setting", run.setting},
                          {"targets", targets},
+                         {"method_options", method_options},
                          {"search_epochs", p.squad_search_epochs},
                          {"recovery_epochs", p.squad_recovery_epochs},
                          {"eval_questions", in.eval->size()},
@@ -247,7 +272,8 @@ BidafPruningPlan MakePlan(const TaskContext& context, const SquadPruningInputs& 
 
 // Runs one method and setting from the parent into a record (collapsed structures included).
 absl::StatusOr<BidafPruningRecord> RunOne(const TaskContext& context, const SquadPruningInputs& in,
-                                          const PruningRun& run, const std::string& hash) {
+                                          const PruningRun& run, ModelMethod& method,
+                                          const std::string& hash) {
   const absl::Time start = absl::Now();
   const Preset& p = context.preset;
   BidafPruningRecord r;
@@ -259,6 +285,7 @@ absl::StatusOr<BidafPruningRecord> RunOne(const TaskContext& context, const Squa
   r.method = run.method;
   r.setting = run.setting;
   if (run.lambda) r.lambda = *run.lambda;
+  if (run.sparsity) r.sparsity = *run.sparsity;
   if (!run.targets.hidden.empty()) r.target_hidden = SizesJson(run.targets.hidden);
   r.search_epochs = p.squad_search_epochs;
   r.recovery_epochs = p.squad_recovery_epochs;
@@ -267,20 +294,11 @@ absl::StatusOr<BidafPruningRecord> RunOne(const TaskContext& context, const Squa
   r.batch_size = in.training.batch_size;
   SetParentSizes(in.parent, &r);
 
-  ModelMethodOptions mo;
-  Bidaf parent = in.parent;  // a holder of the same module: View() is not const
-  mo.model = parent->View();
-  mo.lambda = run.lambda.value_or(0.0);
-  mo.penalty_scale = 1.0 / static_cast<double>(in.train->size());  // lambda per epoch
-  mo.targets = run.targets;
-  mo.total_steps = std::max<int64_t>(1, p.squad_search_epochs * StepsPerEpoch(in));
-  mo.seed = static_cast<uint64_t>(context.options.seed);
-  ASSIGN_OR_RETURN(std::unique_ptr<ModelMethod> method, CreateModelMethod(run.method, mo));
-  r.method_options = method->RecordedOptions();
+  r.method_options = method.RecordedOptions();
   const std::string prefix = absl::StrCat(context.options.output_dir, "/bidaf_pruning_", p.name,
                                           "_", run.method, "_", hash.substr(0, 12));
   BidafPruningPlan plan = MakePlan(context, in, prefix, hash);
-  plan.method = method.get();
+  plan.method = &method;
   absl::StatusOr<BidafPruningOutcome> out =
       RunBidafPruning(in.parent, *in.train, *in.validation, *in.eval, plan);
   if (!out.ok() && out.status().code() == absl::StatusCode::kInvalidArgument &&
@@ -298,6 +316,10 @@ absl::StatusOr<BidafPruningRecord> RunOne(const TaskContext& context, const Squa
       r.kept_inputs = r.parent_inputs;
     }
     r.lstm_parameters = out->lstm_parameters;
+    if (!out->weight_masks.empty()) {
+      r.lstm_nonzero_parameters = out->lstm_nonzero_parameters;
+      r.lstm_weight_sparsity = out->lstm_weight_sparsity;
+    }
     r.parameters = out->parameters;
     SetTrainingFields(*out, &r);
     if (!in.eval->empty()) {
@@ -329,9 +351,13 @@ std::string Summary(const BidafPruningRecord& r) {
            : std::string("evaluation not scored");
   const double validation_f1 =
       r.epoch_validation_f1 && !r.epoch_validation_f1->empty() ? r.epoch_validation_f1->back() : 0;
+  const std::string nonzero = r.lstm_nonzero_parameters
+                                  ? absl::StrFormat(" (%d non-zero)", *r.lstm_nonzero_parameters)
+                                  : std::string();
   return absl::StrFormat(
-      "%s (validation F1 %.2f); %d of %d LSTM parameters; LSTMs %.2fx faster at batch 1", scores,
-      validation_f1, r.lstm_parameters.value_or(0), r.parent_lstm_parameters.value_or(0), speedup);
+      "%s (validation F1 %.2f); %d%s of %d LSTM parameters; LSTMs %.2fx faster at batch 1", scores,
+      validation_f1, r.lstm_parameters.value_or(0), nonzero, r.parent_lstm_parameters.value_or(0),
+      speedup);
 }
 
 }  // namespace
@@ -353,7 +379,8 @@ absl::StatusOr<std::vector<BidafPruningRecord>> RunSquadPruning(const TaskContex
   for (int pass = 0; pass < 2; ++pass) {
     if (pass == 1) runs = SizedRuns(sized, done);
     for (const PruningRun& run : runs) {
-      const std::string hash = RunHash(context, in, run);
+      ASSIGN_OR_RETURN(std::unique_ptr<ModelMethod> method, MethodOf(context, in, run));
+      const std::string hash = RunHash(context, in, run, method->RecordedOptions());
       const std::string path = BidafPruningRecordPath(context, run.method, hash);
       const std::string name =
           absl::StrCat(run.method, run.setting.empty() ? "" : " ", run.setting);
@@ -369,7 +396,7 @@ absl::StatusOr<std::vector<BidafPruningRecord>> RunSquadPruning(const TaskContex
       }
       o.log(absl::StrCat("[squad pruning] ", name, ": search ", context.preset.squad_search_epochs,
                          " epochs, recovery ", context.preset.squad_recovery_epochs, " epochs"));
-      ASSIGN_OR_RETURN(BidafPruningRecord r, RunOne(context, in, run, hash));
+      ASSIGN_OR_RETURN(BidafPruningRecord r, RunOne(context, in, run, *method, hash));
       RETURN_IF_ERROR(WriteFileAtomically(path, r.ToJson().dump(2) + "\n"));
       o.log(absl::StrCat("[squad pruning] ", name, ": ", Summary(r)));
       done.push_back(std::move(r));

@@ -1,11 +1,12 @@
 // The BiDAF pruning runs of the squad task end to end on the real dev set at the smoke preset's
-// sizes (skipped when the data is absent): every model-agnostic method from one parent, the
-// fixed structures at L0's sizes, the records and the report, re-use by config hash, resume
+// sizes (skipped when the data is absent): every method from one parent, the fixed structures at
+// L0's sizes, the unstructured ones, the records and the report, re-use by config hash, resume
 // through a crash in the middle of a search phase, and methods that cannot prune BiDAF.
 #include "benchmarks/squad_pruning.h"
 
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,6 +20,7 @@
 #include "common/files.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "pruning/method.h"
 #include "reporting/bidaf_pruning_report.h"
 #include "torch/torch.h"
 
@@ -63,11 +65,12 @@ TEST(SquadPruning, EveryMethodFromOneParentThenReusedByHash) {
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   torch::set_num_threads(1);
   const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/every");
-  TaskContext c = Smoke(data, out, {"dense", "l0", "iss", "structured_magnitude", "random"});
+  TaskContext c = Smoke(
+      data, out, {"dense", "l0", "iss", "structured_magnitude", "random", "lasso", "magnitude"});
   absl::StatusOr<SquadRecord> parent = RunSquadTask(c);
   ASSERT_TRUE(parent.ok()) << parent.status();
   std::map<std::string, BidafPruningRecord> runs = ByMethod(out + "/reports");
-  ASSERT_EQ(runs.size(), 5u);
+  ASSERT_EQ(runs.size(), 7u);
   for (const auto& [method, r] : runs) {
     SCOPED_TRACE(method);
     EXPECT_EQ(r.parent_config_hash, parent->config_hash);
@@ -96,11 +99,25 @@ TEST(SquadPruning, EveryMethodFromOneParentThenReusedByHash) {
     EXPECT_EQ(runs[m].lstm_parameters, l0.lstm_parameters);
     EXPECT_FALSE(runs[m].search_epoch_loss);  // no search phase
   }
+  // The unstructured methods keep every neuron and zero LSTM weights: magnitude pruning exactly
+  // its sparsity of every W_ih and W_hh (0.5 in the smoke preset), Lasso some.
+  for (const char* m : {"lasso", "magnitude"}) {
+    SCOPED_TRACE(m);
+    const BidafPruningRecord& r = runs[m];
+    EXPECT_EQ(r.kept_hidden, r.parent_hidden);
+    EXPECT_EQ(r.lstm_parameters, r.parent_lstm_parameters);
+    ASSERT_TRUE(r.lstm_nonzero_parameters && r.lstm_weight_sparsity);
+    EXPECT_LT(*r.lstm_nonzero_parameters, *r.lstm_parameters);
+    EXPECT_GT(*r.lstm_weight_sparsity, 0.0);
+  }
+  EXPECT_NEAR(*runs["magnitude"].lstm_weight_sparsity, 0.5, 1e-3);
+  EXPECT_EQ(runs["magnitude"].sparsity, 0.5);
   absl::StatusOr<std::string> md = ReadFile(out + "/reports/squad.md");
   ASSERT_TRUE(md.ok());
   EXPECT_TRUE(absl::StrContains(*md, "## Pruning BiDAF: preset smoke (protocol `local`)"));
   EXPECT_TRUE(absl::StrContains(*md, "### At L0's sizes"));
   EXPECT_TRUE(absl::StrContains(*md, "| parent (squad record) |"));
+  EXPECT_TRUE(absl::StrContains(*md, "% of the weights pruned)"));
   EXPECT_TRUE(PathExists(out + "/reports/squad_pruning_smoke.svg"));
   for (const char* ckpt : {".search.ckpt", ".recovery.ckpt"}) {
     EXPECT_FALSE(absl::StrContains(*md, ckpt));
@@ -112,7 +129,7 @@ TEST(SquadPruning, EveryMethodFromOneParentThenReusedByHash) {
   ASSERT_TRUE(RunSquadTask(c).ok());
   int reused = 0;
   for (const std::string& line : log) reused += absl::StrContains(line, "re-using the finished");
-  EXPECT_EQ(reused, 6);  // the parent and 5 runs
+  EXPECT_EQ(reused, 8);  // the parent and 7 runs
   std::map<std::string, BidafPruningRecord> again = ByMethod(out + "/reports");
   EXPECT_EQ(again["l0"].f1, l0.f1);
   // The job's ETA counts the parent's time and its pruning runs'.
@@ -123,48 +140,56 @@ TEST(SquadPruning, EveryMethodFromOneParentThenReusedByHash) {
   EXPECT_DOUBLE_EQ(*earlier, seconds);
 }
 
+// A crash in the middle of a search phase resumes bit-identically: L0 (its gates and their
+// optimizer in the checkpoint) and gradual magnitude pruning (its step counter and nested masks,
+// the hooks' own training state).
 TEST(SquadPruning, ResumesACrashedSearchBitIdentically) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
   torch::set_num_threads(1);
-  const std::string out_a = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_a");
-  TaskContext a = Smoke(data, out_a, {"l0"});
-  a.options.checkpoint_every_steps = 1;
-  ASSERT_TRUE(RunSquadTask(a).ok());
+  for (const std::string method : {"l0", "magnitude"}) {
+    SCOPED_TRACE(method);
+    const std::string out_a = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_a_", method);
+    TaskContext a = Smoke(data, out_a, {method});
+    a.options.checkpoint_every_steps = 1;
+    ASSERT_TRUE(RunSquadTask(a).ok());
 
-  const std::string out_b = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_b");
-  TaskContext b = Smoke(data, out_b, {"l0"});
-  b.options.checkpoint_every_steps = 1;
-  bool pruning = false;
-  b.options.log = [&pruning](const std::string& line) {
-    pruning = pruning || absl::StrContains(line, "[squad pruning] l0");
-    if (pruning && absl::StrContains(line, "epoch 2/3 step 2/4")) {
-      throw std::runtime_error("simulated crash");
+    const std::string out_b = absl::StrCat(std::getenv("TEST_TMPDIR"), "/resume_b_", method);
+    TaskContext b = Smoke(data, out_b, {method});
+    b.options.checkpoint_every_steps = 1;
+    bool pruning = false;
+    b.options.log = [&pruning, &method](const std::string& line) {
+      pruning = pruning || absl::StrContains(line, "[squad pruning] " + method);
+      if (pruning && absl::StrContains(line, "epoch 2/3 step 2/4")) {
+        throw std::runtime_error("simulated crash");
+      }
+    };
+    absl::StatusOr<SquadRecord> crashed = RunSquadTask(b);
+    ASSERT_FALSE(crashed.ok());
+    EXPECT_TRUE(absl::StrContains(crashed.status().message(), "simulated crash"));
+    EXPECT_TRUE(ByMethod(out_b + "/reports").empty());
+
+    std::vector<std::string> log;
+    b.options.log = [&log](const std::string& line) { log.push_back(line); };
+    ASSERT_TRUE(RunSquadTask(b).ok());
+    bool resumed = false;
+    for (const std::string& line : log) {
+      resumed = resumed || (absl::StrContains(line, "resuming from") &&
+                            absl::StrContains(line, ".search.ckpt"));
     }
-  };
-  absl::StatusOr<SquadRecord> crashed = RunSquadTask(b);
-  ASSERT_FALSE(crashed.ok());
-  EXPECT_TRUE(absl::StrContains(crashed.status().message(), "simulated crash"));
-  EXPECT_TRUE(ByMethod(out_b + "/reports").empty());
-
-  std::vector<std::string> log;
-  b.options.log = [&log](const std::string& line) { log.push_back(line); };
-  ASSERT_TRUE(RunSquadTask(b).ok());
-  bool resumed = false;
-  for (const std::string& line : log) {
-    resumed = resumed ||
-              (absl::StrContains(line, "resuming from") && absl::StrContains(line, ".search.ckpt"));
+    EXPECT_TRUE(resumed);
+    const BidafPruningRecord ra = ByMethod(out_a + "/reports")[method];
+    const BidafPruningRecord rb = ByMethod(out_b + "/reports")[method];
+    EXPECT_EQ(rb.config_hash, ra.config_hash);
+    ASSERT_TRUE(ra.search_epoch_loss);
+    EXPECT_EQ(rb.search_epoch_loss, ra.search_epoch_loss);
+    EXPECT_EQ(rb.recovery_epoch_loss, ra.recovery_epoch_loss);
+    EXPECT_EQ(rb.kept_hidden, ra.kept_hidden);
+    EXPECT_EQ(rb.kept_inputs, ra.kept_inputs);
+    EXPECT_EQ(rb.lstm_nonzero_parameters, ra.lstm_nonzero_parameters);
+    EXPECT_EQ(rb.exact_match, ra.exact_match);
+    EXPECT_EQ(rb.f1, ra.f1);
   }
-  EXPECT_TRUE(resumed);
-  const BidafPruningRecord ra = ByMethod(out_a + "/reports")["l0"];
-  const BidafPruningRecord rb = ByMethod(out_b + "/reports")["l0"];
-  EXPECT_EQ(rb.config_hash, ra.config_hash);
-  EXPECT_EQ(rb.search_epoch_loss, ra.search_epoch_loss);
-  EXPECT_EQ(rb.recovery_epoch_loss, ra.recovery_epoch_loss);
-  EXPECT_EQ(rb.kept_hidden, ra.kept_hidden);
-  EXPECT_EQ(rb.kept_inputs, ra.kept_inputs);
-  EXPECT_EQ(rb.exact_match, ra.exact_match);
-  EXPECT_EQ(rb.f1, ra.f1);
 }
 
 // A sweep choosing on the validation part (--noevaluate_test) prunes too, and never scores the
@@ -184,14 +209,28 @@ TEST(SquadPruning, ChoosingOnValidationNeverScoresTheEvaluationArticles) {
   EXPECT_EQ(l0.epoch_validation_f1->size(), 4u);
 }
 
+// A method a user registers for the LSTM LM only (no create_for_any_model) is refused by name,
+// before any run, as is an unknown one.
+class LmOnlyForTest : public PruningMethod {
+ public:
+  absl::StatusOr<PruningStructure> Finish(LstmLm&) override { return PruningStructure{}; }
+};
+RNNPRUNE_REGISTER_PRUNING_METHOD(
+    MethodInfo("lm_only_for_test", "a method with no model-agnostic form (test)",
+               /*structured=*/false, SettingKind::kNone, {},
+               [](const MethodOptions&) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
+                 return std::unique_ptr<PruningMethod>(new LmOnlyForTest());
+               }));
+
 TEST(SquadPruning, MethodsThatCannotPruneBidafAreRefusedByName) {
   const std::string data = TestDataDir("squad/dev-v1.1.json");
   if (data.empty()) GTEST_SKIP() << "SQuAD dev set not available";
-  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/lasso");
-  absl::StatusOr<SquadRecord> r = RunSquadTask(Smoke(data, out, {"dense", "lasso"}));
+  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR"), "/lm_only");
+  absl::StatusOr<SquadRecord> r = RunSquadTask(Smoke(data, out, {"dense", "lm_only_for_test"}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_TRUE(absl::StrContains(r.status().message(), "'lasso' prunes the LSTM LM only"));
+  EXPECT_TRUE(
+      absl::StrContains(r.status().message(), "'lm_only_for_test' prunes the LSTM LM only"));
   EXPECT_TRUE(ByMethod(out + "/reports").empty());  // refused before any run
   absl::StatusOr<SquadRecord> unknown = RunSquadTask(Smoke(data, out, {"l1"}));
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);

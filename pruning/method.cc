@@ -220,6 +220,10 @@ absl::StatusOr<std::unique_ptr<ModelMethod>> CreateModelMethod(const std::string
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": penalty_scale=", options.penalty_scale, " must be finite and > 0"));
   }
+  if (!(options.sparsity >= 0 && options.sparsity < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": sparsity=", options.sparsity, " must be in [0, 1)"));
+  }
   ModelMethodOptions resolved = options;
   ASSIGN_OR_RETURN(resolved.own, ResolveMethodOptions(info.options, options.given_options));
   return info.create_for_any_model(resolved);

@@ -196,7 +196,8 @@ absl::StatusOr<PruningMethodInfo> GetPruningMethodInfo(const std::string& name);
 // Creates the model-agnostic form of method `name` (PruningMethodInfo::create_for_any_model),
 // its own options resolved from options.given_options. Errors: NotFound (unknown name);
 // Unimplemented naming the method when it has no such form yet; InvalidArgument for a negative
-// or non-finite lambda, a penalty scale that is not > 0, total_steps < 1, or a bad own option.
+// or non-finite lambda, a penalty scale that is not > 0, a sparsity outside [0, 1), total_steps
+// < 1, or a bad own option.
 absl::StatusOr<std::unique_ptr<ModelMethod>> CreateModelMethod(const std::string& name,
                                                                const ModelMethodOptions& options);
 // Names of the registered methods that have a model-agnostic form, in RegisteredPruningMethods

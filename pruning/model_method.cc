@@ -1,7 +1,9 @@
 #include "pruning/model_method.h"
 
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -23,6 +25,40 @@ ForwardPlan FixedGatesMethod::Forward(const PrunableModelView& model, int64_t ba
   ForwardPlan how;
   if (chosen_) how.parameters = ApplyNeuronGates(model.layout, model.parameters, gates_);
   return how;
+}
+
+std::vector<std::string> LstmWeightMatrixNames(const LstmPruningLayout& layout) {
+  std::vector<std::string> names;
+  for (const PrunableLstm& l : layout.lstms) {
+    names.push_back(l.w_ih);
+    names.push_back(l.w_hh);
+  }
+  return names;
+}
+
+void HeldWeightMasks::AfterStep(PrunableModelView& model, const StepSizes& step) {
+  const absl::Status s = ApplyWeightMasks(masks_, model.parameters);
+  TORCH_CHECK(s.ok(), "HeldWeightMasks: ", std::string(s.message()));
+}
+
+absl::Status ApplyWeightMasks(const std::map<std::string, torch::Tensor>& masks,
+                              const std::map<std::string, torch::Tensor>& parameters) {
+  for (const auto& [name, mask] : masks) {
+    const auto it = parameters.find(name);
+    if (it == parameters.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight mask '", name, "' names no parameter"));
+    }
+    if (!mask.defined() || mask.scalar_type() != torch::kBool ||
+        !mask.sizes().equals(it->second.sizes())) {
+      return absl::InvalidArgumentError(absl::StrCat("weight mask '", name,
+                                                     "' must be a bool tensor of shape ",
+                                                     c10::str(it->second.sizes())));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, mask] : masks) parameters.at(name).masked_fill_(mask.logical_not(), 0.0);
+  return absl::OkStatus();
 }
 
 NeuronGroupValues RandomGateScores(const LstmPruningLayout& layout,

@@ -12,6 +12,8 @@
 #include "models/checkpoint.h"
 #include "pruning/agreement.h"
 #include "pruning/compaction.h"
+#include "pruning/lm_form.h"
+#include "pruning/model_method.h"
 #include "torch/torch.h"
 
 namespace rnnprune {
@@ -19,27 +21,17 @@ namespace {
 
 using json = nlohmann::json;
 
-// Recovery of an unstructured result: every LSTM weight that is exactly 0 when the phase starts
-// stays 0 after each step (the final mask of the search, held).
-class HeldWeightMasks : public TrainingHooks {
- public:
-  explicit HeldWeightMasks(const LstmLm& model) {
-    torch::NoGradGuard no_grad;
-    for (const std::string& name : LstmWeightNames(model)) {
-      masks_[name] = ParameterByName(model, name).ne(0);
-    }
+// The masks of an unstructured result: every LSTM weight that is exactly 0 when the recovery
+// phase starts is held at 0 (the final mask of the search).
+std::map<std::string, torch::Tensor> ZeroPatternMasks(const LstmLm& model) {
+  torch::NoGradGuard no_grad;
+  const std::map<std::string, torch::Tensor> p = ParameterMap(model->named_parameters());
+  std::map<std::string, torch::Tensor> masks;
+  for (const std::string& name : LstmWeightMatrixNames(model->PruningLayout())) {
+    masks[name] = p.at(name).ne(0);
   }
-  void AfterStep(LstmLm& model, double) override {
-    torch::NoGradGuard no_grad;
-    for (const auto& [name, mask] : masks_) {
-      ParameterByName(model, name).masked_fill_(mask.logical_not(), 0.0);
-    }
-  }
-  const std::map<std::string, torch::Tensor>& masks() const { return masks_; }
-
- private:
-  std::map<std::string, torch::Tensor> masks_;
-};
+  return masks;
+}
 
 std::string SearchCheckpoint(const std::string& base) { return base + ".search.train.ckpt"; }
 std::string SearchedModel(const std::string& base) { return base + ".searched.pt"; }
@@ -247,13 +239,18 @@ absl::StatusOr<ProtocolResult> RunPruningProtocol(const LstmLm& start, PruningMe
   ProtocolResult r = std::move(searched.result);
   TrainingHooks plain;
   std::unique_ptr<HeldWeightMasks> held;
-  if (searched.has_weight_masks) held = std::make_unique<HeldWeightMasks>(model);
+  std::unique_ptr<LmHooksOf> held_on_lm;
+  if (searched.has_weight_masks) {
+    held = std::make_unique<HeldWeightMasks>(ZeroPatternMasks(model));
+    held_on_lm = std::make_unique<LmHooksOf>(held.get());
+  }
   if (o.recovery.schedule.epochs > 0) {
     o.log("recovery phase: plain fine-tuning of the final network");
     torch::manual_seed(o.seed + 1);
     TrainOptions to = PhaseTrainOptions(o.recovery, o, RecoveryCheckpoint(o.checkpoint_base));
-    ASSIGN_OR_RETURN(r.recovery, Train(model, train_ids, torch::Tensor(), to,
-                                       held ? static_cast<TrainingHooks*>(held.get()) : &plain));
+    ASSIGN_OR_RETURN(r.recovery,
+                     Train(model, train_ids, torch::Tensor(), to,
+                           held_on_lm ? static_cast<TrainingHooks*>(held_on_lm.get()) : &plain));
   }
   if (held) r.weight_masks = held->masks();
   model->eval();

@@ -26,6 +26,7 @@ struct BidafPruningRecord {
   // "dense" has none ("").
   std::optional<std::string> method, setting;
   std::optional<double> lambda;
+  std::optional<double> sparsity;  // kSparsity methods: the target fraction of LSTM weights pruned
   std::optional<nlohmann::json> method_options;  // ModelMethod::RecordedOptions
   std::optional<nlohmann::json> target_hidden;   // {LSTM direction: hidden neurons to keep}
   // The budget: epochs of each phase (a fixed structure trains search + recovery epochs of
@@ -39,6 +40,10 @@ struct BidafPruningRecord {
   // every direction; all: every parameter, the word embedding included).
   std::optional<nlohmann::json> kept_hidden, kept_inputs, parent_hidden, parent_inputs;
   std::optional<int64_t> lstm_parameters, parameters, parent_lstm_parameters, parent_parameters;
+  // Unstructured methods only (every neuron kept, irregular zeros): the non-zero entries of the
+  // LSTM parameters, and the fraction of the LSTM weight-matrix entries (W_ih, W_hh) pruned.
+  std::optional<int64_t> lstm_nonzero_parameters;
+  std::optional<double> lstm_weight_sparsity;
   // Set when the final structure closed every neuron of some direction: nothing was deployed,
   // `error` names the direction.
   std::optional<bool> collapsed;
@@ -72,6 +77,7 @@ struct BidafPruningRecord {
     visit("method", self.method);
     visit("setting", self.setting);
     visit("lambda", self.lambda);
+    visit("sparsity", self.sparsity);
     visit("method_options", self.method_options);
     visit("target_hidden", self.target_hidden);
     visit("search_epochs", self.search_epochs);
@@ -89,6 +95,8 @@ struct BidafPruningRecord {
     visit("parameters", self.parameters);
     visit("parent_lstm_parameters", self.parent_lstm_parameters);
     visit("parent_parameters", self.parent_parameters);
+    visit("lstm_nonzero_parameters", self.lstm_nonzero_parameters);
+    visit("lstm_weight_sparsity", self.lstm_weight_sparsity);
     visit("collapsed", self.collapsed);
     visit("error", self.error);
     visit("search_epoch_loss", self.search_epoch_loss);

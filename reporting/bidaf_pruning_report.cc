@@ -54,6 +54,15 @@ std::string ContextualInputs(const std::optional<json>& inputs) {
                       FieldText(*inputs, "contextual.bw"));
 }
 
+// The deployed LSTMs' parameters; for an unstructured run, also its non-zero entries and the
+// fraction of the LSTM weight matrices pruned.
+std::string LstmParametersCell(const BidafPruningRecord& r) {
+  if (!r.lstm_nonzero_parameters || !r.lstm_weight_sparsity) return CountCell(r.lstm_parameters);
+  return absl::StrFormat("%s (%s non-zero; %.1f%% of the weights pruned)",
+                         CountCell(r.lstm_parameters), CountCell(r.lstm_nonzero_parameters),
+                         100.0 * *r.lstm_weight_sparsity);
+}
+
 std::string Speedup(const BidafPruningRecord& r, const char* key) {
   if (!r.speedups || !r.speedups->contains(key)) return "?";
   return absl::StrFormat("%.2fx", (*r.speedups)[key].get<double>());
@@ -69,29 +78,33 @@ std::string Label(const BidafPruningRecord& r) {
   return m == "dense" ? "dense (control)" : m;
 }
 
-// The control, the searched structures, then the fixed ones; others by name after them.
+// The control, the searched structures, the fixed ones, then the unstructured ones; others by
+// name after them.
 int MethodRank(const std::string& method) {
-  static const char* const kOrder[] = {"dense", "l0", "l0_speed", "iss", "structured_magnitude",
-                                       "random"};
-  for (int i = 0; i < 6; ++i) {
+  static const char* const kOrder[] = {"dense",  "l0",    "l0_speed", "iss", "structured_magnitude",
+                                       "random", "lasso", "magnitude"};
+  for (int i = 0; i < 8; ++i) {
     if (method == kOrder[i]) return i;
   }
-  return 6;
+  return 8;
 }
 
-// The runs of `preset`, by method (MethodRank, then name), then lambda, then setting.
+// The runs of `preset`, by method (MethodRank, then name), then lambda or sparsity, then
+// setting.
 std::vector<const BidafPruningRecord*> OfPreset(const std::vector<BidafPruningRecord>& runs,
                                                 const std::string& preset) {
   std::vector<const BidafPruningRecord*> out;
   for (const BidafPruningRecord& r : runs) {
     if (r.preset == preset) out.push_back(&r);
   }
-  std::stable_sort(
-      out.begin(), out.end(), [](const BidafPruningRecord* a, const BidafPruningRecord* b) {
-        const std::string ma = a->method.value_or(""), mb = b->method.value_or("");
-        return std::make_tuple(MethodRank(ma), ma, a->lambda.value_or(0), a->setting.value_or("")) <
-               std::make_tuple(MethodRank(mb), mb, b->lambda.value_or(0), b->setting.value_or(""));
-      });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const BidafPruningRecord* a, const BidafPruningRecord* b) {
+                     const std::string ma = a->method.value_or(""), mb = b->method.value_or("");
+                     const double sa = a->lambda.value_or(a->sparsity.value_or(0));
+                     const double sb = b->lambda.value_or(b->sparsity.value_or(0));
+                     return std::make_tuple(MethodRank(ma), ma, sa, a->setting.value_or("")) <
+                            std::make_tuple(MethodRank(mb), mb, sb, b->setting.value_or(""));
+                   });
   return out;
 }
 
@@ -125,7 +138,7 @@ void RenderRunsTable(const std::vector<const BidafPruningRecord*>& runs, const S
     }
     absl::StrAppend(md, "| ", Label(*r), " | ", MarkdownCellText(r->setting.value_or("")), " | ",
                     DirectionSizes(r->kept_hidden), " | ", ContextualInputs(r->kept_inputs), " | ",
-                    CountCell(r->lstm_parameters), " | ", CountCell(r->parameters), " | ",
+                    LstmParametersCell(*r), " | ", CountCell(r->parameters), " | ",
                     NumberCell(r->exact_match), " | ", NumberCell(r->f1), " | ",
                     LastValidationF1(*r), " | ", Speedup(*r, "lstms_b1"), " | ",
                     Speedup(*r, "model_b1"), " | ", Speedup(*r, "lstms_b32"), " | ",
@@ -147,7 +160,7 @@ void RenderAtL0Sizes(const std::vector<const BidafPruningRecord*>& runs, std::st
     if (group.size() == 1) continue;
     for (const BidafPruningRecord* r : group) {
       absl::StrAppend(&rows, "| ", MarkdownCellText(sizes_of.substr(9)), " | ", Label(*r), " | ",
-                      CountCell(r->lstm_parameters), " | ", NumberCell(r->exact_match), " | ",
+                      LstmParametersCell(*r), " | ", NumberCell(r->exact_match), " | ",
                       NumberCell(r->f1), " | ", LastValidationF1(*r), " | ",
                       Speedup(*r, "lstms_b1"), " |\n");
     }
@@ -194,8 +207,15 @@ std::string RenderBidafPruningSection(const std::vector<BidafPruningRecord>& all
       "engine (benchmarks/bidaf_timing.h; medians of ",
       TextCell(any.timing_repeats),
       " rounds), for the LSTMs alone and the whole model, at batch 1 and 32. Hidden sizes are "
-      "per direction (forward/backward); each record in `reports/results/bidaf_pruning_",
-      preset,
+      "per direction (forward/backward)",
+      std::any_of(runs.begin(), runs.end(),
+                  [](const BidafPruningRecord* r) { return r->lstm_weight_sparsity.has_value(); })
+          ? ". Unstructured methods (L1 Lasso, gradual magnitude pruning) keep every neuron: "
+            "the masked LSTM weights are set to 0 and held there through the recovery phase, "
+            "and the network is timed as the dense network it still is on this engine (no "
+            "irregular-sparse BiDAF engine). Each"
+          : "; each",
+      " record in `reports/results/bidaf_pruning_", preset,
       "_*.json` holds the command, commit, machine, threads, seed and the per-epoch "
       "curves.\n\n");
   RenderRunsTable(runs, ParentOf(parents, any), &md);

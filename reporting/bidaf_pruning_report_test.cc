@@ -72,6 +72,33 @@ TEST(BidafPruningReport, TablesEveryRunInMethodOrderAndTheFixedStructuresAtL0Siz
   EXPECT_TRUE(absl::StrContains(md, "](plot.svg)"));
   EXPECT_TRUE(absl::StrContains(md, "| BiDAF pruned by ISS group Lasso | 2.69M |"));
   EXPECT_EQ(RenderBidafPruningSection(runs, {parent}, "other", ""), "");
+  EXPECT_FALSE(absl::StrContains(md, "Unstructured methods"));
+}
+
+// An unstructured run keeps every neuron: its LSTM parameter cell adds the non-zero entries and
+// the fraction of the weights pruned, it comes after the structured methods (sparsities in
+// order), and the header says how such a network is timed.
+TEST(BidafPruningReport, UnstructuredRunsShowTheirNonZerosAfterTheStructuredOnes) {
+  BidafPruningRecord high = Record("magnitude", "0.9", 20, 50),
+                     low = Record("magnitude", "0.5", 30, 50);
+  high.sparsity = 0.9;
+  low.sparsity = 0.5;
+  high.lstm_nonzero_parameters = 600;
+  high.lstm_weight_sparsity = 0.9;
+  low.lstm_nonzero_parameters = 2600;
+  low.lstm_weight_sparsity = 0.5;
+  const std::vector<BidafPruningRecord> runs = {high, Record("random", "sizes of l0 0.5", 30, 20),
+                                                low, Record("dense", "", 45, 50)};
+  const std::string md = RenderBidafPruningSection(runs, {}, "p", "");
+  EXPECT_TRUE(absl::StrContains(md, "Unstructured methods (L1 Lasso, gradual magnitude pruning)"));
+  EXPECT_TRUE(absl::StrContains(
+      md,
+      "| magnitude | 0.5 | contextual 51/50 | 141/140 | 5,000 (2,600 non-zero; 50.0% of the "
+      "weights pruned) |"));
+  const size_t r = md.find("| random |"), a = md.find("| magnitude | 0.5 |"),
+               b = md.find("| magnitude | 0.9 |");
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_TRUE(r < a && a < b);
 }
 
 TEST(BidafPruningReport, ReadsEveryRecordFileAndNamesABadOne) {

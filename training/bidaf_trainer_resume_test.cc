@@ -3,6 +3,7 @@
 // another configuration, damaged ones and bad state are refused.
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "training/bidaf_testing.h"
 #include "training/bidaf_trainer.h"
 #include "training/bidaf_training_checkpoint.h"
+#include "training/model_hooks.h"
 
 namespace rnnprune {
 namespace {
@@ -253,6 +255,62 @@ TEST(BidafResume, AnotherConfigHashIsRefusedAndTheFileLeftAsItIs) {
   ASSERT_FALSE(log.empty());
   EXPECT_THAT(log[0], HasSubstr("exists but resume is off"));
   EXPECT_EQ(LoadBidafTrainingCheckpoint(path)->config_hash, "hash-two");
+}
+
+// Hooks with state of their own (a step counter), which refuse it when told to.
+class CountingHooks : public ModelHooks {
+ public:
+  int64_t steps = 0;
+  bool refuse = false;
+  void AfterStep(PrunableModelView&, const StepSizes&) override { ++steps; }
+  std::map<std::string, torch::Tensor> SaveTrainingState() override {
+    return {{"steps", torch::tensor(steps)}};
+  }
+  absl::Status RestoreTrainingState(const std::map<std::string, torch::Tensor>& s) override {
+    if (refuse) return absl::InvalidArgumentError("counting hooks: refused");
+    steps = s.at("steps").item<int64_t>();
+    return absl::OkStatus();
+  }
+};
+
+// The hooks' own state travels in the checkpoint (group "hook"): a resumed run gets it back; hooks
+// that refuse it, or a run without hooks, stop before any weight changes.
+TEST(BidafResume, TheHooksOwnStateIsSavedAndRestored) {
+  const TinyTask task = Task();
+  const std::string path = TmpPath("hook_state.ckpt");
+  BidafTrainOptions o = Options("adam", path);
+  o.epochs = 1;
+  CountingHooks first;
+  o.hooks = &first;
+  Bidaf model = MakeModel(task.config, 1);
+  ASSERT_TRUE(TrainBidaf(model, task.examples, o).ok());
+  ASSERT_EQ(first.steps, 3);
+  absl::StatusOr<BidafTrainingCheckpoint> c = LoadBidafTrainingCheckpoint(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->hook_state.count("steps"), 1u);
+  EXPECT_EQ(c->hook_state.at("steps").item<int64_t>(), 3);
+
+  o.resume = true;
+  o.epochs = 2;
+  Bidaf other = MakeModel(task.config, 2);
+  const std::vector<torch::Tensor> before = Snapshot(other);
+  CountingHooks refusing;
+  refusing.refuse = true;
+  o.hooks = &refusing;
+  absl::StatusOr<BidafTrainResult> r = TrainBidaf(other, task.examples, o);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("counting hooks: refused"));
+  o.hooks = nullptr;
+  r = TrainBidaf(other, task.examples, o);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("it holds the state of pruning hooks this run lacks"));
+  const std::vector<torch::Tensor> after = Snapshot(other);
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << i;
+
+  CountingHooks resumed;
+  o.hooks = &resumed;
+  ASSERT_TRUE(TrainBidaf(other, task.examples, o).ok());
+  EXPECT_EQ(resumed.steps, 6);  // 3 restored, 3 of epoch 2
 }
 
 TEST(BidafResume, ATruncatedOrCorruptCheckpointIsInvalidArgumentNamingThePath) {

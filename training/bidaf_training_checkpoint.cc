@@ -122,6 +122,7 @@ TrainingCheckpoint ToContainer(const BidafTrainingCheckpoint& c) {
   out.groups["buffer"] = c.buffers;
   out.groups["ema"] = c.ema_shadows;
   out.groups["extra"] = c.extra_parameters;
+  out.groups["hook"] = {c.hook_state.begin(), c.hook_state.end()};
   out.optimizers["weights"] = c.optimizer_state;
   if (!c.extra_optimizer_state.empty()) out.optimizers["extra"] = c.extra_optimizer_state;
   out.rng_state = c.rng_state;
@@ -159,6 +160,9 @@ BidafTrainingCheckpoint FromContainer(const TrainingCheckpoint& in) {
     c.extra_parameters = it->second;
   if (const auto it = in.optimizers.find("extra"); it != in.optimizers.end()) {
     c.extra_optimizer_state = it->second;
+  }
+  if (const auto it = in.groups.find("hook"); it != in.groups.end()) {
+    c.hook_state = {it->second.begin(), it->second.end()};
   }
   c.rng_state = in.rng_state;
   return c;
@@ -238,6 +242,7 @@ absl::StatusOr<BidafTrainingCheckpoint> CaptureBidafTrainingCheckpoint(
                         if (hooks->ExtraOptimizer() != nullptr) {
                           c.extra_optimizer_state = SerializeOptimizer(*hooks->ExtraOptimizer());
                         }
+                        c.hook_state = hooks->SaveTrainingState();
                       }
                       c.rng_state = CaptureTorchCpuRng();
                       return c;
@@ -288,6 +293,14 @@ absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& c,
               extra_optimizer != nullptr
                   ? "it holds no state of the pruning method's optimizer"
                   : "it holds the state of a pruning method's optimizer this run lacks");
+        }
+        if (hooks == nullptr && !c.hook_state.empty()) {
+          return mismatch("it holds the state of pruning hooks this run lacks");
+        }
+        // The hooks check their state before anything of the model is changed.
+        if (hooks != nullptr) {
+          const absl::Status s = hooks->RestoreTrainingState(c.hook_state);
+          if (!s.ok()) return mismatch(s.message());
         }
 
         torch::NoGradGuard no_grad;

@@ -17,10 +17,14 @@
 //                         named "0", "1", ...; empty without hooks)
 //   optimizer "extra"     their optimizer's state (ModelHooks::ExtraOptimizer()), present
 //                         exactly when the hooks have one
+//   group "hook"          the hooks' own state (ModelHooks::SaveTrainingState(), e.g. a
+//                         gradual schedule's step counter and masks; absent in checkpoints
+//                         written before hooks had state, read as empty)
 #ifndef RNNPRUNE_TRAINING_BIDAF_TRAINING_CHECKPOINT_H_
 #define RNNPRUNE_TRAINING_BIDAF_TRAINING_CHECKPOINT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,7 +76,8 @@ struct BidafTrainingCheckpoint {
   // The hooks' extra parameters ("0", "1", ...) and their optimizer's state ("" when none).
   std::vector<std::pair<std::string, torch::Tensor>> extra_parameters;
   std::string extra_optimizer_state;
-  torch::Tensor rng_state;  // uint8 [n], torch's default CPU generator
+  std::map<std::string, torch::Tensor> hook_state;  // ModelHooks::SaveTrainingState()
+  torch::Tensor rng_state;                          // uint8 [n], torch's default CPU generator
 };
 
 // Writes `checkpoint` to `path` through the container (training/checkpoint.h
@@ -108,13 +113,15 @@ absl::StatusOr<BidafTrainingCheckpoint> CaptureBidafTrainingCheckpoint(
 
 // Copies `checkpoint` (read from `path`) into the live objects: the model's parameters and
 // buffers, the optimizer's state (its options stay as built), the moving average (`ema`, null
-// when the run has none), the extra parameters of `hooks` and their optimizer's state (null: no
-// hooks) and torch's default CPU generator. Everything that can be checked is checked before
-// anything is changed: parameter and buffer names, shapes and dtypes; the optimizer's name; the
-// presence and shadows of a moving average; the count and shapes of the extra parameters and the
-// presence of their optimizer's state. Errors: FailedPrecondition
-// naming `path` and the first mismatch; InvalidArgument when LibTorch rejects the optimizer or
-// generator state (after which the live objects may be partly restored: do not train on).
+// when the run has none), the extra parameters of `hooks`, their optimizer's state and the
+// hooks' own state (null: no hooks) and torch's default CPU generator. Everything that can be
+// checked is checked before any weight is changed: parameter and buffer names, shapes and
+// dtypes; the optimizer's name; the presence and shadows of a moving average; the count and
+// shapes of the extra parameters and the presence of their optimizer's state; the hooks' own
+// state (ModelHooks::RestoreTrainingState refuses one that does not fit). Errors:
+// FailedPrecondition naming `path` and the first mismatch; InvalidArgument when LibTorch rejects
+// the optimizer or generator state (after which the live objects may be partly restored: do not
+// train on).
 absl::Status RestoreBidafTrainingCheckpoint(const BidafTrainingCheckpoint& checkpoint,
                                             const std::string& path, Bidaf& model,
                                             torch::optim::Optimizer& optimizer,

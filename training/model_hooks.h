@@ -6,8 +6,11 @@
 #define RNNPRUNE_TRAINING_MODEL_HOOKS_H_
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "models/prunable_model.h"
 #include "nlohmann/json.hpp"
 #include "torch/optim/optimizer.h"
@@ -42,6 +45,16 @@ class ModelHooks {
   // Statistics of the hooks' own state (e.g. closed gates per set); null: none. Must not change
   // any state or draw random numbers.
   virtual nlohmann::json Diagnostics(const PrunableModelView& model) { return nullptr; }
+  // State the hooks change during training besides ExtraParameters() (e.g. a step counter and
+  // the masks of a gradual schedule), as named tensors (names: letters, digits, '_', '.', '/'),
+  // saved in training checkpoints (training/bidaf_training_checkpoint.h group "hook") so that a
+  // resumed run continues exactly where it stopped; {} (the default): none.
+  virtual std::map<std::string, torch::Tensor> SaveTrainingState() { return {}; }
+  // Restores what SaveTrainingState() returned (after the model's and the extra parameters'
+  // values). Errors: InvalidArgument when `state` does not fit these hooks.
+  virtual absl::Status RestoreTrainingState(const std::map<std::string, torch::Tensor>& state) {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace rnnprune
