@@ -11,6 +11,7 @@
 #   THREADS=1 tools/sweep_squad.sh dropout:0.1      # the preset with another dropout
 #   THREADS=1 tools/sweep_squad.sh set:squad_learning_rate=0.002,squad_dropout=0.1
 #   tools/sweep_squad.sh prune:dense,l0=0.01/0.03,iss=300     # BiDAF pruning settings
+#   tools/sweep_squad.sh prune:dense,lasso=1/3/10/30,magnitude=0.5/0.8/0.9
 #
 # SWEEP is `words` (every run below), one run `words:VOCABULARY,EMBEDDING[,ROWS]`, `epochs:N`,
 # `lr:RATE`, `dropout:P`, `set:FIELD=VALUE[,FIELD=VALUE...]` or
@@ -34,7 +35,11 @@
 # The rule for pruning settings, fixed before the runs: per method, a span from the largest
 # setting whose final validation F1 is within 1 of the dense control's to the smallest whose
 # LSTMs run at least 3x faster than the parent's at batch 32 (batch 1 is bound by per-step
-# overhead at d = 50: README.md, "Pruning BiDAF").
+# overhead at d = 50: README.md, "Pruning BiDAF"). Unstructured methods (lasso, magnitude: every
+# neuron kept, no speedup on this engine), fixed before their first runs (2026-12-07): the
+# largest setting whose final validation F1 is within 1 of the dense control's, and the largest
+# whose final validation F1 is at least that of the most pruned L0 default run (L0 0.5: 28.95),
+# so that the report shows each at no loss and at that run's quality.
 # The rule for training settings, fixed before the runs: the run and epoch count with the highest validation F1 among
 # the epoch counts whose training fits the 25-minute budget (each record's training seconds per
 # epoch times the epochs; for a run timed on one thread or beside other work, the training
