@@ -230,7 +230,14 @@ LstmPruningLayout LstmLmPruningLayout(const LstmLmConfig& config) {
   std::string below = "embedding";
   for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
     const std::string name = absl::StrCat("lstm", l), p = name + "_";
-    layout.lstms.push_back({name, p + "w_ih", p + "w_hh", p + "b_ih", p + "b_hh", {{below, 1}}});
+    layout.lstms.push_back({name,
+                            p + "w_ih",
+                            p + "w_hh",
+                            p + "b_ih",
+                            p + "b_hh",
+                            {{below, 1}},
+                            l == 0 ? "E" : absl::StrCat("I", l + 1),
+                            absl::StrCat("H", l + 1)});
     below = name;
   }
   layout.readers.push_back({{"decoder.weight", 1}, 0, {{below, 1}}});

@@ -111,7 +111,8 @@ class LstmLmImpl : public torch::nn::Module {
   // The prunable LSTMs for pruning/neuron_gates.h and the shared compaction: free space
   // "embedding" (E; its producer is the embedding's columns), LSTMs "lstm0" .. "lstm<L-1>"
   // (lstm0 reads "embedding", lstm<l> reads "lstm<l-1>") and one reader, the decoder's columns
-  // (reading "lstm<L-1>"). For a compacted model whose layers read a prefix (input_sizes), the
+  // (reading "lstm<L-1>"); its gate sets are named E, I2..IL and H1..HL (the paper's). For a
+  // compacted model whose layers read a prefix (input_sizes), the
   // layout does not match its parameters (LstmPruningLayout::Validate says so).
   LstmPruningLayout PruningLayout() const;
 

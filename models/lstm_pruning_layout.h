@@ -59,6 +59,9 @@ struct PrunableLstm {
   std::string name;  // e.g. "lstm0", "contextual.fw"
   std::string w_ih, w_hh, b_ih, b_hh;
   std::vector<SpaceRun> input;
+  // How diagnostics and reports name its input and hidden gate sets (the LM: the paper's E or
+  // I<l+1>, and H<l+1>); empty: "<name>.input" and "<name>.hidden".
+  std::string input_set_name, hidden_set_name;
 };
 
 // A parameter dimension (other than an LSTM's) made of runs of spaces, in order; positions before

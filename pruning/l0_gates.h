@@ -2,8 +2,8 @@
 // LSTMs (models/lstm_pruning_layout.h): one hard concrete gate set (Louizos et al. 2018) on the
 // input neurons and one on the hidden neurons of every LSTM and direction, their training samples,
 // their deterministic test-time values and the expected-L0 penalty, each gate weighted by a cost
-// (the weights it removes: pruning/neuron_groups.h NeuronGroupSizes). The LSTM LM's
-// L0NeuronSelection (pruning/l0_neuron_selection.h) trains these over its layout.
+// (the weights it removes: pruning/neuron_groups.h NeuronGroupSizes). pruning/l0_hooks.h trains
+// them; pruning/l0_neuron_selection.h registers that as the paper's method for every model.
 #ifndef RNNPRUNE_PRUNING_L0_GATES_H_
 #define RNNPRUNE_PRUNING_L0_GATES_H_
 

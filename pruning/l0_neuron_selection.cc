@@ -1,10 +1,16 @@
 #include "pruning/l0_neuron_selection.h"
 
-#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "pruning/l0_gates.h"
 #include "pruning/l0_hooks.h"
+#include "pruning/lm_form.h"
+#include "pruning/method.h"
+#include "pruning/method_option.h"
 #include "pruning/neuron_groups.h"
 #include "torch/torch.h"
 
@@ -12,109 +18,6 @@ namespace rnnprune {
 
 std::string GateCostName(GateCost cost) {
   return cost == GateCost::kWeights ? "weights" : "multiply_adds";
-}
-
-absl::Status L0Options::Validate() const {
-  const std::pair<const char*, double> lambdas[] = {{"lambda_embedding", lambda_embedding},
-                                                    {"lambda_input", lambda_input},
-                                                    {"lambda_hidden", lambda_hidden}};
-  for (const auto& [name, value] : lambdas) {
-    if (!(value >= 0 && std::isfinite(value))) {
-      return absl::InvalidArgumentError(absl::StrCat(name, "=", value, " must be finite and >= 0"));
-    }
-  }
-  if (!(penalty_scale > 0 && std::isfinite(penalty_scale))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("penalty_scale=", penalty_scale, " must be finite and > 0"));
-  }
-  if (!(gate_learning_rate > 0 && std::isfinite(gate_learning_rate))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("gate_learning_rate=", gate_learning_rate, " must be finite and > 0"));
-  }
-  return gates.Validate();
-}
-
-namespace {
-
-std::string LayerName(size_t l) { return absl::StrCat("lstm", l); }
-
-// The gates of the LM's layers as a NeuronMask (layer order).
-NeuronMask ToMask(const NeuronGates& z, size_t layers) {
-  NeuronMask m;
-  for (size_t l = 0; l < layers; ++l) m.input.push_back(z.input.at(LayerName(l)));
-  for (size_t l = 0; l < layers; ++l) m.hidden.push_back(z.hidden.at(LayerName(l)));
-  return m;
-}
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<L0NeuronSelection>> L0NeuronSelection::Create(
-    const LstmLmConfig& config, const L0Options& options) {
-  RETURN_IF_ERROR(options.Validate());
-  RETURN_IF_ERROR(config.Validate());
-  const GateWeightCounts costs =
-      options.cost == GateCost::kWeights ? CountGateWeights(config) : CountGateMultiplyAdds(config);
-  L0GatesOptions g;
-  g.penalty_scale = options.penalty_scale;
-  g.gates = options.gates;
-  for (size_t l = 0; l < config.hidden_sizes.size(); ++l) {
-    const std::string name = LayerName(l);
-    g.input_lambda[name] = l == 0 ? options.lambda_embedding : options.lambda_input;
-    g.hidden_lambda[name] = options.lambda_hidden;
-    g.input_cost[name] = costs.input[l];
-    g.hidden_cost[name] = costs.hidden[l];
-    g.input_names[name] = l == 0 ? "E" : absl::StrCat("I", l + 1);
-    g.hidden_names[name] = absl::StrCat("H", l + 1);
-  }
-  ASSIGN_OR_RETURN(L0Gates gates,
-                   L0Gates::Create(LstmLmPruningLayout(config), LstmLmParameterShapes(config), g));
-  std::unique_ptr<L0NeuronSelection> s(new L0NeuronSelection(options, std::move(gates)));
-  s->adam_ = std::make_unique<torch::optim::Adam>(
-      s->ExtraParameters(), torch::optim::AdamOptions(options.gate_learning_rate));
-  return s;
-}
-
-NeuronMask L0NeuronSelection::SampleMask(int64_t batch) const {
-  return ToMask(gates_.Sample(batch), gates_.hidden_sets().size());
-}
-
-NeuronMask L0NeuronSelection::DeterministicMask() const {
-  return ToMask(gates_.Deterministic(), gates_.hidden_sets().size());
-}
-
-LmOutput L0NeuronSelection::Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {
-  if (!model->is_training()) return RunGated(model, DeterministicMask(), input, state);
-  const NeuronMask z = SampleMask(input.size(1));
-  return model->RunWithNeuronGates(input, state, z.input, z.hidden);
-}
-
-torch::Tensor L0NeuronSelection::Penalty(LstmLm& model) { return gates_.Penalty(); }
-
-std::vector<torch::Tensor> L0NeuronSelection::ExtraParameters() { return gates_.LogAlphas(); }
-
-void L0NeuronSelection::AfterStep(LstmLm& model, double learning_rate) {
-  gates_.Clamp(kMinLogAlpha, kMaxLogAlpha);
-}
-
-nlohmann::json L0NeuronSelection::Diagnostics(const LstmLm& model) { return gates_.Diagnostics(); }
-
-nlohmann::json L0NeuronSelection::RecordedOptions() const {
-  return {{"lambda_embedding", options_.lambda_embedding},
-          {"lambda_input", options_.lambda_input},
-          {"lambda_hidden", options_.lambda_hidden},
-          {"penalty_scale", options_.penalty_scale},
-          {"gate_cost", GateCostName(options_.cost)},
-          {"gate_optimizer", "adam"},
-          {"gate_learning_rate", options_.gate_learning_rate},
-          {"log_alpha_clamp", {kMinLogAlpha, kMaxLogAlpha}},
-          {"init_keep_probability", options_.gates.init_keep_probability}};
-}
-
-absl::StatusOr<PruningStructure> L0NeuronSelection::Finish(LstmLm& model) {
-  PruningStructure s;
-  s.structured = true;
-  s.neurons = DeterministicMask();
-  return s;
 }
 
 namespace {
@@ -143,12 +46,9 @@ std::vector<MethodOptionSpec> L0OptionSpecs() {
   };
 }
 
-// L0 over any model's layout (pruning/l0_hooks.h), each gate weighted by the weights it removes
-// (or, for l0_speed, the multiply-adds: NeuronGroupMultiplyAdds):
-// hidden sets at lambda, input sets reading free spaces (embedding-like) at lambda *
-// l0_embedding_lambda_ratio, the other input sets at lambda * l0_input_lambda_ratio.
-absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(GateCost cost,
-                                                                 const ModelMethodOptions& o) {
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<L0Hooks>> CreateL0Hooks(GateCost cost, const ModelMethodOptions& o) {
   const LstmPruningLayout& layout = o.model.layout;
   ASSIGN_OR_RETURN(auto costs,
                    UniformSetCosts(cost == GateCost::kWeights
@@ -164,19 +64,24 @@ absl::StatusOr<std::unique_ptr<ModelMethod>> CreateL0ForAnyModel(GateCost cost,
   for (const PrunableLstm& l : layout.lstms) {
     g.hidden_lambda[l.name] = o.lambda;
     g.input_lambda[l.name] = o.lambda * (layout.ReadsOnlyFreeSpaces(l) ? free_ratio : input_ratio);
+    if (!l.input_set_name.empty()) g.input_names[l.name] = l.input_set_name;
+    if (!l.hidden_set_name.empty()) g.hidden_names[l.name] = l.hidden_set_name;
   }
   const double lr = o.own.at("l0_gate_learning_rate").get<double>();
   ASSIGN_OR_RETURN(std::unique_ptr<L0Hooks> hooks, L0Hooks::Create(o.model, g, lr));
-  hooks->set_recorded_options({{"lambda_embedding_ratio", free_ratio},
-                               {"lambda_input_ratio", input_ratio},
+  hooks->set_recorded_options({{"lambda_embedding", o.lambda * free_ratio},
+                               {"lambda_input", o.lambda * input_ratio},
+                               {"lambda_hidden", o.lambda},
                                {"penalty_scale", o.penalty_scale},
                                {"gate_cost", GateCostName(cost)},
                                {"gate_optimizer", "adam"},
                                {"gate_learning_rate", lr},
                                {"log_alpha_clamp", {L0Hooks::kMinLogAlpha, L0Hooks::kMaxLogAlpha}},
                                {"init_keep_probability", g.gates.init_keep_probability}});
-  return std::unique_ptr<ModelMethod>(std::move(hooks));
+  return hooks;
 }
+
+namespace {
 
 // The registry entry of the L0 method weighting its gates by `cost`.
 PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::string& description) {
@@ -192,21 +97,13 @@ PruningMethodInfo L0Info(const std::string& name, GateCost cost, const std::stri
   info.trains_from_scratch = [](const nlohmann::json& own) {
     return own.at("l0_mode").get<std::string>() == "scratch";
   };
-  info.create = [cost](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<PruningMethod>> {
-    L0Options lo;
-    lo.lambda_hidden = o.lambda;
-    lo.lambda_embedding = o.lambda * o.own.at("l0_embedding_lambda_ratio").get<double>();
-    lo.lambda_input = o.lambda * o.own.at("l0_input_lambda_ratio").get<double>();
-    lo.penalty_scale = o.penalty_scale;
-    lo.cost = cost;
-    lo.gate_learning_rate = o.own.at("l0_gate_learning_rate").get<double>();
-    lo.gates.init_keep_probability = o.own.at("l0_init_keep").get<double>();
-    ASSIGN_OR_RETURN(std::unique_ptr<L0NeuronSelection> m, L0NeuronSelection::Create(o.config, lo));
-    return std::unique_ptr<PruningMethod>(std::move(m));
+  const ModelMethodFactory create =
+      [cost](const ModelMethodOptions& o) -> absl::StatusOr<std::unique_ptr<ModelMethod>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<L0Hooks> hooks, CreateL0Hooks(cost, o));
+    return std::unique_ptr<ModelMethod>(std::move(hooks));
   };
-  info.create_for_any_model = [cost](const ModelMethodOptions& o) {
-    return CreateL0ForAnyModel(cost, o);
-  };
+  info.create = LmFormOf(create);
+  info.create_for_any_model = create;
   return info;
 }
 

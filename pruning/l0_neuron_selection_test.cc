@@ -1,13 +1,19 @@
+// The paper's method on the LSTM LM (pruning/l0_neuron_selection.h through pruning/lm_form.h):
+// its penalty, costs, gate optimizer and clamp, evaluation pass, training and compaction.
 #include "pruning/l0_neuron_selection.h"
 
 #include <cmath>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "pruning/compaction.h"
+#include "pruning/lm_form.h"
 #include "pruning/method.h"
+#include "pruning/neuron_mask.h"
 #include "torch/torch.h"
 #include "training/lm_trainer.h"
 
@@ -23,6 +29,28 @@ LstmLmConfig Tiny() {
   return c;
 }
 
+// L0 on `model` (its layout and live parameters) at `lambda` for the hidden sets, with the
+// given own options (flag -> text; the rest at their defaults).
+std::unique_ptr<L0Hooks> L0On(const LstmLm& model, double lambda,
+                              std::map<std::string, std::string> given = {},
+                              GateCost cost = GateCost::kWeights, double penalty_scale = 1.0) {
+  ModelMethodOptions o;
+  o.model = LmView(model);
+  o.lambda = lambda;
+  o.penalty_scale = penalty_scale;
+  absl::StatusOr<nlohmann::json> own = ResolveOwnOptions("l0", given);
+  EXPECT_TRUE(own.ok()) << own.status();
+  o.own = own.value_or(nlohmann::json::object());
+  absl::StatusOr<std::unique_ptr<L0Hooks>> h = CreateL0Hooks(cost, o);
+  EXPECT_TRUE(h.ok()) << h.status();
+  return h.ok() ? std::move(*h) : nullptr;
+}
+
+// The deterministic gates as the LM's NeuronMask.
+NeuronMask MaskOf(const L0Hooks& hooks) {
+  return NeuronMaskOf(hooks.gates().Deterministic(), Tiny()).value();
+}
+
 torch::Tensor PatternStream(int64_t n) {
   torch::manual_seed(123);
   auto base = torch::arange(0, n, torch::kInt64).remainder(7);
@@ -30,25 +58,28 @@ torch::Tensor PatternStream(int64_t n) {
 }
 
 TEST(L0NeuronSelection, PenaltyIsWeightedExpectedL0PerGateSet) {
-  L0Options o;
-  o.lambda_embedding = 1e-3;
-  o.lambda_input = 2e-3;
-  o.lambda_hidden = 5e-3;
-  o.penalty_scale = 0.5;
-  o.gates.init_keep_probability = 0.5;
-  auto s = L0NeuronSelection::Create(Tiny(), o);
-  ASSERT_TRUE(s.ok()) << s.status();
   LstmLm model(Tiny());
+  // lambda 5e-3 for the hidden sets, 1e-3 for E (ratio 0.2), 2e-3 for I2 (ratio 0.4).
+  std::unique_ptr<L0Hooks> s = L0On(model, 5e-3,
+                                    {{"l0_embedding_lambda_ratio", "0.2"},
+                                     {"l0_input_lambda_ratio", "0.4"},
+                                     {"l0_init_keep", "0.5"}},
+                                    GateCost::kWeights, /*penalty_scale=*/0.5);
+  ASSERT_NE(s, nullptr);
+  LmHooksOf lm(s.get());
   const GateWeightCounts n = CountGateWeights(Tiny());
   // Counts from the docstring: z_x^0: V + 4 H_0; z_x^1: 4 H_1; z_h^0: 4 E + 8 H_0 + 4 + 4 H_1;
   // z_h^1: 4 H_0 + 8 H_1 + 4 + V.
   EXPECT_EQ(n.input, (std::vector<int64_t>{12 + 64, 48}));
   EXPECT_EQ(n.hidden, (std::vector<int64_t>{40 + 128 + 4 + 48, 64 + 96 + 4 + 12}));
-  const double p = (*s)->input_gates()[0].ProbabilityNonZero()[0].item<double>();
+  const double p = s->gates().input_sets()[0].ProbabilityNonZero()[0].item<double>();
   const double want = 0.5 * p * (1e-3 * 10 * 76 + 2e-3 * 16 * 48 + 5e-3 * (16 * 220 + 12 * 176));
-  EXPECT_NEAR((*s)->Penalty(model).item<double>(), want, 1e-6 * want);
+  EXPECT_NEAR(lm.Penalty(model).item<double>(), want, 1e-6 * want);
   const double l0 = p * (10 * 76 + 16 * 48 + 16 * 220 + 12 * 176);
-  EXPECT_NEAR((*s)->ExpectedL0(), l0, 1e-5 * l0);
+  EXPECT_NEAR(s->gates().ExpectedCost(), l0, 1e-5 * l0);
+  EXPECT_NEAR(s->RecordedOptions()["lambda_embedding"].get<double>(), 1e-3, 1e-12);
+  EXPECT_NEAR(s->RecordedOptions()["lambda_input"].get<double>(), 2e-3, 1e-12);
+  EXPECT_EQ(s->RecordedOptions()["lambda_hidden"].get<double>(), 5e-3);
 }
 
 TEST(L0NeuronSelection, SpeedAwareCostIsTheMultiplyAddsAGateRemoves) {
@@ -59,37 +90,34 @@ TEST(L0NeuronSelection, SpeedAwareCostIsTheMultiplyAddsAGateRemoves) {
   EXPECT_EQ(m.hidden, (std::vector<int64_t>{40 + 128 - 4 + 48, 64 + 96 - 4 + 12}));
   // Removing every hidden unit of layer 2 and every input of layer 2 accounts for the LSTM
   // multiply-adds of layer 2 and the decoder, each counted once per gate (overlaps per gate).
-  L0Options o;
-  o.cost = GateCost::kMultiplyAdds;
-  o.lambda_hidden = 1;
-  o.gates.init_keep_probability = 0.5;
-  auto s = L0NeuronSelection::Create(Tiny(), o);
-  ASSERT_TRUE(s.ok());
   LstmLm model(Tiny());
-  const double p = (*s)->hidden_gates()[0].ProbabilityNonZero()[0].item<double>();
-  EXPECT_NEAR((*s)->Penalty(model).item<double>(), p * (16 * 212 + 12 * 168), 1e-3);
-  EXPECT_EQ((*s)->RecordedOptions()["gate_cost"], "multiply_adds");
+  std::unique_ptr<L0Hooks> s = L0On(
+      model, 1,
+      {{"l0_embedding_lambda_ratio", "0"}, {"l0_input_lambda_ratio", "0"}, {"l0_init_keep", "0.5"}},
+      GateCost::kMultiplyAdds);
+  ASSERT_NE(s, nullptr);
+  const double p = s->gates().hidden_sets()[0].ProbabilityNonZero()[0].item<double>();
+  EXPECT_NEAR(LmHooksOf(s.get()).Penalty(model).item<double>(), p * (16 * 212 + 12 * 168), 1e-3);
+  EXPECT_EQ(s->RecordedOptions()["gate_cost"], "multiply_adds");
 }
 
 // The toy objective of the penalty alone: Adam moves every log_alpha by its learning rate on the
 // first step (Adam's first update is lr * sign(gradient)), and the clamp holds both bounds.
 TEST(L0NeuronSelection, AdamTrainsLogAlphaAndTheClampHolds) {
-  L0Options o;
-  o.lambda_hidden = o.lambda_input = o.lambda_embedding = 1.0;
-  o.gate_learning_rate = 0.25;
-  auto s = L0NeuronSelection::Create(Tiny(), o);  // keep 0.95: log_alpha = log 19
-  ASSERT_TRUE(s.ok());
   LstmLm model(Tiny());
-  torch::optim::Optimizer* adam = (*s)->ExtraOptimizer();
+  std::unique_ptr<L0Hooks> s = L0On(model, 1.0, {{"l0_gate_learning_rate", "0.25"}});
+  ASSERT_NE(s, nullptr);  // keep 0.95: log_alpha = log 19
+  LmHooksOf lm(s.get());
+  torch::optim::Optimizer* adam = lm.ExtraOptimizer();
   ASSERT_NE(adam, nullptr);
   const auto step = [&] {
     adam->zero_grad();
-    (*s)->Penalty(model).backward();
+    lm.Penalty(model).backward();
     adam->step();
-    (*s)->AfterStep(model, /*learning_rate=*/1.0);
+    lm.AfterStep(model, /*learning_rate=*/1.0);
   };
   step();
-  for (const auto* sets : {&(*s)->input_gates(), &(*s)->hidden_gates()}) {
+  for (const auto* sets : {&s->gates().input_sets(), &s->gates().hidden_sets()}) {
     for (const HardConcreteGates& g : *sets) {
       EXPECT_NEAR(g.log_alpha().min().item<double>(), std::log(19.0) - 0.25, 1e-5);
       EXPECT_NEAR(g.log_alpha().max().item<double>(), std::log(19.0) - 0.25, 1e-5);
@@ -97,33 +125,34 @@ TEST(L0NeuronSelection, AdamTrainsLogAlphaAndTheClampHolds) {
   }
   for (int i = 0; i < 200; ++i) step();
   // The penalty pushes every gate closed: down to the lower bound and no further.
-  for (const auto* sets : {&(*s)->input_gates(), &(*s)->hidden_gates()}) {
+  for (const auto* sets : {&s->gates().input_sets(), &s->gates().hidden_sets()}) {
     for (const HardConcreteGates& g : *sets) {
-      EXPECT_NEAR(g.log_alpha().min().item<double>(), L0NeuronSelection::kMinLogAlpha, 1e-6);
-      EXPECT_NEAR(g.log_alpha().max().item<double>(), L0NeuronSelection::kMinLogAlpha, 1e-6);
+      EXPECT_NEAR(g.log_alpha().min().item<double>(), L0Hooks::kMinLogAlpha, 1e-6);
+      EXPECT_NEAR(g.log_alpha().max().item<double>(), L0Hooks::kMinLogAlpha, 1e-6);
     }
   }
-  EXPECT_EQ((*s)->DeterministicMask().KeptHidden(), (std::vector<int64_t>{0, 0}));
+  const NeuronGates closed = s->gates().Deterministic();
+  for (const auto& [name, z] : closed.hidden) EXPECT_EQ(z.ne(0).sum().item<int64_t>(), 0) << name;
 
   // The upper bound: a start above log 100 is clamped after the first step.
-  o.gates.init_keep_probability = 0.999;  // log_alpha = log 999
-  auto high = L0NeuronSelection::Create(Tiny(), o);
-  ASSERT_TRUE(high.ok());
-  EXPECT_NEAR((*high)->hidden_gates()[1].log_alpha()[0].item<double>(), std::log(999.0), 1e-4);
-  (*high)->AfterStep(model, 1.0);
-  EXPECT_NEAR((*high)->hidden_gates()[1].log_alpha().max().item<double>(),
-              L0NeuronSelection::kMaxLogAlpha, 1e-6);
+  std::unique_ptr<L0Hooks> high = L0On(model, 1.0, {{"l0_init_keep", "0.999"}});
+  ASSERT_NE(high, nullptr);  // log_alpha = log 999
+  EXPECT_NEAR(high->gates().hidden_sets()[1].log_alpha()[0].item<double>(), std::log(999.0), 1e-4);
+  LmHooksOf(high.get()).AfterStep(model, 1.0);
+  EXPECT_NEAR(high->gates().hidden_sets()[1].log_alpha().max().item<double>(),
+              L0Hooks::kMaxLogAlpha, 1e-6);
 }
 
 TEST(L0NeuronSelection, OpenGatesInEvalEqualThePlainModel) {
-  auto s = L0NeuronSelection::Create(Tiny(), L0Options());  // keep 0.95: z_hat = 1
-  ASSERT_TRUE(s.ok());
   LstmLm model(Tiny());
+  std::unique_ptr<L0Hooks> s = L0On(model, 0);  // keep 0.95: z_hat = 1
+  ASSERT_NE(s, nullptr);
   model->eval();
   auto input = torch::randint(0, 12, {6, 2}, torch::kInt64);
   LstmState a = model->InitialState(2), b = model->InitialState(2);
   torch::NoGradGuard g;
-  EXPECT_TRUE(torch::allclose((*s)->Forward(model, input, &a).Logits(), model->forward(input, &b)));
+  EXPECT_TRUE(torch::allclose(LmHooksOf(s.get()).Forward(model, input, &a).Logits(),
+                              model->forward(input, &b)));
 }
 
 // Training with a strong penalty closes gates; the gated model (deterministic gates) and its
@@ -132,12 +161,10 @@ TEST(L0NeuronSelection, TrainingClosesGatesAndCompactionAgrees) {
   torch::set_num_threads(1);
   torch::manual_seed(5);
   LstmLm model(Tiny());
-  L0Options o;
-  o.lambda_embedding = o.lambda_input = o.lambda_hidden = 8e-4;
-  o.gate_learning_rate = 0.05;
-  auto s = L0NeuronSelection::Create(Tiny(), o);
-  ASSERT_TRUE(s.ok());
-  const double l0_before = (*s)->ExpectedL0();
+  std::unique_ptr<L0Hooks> s = L0On(model, 8e-4, {{"l0_gate_learning_rate", "0.05"}});
+  ASSERT_NE(s, nullptr);
+  LmHooksOf lm(s.get());
+  const double l0_before = s->gates().ExpectedCost();
   TrainOptions t;
   t.schedule.epochs = 6;
   t.schedule.decay_after_epochs = 10;
@@ -147,10 +174,10 @@ TEST(L0NeuronSelection, TrainingClosesGatesAndCompactionAgrees) {
   t.diagnostics_every_steps = 50;
   t.log = [](const std::string&) {};
   auto stream = PatternStream(4000);
-  auto r = Train(model, stream.narrow(0, 0, 3000), {}, t, s->get());
+  auto r = Train(model, stream.narrow(0, 0, 3000), {}, t, &lm);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_LT((*s)->ExpectedL0(), 0.9 * l0_before);
-  NeuronMask mask = (*s)->DeterministicMask();
+  EXPECT_LT(s->gates().ExpectedCost(), 0.9 * l0_before);
+  NeuronMask mask = MaskOf(*s);
   int64_t closed = 0;
   for (const auto& m : mask.hidden) closed += (m == 0).sum().item<int64_t>();
   for (const auto& m : mask.input) closed += (m == 0).sum().item<int64_t>();
@@ -173,13 +200,13 @@ TEST(L0NeuronSelection, TrainingClosesGatesAndCompactionAgrees) {
     EXPECT_EQ(g["set"], want[i].first);
     EXPECT_EQ(g["partial"].get<int64_t>() + g["open"].get<int64_t>(), want[i].second);
     EXPECT_EQ(g["closed"].get<int64_t>() + want[i].second, g["size"].get<int64_t>());
-    EXPECT_LE(g["mean_log_alpha"].get<double>(), L0NeuronSelection::kMaxLogAlpha);
+    EXPECT_LE(g["mean_log_alpha"].get<double>(), L0Hooks::kMaxLogAlpha);
   }
-  EXPECT_NEAR(last["expected_cost"].get<double>(), (*s)->ExpectedL0(), 1e-3);
+  EXPECT_NEAR(last["expected_cost"].get<double>(), s->gates().ExpectedCost(), 1e-3);
 
   auto c = Compact(model, mask);
   ASSERT_TRUE(c.ok()) << c.status();
-  auto gated = EvaluatePerplexity(model, stream.narrow(0, 3000, 1000), 1, 10, 0, s->get());
+  auto gated = EvaluatePerplexity(model, stream.narrow(0, 3000, 1000), 1, 10, 0, &lm);
   auto compact = EvaluatePerplexity(c->model, stream.narrow(0, 3000, 1000), 1, 10);
   ASSERT_TRUE(gated.ok() && compact.ok());
   EXPECT_NEAR(gated->perplexity, compact->perplexity, 1e-4 * gated->perplexity);
@@ -208,19 +235,27 @@ TEST(PenaltyScale, SameSettingSamePenaltyPerEpochForTwoDataSizes) {
     ASSERT_TRUE(l0.ok()) << l0.status();
     // The window's loss is per sequence (mean over the batch): times the batch size, nats.
     const double per_window = (*l0)->Penalty(model).item<double>();
-    auto* gates = dynamic_cast<L0NeuronSelection*>(l0->get());
-    ASSERT_NE(gates, nullptr);
-    const double epoch = 3.0 * gates->ExpectedL0();  // lambda * R, nats
+    // lambda * R: R the expected cost the gates keep (the same gates, built as the LM form
+    // builds them).
+    mo.own = ResolveOwnOptions("l0", mo.given_options).value();
+    ModelMethodOptions same;
+    same.model = LmView(model);
+    same.lambda = mo.lambda;
+    same.penalty_scale = mo.penalty_scale;
+    same.own = mo.own;
+    std::unique_ptr<L0Hooks> gates = CreateL0Hooks(GateCost::kWeights, same).value();
+    const double epoch = 3.0 * gates->gates().ExpectedCost();  // lambda * R, nats
     EXPECT_NEAR(per_window * batch * windows, epoch, 1e-6 * epoch);
   }
 }
 
 TEST(L0NeuronSelection, RejectsNegativeLambda) {
-  L0Options o;
-  o.lambda_hidden = -1;
-  auto s = L0NeuronSelection::Create(Tiny(), o);
+  MethodOptions mo;
+  mo.config = Tiny();
+  mo.lambda = -1;
+  absl::StatusOr<std::unique_ptr<PruningMethod>> s = CreatePruningMethod("l0", mo);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("lambda_hidden=-1"), std::string::npos);
+  EXPECT_NE(s.status().message().find("lambda=-1"), std::string::npos) << s.status();
 }
 
 }  // namespace
