@@ -442,8 +442,9 @@ LstmPruningLayout BidafImpl::PruningLayout() const {
     if (i == lstms_.size() - 1) input = BothDirections(lstms_[i - 1].name, 1);  // output reads M
     for (const char* dir : {"fw", "bw"}) {
       const std::string p = absl::StrCat(ParameterPrefix(lstm.name), "_", dir, "_");
+      // Gate sets named by default ("<lstm>.input", "<lstm>.hidden").
       layout.lstms.push_back({absl::StrCat(lstm.name, ".", dir), p + "w_ih", p + "w_hh", p + "b_ih",
-                              p + "b_hh", input});
+                              p + "b_hh", input, /*input_set_name=*/"", /*hidden_set_name=*/""});
     }
     input = BothDirections(lstm.name, 1);  // the next modelling layer reads this one
   }

@@ -125,8 +125,9 @@ TEST(CompactParameters, FollowsTheLayoutOfAnyModel) {
   p["other"] = torch::ones({2});
   LstmPruningLayout layout;
   layout.free_spaces.push_back({"x", 3, {}});
-  layout.lstms.push_back({"a", "a_w_ih", "a_w_hh", "a_b_ih", "a_b_hh", {{"x", 1}}});
-  layout.lstms.push_back({"b", "b_w_ih", "b_w_hh", "b_b_ih", "b_b_hh", {{"a", 1}, {"a", 2}}});
+  layout.lstms.push_back({"a", "a_w_ih", "a_w_hh", "a_b_ih", "a_b_hh", {{"x", 1}}, "", ""});
+  layout.lstms.push_back(
+      {"b", "b_w_ih", "b_w_hh", "b_b_ih", "b_b_hh", {{"a", 1}, {"a", 2}}, "", ""});
   layout.readers.push_back({{"head", 0}, 1, {{"a", 1}, {"b", 1}}});
   ASSERT_TRUE(layout.Validate(p).ok()) << layout.Validate(p);
 
