@@ -28,16 +28,6 @@
 namespace rnnprune {
 namespace {
 
-// The non-zero pattern of the LSTM weight matrices.
-std::map<std::string, torch::Tensor> NonZeros(const PrunableModelView& model) {
-  torch::NoGradGuard no_grad;
-  std::map<std::string, torch::Tensor> masks;
-  for (const std::string& name : LstmWeightMatrixNames(model.layout)) {
-    masks[name] = model.parameters.at(name).ne(0);
-  }
-  return masks;
-}
-
 class L1Lasso : public ModelMethod {
  public:
   explicit L1Lasso(const ModelMethodOptions& o)
@@ -64,7 +54,9 @@ class L1Lasso : public ModelMethod {
   }
   // The zeros of the trained values: a moving average of the weights (BiDAF's EMA) is close to
   // zero where they are zero, never exactly.
-  void AfterTraining(const PrunableModelView& model) override { trained_ = NonZeros(model); }
+  void AfterTraining(const PrunableModelView& model) override {
+    trained_ = NonZeroWeightMasks(model);
+  }
 
   // Nothing removed by neuron: the structure is in FinalWeightMasks.
   absl::StatusOr<NeuronGates> FinalGates(const PrunableModelView& model) override {
@@ -73,7 +65,7 @@ class L1Lasso : public ModelMethod {
   // Those AfterTraining read; without a training run, the zeros of `model`.
   absl::StatusOr<std::map<std::string, torch::Tensor>> FinalWeightMasks(
       const PrunableModelView& model) override {
-    return trained_.has_value() ? *trained_ : NonZeros(model);
+    return trained_.has_value() ? *trained_ : NonZeroWeightMasks(model);
   }
 
  private:

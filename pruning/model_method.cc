@@ -36,6 +36,15 @@ std::vector<std::string> LstmWeightMatrixNames(const LstmPruningLayout& layout) 
   return names;
 }
 
+std::map<std::string, torch::Tensor> NonZeroWeightMasks(const PrunableModelView& model) {
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> masks;
+  for (const std::string& name : LstmWeightMatrixNames(model.layout)) {
+    masks[name] = model.parameters.at(name).ne(0);
+  }
+  return masks;
+}
+
 void HeldWeightMasks::AfterStep(PrunableModelView& model, const StepSizes& step) {
   const absl::Status s = ApplyWeightMasks(masks_, model.parameters);
   TORCH_CHECK(s.ok(), "HeldWeightMasks: ", std::string(s.message()));

@@ -102,6 +102,11 @@ class FixedGatesMethod : public ModelMethod {
 // prune; biases and every other parameter stay dense.
 std::vector<std::string> LstmWeightMatrixNames(const LstmPruningLayout& layout);
 
+// The non-zero pattern of the LSTM weight matrices of `model` (LstmWeightMatrixNames): bool
+// masks of their shapes, true where the weight is not 0 (what an unstructured method's zeros
+// leave; no autograd).
+std::map<std::string, torch::Tensor> NonZeroWeightMasks(const PrunableModelView& model);
+
 // The recovery phase of an unstructured structure (Zhu & Gupta 2017; Han et al. 2015): holds
 // every masked-out entry of the LSTM weight matrices at exactly 0 after each optimizer step.
 class HeldWeightMasks : public ModelHooks {

@@ -21,18 +21,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// The masks of an unstructured result: every LSTM weight that is exactly 0 when the recovery
-// phase starts is held at 0 (the final mask of the search).
-std::map<std::string, torch::Tensor> ZeroPatternMasks(const LstmLm& model) {
-  torch::NoGradGuard no_grad;
-  const std::map<std::string, torch::Tensor> p = ParameterMap(model->named_parameters());
-  std::map<std::string, torch::Tensor> masks;
-  for (const std::string& name : LstmWeightMatrixNames(model->PruningLayout())) {
-    masks[name] = p.at(name).ne(0);
-  }
-  return masks;
-}
-
 std::string SearchCheckpoint(const std::string& base) { return base + ".search.train.ckpt"; }
 std::string SearchedModel(const std::string& base) { return base + ".searched.pt"; }
 std::string RecoveryCheckpoint(const std::string& base) { return base + ".recovery.train.ckpt"; }
@@ -241,7 +229,9 @@ absl::StatusOr<ProtocolResult> RunPruningProtocol(const LstmLm& start, PruningMe
   std::unique_ptr<HeldWeightMasks> held;
   std::unique_ptr<LmHooksOf> held_on_lm;
   if (searched.has_weight_masks) {
-    held = std::make_unique<HeldWeightMasks>(ZeroPatternMasks(model));
+    // Every LSTM weight that is exactly 0 when the recovery starts is held at 0 (the search's
+    // final mask).
+    held = std::make_unique<HeldWeightMasks>(NonZeroWeightMasks(LmView(model)));
     held_on_lm = std::make_unique<LmHooksOf>(held.get());
   }
   if (o.recovery.schedule.epochs > 0) {
