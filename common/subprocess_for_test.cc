@@ -1,7 +1,10 @@
 #include "common/subprocess_for_test.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,11 +30,14 @@ pid_t SpawnForTest(const std::vector<std::string>& args, const std::string& log)
   return pid;
 }
 
-int RunToEndForTest(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = SpawnForTest(args, log);
+int WaitForTest(pid_t pid) {
   int status = 0;
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int RunToEndForTest(const std::vector<std::string>& args, const std::string& log) {
+  return WaitForTest(SpawnForTest(args, log));
 }
 
 KillOutcome WaitThenKill(pid_t pid, const std::function<bool()>& ready,
@@ -52,6 +58,23 @@ KillOutcome WaitThenKill(pid_t pid, const std::function<bool()>& ready,
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return KillOutcome::kTimedOut;
+}
+
+int FreeLoopbackPortForTest() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
 }
 
 std::string TestTmpPath(const std::string& name) {

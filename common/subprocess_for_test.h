@@ -18,6 +18,10 @@ namespace rnnprune {
 // fails; a failed exec makes the child exit with status 127.
 pid_t SpawnForTest(const std::vector<std::string>& args, const std::string& log);
 
+// Waits for child `pid` (from SpawnForTest) to end. Returns its exit status, or -1 when it did
+// not exit normally (killed by a signal) or pid is not a child.
+int WaitForTest(pid_t pid);
+
 // Runs `args` to its end (see SpawnForTest). Returns its exit status, or -1 when it did not exit
 // normally (killed by a signal) or could not be started.
 int RunToEndForTest(const std::vector<std::string>& args, const std::string& log);
@@ -36,6 +40,10 @@ KillOutcome WaitThenKill(pid_t pid, const std::function<bool()>& ready,
 
 // $TEST_TMPDIR/<name> (/tmp/<name> outside Bazel).
 std::string TestTmpPath(const std::string& name);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed), for
+// the rendezvous of data-parallel tests that run beside others. -1 when no socket can be bound.
+int FreeLoopbackPortForTest();
 
 }  // namespace rnnprune
 

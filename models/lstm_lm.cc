@@ -275,14 +275,14 @@ LmOutput LstmLmImpl::RunWith(const torch::Tensor& input, LstmState* state,
   const double p = config_.dropout;
   const bool train = is_training();
   torch::Tensor x = torch::embedding(embedding, input);  // [T, B, E]
-  x = torch::dropout(x, p, train);
+  x = DropoutForShare(x, p, train, batch_share_, 1);
   for (size_t l = 0; l < layers.size(); ++l) {
     const LstmLayerWeights& w = layers[l];
     // A compacted layer may read only the first I_l units of the previous layer's output.
     if (x.size(2) > w.w_ih.size(1)) x = x.narrow(2, 0, w.w_ih.size(1));
     auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih, w.w_hh,
                                 w.b_ih, w.b_hh);
-    x = torch::dropout(std::get<0>(out), p, train);  // [T, B, H_l]
+    x = DropoutForShare(std::get<0>(out), p, train, batch_share_, 1);  // [T, B, H_l]
     state->h[l] = std::get<1>(out).unsqueeze(0);
     state->c[l] = std::get<2>(out).unsqueeze(0);
   }
@@ -301,7 +301,8 @@ LmOutput LstmLmImpl::RunWithNeuronGates(const torch::Tensor& input, LstmState* s
   const int64_t batch = input.size(1);
   const double p = config_.dropout;
   const bool train = is_training();
-  torch::Tensor x = torch::dropout(torch::embedding(embedding_->weight, input), p, train);
+  torch::Tensor x =
+      DropoutForShare(torch::embedding(embedding_->weight, input), p, train, batch_share_, 1);
   for (size_t l = 0; l < layers; ++l) {
     const LstmLayerWeights& w = layers_[l];
     if (x.size(2) > w.w_ih.size(1)) x = x.narrow(2, 0, w.w_ih.size(1));
@@ -314,7 +315,7 @@ LmOutput LstmLmImpl::RunWithNeuronGates(const torch::Tensor& input, LstmState* s
     x = x * input_gates[l].unsqueeze(0);
     auto out = LstmLayerForward(x, state->h[l].squeeze(0), state->c[l].squeeze(0), w.w_ih, w.w_hh,
                                 w.b_ih, w.b_hh, hidden_gates[l]);
-    x = torch::dropout(std::get<0>(out), p, train) * hidden_gates[l].unsqueeze(0);
+    x = DropoutForShare(std::get<0>(out), p, train, batch_share_, 1) * hidden_gates[l].unsqueeze(0);
     state->h[l] = std::get<1>(out).unsqueeze(0);
     state->c[l] = std::get<2>(out).unsqueeze(0);
   }

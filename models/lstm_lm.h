@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/batch_share.h"
 #include "models/lstm_pruning_layout.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/embedding.h"
@@ -128,8 +129,15 @@ class LstmLmImpl : public torch::nn::Module {
   const torch::Tensor& decoder_weight() const { return decoder_->weight; }      // [V, H_L]
   const torch::Tensor& decoder_bias() const { return decoder_->bias; }          // [V]
 
+  // The rows of the global batch that this process's [T, B] inputs are (data-parallel training,
+  // training/data_parallel.h): dropout draws the global batch's masks and keeps these rows
+  // (models/batch_share.h), so N processes draw what one process draws. Default: the whole batch.
+  void set_batch_share(const BatchShare& share) { batch_share_ = share; }
+  const BatchShare& batch_share() const { return batch_share_; }
+
  private:
   LstmLmConfig config_;
+  BatchShare batch_share_;
   torch::nn::Embedding embedding_{nullptr};
   std::vector<LstmLayerWeights> layers_;
   torch::nn::Linear decoder_{nullptr};

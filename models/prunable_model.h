@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "models/batch_share.h"
 #include "models/lstm_pruning_layout.h"
 #include "torch/types.h"
 
@@ -18,6 +19,9 @@ struct PrunableModelView {
   LstmPruningLayout layout;
   std::map<std::string, torch::Tensor> parameters;
   bool training = true;
+  // The rows of the global batch the model's inputs are (data-parallel training): per-example
+  // noise is drawn for the global batch and these rows kept (models/batch_share.h).
+  BatchShare batch_share;
 };
 
 // How one forward pass runs under a method: `parameters` (names as in the model's

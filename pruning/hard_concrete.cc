@@ -35,11 +35,11 @@ absl::StatusOr<HardConcreteGates> HardConcreteGates::Create(int64_t n,
 
 torch::Tensor HardConcreteGates::Sample() const { return Sample(1).squeeze(0); }
 
-torch::Tensor HardConcreteGates::Sample(int64_t batch) const {
+torch::Tensor HardConcreteGates::Sample(int64_t batch, const BatchShare& share) const {
   const auto& o = options_;
-  torch::Tensor u =
-      torch::rand({batch, size()}, log_alpha_.options().requires_grad(false)) * (1 - 2 * o.eps) +
-      o.eps;
+  TORCH_CHECK(log_alpha_.scalar_type() == torch::kFloat && log_alpha_.device().is_cpu(),
+              "HardConcreteGates: log_alpha must be float32 on the CPU");
+  torch::Tensor u = RandForShare({batch, size()}, share, 0) * (1 - 2 * o.eps) + o.eps;
   torch::Tensor s = torch::sigmoid((torch::log(u) - torch::log1p(-u) + log_alpha_) / o.beta);
   return torch::clamp(s * (o.zeta - o.gamma) + o.gamma, 0.0, 1.0);
 }

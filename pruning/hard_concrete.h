@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "models/batch_share.h"
 #include "torch/types.h"
 
 namespace rnnprune {
@@ -42,7 +43,9 @@ class HardConcreteGates {
   // Draws from the global torch RNG.
   torch::Tensor Sample() const;
   // `batch` independent samples, one per example (as Louizos et al. sample theirs): [batch, n].
-  torch::Tensor Sample(int64_t batch) const;
+  // With a `share` of a global batch (data-parallel training), the noise of the global batch is
+  // drawn and the share's `batch` rows kept (models/batch_share.h RandForShare).
+  torch::Tensor Sample(int64_t batch, const BatchShare& share = {}) const;
 
   // The test-time gate z_hat [n] (Louizos et al., Eq. 13):
   //   z_hat = min(1, max(0, sigmoid(log_alpha) (zeta - gamma) + gamma)).

@@ -89,11 +89,13 @@ absl::StatusOr<L0Gates> L0Gates::Create(const LstmPruningLayout& layout,
   return g;
 }
 
-NeuronGates L0Gates::Sample(int64_t batch) const {
+NeuronGates L0Gates::Sample(int64_t batch, const BatchShare& share) const {
   NeuronGates z;
-  for (size_t i = 0; i < input_.size(); ++i) z.input[input_info_[i].lstm] = input_[i].Sample(batch);
+  for (size_t i = 0; i < input_.size(); ++i) {
+    z.input[input_info_[i].lstm] = input_[i].Sample(batch, share);
+  }
   for (size_t i = 0; i < hidden_.size(); ++i) {
-    z.hidden[hidden_info_[i].lstm] = hidden_[i].Sample(batch);
+    z.hidden[hidden_info_[i].lstm] = hidden_[i].Sample(batch, share);
   }
   return z;
 }

@@ -51,8 +51,9 @@ class L0Gates {
 
   // `batch` samples of every gate, one per example: input [batch, I], hidden [batch, H] per LSTM,
   // differentiable wrt log_alpha. Draws from the global torch RNG, the input sets first, then the
-  // hidden sets, each in layout order.
-  NeuronGates Sample(int64_t batch) const;
+  // hidden sets, each in layout order. With a `share` of a global batch (data-parallel training),
+  // every set's noise is drawn for the global batch and the share's rows kept.
+  NeuronGates Sample(int64_t batch, const BatchShare& share = {}) const;
   // The deterministic test-time gates z_hat (detached), [I] and [H] per LSTM.
   NeuronGates Deterministic() const;
   // penalty_scale * sum over sets s of lambda_s * cost_s * sum_g P(z_g != 0) (Louizos et al.

@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<L0Hooks>> L0Hooks::Create(const PrunableModelView
 ForwardPlan L0Hooks::Forward(const PrunableModelView& model, int64_t batch) {
   ForwardPlan how;
   if (model.training) {
-    NeuronGates z = gates_.Sample(batch);
+    NeuronGates z = gates_.Sample(batch, model.batch_share);
     how.input_gates = std::move(z.input);
     how.hidden_gates = std::move(z.hidden);
   } else {

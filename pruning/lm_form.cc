@@ -105,7 +105,8 @@ class LmFormOfMethod : public PruningMethod {
 }  // namespace
 
 PrunableModelView LmView(const LstmLm& model) {
-  return {model->PruningLayout(), ParameterMap(model->named_parameters()), model->is_training()};
+  return {model->PruningLayout(), ParameterMap(model->named_parameters()), model->is_training(),
+          model->batch_share()};
 }
 
 LmOutput LmHooksOf::Forward(LstmLm& model, const torch::Tensor& input, LstmState* state) {

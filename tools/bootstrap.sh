@@ -12,7 +12,7 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
-  libtorch-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libtorch-dev libgloo-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev libzip-dev libssl-dev gnuplot-nox libeigen3-dev libdnnl-dev libicu-dev
   git ca-certificates python3-torch libbenchmark-tools python3-scipy
   clang libclang-rt-14-dev llvm clang-format

@@ -9,6 +9,12 @@
 // final parameters (model, then the method's extra parameters) so that runs can be compared.
 // //tools:train_lm_kill_test does exactly that. Exit status 0 on success, 1 with the reason on
 // stderr otherwise.
+//
+// Data-parallel (training/data_parallel.h): N copies with --world_size=N, --rank=0..N-1 and the
+// same --master_addr/--master_port (or torchrun's environment variables; tools/launch_local.sh
+// starts them on this machine) train the same run, each on its share of the --batch_size
+// streams, and end with the parameters one process would reach; rank 0 writes --checkpoint,
+// --out_json and --out_parameters. //tools:data_parallel_test checks that.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +39,8 @@
 #include "nlohmann/json.hpp"
 #include "pruning/method.h"
 #include "torch/torch.h"
+#include "training/data_parallel.h"
+#include "training/data_parallel_flags.h"
 #include "training/lm_trainer.h"
 #include "training/lm_training_checkpoint.h"
 
@@ -45,7 +53,8 @@ ABSL_FLAG(int64_t, checkpoint_every_steps, 50,
 ABSL_FLAG(bool, resume, false,
           "continue from --checkpoint when it exists (it must come from the same configuration)");
 ABSL_FLAG(int64_t, max_steps_per_epoch, 100, "BPTT windows per epoch (0: the whole split)");
-ABSL_FLAG(int, epochs, 2, "epochs (lr 1.0, halved after --decay_after_epochs)");
+ABSL_FLAG(int, epochs, 2, "epochs (--learning_rate, halved after --decay_after_epochs)");
+ABSL_FLAG(double, learning_rate, 1.0, "SGD learning rate of the first epochs (Zaremba's 1.0)");
 ABSL_FLAG(int, decay_after_epochs, 1, "epochs at the full learning rate");
 ABSL_FLAG(int, threads, 1, "intra-op threads (results are bit-reproducible on 1 thread)");
 ABSL_FLAG(int, seed, 1, "seed of the initial weights, dropout and gate noise");
@@ -62,6 +71,9 @@ ABSL_FLAG(double, lambda, 1.0,
           "PenaltyScale)");
 ABSL_FLAG(int64_t, max_eval_tokens, 0,
           "validate on the first N tokens of ptb.valid.txt (0: all), batch 1");
+ABSL_FLAG(std::string, out_parameters, "",
+          "write the final parameters here (torch::pickle_save of a dict name -> tensor: the "
+          "model's, then 'extra/<i>' for the method's), atomically");
 ABSL_FLAG(std::string, out_json, "",
           "write the final valid perplexity, parameter SHA-256 and per-epoch stats here "
           "(atomically)");
@@ -95,6 +107,11 @@ absl::Status ValidateFlags() {
   if (!(dropout >= 0 && dropout < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("--dropout=", dropout, " must be in [0, 1)"));
   }
+  const double learning_rate = absl::GetFlag(FLAGS_learning_rate);
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--learning_rate=", learning_rate, " must be finite and > 0"));
+  }
   const double lambda = absl::GetFlag(FLAGS_lambda);
   if (!(lambda >= 0) || !std::isfinite(lambda)) {
     return absl::InvalidArgumentError(
@@ -113,6 +130,7 @@ absl::Status ValidateFlags() {
 
 absl::Status Run() {
   RETURN_IF_ERROR(ValidateFlags());
+  ASSIGN_OR_RETURN(DataParallelOptions dpo, DataParallelOptionsFromFlags());
   const int threads = absl::GetFlag(FLAGS_threads);
   torch::set_num_threads(threads);
   ASSIGN_OR_RETURN(std::string data_dir,
@@ -132,6 +150,7 @@ absl::Status Run() {
   ZarembaSchedule& s = to.schedule;
   s.epochs = absl::GetFlag(FLAGS_epochs);
   s.decay_after_epochs = absl::GetFlag(FLAGS_decay_after_epochs);
+  s.learning_rate = absl::GetFlag(FLAGS_learning_rate);
   s.batch_size = absl::GetFlag(FLAGS_batch_size);
   s.bptt = absl::GetFlag(FLAGS_bptt);
   to.max_steps_per_epoch = absl::GetFlag(FLAGS_max_steps_per_epoch);
@@ -177,8 +196,12 @@ absl::Status Run() {
              s.epochs);
   ASSIGN_OR_RETURN(std::unique_ptr<PruningMethod> method, CreatePruningMethod(method_name, mo));
   RETURN_IF_ERROR(method->Begin(model));
-  std::fprintf(stderr, "train_lm: config hash %s, %d threads\n", to.config_hash.c_str(), threads);
+  ASSIGN_OR_RETURN(std::unique_ptr<DataParallel> dp, DataParallel::Join(dpo, to.config_hash));
+  to.data_parallel = dp.get();
+  std::fprintf(stderr, "train_lm: config hash %s, %d threads, rank %d of %d\n",
+               to.config_hash.c_str(), threads, dp->rank(), dp->world_size());
   ASSIGN_OR_RETURN(TrainResult tr, Train(model, corpus.train, corpus.valid, to, method.get()));
+  if (!dp->writes()) return absl::OkStatus();  // rank 0 evaluates and writes
   ASSIGN_OR_RETURN(EvalResult valid, EvaluatePerplexity(model, corpus.valid, 1, s.bptt,
                                                         to.max_eval_tokens, method.get()));
   std::vector<std::pair<std::string, torch::Tensor>> named;
@@ -188,6 +211,13 @@ absl::Status Run() {
     named.emplace_back(absl::StrCat("extra/", i), extra[i]);
   }
   const std::string params_sha = TensorsSha256(named);
+  if (const std::string path = ResolveUserPath(absl::GetFlag(FLAGS_out_parameters));
+      !path.empty()) {
+    c10::Dict<std::string, torch::Tensor> dict;
+    for (const auto& [name, tensor] : named) dict.insert(name, tensor.detach());
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+    RETURN_IF_ERROR(WriteFileAtomically(path, std::string(bytes.begin(), bytes.end())));
+  }
   std::printf("valid ppl %.6f over %lld tokens; parameters sha256 %s%s\n", valid.perplexity,
               static_cast<long long>(valid.tokens), params_sha.c_str(),
               tr.resumed ? " (resumed)" : "");
@@ -211,6 +241,7 @@ absl::Status Run() {
                  {"resumed", tr.resumed},
                  {"resumed_at_global_step", tr.resumed_at_global_step},
                  {"threads", threads},
+                 {"world_size", dp->world_size()},
                  {"epochs", epochs}};
   return WriteFileAtomically(out, result.dump(2) + "\n");
 }

@@ -128,6 +128,8 @@ TEST(TrainLmFlags, RejectedBeforeDataIsRead) {
       {"--dropout=1", "--dropout=1 must be in [0, 1)"},
       {"--method=prune_all", "--method='prune_all' is not one of"},
       {"--resume", "--resume needs --checkpoint"},
+      {"--learning_rate=0", "--learning_rate=0 must be finite and > 0"},
+      {"--rank=5", "rank=5 must be in [0, world_size) = [0, 1)"},
   };
   for (const auto& [flag, message] : cases) {
     const std::string log = TmpPath("flags.log");

@@ -226,14 +226,22 @@ class TrainingRun {
         params_(model->parameters()),
         extra_(hooks->ExtraParameters()),
         extra_optimizer_(hooks->ExtraOptimizer()),
-        sgd_(SgdParameters(), torch::optim::SGDOptions(sch_.learning_rate)) {
+        sgd_(SgdParameters(), torch::optim::SGDOptions(sch_.learning_rate)),
+        dp_(options.data_parallel) {
     if (!log_) {
       log_ = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     }
+    if (dp_ != nullptr && !dp_->writes()) log_ = [](const std::string&) {};  // rank 0 logs
   }
 
-  // Steps per epoch from the data and the options. Errors: first_window out of range.
+  // Steps per epoch from the data and the options, and this rank's streams. Errors:
+  // first_window out of range, more ranks than streams.
   absl::Status Prepare() {
+    if (distributed()) {
+      ASSIGN_OR_RETURN(share_, dp_->ShareOf(sch_.batch_size));
+      data_ = data_.narrow(1, share_.first, share_.count).contiguous();
+      model_->set_batch_share(share_);
+    }
     const int64_t windows = NumBpttWindows(data_, sch_.bptt);
     if (options_.first_window < 0 || options_.first_window >= windows) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -275,8 +283,24 @@ class TrainingRun {
                            path));
     }
     global_step_ = start_.global_step;
+    if (distributed()) RETURN_IF_ERROR(AgreeOnStart());
     if (options_.diagnostics_every_steps > 0 && global_step_ == 0) RecordDiagnostics(0);
     return absl::OkStatus();
+  }
+
+  // Every rank stands at the same step with the same parameters (the same checkpoint, or the
+  // same seed); a resumed rank keeps its own streams of the carried state.
+  absl::Status AgreeOnStart() {
+    for (std::vector<torch::Tensor>* part : {&resumed_state_.h, &resumed_state_.c}) {
+      for (torch::Tensor& t : *part) t = t.narrow(1, share_.first, share_.count).contiguous();
+    }
+    RETURN_IF_ERROR(
+        dp_->Agree("the starting step (global optimizer steps)", absl::StrCat(global_step_)));
+    NamedTensors named;
+    for (const auto& p : model_->named_parameters()) named.emplace_back(p.key(), p.value());
+    for (size_t i = 0; i < extra_.size(); ++i)
+      named.emplace_back(absl::StrCat("extra/", i), extra_[i]);
+    return dp_->Agree("the parameters' SHA-256 at the start", TensorsSha256(named));
   }
 
   int first_epoch() const { return start_.epoch; }
@@ -291,7 +315,7 @@ class TrainingRun {
     }
     model_->train();
     const bool mid_epoch = epoch == start_.epoch && start_.step > 0;
-    LstmState state = mid_epoch ? resumed_state_ : model_->InitialState(sch_.batch_size);
+    LstmState state = mid_epoch ? resumed_state_ : model_->InitialState(data_.size(1));
     EpochStats stats;
     stats.epoch = epoch;
     stats.learning_rate = lr;
@@ -308,8 +332,9 @@ class TrainingRun {
       if (every > 0 && (global_step_ + 1) % every == 0 && global_step_ + 1 < total_steps_) {
         RecordDiagnostics(global_step_ + 1);
       }
-      nll_sum += nll * static_cast<double>(w.target.numel());
-      stats.tokens += w.target.numel();
+      const int64_t tokens = w.target.size(0) * sch_.batch_size;  // every rank's
+      nll_sum += nll * static_cast<double>(tokens);
+      stats.tokens += tokens;
       stats.steps = step + 1;
       const double secs = earlier_seconds + absl::ToDoubleSeconds(absl::Now() - epoch_start);
       if ((step + 1) % log_every_ == 0 || step + 1 == steps_per_epoch_) {
@@ -357,6 +382,7 @@ class TrainingRun {
   }
 
   bool checkpointing() const { return !options_.checkpoint_path.empty(); }
+  bool distributed() const { return dp_ != nullptr && dp_->world_size() > 1; }
 
   // One optimizer step on window `w`: loss = mean NLL per token * T (summed over the window's
   // steps, averaged over the batch, Zaremba's scale) + the hooks' penalty; the global-norm clip
@@ -370,22 +396,62 @@ class TrainingRun {
     torch::Tensor mean_nll = MeanNll(out, w.target);
     torch::Tensor loss = mean_nll * static_cast<double>(t);
     torch::Tensor penalty = hooks_->Penalty(model_);
+    if (distributed()) {  // this rank's part of the whole batch's loss
+      loss = loss * (static_cast<double>(share_.count) / static_cast<double>(share_.global));
+      if (penalty.defined()) penalty = penalty / static_cast<double>(dp_->world_size());
+    }
     if (penalty.defined()) loss = loss + penalty;
-    const double nll = mean_nll.item<double>();
-    if (!std::isfinite(nll) || !std::isfinite(loss.item<double>())) {
-      return absl::InternalError(absl::StrFormat(
-          "epoch %d step %d: the loss is %s (NLL %g); stopping before the update", epoch, step + 1,
-          std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
+    double nll = mean_nll.item<double>();
+    // One process checks its loss now; ranks check the summed one after the all-reduce, so that
+    // every rank takes the same decision.
+    if (!distributed() && (!std::isfinite(nll) || !std::isfinite(loss.item<double>()))) {
+      return NonFiniteLoss(epoch, step, nll);
     }
     sgd_.zero_grad();
     if (extra_optimizer_ != nullptr) extra_optimizer_->zero_grad();
     loss.backward();
+    if (distributed()) {
+      ASSIGN_OR_RETURN(nll, AllReduceGradients(nll, epoch, step));
+      if (!std::isfinite(nll) || !std::isfinite(loss.item<double>())) {
+        return NonFiniteLoss(epoch, step, nll);
+      }
+    }
     const double grad_norm = torch::nn::utils::clip_grad_norm_(params_, sch_.max_grad_norm);
     RETURN_IF_ERROR(CheckGradients(grad_norm, epoch, step));
     sgd_.step();
     if (extra_optimizer_ != nullptr) extra_optimizer_->step();
     hooks_->AfterStep(model_, lr);
     return nll;
+  }
+
+  absl::Status NonFiniteLoss(int epoch, int64_t step, double nll) const {
+    return absl::InternalError(absl::StrFormat(
+        "epoch %d step %d: the loss is %s (NLL %g); stopping before the update", epoch, step + 1,
+        std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
+  }
+
+  // Sums the gradients of the model and the extra parameters over the ranks (in place), with
+  // this rank's NLL (nats per token of its share) riding in the same all-reduce; returns the
+  // whole batch's mean NLL.
+  absl::StatusOr<double> AllReduceGradients(double local_nll, int epoch, int64_t step) {
+    std::vector<torch::Tensor> grads;
+    for (const std::vector<torch::Tensor>* ps : {&params_, &extra_}) {
+      for (const torch::Tensor& p : *ps) {
+        torch::Tensor g = p.grad();
+        if (!g.defined()) continue;  // structural: undefined on every rank alike
+        if (!g.is_contiguous()) {
+          g = g.contiguous();
+          const_cast<torch::Tensor&>(p).mutable_grad() = g;
+        }
+        grads.push_back(g);
+      }
+    }
+    torch::Tensor nll_sum =
+        torch::full({1}, local_nll * static_cast<double>(share_.count), torch::kFloat);
+    grads.push_back(nll_sum);
+    RETURN_IF_ERROR(
+        dp_->AllReduceSum(grads, absl::StrFormat("gradients, epoch %d step %d", epoch, step + 1)));
+    return nll_sum.item<double>() / static_cast<double>(share_.global);
   }
 
   // Errors: InternalError naming the first parameter (or extra parameter) whose gradient holds
@@ -447,7 +513,16 @@ class TrainingRun {
 
   // Writes the state after `progress.global_step` steps; refuses NaN/Inf state, so the last
   // good checkpoint stays in place.
-  absl::Status WriteCheckpoint(const LmTrainingProgress& progress, const LstmState& state) {
+  absl::Status WriteCheckpoint(const LmTrainingProgress& progress, const LstmState& local_state) {
+    LstmState state = local_state;
+    if (distributed()) {  // the whole batch's carried state, [1, B, H] per layer
+      for (std::vector<torch::Tensor>* part : {&state.h, &state.c}) {
+        for (torch::Tensor& t : *part) {
+          ASSIGN_OR_RETURN(t, dp_->GatherRows(t.contiguous(), 1, "the carried LSTM state"));
+        }
+      }
+      if (!dp_->writes()) return absl::OkStatus();
+    }
     LmTrainingProgress p = progress;
     p.steps_per_epoch = steps_per_epoch_;
     p.batch_size = sch_.batch_size;
@@ -476,7 +551,7 @@ class TrainingRun {
   }
 
   LstmLm& model_;
-  const torch::Tensor data_;  // [rows, batch] (Batchify)
+  torch::Tensor data_;  // [rows, batch] (Batchify): this rank's columns
   const TrainOptions& options_;
   const ZarembaSchedule& sch_;
   TrainingHooks* hooks_;
@@ -492,6 +567,8 @@ class TrainingRun {
   LmTrainingProgress start_;  // where this run begins: the start, or a checkpoint's position
   LstmState resumed_state_;
   int64_t global_step_ = 0;
+  DataParallel* dp_;  // null: one process
+  BatchShare share_;  // this rank's streams (the whole batch for one process)
 };
 
 }  // namespace
@@ -504,6 +581,12 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
     RETURN_IF_ERROR(ValidateCheckpointOptions(options));
     ASSIGN_OR_RETURN(torch::Tensor data, Batchify(train_ids, options.schedule.batch_size));
     TrainingHooks dense;
+    // The model computes this rank's streams only while it trains here.
+    struct ShareRestorer {
+      LstmLm& model;
+      BatchShare before;
+      ~ShareRestorer() { model->set_batch_share(before); }
+    } restore_share{model, model->batch_share()};
     TrainingRun run(model, std::move(data), options, hooks != nullptr ? hooks : &dense);
     RETURN_IF_ERROR(run.Prepare());
     RETURN_IF_ERROR(run.ResumeOrStart());

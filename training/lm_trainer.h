@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "torch/optim/optimizer.h"
 #include "torch/types.h"
+#include "training/data_parallel.h"
 #include "training/hooks.h"
 
 namespace rnnprune {
@@ -60,6 +61,17 @@ struct TrainOptions {
   // model, schedule, data, seed, method, ...). Recorded in checkpoints; resuming from a
   // checkpoint with another hash is refused. Required when checkpoint_path is set.
   std::string config_hash;
+
+  // Data-parallel training (not owned; null or a group of one: this process alone). Each rank
+  // trains its share of the schedule's batch_size streams (DataParallel::ShareOf: contiguous
+  // columns of the batchified split), draws the dropout masks and gate noise of the whole batch
+  // and keeps its rows, and its loss is scaled by its share of the batch (the penalty by
+  // 1 / world_size), so that the all-reduced (summed) gradients, the clip and the update equal
+  // one process's on the whole batch. The hooks' extra parameters' gradients are summed too.
+  // Rank 0 alone writes the checkpoint (the carried LSTM state gathered from every rank) and
+  // logs; every rank resumes from it and they check that they stand at the same step with the
+  // same parameters. Validation runs on every rank (the same numbers; no communication).
+  DataParallel* data_parallel = nullptr;
 };
 
 // Per-epoch record.
