@@ -53,8 +53,11 @@ torch::Tensor DropoutForShare(const torch::Tensor& x, double p, bool train, cons
                               int64_t batch_dim) {
   if (!train || p == 0) return x;
   if (share.whole()) return torch::dropout(x, p, train);
+  // torch::dropout draws its mask into a contiguous tensor of x's sizes (LibTorch 1.13:
+  // empty_like(x, LEGACY_CONTIGUOUS_MEMORY_FORMAT)), whatever x's strides: the same here, with
+  // the global row count.
   torch::Tensor noise = torch::empty(GlobalSizes(x.sizes(), share, batch_dim), x.options());
-  noise.bernoulli_(1 - p).div_(1 - p);  // as torch::dropout draws its mask
+  noise.bernoulli_(1 - p).div_(1 - p);
   return x * noise.narrow(batch_dim, share.first, share.count);
 }
 

@@ -52,6 +52,26 @@ TEST(DropoutForShare, SharesOfTheGlobalBatchDrawWhatOneProcessDraws) {
   EXPECT_THROW(DropoutForShare(x, 0.3, true, ShareOfRows(7, 1, 3), 1), c10::Error);  // 7 rows
 }
 
+// A batch-first view of a time-major tensor (as BiDAF's LSTM outputs): the mask is drawn in the
+// tensor's logical order, as torch::dropout draws it, for shares of several rows and of one.
+TEST(DropoutForShare, TransposedViewsDrawInMemoryOrderAsOneProcessDoes) {
+  const torch::Tensor time_major = torch::rand({4, 5, 3}) + 1;  // [T, B, H]
+  const torch::Tensor x = time_major.transpose(0, 1);           // [B, T, H] view
+  torch::manual_seed(2);
+  const torch::Tensor whole = torch::dropout(x, 0.5, true);
+  for (int world : {2, 5}) {
+    std::vector<torch::Tensor> parts;
+    for (int rank = 0; rank < world; ++rank) {
+      const BatchShare share = ShareOfRows(5, rank, world);
+      const torch::Tensor mine =
+          time_major.narrow(1, share.first, share.count).transpose(0, 1);  // same kind of view
+      torch::manual_seed(2);
+      parts.push_back(DropoutForShare(mine, 0.5, true, share, 0));
+    }
+    EXPECT_TRUE(torch::equal(torch::cat(parts, 0), whole)) << world << " ranks";
+  }
+}
+
 TEST(RandForShare, KeepsTheSharesRowsOfTheGlobalDraw) {
   torch::manual_seed(5);
   const torch::Tensor whole = torch::rand({9, 4});

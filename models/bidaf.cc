@@ -76,8 +76,9 @@ std::vector<std::pair<std::string, int64_t>> LstmNamesAndInputs(const BidafConfi
   return out;
 }
 
-torch::Tensor Dropout(const torch::Tensor& x, double p, bool train) {
-  return p > 0.0 ? torch::dropout(x, p, train) : x;
+// Dropout of a batch-first tensor [B, ...] holding `share`'s rows of the global batch.
+torch::Tensor Dropout(const torch::Tensor& x, double p, bool train, const BatchShare& share) {
+  return p > 0.0 ? DropoutForShare(x, p, train, share, 0) : x;
 }
 
 // Parameter name prefix of the LSTM named `name` ("modelling.0" -> "modelling0"; '.' is not
@@ -244,7 +245,7 @@ torch::Tensor BidafImpl::Embed(const torch::Tensor& words, const torch::Tensor& 
   // depend on W; a padded token (no characters) gets 0.
   const torch::Tensor char_valid = chars.ne(0);  // [B, T, W]
   torch::Tensor x = char_embedding_->forward(chars) * char_valid.unsqueeze(3).to(torch::kFloat);
-  x = Dropout(x, config_.dropout, is_training());
+  x = Dropout(x, config_.dropout, is_training(), batch_share_);
   x = x.view({b * t, w, config_.char_dim}).transpose(1, 2);  // [BT, c, W]
   x = torch::constant_pad_nd(x, {0, k - 1});                 // [BT, c, W+k-1]
   x = torch::relu(char_conv_->forward(x));                   // [BT, C, W]
@@ -279,7 +280,7 @@ BidafOutput BidafImpl::ForwardWithParameters(const BidafBatch& batch,
 }
 
 PrunableModelView BidafImpl::View() {
-  return {PruningLayout(), ParameterMap(named_parameters()), is_training()};
+  return {PruningLayout(), ParameterMap(named_parameters()), is_training(), batch_share_};
 }
 
 BidafOutput BidafImpl::ForwardGated(const BidafBatch& batch, const ForwardPlan& how) {
@@ -363,11 +364,11 @@ BidafOutput BidafImpl::Run(const BidafBatch& batch, const std::vector<BidafLstm>
   // Items 1-3: embeddings, highway and the contextual BiLSTM, shared by context and question.
   // A per-example gate of the contextual layer acts on its question as on its context.
   const torch::Tensor h = RunBidirectionalLstm(
-      lstms[0], Dropout(Embed(batch.context_words, batch.context_chars), p, train), c_len,
-      gates_of(0));
+      lstms[0], Dropout(Embed(batch.context_words, batch.context_chars), p, train, batch_share_),
+      c_len, gates_of(0));
   const torch::Tensor u = RunBidirectionalLstm(
-      lstms[0], Dropout(Embed(batch.question_words, batch.question_chars), p, train), q_len,
-      gates_of(0));
+      lstms[0], Dropout(Embed(batch.question_words, batch.question_chars), p, train, batch_share_),
+      q_len, gates_of(0));
 
   // Item 4, attention flow. Eq. 1: S_tj = w_S^T [h_t; u_j; h_t o u_j], as three products; h is
   // [B, Tc, c] with c = 2d (dense) or the contextual layer's kept units (compacted).
@@ -393,17 +394,19 @@ BidafOutput BidafImpl::Run(const BidafBatch& batch, const std::vector<BidafLstm>
   torch::Tensor m = g;
   for (int64_t l = 0; l < config_.modelling_layers; ++l) {
     const size_t i = static_cast<size_t>(1 + l);
-    m = RunBidirectionalLstm(lstms[i], Dropout(m, p, train), c_len, gates_of(i));
+    m = RunBidirectionalLstm(lstms[i], Dropout(m, p, train, batch_share_), c_len, gates_of(i));
   }
   // Item 6, output layer. Eq. 5: p1 = softmax(w_p1^T [G; M]); M2 = BiLSTM(M);
   // p2 = softmax(w_p2^T [G; M2]).
   BidafOutput out;
-  out.start_logits = torch::matmul(Dropout(torch::cat({g, m}, 2), p, train), heads.w_start)
-                         .masked_fill(~c_mask, kBidafMaskedLogit);
-  const torch::Tensor m2 =
-      RunBidirectionalLstm(lstms.back(), Dropout(m, p, train), c_len, gates_of(lstms.size() - 1));
-  out.end_logits = torch::matmul(Dropout(torch::cat({g, m2}, 2), p, train), heads.w_end)
-                       .masked_fill(~c_mask, kBidafMaskedLogit);
+  out.start_logits =
+      torch::matmul(Dropout(torch::cat({g, m}, 2), p, train, batch_share_), heads.w_start)
+          .masked_fill(~c_mask, kBidafMaskedLogit);
+  const torch::Tensor m2 = RunBidirectionalLstm(lstms.back(), Dropout(m, p, train, batch_share_),
+                                                c_len, gates_of(lstms.size() - 1));
+  out.end_logits =
+      torch::matmul(Dropout(torch::cat({g, m2}, 2), p, train, batch_share_), heads.w_end)
+          .masked_fill(~c_mask, kBidafMaskedLogit);
   return out;
 }
 

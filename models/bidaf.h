@@ -151,6 +151,12 @@ class BidafImpl : public torch::nn::Module {
   // the training mode.
   PrunableModelView View();
 
+  // The rows of the global batch that this process's batches are (data-parallel training,
+  // training/data_parallel.h): dropout draws the global batch's masks and keeps these rows
+  // (models/batch_share.h), and View() passes them to the hooks. Default: the whole batch.
+  void set_batch_share(const BatchShare& share) { batch_share_ = share; }
+  const BatchShare& batch_share() const { return batch_share_; }
+
   // The prunable LSTMs (models/lstm_pruning_layout.h), each direction on its own: free space
   // "highway" (D, the highway outputs; no producer is removed, the highway being residual);
   // LSTMs "contextual.fw", "contextual.bw" (reading "highway"), "modelling.<l>.fw/.bw" and
@@ -209,6 +215,7 @@ class BidafImpl : public torch::nn::Module {
                   const std::vector<BidafLayerGates>& gates = {});
 
   BidafConfig config_;
+  BatchShare batch_share_;
   torch::nn::Embedding word_embedding_{nullptr}, char_embedding_{nullptr};
   torch::nn::Conv1d char_conv_{nullptr};
   std::vector<torch::nn::Linear> highway_transform_, highway_gate_;

@@ -4,7 +4,8 @@
 // process reaches on the same global batch after 300 steps, within 1e-5 relative, dense and
 // under L0 (per-example gate noise, the gates' own optimizer); a rank killed with SIGKILL makes
 // the other stop with an error naming it, and the same command with --resume ends where one
-// uninterrupted process ends. Skipped without real PTB.
+// uninterrupted process ends; every other method trains under 2 ranks as in one process. Skipped
+// without real PTB.
 #include <sys/types.h>
 
 #include <chrono>
@@ -133,6 +134,30 @@ TEST(DataParallelTrainLm, ThreeRanksWithUnevenSharesTrainL0GatesAsOneProcess) {
   }
   ExpectSameParameters("l0_one", "l0_three");
   EXPECT_FALSE(PathExists(TestTmpPath("l0_three_rank1.json")));
+}
+
+// Every other method's hooks (proximal steps, weight masks, scores, L0's speed variant) under
+// 2 ranks, over 80 steps.
+TEST(DataParallelTrainLm, EveryMethodTrainsAsOneProcess) {
+  if (Data().empty()) GTEST_SKIP() << "real PTB not found";
+  ::setenv("OMP_NUM_THREADS", "1", 1);
+  const std::vector<std::vector<std::string>> methods = {
+      {"iss", "--lambda=3"},
+      {"lasso", "--lambda=3"},
+      {"magnitude", "--sparsity=0.5"},
+      {"structured_magnitude", "--target_sizes=20,20,20"},
+      {"random", "--target_sizes=20,20,20"},
+      {"l0_speed", "--lambda=1"}};
+  for (const std::vector<std::string>& m : methods) {
+    const std::vector<std::string> extra = {m[1], "--max_steps_per_epoch=40"};
+    const std::string one = m[0] + "_one", two = m[0] + "_two";
+    ASSERT_EQ(RunToEndForTest(Args(Data(), m[0], one, extra), TestTmpPath(one + ".log")), 0)
+        << Log(one + ".log");
+    const std::vector<int> s = RunRanks(2, Args(Data(), m[0], two, extra), two);
+    ASSERT_EQ(s[0], 0) << Log(two + "_rank0.log");
+    ASSERT_EQ(s[1], 0) << Log(two + "_rank1.log");
+    ExpectSameParameters(one, two);
+  }
 }
 
 TEST(DataParallelTrainLm, AKilledRankStopsTheOtherAndTheSameCommandResumes) {

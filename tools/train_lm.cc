@@ -27,6 +27,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/config_hash.h"
@@ -65,7 +66,11 @@ ABSL_FLAG(double, dropout, 0.2, "dropout on non-recurrent connections");
 ABSL_FLAG(int, batch_size, 20, "parallel streams");
 ABSL_FLAG(int, bptt, 35, "truncated BPTT length");
 ABSL_FLAG(std::string, method, "dense",
-          "training hooks: dense (none), or a registered pruning method linked here (l0)");
+          "training hooks: dense (none), or a registered pruning method (l0, l0_speed, iss, "
+          "lasso, magnitude, structured_magnitude, random)");
+ABSL_FLAG(double, sparsity, 0.5, "the method's sparsity (magnitude), in [0, 1)");
+ABSL_FLAG(std::vector<std::string>, target_sizes, {},
+          "the method's kept sizes E,H1,H2 (structured_magnitude, random)");
 ABSL_FLAG(double, lambda, 1.0,
           "the method's lambda (l0), per epoch of training tokens (pruning/method.h "
           "PenaltyScale)");
@@ -180,6 +185,10 @@ absl::Status Run() {
                  {"seed", absl::GetFlag(FLAGS_seed)},
                  {"method", method_name},
                  {"lambda", method_name == "dense" ? 0.0 : absl::GetFlag(FLAGS_lambda)}};
+  if (method_name != "dense" && method_name != "l0") {  // (keeps the earlier runs' hashes)
+    config["sparsity"] = absl::GetFlag(FLAGS_sparsity);
+    config["target_sizes"] = absl::GetFlag(FLAGS_target_sizes);
+  }
   to.config_hash = ConfigHash(config);
 
   torch::manual_seed(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
@@ -187,6 +196,15 @@ absl::Status Run() {
   MethodOptions mo;
   mo.config = model_config;
   mo.lambda = absl::GetFlag(FLAGS_lambda);
+  mo.sparsity = absl::GetFlag(FLAGS_sparsity);
+  for (const std::string& size : absl::GetFlag(FLAGS_target_sizes)) {
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(size, &v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--target_sizes: '", size, "' is not an integer"));
+    }
+    mo.target_sizes.push_back(v);
+  }
   mo.penalty_scale = PenaltyScale(corpus.train.size(0), s.batch_size, s.bptt);
   mo.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   ASSIGN_OR_RETURN(torch::Tensor batched, Batchify(corpus.train, s.batch_size));

@@ -22,6 +22,7 @@
 #include "torch/torch.h"
 #include "training/adadelta.h"
 #include "training/bidaf_training_checkpoint.h"
+#include "training/checkpoint.h"
 #include "training/moving_average.h"
 #include "training/squad_batch.h"
 #include "training/step_sizes.h"
@@ -97,6 +98,47 @@ absl::Status CheckAndClipGradients(const std::vector<std::pair<std::string, torc
     }
   }
   return absl::OkStatus();
+}
+
+// Sums the gradients of `params` and of the hooks' extra parameters over the ranks (in place),
+// with this rank's loss sum riding in the same all-reduce; returns the whole batch's mean loss
+// (nats per question).
+absl::StatusOr<double> AllReduceGradients(
+    DataParallel& dp, const std::vector<std::pair<std::string, torch::Tensor>>& params,
+    ModelHooks* hooks, double local_loss, const BatchShare& share, const std::string& where) {
+  std::vector<torch::Tensor> grads;
+  auto add = [&](const torch::Tensor& p) {
+    torch::Tensor g = p.grad();
+    if (!g.defined()) return;  // structural: undefined on every rank alike
+    if (!g.is_contiguous()) {
+      g = g.contiguous();
+      const_cast<torch::Tensor&>(p).mutable_grad() = g;
+    }
+    grads.push_back(g);
+  };
+  for (const auto& item : params) add(item.second);
+  if (hooks != nullptr) {
+    for (const torch::Tensor& p : hooks->ExtraParameters()) add(p);
+  }
+  torch::Tensor loss_sum =
+      torch::full({1}, local_loss * static_cast<double>(share.count), torch::kFloat);
+  grads.push_back(loss_sum);
+  RETURN_IF_ERROR(dp.AllReduceSum(grads, where));
+  return loss_sum.item<double>() / static_cast<double>(share.global);
+}
+
+// Every rank stands at the same step with the same parameters (the same checkpoint or seed).
+absl::Status AgreeOnStart(DataParallel& dp, Bidaf& model, ModelHooks* hooks, int64_t step) {
+  RETURN_IF_ERROR(dp.Agree("the starting step (global optimizer steps)", absl::StrCat(step)));
+  NamedTensors named;
+  for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  if (hooks != nullptr) {
+    const std::vector<torch::Tensor> extra = hooks->ExtraParameters();
+    for (size_t i = 0; i < extra.size(); ++i) {
+      named.emplace_back(absl::StrCat("extra/", i), extra[i]);
+    }
+  }
+  return dp.Agree("the parameters' SHA-256 at the start", TensorsSha256(named));
 }
 
 absl::Status Annotate(const absl::Status& status, const std::string& where) {
@@ -208,7 +250,16 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
   return CatchTorch("TrainBidaf", [&]() -> absl::StatusOr<BidafTrainResult> {
     auto log = options.log;
     if (!log) log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    DataParallel* dp = options.data_parallel;
+    const bool distributed = dp != nullptr && dp->world_size() > 1;
+    if (distributed && !dp->writes()) log = [](const std::string&) {};  // rank 0 logs
     TrainingModeRestorer restore_mode(model.get());
+    // The model computes this rank's rows only while it trains here.
+    struct ShareRestorer {
+      Bidaf& model;
+      BatchShare before;
+      ~ShareRestorer() { model->set_batch_share(before); }
+    } restore_share{model, model->batch_share()};
     torch::manual_seed(options.seed);
     const std::vector<std::pair<std::string, torch::Tensor>> named = TrainableParameters(*model);
     std::vector<torch::Tensor> params;
@@ -271,6 +322,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
     // Writes the state after `p.global_step` steps (the stats of finished epochs and the step
     // losses come from `result`); refuses NaN/Inf state, so the last good checkpoint stays.
     const auto write_checkpoint = [&](BidafTrainingProgress p) -> absl::Status {
+      if (distributed && !dp->writes()) return absl::OkStatus();  // rank 0 writes
       p.steps_per_epoch = steps_per_epoch;
       p.batch_size = options.batch_size;
       p.train_examples = train_examples;
@@ -290,6 +342,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       return s;
     };
 
+    if (distributed) RETURN_IF_ERROR(AgreeOnStart(*dp, model, hooks, start.global_step));
     model->train();
     for (int64_t epoch = start.epoch; epoch <= options.epochs; ++epoch) {
       ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> batches,
@@ -314,22 +367,43 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
         const std::vector<int64_t>& indices = batches[static_cast<size_t>(step - 1)];
         absl::StatusOr<BidafBatch> batch = MakeBidafBatch(train, indices);
         if (!batch.ok()) return Annotate(batch.status(), where);
+        BatchShare share;  // this rank's questions of the batch
+        if (distributed) {
+          absl::StatusOr<BatchShare> s = dp->ShareOf(static_cast<int64_t>(indices.size()));
+          if (!s.ok()) return Annotate(s.status(), where);
+          share = *s;
+          *batch = RowsOfBidafBatch(*batch, share.first, share.count);
+          model->set_batch_share(share);
+          view.batch_share = share;
+        }
         absl::StatusOr<BidafOutput> output = GatedForwardOf(model, hooks, *batch);
         if (!output.ok()) return Annotate(output.status(), where);
         torch::Tensor loss = BidafLoss(*output, *batch);
-        const double loss_nats = loss.item<double>();
-        if (!std::isfinite(loss_nats)) {
+        double loss_nats = loss.item<double>();
+        const auto not_finite = [&] {
           return absl::InternalError(absl::StrCat(where, ": the loss is ", loss_nats,
                                                   " (not finite); stopping before the update"));
+        };
+        // One process checks its loss now; ranks check the summed one after the all-reduce, so
+        // that every rank takes the same decision.
+        if (!distributed && !std::isfinite(loss_nats)) return not_finite();
+        if (distributed) {
+          loss = loss * (static_cast<double>(share.count) / static_cast<double>(share.global));
         }
         if (hooks != nullptr) {
           view.training = true;
-          const torch::Tensor penalty = hooks->Penalty(view);
+          torch::Tensor penalty = hooks->Penalty(view);
+          if (penalty.defined() && distributed) penalty = penalty / dp->world_size();
           if (penalty.defined()) loss = loss + penalty;
         }
         optimizer->zero_grad();
         if (extra_optimizer != nullptr) extra_optimizer->zero_grad();
         loss.backward();
+        if (distributed) {
+          ASSIGN_OR_RETURN(loss_nats,
+                           AllReduceGradients(*dp, named, hooks, loss_nats, share, where));
+          if (!std::isfinite(loss_nats)) return not_finite();
+        }
         RETURN_IF_ERROR(CheckAndClipGradients(named, options.max_grad_norm, where));
         optimizer->step();
         if (extra_optimizer != nullptr) extra_optimizer->step();

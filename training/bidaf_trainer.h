@@ -18,6 +18,7 @@
 #include "datasets/squad.h"
 #include "models/bidaf.h"
 #include "nlohmann/json.hpp"
+#include "training/data_parallel.h"
 #include "training/model_hooks.h"
 
 namespace rnnprune {
@@ -79,6 +80,17 @@ struct BidafTrainOptions {
   // the validation scoring runs their evaluation forward pass. Their extra parameters and the
   // state of their optimizer are part of the training checkpoints.
   ModelHooks* hooks = nullptr;
+
+  // Data-parallel training (training/data_parallel.h; not owned; null or a group of one: this
+  // process alone). Every rank builds each global batch and trains its rows
+  // (DataParallel::ShareOf, RowsOfBidafBatch), drawing the dropout masks and gate noise of the
+  // whole batch (models/batch_share.h); its loss is scaled by its share of the batch and the
+  // hooks' penalty by 1 / world_size, and the gradients (the hooks' extra parameters' too) are
+  // summed by all-reduce before the clip and the step, so every rank takes the update one
+  // process takes on the whole batch. Rank 0 alone logs and writes the checkpoints; every rank
+  // resumes from them (they check that they stand at the same step with the same parameters)
+  // and scores the validation part (the same numbers). Each batch needs >= world_size questions.
+  DataParallel* data_parallel = nullptr;
 
   // The learning rate training uses: learning_rate, or the optimiser's default when it is 0.
   double EffectiveLearningRate() const;

@@ -98,4 +98,23 @@ absl::StatusOr<BidafBatch> MakeBidafBatch(const std::vector<SquadExample>& examp
   return batch;
 }
 
+BidafBatch RowsOfBidafBatch(const BidafBatch& batch, int64_t first, int64_t count) {
+  const int64_t b = batch.context_words.size(0);
+  TORCH_CHECK(first >= 0 && count >= 1 && first + count <= b, "RowsOfBidafBatch: rows [", first,
+              ", ", first + count, ") of a batch of ", b);
+  auto rows = [&](const torch::Tensor& t) {
+    return t.defined() ? t.narrow(0, first, count).contiguous() : t;
+  };
+  BidafBatch out;
+  out.context_words = rows(batch.context_words);
+  out.context_chars = rows(batch.context_chars);
+  out.context_mask = rows(batch.context_mask);
+  out.question_words = rows(batch.question_words);
+  out.question_chars = rows(batch.question_chars);
+  out.question_mask = rows(batch.question_mask);
+  out.answer_first = rows(batch.answer_first);
+  out.answer_last = rows(batch.answer_last);
+  return out;
+}
+
 }  // namespace rnnprune

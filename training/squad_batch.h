@@ -23,6 +23,12 @@ namespace rnnprune {
 absl::StatusOr<BidafBatch> MakeBidafBatch(const std::vector<SquadExample>& examples,
                                           const std::vector<int64_t>& indices);
 
+// Rows [first, first + count) of `batch` (every tensor narrowed along dimension 0; the padded
+// lengths Tc, Tq, W stay the batch's): a data-parallel rank's share of a global batch, on which
+// each row computes exactly what it computes in the whole batch. Requires 0 <= first,
+// count >= 1, first + count <= B (c10::Error otherwise).
+BidafBatch RowsOfBidafBatch(const BidafBatch& batch, int64_t first, int64_t count);
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_TRAINING_SQUAD_BATCH_H_
