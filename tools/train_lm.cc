@@ -229,6 +229,8 @@ absl::Status Run() {
     named.emplace_back(absl::StrCat("extra/", i), extra[i]);
   }
   const std::string params_sha = TensorsSha256(named);
+  int64_t parameter_count = 0;  // the floats each step's all-reduce sums (every gradient)
+  for (const auto& item : named) parameter_count += item.second.numel();
   if (const std::string path = ResolveUserPath(absl::GetFlag(FLAGS_out_parameters));
       !path.empty()) {
     c10::Dict<std::string, torch::Tensor> dict;
@@ -256,6 +258,7 @@ absl::Status Run() {
                  {"valid_perplexity", valid.perplexity},
                  {"valid_tokens", valid.tokens},
                  {"parameters_sha256", params_sha},
+                 {"parameters", parameter_count},
                  {"resumed", tr.resumed},
                  {"resumed_at_global_step", tr.resumed_at_global_step},
                  {"threads", threads},
