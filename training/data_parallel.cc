@@ -47,6 +47,19 @@ c10::intrusive_ptr<c10d::Store> ConnectStore(const DataParallelOptions& o, bool 
   return c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
 }
 
+// The network device Gloo's pairs bind on this machine, as PyTorch chooses it: the interface
+// $GLOO_SOCKET_IFNAME when set; loopback when the master is on loopback (every rank on this
+// machine); else the address this machine's host name resolves to.
+std::shared_ptr<::gloo::transport::Device> GlooDevice(const std::string& master_addr) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname) {
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  }
+  if (master_addr == "localhost" || master_addr.rfind("127.", 0) == 0) {
+    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  }
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
 // The integer in environment variable `name`, or `fallback` when unset or empty.
 absl::StatusOr<int> EnvInt(const std::function<const char*(const char*)>& getenv, const char* name,
                            int fallback) {
@@ -175,7 +188,7 @@ absl::Status DataParallel::Rendezvous(const std::string& config_hash) {
     if (!verdict.ok()) return verdict;
     auto gloo = c10d::ProcessGroupGloo::Options::create();
     gloo->timeout = Millis(o.timeout);
-    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o.master_addr));
+    gloo->devices.push_back(GlooDevice(o.master_addr));
     group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(
         c10::make_intrusive<c10d::PrefixStore>("gloo", store_), o.rank, o.world_size, gloo);
   } catch (const std::exception& e) {

@@ -37,7 +37,10 @@ namespace rnnprune {
 struct DataParallelOptions {
   int world_size = 1;  // processes in the group; 1: no communication at all
   int rank = 0;        // this process, in [0, world_size); rank 0 hosts the store
-  std::string master_addr = "127.0.0.1";  // rank 0's address (IPv4 or host name)
+  // Rank 0's address (IPv4 or host name). Gloo's connections between ranks bind to loopback
+  // when it is 127.x or localhost, else to $GLOO_SOCKET_IFNAME's address when set, else to the
+  // address this machine's host name resolves to (as PyTorch does).
+  std::string master_addr = "127.0.0.1";
   int master_port = 29500;                // the store's TCP port on it
   // How long a rank waits at the rendezvous for the others, and at a collective for a peer that
   // does not answer, before giving up.
