@@ -41,7 +41,7 @@ struct DataParallelOptions {
   // when it is 127.x or localhost, else to $GLOO_SOCKET_IFNAME's address when set, else to the
   // address this machine's host name resolves to (as PyTorch does).
   std::string master_addr = "127.0.0.1";
-  int master_port = 29500;                // the store's TCP port on it
+  int master_port = 29500;  // the store's TCP port on it
   // How long a rank waits at the rendezvous for the others, and at a collective for a peer that
   // does not answer, before giving up.
   absl::Duration timeout = absl::Seconds(300);
