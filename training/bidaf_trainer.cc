@@ -22,7 +22,6 @@
 #include "torch/torch.h"
 #include "training/adadelta.h"
 #include "training/bidaf_training_checkpoint.h"
-#include "training/checkpoint.h"
 #include "training/moving_average.h"
 #include "training/squad_batch.h"
 #include "training/step_sizes.h"
@@ -100,45 +99,15 @@ absl::Status CheckAndClipGradients(const std::vector<std::pair<std::string, torc
   return absl::OkStatus();
 }
 
-// Sums the gradients of `params` and of the hooks' extra parameters over the ranks (in place),
-// with this rank's loss sum riding in the same all-reduce; returns the whole batch's mean loss
-// (nats per question).
-absl::StatusOr<double> AllReduceGradients(
-    DataParallel& dp, const std::vector<std::pair<std::string, torch::Tensor>>& params,
-    ModelHooks* hooks, double local_loss, const BatchShare& share, const std::string& where) {
-  std::vector<torch::Tensor> grads;
-  auto add = [&](const torch::Tensor& p) {
-    torch::Tensor g = p.grad();
-    if (!g.defined()) return;  // structural: undefined on every rank alike
-    if (!g.is_contiguous()) {
-      g = g.contiguous();
-      const_cast<torch::Tensor&>(p).mutable_grad() = g;
-    }
-    grads.push_back(g);
-  };
-  for (const auto& item : params) add(item.second);
+// The parameters the ranks sum and agree on: the trained ones, then the hooks' extra ones.
+std::vector<torch::Tensor> SummedParameters(
+    const std::vector<std::pair<std::string, torch::Tensor>>& params, ModelHooks* hooks) {
+  std::vector<torch::Tensor> out;
+  for (const auto& item : params) out.push_back(item.second);
   if (hooks != nullptr) {
-    for (const torch::Tensor& p : hooks->ExtraParameters()) add(p);
+    for (const torch::Tensor& p : hooks->ExtraParameters()) out.push_back(p);
   }
-  torch::Tensor loss_sum =
-      torch::full({1}, local_loss * static_cast<double>(share.count), torch::kFloat);
-  grads.push_back(loss_sum);
-  RETURN_IF_ERROR(dp.AllReduceSum(grads, where));
-  return loss_sum.item<double>() / static_cast<double>(share.global);
-}
-
-// Every rank stands at the same step with the same parameters (the same checkpoint or seed).
-absl::Status AgreeOnStart(DataParallel& dp, Bidaf& model, ModelHooks* hooks, int64_t step) {
-  RETURN_IF_ERROR(dp.Agree("the starting step (global optimizer steps)", absl::StrCat(step)));
-  NamedTensors named;
-  for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
-  if (hooks != nullptr) {
-    const std::vector<torch::Tensor> extra = hooks->ExtraParameters();
-    for (size_t i = 0; i < extra.size(); ++i) {
-      named.emplace_back(absl::StrCat("extra/", i), extra[i]);
-    }
-  }
-  return dp.Agree("the parameters' SHA-256 at the start", TensorsSha256(named));
+  return out;
 }
 
 absl::Status Annotate(const absl::Status& status, const std::string& where) {
@@ -342,7 +311,9 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
       return s;
     };
 
-    if (distributed) RETURN_IF_ERROR(AgreeOnStart(*dp, model, hooks, start.global_step));
+    if (distributed) {
+      RETURN_IF_ERROR(dp->AgreeOnStart(start.global_step, SummedParameters(named, hooks)));
+    }
     model->train();
     for (int64_t epoch = start.epoch; epoch <= options.epochs; ++epoch) {
       ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> batches,
@@ -400,8 +371,8 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
         if (extra_optimizer != nullptr) extra_optimizer->zero_grad();
         loss.backward();
         if (distributed) {
-          ASSIGN_OR_RETURN(loss_nats,
-                           AllReduceGradients(*dp, named, hooks, loss_nats, share, where));
+          ASSIGN_OR_RETURN(loss_nats, dp->AllReduceGradients(SummedParameters(named, hooks),
+                                                             loss_nats, share, where));
           if (!std::isfinite(loss_nats)) return not_finite();
         }
         RETURN_IF_ERROR(CheckAndClipGradients(named, options.max_grad_norm, where));

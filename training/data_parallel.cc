@@ -15,6 +15,7 @@
 #include "torch/csrc/distributed/c10d/ProcessGroupGloo.hpp"
 #include "torch/csrc/distributed/c10d/TCPStore.hpp"
 #include "torch/torch.h"
+#include "training/checkpoint.h"
 
 namespace rnnprune {
 namespace {
@@ -337,6 +338,36 @@ absl::Status DataParallel::Agree(absl::string_view what, const std::string& valu
     return Failed(absl::StrCat("agreement on ", what), e);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<double> DataParallel::AllReduceGradients(
+    const std::vector<torch::Tensor>& parameters, double local_mean, const BatchShare& share,
+    absl::string_view where) {
+  std::vector<torch::Tensor> sums;
+  for (const torch::Tensor& p : parameters) {
+    torch::Tensor g = p.grad();
+    if (!g.defined()) continue;
+    if (!g.is_contiguous()) {
+      g = g.contiguous();
+      const_cast<torch::Tensor&>(p).mutable_grad() = g;
+    }
+    sums.push_back(g);
+  }
+  torch::Tensor loss_sum =
+      torch::full({1}, local_mean * static_cast<double>(share.count), torch::kFloat);
+  sums.push_back(loss_sum);
+  RETURN_IF_ERROR(AllReduceSum(sums, where));
+  return loss_sum.item<double>() / static_cast<double>(share.global);
+}
+
+absl::Status DataParallel::AgreeOnStart(int64_t step,
+                                        const std::vector<torch::Tensor>& parameters) {
+  RETURN_IF_ERROR(Agree("the starting step (global optimizer steps)", absl::StrCat(step)));
+  NamedTensors named;
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    named.emplace_back(absl::StrCat(i), parameters[i]);
+  }
+  return Agree("the parameters' SHA-256 at the start", TensorsSha256(named));
 }
 
 absl::Status DataParallel::Barrier(absl::string_view where) {

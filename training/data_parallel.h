@@ -92,6 +92,16 @@ class DataParallel {
   // Checks that every rank holds the same `value` for `what` (a resumed position, a parameter
   // hash). Errors: FailedPrecondition naming the ranks and values that differ; Unavailable.
   absl::Status Agree(absl::string_view what, const std::string& value);
+  // A training step's sum: the gradients of `parameters` (those defined: which are is
+  // structural, the same on every rank; made contiguous in place) summed over the ranks in
+  // place, with this rank's loss (`local_mean` over its share.count examples) riding in the same
+  // all-reduce. Returns the whole batch's mean loss (over share.global). Errors: as AllReduceSum.
+  absl::StatusOr<double> AllReduceGradients(const std::vector<torch::Tensor>& parameters,
+                                            double local_mean, const BatchShare& share,
+                                            absl::string_view where);
+  // Checks that every rank starts (or resumes) training at optimizer step `step` with the same
+  // `parameters` (their SHA-256): the same checkpoint, or the same seed. Errors: as Agree.
+  absl::Status AgreeOnStart(int64_t step, const std::vector<torch::Tensor>& parameters);
   // Waits until every rank arrives. Errors: as AllReduceSum.
   absl::Status Barrier(absl::string_view where);
 

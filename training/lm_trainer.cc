@@ -288,19 +288,13 @@ class TrainingRun {
     return absl::OkStatus();
   }
 
-  // Every rank stands at the same step with the same parameters (the same checkpoint, or the
-  // same seed); a resumed rank keeps its own streams of the carried state.
+  // A resumed rank keeps its own streams of the carried state; every rank stands at the same
+  // step with the same parameters (the same checkpoint, or the same seed).
   absl::Status AgreeOnStart() {
     for (std::vector<torch::Tensor>* part : {&resumed_state_.h, &resumed_state_.c}) {
       for (torch::Tensor& t : *part) t = t.narrow(1, share_.first, share_.count).contiguous();
     }
-    RETURN_IF_ERROR(
-        dp_->Agree("the starting step (global optimizer steps)", absl::StrCat(global_step_)));
-    NamedTensors named;
-    for (const auto& p : model_->named_parameters()) named.emplace_back(p.key(), p.value());
-    for (size_t i = 0; i < extra_.size(); ++i)
-      named.emplace_back(absl::StrCat("extra/", i), extra_[i]);
-    return dp_->Agree("the parameters' SHA-256 at the start", TensorsSha256(named));
+    return dp_->AgreeOnStart(global_step_, SummedParameters());
   }
 
   int first_epoch() const { return start_.epoch; }
@@ -411,7 +405,9 @@ class TrainingRun {
     if (extra_optimizer_ != nullptr) extra_optimizer_->zero_grad();
     loss.backward();
     if (distributed()) {
-      ASSIGN_OR_RETURN(nll, AllReduceGradients(nll, epoch, step));
+      ASSIGN_OR_RETURN(nll, dp_->AllReduceGradients(
+                                SummedParameters(), nll, share_,
+                                absl::StrFormat("gradients, epoch %d step %d", epoch, step + 1)));
       if (!std::isfinite(nll) || !std::isfinite(loss.item<double>())) {
         return NonFiniteLoss(epoch, step, nll);
       }
@@ -430,28 +426,11 @@ class TrainingRun {
         std::isfinite(nll) ? "not finite (penalty)" : "not finite", nll));
   }
 
-  // Sums the gradients of the model and the extra parameters over the ranks (in place), with
-  // this rank's NLL (nats per token of its share) riding in the same all-reduce; returns the
-  // whole batch's mean NLL.
-  absl::StatusOr<double> AllReduceGradients(double local_nll, int epoch, int64_t step) {
-    std::vector<torch::Tensor> grads;
-    for (const std::vector<torch::Tensor>* ps : {&params_, &extra_}) {
-      for (const torch::Tensor& p : *ps) {
-        torch::Tensor g = p.grad();
-        if (!g.defined()) continue;  // structural: undefined on every rank alike
-        if (!g.is_contiguous()) {
-          g = g.contiguous();
-          const_cast<torch::Tensor&>(p).mutable_grad() = g;
-        }
-        grads.push_back(g);
-      }
-    }
-    torch::Tensor nll_sum =
-        torch::full({1}, local_nll * static_cast<double>(share_.count), torch::kFloat);
-    grads.push_back(nll_sum);
-    RETURN_IF_ERROR(
-        dp_->AllReduceSum(grads, absl::StrFormat("gradients, epoch %d step %d", epoch, step + 1)));
-    return nll_sum.item<double>() / static_cast<double>(share_.global);
+  // The model's weights, then the hooks' extra parameters: what the ranks sum and agree on.
+  std::vector<torch::Tensor> SummedParameters() const {
+    std::vector<torch::Tensor> all = params_;
+    all.insert(all.end(), extra_.begin(), extra_.end());
+    return all;
   }
 
   // Errors: InternalError naming the first parameter (or extra parameter) whose gradient holds
