@@ -21,7 +21,7 @@ struct PrunableModelView {
   bool training = true;
   // The rows of the global batch the model's inputs are (data-parallel training): per-example
   // noise is drawn for the global batch and these rows kept (models/batch_share.h).
-  BatchShare batch_share;
+  BatchShare batch_share = {};
 };
 
 // How one forward pass runs under a method: `parameters` (names as in the model's

@@ -6,11 +6,13 @@
 // the other stop with an error naming it, and the same command with --resume ends where one
 // uninterrupted process ends; every other method trains under 2 ranks as in one process. Skipped
 // without real PTB.
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -158,6 +160,41 @@ TEST(DataParallelTrainLm, EveryMethodTrainsAsOneProcess) {
     ASSERT_EQ(s[1], 0) << Log(two + "_rank1.log");
     ExpectSameParameters(one, two);
   }
+}
+
+// A rank that hangs (SIGSTOP: alive, its sockets open) stops the other after --dp_timeout_seconds,
+// naming it (its heartbeat stopped with it).
+TEST(DataParallelTrainLm, AHungRankStopsTheOtherAfterTheTimeout) {
+  if (Data().empty()) GTEST_SKIP() << "real PTB not found";
+  ::setenv("OMP_NUM_THREADS", "1", 1);
+  const std::string port = absl::StrCat(FreeLoopbackPortForTest());
+  const std::string started = TestTmpPath("hung_started");
+  auto rank_args = [&](int r) {
+    std::vector<std::string> a =
+        Args(Data(), "dense", absl::StrCat("hung", r),
+             {"--max_steps_per_epoch=100000", "--epochs=1", "--dp_timeout_seconds=5",
+              "--world_size=2", absl::StrCat("--rank=", r), "--master_port=" + port});
+    return a;
+  };
+  const pid_t rank0 = SpawnForTest(rank_args(0), TestTmpPath("hung_rank0.log"));
+  const pid_t rank1 = SpawnForTest(rank_args(1), TestTmpPath("hung_rank1.log"));
+  // Stop rank 1 once rank 0 logs its first training progress (both are past the rendezvous).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (Log("hung_rank0.log").find("tokens/s") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(Log("hung_rank0.log").find("tokens/s"), std::string::npos) << Log("hung_rank0.log");
+  ::kill(rank1, SIGSTOP);
+  const auto stopped_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(WaitForTest(rank0), 1) << Log("hung_rank0.log");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+  ::kill(rank1, SIGKILL);
+  WaitForTest(rank1);
+  EXPECT_GE(seconds, 4) << "rank 0 stopped before the timeout";
+  EXPECT_LT(seconds, 30) << "rank 0 took this long to stop";
+  EXPECT_THAT(Log("hung_rank0.log"), HasSubstr("rank 1 stopped (no heartbeat"));
 }
 
 TEST(DataParallelTrainLm, AKilledRankStopsTheOtherAndTheSameCommandResumes) {
