@@ -48,6 +48,22 @@ torch::Tensor DropoutForShare(const torch::Tensor& x, double p, bool train, cons
 torch::Tensor RandForShare(torch::IntArrayRef local_sizes, const BatchShare& share,
                            int64_t batch_dim);
 
+// Puts back a model's batch share (LstmLm, Bidaf: holders with batch_share() and
+// set_batch_share()) as it was when the restorer was made, when it goes out of scope: a trainer
+// sets its rank's share only while it trains.
+template <typename ModelHolder>
+class BatchShareRestorer {
+ public:
+  explicit BatchShareRestorer(ModelHolder& model) : model_(model), before_(model->batch_share()) {}
+  ~BatchShareRestorer() { model_->set_batch_share(before_); }
+  BatchShareRestorer(const BatchShareRestorer&) = delete;
+  BatchShareRestorer& operator=(const BatchShareRestorer&) = delete;
+
+ private:
+  ModelHolder& model_;
+  BatchShare before_;
+};
+
 }  // namespace rnnprune
 
 #endif  // RNNPRUNE_MODELS_BATCH_SHARE_H_

@@ -59,9 +59,11 @@ run() {
   port=$((port + 1))
 }
 
-configs=("small 200 0 $steps_small" "medium 650 0.5 $steps_medium" "large 1500 0.65 $steps_large")
+# name, hidden size, dropout, steps measured, epochs of Zaremba et al.'s schedule
+configs=("small 200 0 $steps_small 13" "medium 650 0.5 $steps_medium 39"
+         "large 1500 0.65 $steps_large 55")
 for c in "${configs[@]}"; do
-  read -r name hidden dropout steps <<<"$c"
+  read -r name hidden dropout steps epochs <<<"$c"
   for ((i = 1; i <= repeats; i++)); do
     for layout in 1x1 1x2 2x1; do
       echo "measure_data_parallel.sh: $name, $layout, $steps steps, run $i of $repeats" >&2
@@ -92,7 +94,7 @@ tmp="$out.tmp"
   echo "| model | parameters | all-reduced per step | steps | 1x1 tokens/s | 1x2 tokens/s | 2x1 tokens/s | 2x1 / 1x2 |"
   echo "|---|---|---|---|---|---|---|---|"
   for c in "${configs[@]}"; do
-    read -r name hidden dropout steps <<<"$c"
+    read -r name hidden dropout steps epochs <<<"$c"
     p=$(field parameters "$work/$name.1x2.1.json")
     t11=$(fastest "$name" 1x1)
     t12=$(fastest "$name" 1x2)
@@ -118,12 +120,9 @@ tmp="$out.tmp"
   echo "| model | bandwidth | N = 1 | N = 2 | N = 4 | N = 8 | N = 16 | whole schedule, N = 16 |"
   echo "|---|---|---|---|---|---|---|---|"
   for c in "${configs[@]}"; do
-    read -r name hidden dropout steps <<<"$c"
+    read -r name hidden dropout steps epochs <<<"$c"
     p=$(field parameters "$work/$name.1x2.1.json")
     t12=$(fastest "$name" 1x2)
-    epochs=13
-    [[ $name == medium ]] && epochs=39
-    [[ $name == large ]] && epochs=55
     for gbit in 1 10; do
       awk -v n="$name" -v p="$p" -v t="$t12" -v g="$gbit" -v e="$epochs" 'BEGIN {
         steps = 1327; tc = 700 / t; bytes = (p + 1) * 4; bw = g * 1e9 / 8

@@ -223,12 +223,7 @@ absl::StatusOr<BidafTrainResult> TrainBidaf(Bidaf& model, const std::vector<Squa
     const bool distributed = dp != nullptr && dp->world_size() > 1;
     if (distributed && !dp->writes()) log = [](const std::string&) {};  // rank 0 logs
     TrainingModeRestorer restore_mode(model.get());
-    // The model computes this rank's rows only while it trains here.
-    struct ShareRestorer {
-      Bidaf& model;
-      BatchShare before;
-      ~ShareRestorer() { model->set_batch_share(before); }
-    } restore_share{model, model->batch_share()};
+    BatchShareRestorer<Bidaf> restore_share(model);
     torch::manual_seed(options.seed);
     const std::vector<std::pair<std::string, torch::Tensor>> named = TrainableParameters(*model);
     std::vector<torch::Tensor> params;

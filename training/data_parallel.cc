@@ -370,14 +370,4 @@ absl::Status DataParallel::AgreeOnStart(int64_t step,
   return Agree("the parameters' SHA-256 at the start", TensorsSha256(named));
 }
 
-absl::Status DataParallel::Barrier(absl::string_view where) {
-  if (options_.world_size == 1) return absl::OkStatus();
-  try {
-    group_->barrier()->wait();
-  } catch (const std::exception& e) {
-    return Failed(absl::StrCat("barrier (", where, ")"), e);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace rnnprune

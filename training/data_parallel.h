@@ -102,8 +102,6 @@ class DataParallel {
   // Checks that every rank starts (or resumes) training at optimizer step `step` with the same
   // `parameters` (their SHA-256): the same checkpoint, or the same seed. Errors: as Agree.
   absl::Status AgreeOnStart(int64_t step, const std::vector<torch::Tensor>& parameters);
-  // Waits until every rank arrives. Errors: as AllReduceSum.
-  absl::Status Barrier(absl::string_view where);
 
   // Bytes per all-reduce bucket (PyTorch DDP's default bucket_cap_mb, 25 MiB).
   static constexpr int64_t kBucketBytes = 25 << 20;

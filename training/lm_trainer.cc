@@ -560,12 +560,7 @@ absl::StatusOr<TrainResult> Train(LstmLm& model, const torch::Tensor& train_ids,
     RETURN_IF_ERROR(ValidateCheckpointOptions(options));
     ASSIGN_OR_RETURN(torch::Tensor data, Batchify(train_ids, options.schedule.batch_size));
     TrainingHooks dense;
-    // The model computes this rank's streams only while it trains here.
-    struct ShareRestorer {
-      LstmLm& model;
-      BatchShare before;
-      ~ShareRestorer() { model->set_batch_share(before); }
-    } restore_share{model, model->batch_share()};
+    BatchShareRestorer<LstmLm> restore_share(model);
     TrainingRun run(model, std::move(data), options, hooks != nullptr ? hooks : &dense);
     RETURN_IF_ERROR(run.Prepare());
     RETURN_IF_ERROR(run.ResumeOrStart());
